@@ -1,0 +1,37 @@
+#!/bin/bash
+# Installs everything iscsiroot needs to build and test on Debian 12, then
+# builds the static dependencies for the musl binary. Idempotent and quiet
+# when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+	# build
+	meson ninja-build gcc musl-tools clang libclang-rt-14-dev lld pkg-config
+	nettle-dev libkmod-dev dpkg-dev
+	# peers and tools the tests drive
+	tgt libiscsi-bin libiscsi-dev open-iscsi dnsmasq isc-dhcp-server
+	iproute2 qemu-system-x86 busybox-static e2fsprogs fdisk linux-image-amd64
+	python3 kmod cpio xz-utils
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "setup: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# The packaged DHCP servers and tgt must not run as system services here:
+# the tests start their own instances inside namespaces.
+for svc in isc-dhcp-server dnsmasq tgt; do
+	systemctl disable --now "$svc" >/dev/null 2>&1 || true
+done
+
+if [ -x scripts/deps.sh ]; then
+	scripts/deps.sh
+fi

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* One-line log messages to stderr and, in PID 1 mode, to /dev/kmsg. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static enum log_level current_level = LOG_INFO;
+static int kmsg_fd = -1;
+static const char *log_prefix = "iscsiroot";
+
+void log_set_level(enum log_level level) { current_level = level; }
+enum log_level log_get_level(void) { return current_level; }
+void log_set_kmsg_fd(int fd) { kmsg_fd = fd; }
+void log_set_prefix(const char *prefix) { log_prefix = prefix; }
+
+/* kmsg priorities, see Documentation/ABI/testing/dev-kmsg */
+static int kmsg_priority(enum log_level level)
+{
+	static const int prio[] = { 3, 4, 6, 7 };
+	return prio[level];
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	if (level > current_level)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	while (n > 0 && line[n - 1] == '\n')
+		line[--n] = '\0';
+	fprintf(stderr, "%s: %s\n", log_prefix, line);
+	if (kmsg_fd >= 0)
+		dprintf(kmsg_fd, "<%d>%s: %s\n", kmsg_priority(level), log_prefix,
+			line);
+}

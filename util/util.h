@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared plumbing for every iscsiroot library: big-endian wire helpers,
+ * logging, monotonic time and the single epoll event loop.
+ */
+#ifndef ISCSIROOT_UTIL_H
+#define ISCSIROOT_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* ---- Big-endian wire access: the only way any file touches wire bytes. */
+
+static inline uint16_t get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t get_be24(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+}
+
+static inline uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t get_be64(const uint8_t *p)
+{
+	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+}
+
+static inline void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void put_be24(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 16);
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)v;
+}
+
+static inline void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline void put_be64(uint8_t *p, uint64_t v)
+{
+	put_be32(p, (uint32_t)(v >> 32));
+	put_be32(p + 4, (uint32_t)v);
+}
+
+/* ---- Logging. The level is the one process-wide setting we allow. */
+
+enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+/* Also copy every line to this fd (e.g. /dev/kmsg); -1 disables. */
+void log_set_kmsg_fd(int fd);
+void log_set_prefix(const char *prefix);
+void log_msg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...)                                                        \
+	do {                                                                  \
+		if (log_get_level() >= LOG_DEBUG)                             \
+			log_msg(LOG_DEBUG, __VA_ARGS__);                      \
+	} while (0)
+
+/* ---- Time. Milliseconds of CLOCK_MONOTONIC. */
+
+int64_t now_ms(void);
+
+/* ---- Strict number parsing for anything a peer or a user wrote. */
+
+/* Parses all of s as an unsigned decimal number in [min, max]. */
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* Constant-time comparison, for secrets. Returns 0 when equal. */
+int ct_memcmp(const void *a, const void *b, size_t len);
+
+/* Overwrites memory in a way the compiler may not drop. */
+void secure_zero(void *p, size_t len);
+
+/* ---- Event loop (epoll). Sources are caller-owned and intrusively linked.
+ *
+ * A source has an optional fd with wanted events and an optional deadline.
+ * The loop never allocates: a subsystem embeds its struct ev_source. */
+
+struct ev_loop;
+
+struct ev_source {
+	int fd;                 /* -1 when the source is a timer only */
+	uint32_t events;        /* EPOLLIN/EPOLLOUT currently registered */
+	int64_t deadline;       /* now_ms() value, or -1 for none */
+	void (*on_io)(struct ev_source *src, uint32_t revents);
+	void (*on_timer)(struct ev_source *src);
+	void *ctx;
+	/* private to the loop */
+	struct ev_source *next;
+	struct ev_loop *loop;
+	bool fd_registered;
+};
+
+struct ev_loop {
+	int epfd;
+	struct ev_source *sources;
+	/* sources with events still to dispatch in this round; ev_del()
+	 * clears its entry so a removed source is never called back */
+	struct ev_source *pending[32];
+	int npending;
+};
+
+int ev_loop_init(struct ev_loop *loop);
+void ev_loop_close(struct ev_loop *loop);
+/* Links src into the loop; registers src->fd when it is >= 0. */
+int ev_add(struct ev_loop *loop, struct ev_source *src);
+void ev_del(struct ev_source *src);
+/* Changes the epoll interest of a source whose fd is registered. */
+int ev_set_events(struct ev_source *src, uint32_t events);
+/* Replaces src->fd (closing nothing) and registers it with events. */
+int ev_set_fd(struct ev_source *src, int fd, uint32_t events);
+/* Waits at most max_wait_ms (or until the next deadline) and dispatches.
+ * Returns the number of events handled, or a negative errno. */
+int ev_run_once(struct ev_loop *loop, int max_wait_ms);
+
+#endif
