@@ -1,0 +1,242 @@
+#!/bin/bash
+# Builds the static libraries the musl binary links against from Debian 12's
+# own source packages: nettle (hashes for iSCSI CHAP) and libkmod (module
+# loading in the initramfs). Debian ships neither as a musl archive.
+#
+# Installs into .deps/musl with pkg-config files in .deps/musl/lib/pkgconfig
+# (scripts/build.sh points PKG_CONFIG_LIBDIR there). Sources come from
+# `apt-get source` through a private apt configuration under .deps/apt, so the
+# machine's apt setup is never touched. One stamp per library records the
+# recipe it was built with: a second run with nothing to do takes no time.
+# Quiet on success; on failure it prints the tail of the library's log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+deps=$top/.deps
+prefix=$deps/musl
+kh=$deps/kheaders
+aptdir=$deps/apt
+srcdir=$deps/src
+
+# The flags are part of each stamp, so changing them here rebuilds.
+cflags='-O2 -g0 -ffunction-sections -fdata-sections'
+nettle_flags=(
+	--disable-shared --enable-static --disable-pic --disable-public-key
+	--disable-documentation --disable-openssl --disable-fat --disable-gcov
+	--disable-x86-aesni --disable-x86-sha-ni --disable-x86-pclmul
+)
+kmod_flags=(
+	--disable-tools --disable-manpages
+	--disable-test-modules --disable-python --disable-debug
+	--disable-coverage --disable-experimental
+	--without-xz --without-zstd --without-zlib --without-openssl
+	# libkmod reads /etc/modprobe.d and friends: the target's paths, not
+	# the install prefix.
+	--sysconfdir=/etc
+)
+
+die() {
+	echo "deps: $*" >&2
+	exit 1
+}
+
+# Runs a step with its output in the library's log; on failure shows the tail.
+run() {
+	if ! "$@" >>"$log" 2>&1; then
+		echo "deps: failed: $*" >&2
+		tail -40 "$log" >&2
+		exit 1
+	fi
+}
+
+# musl-gcc sees only musl's headers; give it the kernel's UAPI ones, exactly
+# as scripts/build.sh does (whichever of the two runs first).
+make_kheaders() {
+	mkdir -p "$kh"
+	ln -sfn /usr/include/linux "$kh/linux"
+	ln -sfn /usr/include/asm-generic "$kh/asm-generic"
+	ln -sfn "/usr/include/$(gcc -dumpmachine)/asm" "$kh/asm"
+}
+
+# The URI of the Debian mirror that the machine's sources use for bookworm,
+# from either one-line (.list) or deb822 (.sources) files.
+debian_mirror() {
+	local f uri
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		uri=$(sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" |
+			awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }')
+		[ -n "$uri" ] && { echo "$uri"; return; }
+	done
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		uri=$(awk 'BEGIN { RS = ""; FS = "\n" }
+			{
+				uris = ""; bookworm = 0; enabled = 1
+				for (i = 1; i <= NF; i++) {
+					if ($i ~ /^#/) continue
+					if ($i ~ /^URIs:/) { split($i, u, /[ \t]+/); uris = u[2] }
+					if ($i ~ /^Suites:/ && $i ~ /[ \t]bookworm([ \t]|$)/) bookworm = 1
+					if ($i ~ /^Enabled:[ \t]*no/) enabled = 0
+				}
+				if (uris != "" && bookworm && enabled) { print uris; exit }
+			}' "$f")
+		[ -n "$uri" ] && { echo "$uri"; return; }
+	done
+}
+
+apt_opts=()
+# A private apt: its own source list, index lists and cache under .deps/apt.
+# The machine's apt.conf.d is kept (proxies and the like) except the snippets
+# with hooks, which would act on the machine's own caches.
+setup_apt() {
+	[ ${#apt_opts[@]} -gt 0 ] && return
+	local mirror f
+	mirror=$(debian_mirror)
+	[ -n "$mirror" ] || die "no bookworm mirror in /etc/apt/sources.list(.d)"
+	rm -rf "$aptdir/conf.d"
+	mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial" \
+		"$aptdir/sources.list.d" "$aptdir/conf.d"
+	for f in /etc/apt/apt.conf.d/*; do
+		if [ -f "$f" ] && ! grep -q Invoke "$f"; then
+			cp "$f" "$aptdir/conf.d/"
+		fi
+	done
+	echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
+		"$mirror bookworm main" >"$aptdir/sources.list"
+	# The sandbox user _apt may not be able to enter a clone under /root.
+	apt_opts=(
+		-o "Dir::Etc::SourceList=$aptdir/sources.list"
+		-o "Dir::Etc::SourceParts=$aptdir/sources.list.d"
+		-o "Dir::Etc::Parts=$aptdir/conf.d"
+		-o "Dir::State::Lists=$aptdir/lists"
+		-o "Dir::Cache=$aptdir/cache"
+		-o "APT::Sandbox::User=root"
+	)
+	run apt-get -q "${apt_opts[@]}" update
+}
+
+# Unpacks Debian's source package (with Debian's patches applied) into
+# .deps/src/NAME/ and changes into the source tree.
+fetch() {
+	local name=$1 tree
+	setup_apt
+	rm -rf "${srcdir:?}/$name"
+	mkdir -p "$srcdir/$name"
+	cd "$srcdir/$name"
+	run apt-get -q "${apt_opts[@]}" source "$name"
+	tree=$(find . -mindepth 1 -maxdepth 1 -type d | head -1)
+	[ -n "$tree" ] || die "apt-get source $name unpacked nothing"
+	cd "$tree"
+}
+
+build_nettle() {
+	fetch nettle
+	run ./configure CC=musl-gcc CFLAGS="$cflags" --prefix="$prefix" \
+		--libdir="$prefix/lib" "${nettle_flags[@]}"
+	# Only the library: the tools, tests and examples are not needed.
+	run make -j2 libnettle.a
+	run make install-headers install-static install-pkgconfig
+	# configure adds -ggdb3 to any CFLAGS; the binary is stripped anyway.
+	run strip --strip-debug "$prefix/lib/libnettle.a"
+	cd "$top"
+}
+
+build_kmod() {
+	fetch kmod
+	# Debian's tarball is a git snapshot without configure. There is no
+	# gtk-doc here; kmod's own autogen.sh falls back the same way.
+	mkdir -p libkmod/docs
+	touch libkmod/docs/gtk-doc.make
+	run autoreconf --force --install
+	run ./configure CC=musl-gcc CFLAGS="$cflags" CPPFLAGS="-isystem $kh" \
+		--prefix="$prefix" --libdir="$prefix/lib" "${kmod_flags[@]}"
+	# kmod refuses --enable-static, but its internal convenience library
+	# is an archive of the same objects (libkmod plus its shared/ helpers).
+	run make -j2 libkmod/libkmod-internal.la libkmod/libkmod.pc
+	# One relocatable object whose only global names are kmod_*: the
+	# helpers (hash_add, array_append, strbuf_*, ...) would otherwise
+	# clash with any such name in the program that links this.
+	rm -rf objs && mkdir objs
+	(cd objs && run ar x ../libkmod/.libs/libkmod-internal.a)
+	run ld -r -o libkmod-all.o objs/*.o
+	run objcopy -w --keep-global-symbol='kmod_*' libkmod-all.o libkmod.o
+	rm -f libkmod.a
+	run ar rcs libkmod.a libkmod.o
+	install -D -m 644 libkmod.a "$prefix/lib/libkmod.a"
+	install -D -m 644 libkmod/libkmod.h "$prefix/include/libkmod.h"
+	install -D -m 644 libkmod/libkmod.pc "$prefix/lib/pkgconfig/libkmod.pc"
+	cd "$top"
+}
+
+# Proof that both archives link statically with musl and work: hash a known
+# string, create and drop a kmod context.
+check_link() {
+	local dir=$deps/check
+	mkdir -p "$dir"
+	cat >"$dir/check.c" <<'EOF'
+#include <stdio.h>
+#include <string.h>
+#include <libkmod.h>
+#include <nettle/sha2.h>
+
+int main(void)
+{
+	/* SHA-256("abc"), FIPS 180-2 appendix B.1. */
+	static const unsigned char want[32] = {
+		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40,
+		0xde, 0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17,
+		0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad,
+	};
+	struct sha256_ctx h;
+	unsigned char got[32];
+	sha256_init(&h);
+	sha256_update(&h, 3, (const unsigned char *)"abc");
+	sha256_digest(&h, sizeof(got), got);
+	if (memcmp(got, want, sizeof(got))) {
+		fprintf(stderr, "nettle: wrong SHA-256\n");
+		return 1;
+	}
+	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
+	if (!ctx) {
+		fprintf(stderr, "libkmod: kmod_new failed\n");
+		return 1;
+	}
+	kmod_unref(ctx);
+	return 0;
+}
+EOF
+	log=$dir/check.log
+	: >"$log"
+	local pc=$prefix/lib/pkgconfig
+	# shellcheck disable=SC2046 # pkg-config prints several words
+	run musl-gcc -static -o "$dir/check" "$dir/check.c" \
+		$(PKG_CONFIG_LIBDIR=$pc pkg-config --static --cflags --libs nettle libkmod)
+	run "$dir/check"
+}
+
+# Builds NAME unless its stamp holds the same recipe.
+ensure() {
+	local name=$1 recipe=$2
+	local stamp=$prefix/.stamp-$name
+	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$recipe" ] && return 0
+	log=$deps/deps-$name.log
+	: >"$log"
+	rm -f "$stamp"
+	"build_$name"
+	echo "$recipe" >"$stamp"
+	built=1
+}
+
+mkdir -p "$deps" "$prefix"
+# setup.sh and build.sh may both run this at once.
+exec 9>"$deps/.deps.lock"
+flock 9
+command -v musl-gcc >/dev/null || die "musl-gcc missing (scripts/setup.sh installs musl-tools)"
+make_kheaders
+built=0
+ensure nettle "cflags=$cflags ${nettle_flags[*]} rev=1"
+ensure kmod "cflags=$cflags ${kmod_flags[*]} rev=1"
+if [ $built = 1 ] || [ ! -x "$deps/check/check" ]; then
+	check_link
+fi
