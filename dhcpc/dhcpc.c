@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The bring-up: choose interfaces, set them up, wait for carrier, run one
+ * DHCP client per interface at once (the first lease wins) or apply ip=,
+ * then write the hand-over files. Then, with keep_lease, go on renewing.
+ */
+#include <errno.h>
+#include <net/if_arp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply.h"
+#include "client.h"
+#include "dhcpc.h"
+#include "nl.h"
+
+#define LINK_POLL_MS 100
+#define MAX_LINKS 64
+
+struct iface {
+	struct nl_link link;
+	bool running;             /* DHCP client started (or static applied) */
+	struct dhcp_client client;
+	struct dhcpc *owner;
+};
+
+struct dhcpc {
+	struct ev_loop *loop;
+	struct dhcpc_config cfg;
+	struct nl_sock nl;
+	struct ev_source timer;   /* link polling, time-outs, the done call */
+	struct iface ifaces[DHCPC_MAX_IFACES];
+	int nifaces;
+	int winner;               /* index in ifaces[], or -1 */
+	int64_t link_deadline;
+	int64_t dhcp_deadline;    /* -1 until the first link has carrier */
+	bool finished;            /* the result is known */
+	bool done_called;
+	int status;
+	struct dhcpc_lease lease;
+	dhcpc_done_fn done;
+	void *ctx;
+};
+
+void dhcpc_config_init(struct dhcpc_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ip.mode = DHCPC_IP_DHCP;
+	cfg->link_timeout_ms = 10000;
+	cfg->timeout_ms = 60000;
+	cfg->retransmit_ms = 4000;
+	cfg->root_dir = "/";
+	cfg->write_files = true;
+}
+
+/* ---- Finishing: the done callback always runs from our own timer, so
+ * the caller may free everything inside it. ---- */
+
+static void finish(struct dhcpc *d, int status)
+{
+	if (d->finished)
+		return;
+	d->finished = true;
+	d->status = status;
+	d->timer.deadline = now_ms();
+}
+
+static void stop_clients(struct dhcpc *d, int keep)
+{
+	for (int i = 0; i < d->nifaces; i++)
+		if (i != keep && d->ifaces[i].running) {
+			dhcp_client_stop(&d->ifaces[i].client);
+			d->ifaces[i].running = false;
+		}
+}
+
+/* ---- Interface choice ---- */
+
+static bool usable(const struct nl_link *l)
+{
+	return l->type == ARPHRD_ETHER && l->have_mac &&
+	       !(l->flags & IFF_LOOPBACK);
+}
+
+static void add_iface(struct dhcpc *d, const struct nl_link *l)
+{
+	for (int i = 0; i < d->nifaces; i++)
+		if (d->ifaces[i].link.ifindex == l->ifindex)
+			return;
+	if (d->nifaces >= DHCPC_MAX_IFACES)
+		return;
+	d->ifaces[d->nifaces].link = *l;
+	d->ifaces[d->nifaces].owner = d;
+	d->nifaces++;
+}
+
+static bool want_by_name(const struct dhcpc *d, const char *name)
+{
+	for (int i = 0; i < d->cfg.nifnames; i++)
+		if (!strcmp(d->cfg.ifnames[i], name))
+			return true;
+	return d->cfg.ip.device[0] && !strcmp(d->cfg.ip.device, name);
+}
+
+/* Names, then the BOOTIF MAC, then a given MAC, else all Ethernet. */
+static void choose_ifaces(struct dhcpc *d, const struct nl_link *links, int n)
+{
+	bool by_name = d->cfg.nifnames > 0 || d->cfg.ip.device[0];
+	const uint8_t *mac = d->cfg.have_bootif ? d->cfg.bootif
+			     : d->cfg.have_mac  ? d->cfg.mac : NULL;
+
+	for (int i = 0; i < n; i++) {
+		const struct nl_link *l = &links[i];
+		if (by_name) {
+			if (want_by_name(d, l->name))
+				add_iface(d, l);
+		} else if (mac) {
+			if (l->have_mac && !memcmp(l->mac, mac, 6))
+				add_iface(d, l);
+		} else if (usable(l)) {
+			add_iface(d, l);
+		}
+	}
+}
+
+static void bring_up(struct dhcpc *d, struct iface *f)
+{
+	int r;
+
+	if (d->cfg.ip.mtu && f->link.mtu != d->cfg.ip.mtu) {
+		r = nl_link_set_mtu(&d->nl, f->link.ifindex, d->cfg.ip.mtu);
+		if (r < 0)
+			log_warn("%s: MTU %u: %s", f->link.name, d->cfg.ip.mtu,
+				 strerror(-r));
+	}
+	if (f->link.flags & IFF_UP)
+		return;
+	r = nl_link_set_up(&d->nl, f->link.ifindex);
+	if (r < 0)
+		log_warn("%s: set up: %s", f->link.name, strerror(-r));
+	else
+		log_debug("%s: set up", f->link.name);
+}
+
+/* Lists the links again until the wanted ones exist (a driver may still
+ * be probing). */
+static int find_ifaces(struct dhcpc *d)
+{
+	struct nl_link *links = calloc(MAX_LINKS, sizeof(*links));
+	int n, before = d->nifaces;
+
+	if (!links)
+		return -ENOMEM;
+	n = nl_link_list(&d->nl, links, MAX_LINKS);
+	if (n >= 0)
+		choose_ifaces(d, links, n);
+	free(links);
+	if (n < 0)
+		return n;
+	for (int i = before; i < d->nifaces; i++)
+		bring_up(d, &d->ifaces[i]);
+	return 0;
+}
+
+/* ---- Leases ---- */
+
+static void adopt_lease(struct dhcpc *d, const struct dhcpc_lease *l)
+{
+	int r;
+
+	d->lease = *l;
+	r = dhcpc_apply_lease(&d->nl, l, d->cfg.set_hostname);
+	if (r < 0 && !d->finished) {
+		finish(d, r);
+		return;
+	}
+	if (d->finished)
+		return; /* a renewal: the files were written at boot */
+	if (d->cfg.write_files) {
+		r = dhcpc_write_handover(d->cfg.root_dir, l);
+		if (r < 0)
+			log_warn("hand-over files: %s", strerror(-r));
+	}
+	finish(d, 0);
+}
+
+static void on_client_event(struct dhcp_client *c, enum dhcp_event ev,
+			    void *ctx)
+{
+	struct iface *f = ctx;
+	struct dhcpc *d = f->owner;
+	int idx = (int)(f - d->ifaces);
+
+	if (ev == DHCP_EV_LOST)
+		return; /* the client logged it and keeps the address */
+	if (d->winner >= 0 && d->winner != idx)
+		return;
+	if (d->winner < 0) {
+		d->winner = idx;
+		log_info("%s: first lease, stopping the other interfaces",
+			 f->link.name);
+		stop_clients(d, d->cfg.keep_lease ? idx : -1);
+	}
+	adopt_lease(d, &c->lease);
+}
+
+static int start_iface(struct dhcpc *d, struct iface *f)
+{
+	struct dhcp_client_cfg cc = {
+		.ifindex = f->link.ifindex,
+		.client_id_len = d->cfg.client_id_len,
+		.request_addr = d->cfg.ip.addr,
+		.broadcast_flag = d->cfg.broadcast_flag,
+		.retransmit_ms = d->cfg.retransmit_ms,
+	};
+
+	if (d->cfg.ip.mode == DHCPC_IP_STATIC) {
+		struct dhcpc_lease l;
+		dhcpc_static_lease(&d->cfg.ip, f->link.name, f->link.ifindex,
+				   &l);
+		d->winner = (int)(f - d->ifaces);
+		adopt_lease(d, &l);
+		return 0;
+	}
+	memcpy(cc.ifname, f->link.name, sizeof(cc.ifname));
+	memcpy(cc.mac, f->link.mac, 6);
+	memcpy(cc.client_id, d->cfg.client_id, sizeof(cc.client_id));
+	memcpy(cc.vendor_class, d->cfg.vendor_class, sizeof(cc.vendor_class));
+	memcpy(cc.user_class, d->cfg.user_class, sizeof(cc.user_class));
+	memcpy(cc.hostname, d->cfg.ip.hostname, sizeof(cc.hostname));
+	f->running = true;
+	return dhcp_client_start(&f->client, d->loop, &cc, on_client_event, f);
+}
+
+/* ---- The poll: carrier, then time-outs ---- */
+
+static int poll_carrier(struct dhcpc *d, bool *waiting)
+{
+	*waiting = false;
+	for (int i = 0; i < d->nifaces && d->winner < 0; i++) {
+		struct iface *f = &d->ifaces[i];
+		if (f->running)
+			continue;
+		int r = nl_link_get(&d->nl, f->link.ifindex, &f->link);
+		if (r < 0 || !f->link.carrier) {
+			*waiting = true;
+			continue;
+		}
+		log_info("%s: carrier", f->link.name);
+		if (d->dhcp_deadline < 0)
+			d->dhcp_deadline = now_ms() + d->cfg.timeout_ms;
+		r = start_iface(d, f);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static bool any_running(const struct dhcpc *d)
+{
+	for (int i = 0; i < d->nifaces; i++)
+		if (d->ifaces[i].running)
+			return true;
+	return false;
+}
+
+static void check_progress(struct dhcpc *d)
+{
+	int64_t now = now_ms();
+	bool waiting = false;
+	int r = 0;
+
+	if (d->nifaces == 0)
+		r = find_ifaces(d);
+	if (r == 0 && d->winner < 0)
+		r = poll_carrier(d, &waiting);
+	if (r < 0) {
+		finish(d, r);
+	} else if (d->winner >= 0 || d->finished) {
+		return;
+	} else if (!any_running(d) && now >= d->link_deadline) {
+		log_err(d->nifaces ? "no carrier on any interface"
+				   : "no matching network interface");
+		finish(d, -ENOLINK);
+	} else if (d->dhcp_deadline >= 0 && now >= d->dhcp_deadline) {
+		log_err("no DHCP lease within %d ms", d->cfg.timeout_ms);
+		stop_clients(d, -1);
+		finish(d, -ETIMEDOUT);
+	} else {
+		int64_t next = d->dhcp_deadline;
+		if (waiting || d->nifaces == 0)
+			next = next < 0 ? now + LINK_POLL_MS
+					: MIN(next, now + LINK_POLL_MS);
+		d->timer.deadline = next;
+	}
+}
+
+static void on_timer(struct ev_source *src)
+{
+	struct dhcpc *d = src->ctx;
+
+	if (!d->finished)
+		check_progress(d);
+	if (d->finished && !d->done_called) {
+		d->done_called = true;
+		if (d->status < 0)
+			stop_clients(d, -1);
+		d->done(d, d->status, d->ctx);
+	}
+}
+
+int dhcpc_start(struct ev_loop *loop, const struct dhcpc_config *cfg,
+		dhcpc_done_fn done, void *ctx, struct dhcpc **out)
+{
+	struct dhcpc *d = calloc(1, sizeof(*d));
+	int r;
+
+	if (!d)
+		return -ENOMEM;
+	d->loop = loop;
+	d->cfg = *cfg;
+	d->done = done;
+	d->ctx = ctx;
+	d->winner = -1;
+	d->dhcp_deadline = -1;
+	d->link_deadline = now_ms() + cfg->link_timeout_ms;
+	d->timer = (struct ev_source){ .fd = -1, .deadline = now_ms(),
+				       .on_timer = on_timer, .ctx = d };
+	r = nl_open(&d->nl);
+	if (r == 0)
+		r = ev_add(loop, &d->timer);
+	if (r < 0) {
+		nl_close(&d->nl);
+		free(d);
+		return r;
+	}
+	if (cfg->ip.mode == DHCPC_IP_OFF)
+		finish(d, 0); /* ip=off: the network is someone else's */
+	*out = d;
+	return 0;
+}
+
+const struct dhcpc_lease *dhcpc_get_lease(const struct dhcpc *d)
+{
+	return d->winner >= 0 ? &d->lease : NULL;
+}
+
+void dhcpc_stop(struct dhcpc *d)
+{
+	if (!d)
+		return;
+	stop_clients(d, -1);
+	ev_del(&d->timer);
+	nl_close(&d->nl);
+	free(d);
+}
+
+/* ---- The synchronous wrapper ---- */
+
+struct run_state {
+	bool done;
+	int status;
+};
+
+static void run_done(struct dhcpc *d, int status, void *ctx)
+{
+	struct run_state *rs = ctx;
+
+	(void)d;
+	rs->done = true;
+	rs->status = status;
+}
+
+int dhcpc_run(const struct dhcpc_config *cfg, struct dhcpc_lease *out)
+{
+	struct run_state rs = { false, 0 };
+	struct ev_loop loop;
+	struct dhcpc *d = NULL;
+	int r = ev_loop_init(&loop);
+
+	if (r < 0)
+		return r;
+	r = dhcpc_start(&loop, cfg, run_done, &rs, &d);
+	while (r == 0 && !rs.done) {
+		int n = ev_run_once(&loop, -1);
+		if (n < 0)
+			r = n;
+	}
+	if (r == 0 && rs.status == 0 && out)
+		*out = d->lease;
+	if (r == 0)
+		r = rs.status;
+	dhcpc_stop(d);
+	ev_loop_close(&loop);
+	return r;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A minimal rtnetlink client (RFC 3549, linux/rtnetlink.h): list links,
+ * bring them up, set MTU, name, addresses and routes. Requests are
+ * synchronous; the kernel answers each with an ACK right away.
+ */
+#ifndef ISCSIROOT_DHCPC_NL_H
+#define ISCSIROOT_DHCPC_NL_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* RFC 2863 "lower layer up": glibc's net/if.h lacks it, musl's has it */
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000
+#endif
+
+struct nl_sock {
+	int fd;
+	uint32_t seq;
+};
+
+struct nl_link {
+	int ifindex;
+	char name[IFNAMSIZ];
+	unsigned short type;  /* ARPHRD_* */
+	unsigned flags;       /* IFF_* */
+	bool carrier;         /* IFLA_CARRIER, else IFF_LOWER_UP */
+	uint32_t mtu;
+	uint8_t mac[6];
+	bool have_mac;
+};
+
+int nl_open(struct nl_sock *nl);
+void nl_close(struct nl_sock *nl);
+
+/* Fills up to max links; returns how many, or a negative errno. */
+int nl_link_list(struct nl_sock *nl, struct nl_link *links, int max);
+int nl_link_get(struct nl_sock *nl, int ifindex, struct nl_link *link);
+int nl_link_set_up(struct nl_sock *nl, int ifindex);
+int nl_link_set_mtu(struct nl_sock *nl, int ifindex, uint32_t mtu);
+int nl_link_set_name(struct nl_sock *nl, int ifindex, const char *name);
+
+/* Adds (or refreshes) a permanent address; never deletes one. */
+int nl_addr_add(struct nl_sock *nl, int ifindex, struct in_addr addr,
+		uint8_t prefix, struct in_addr broadcast);
+
+/* Adds or replaces a route in the main table; gateway 0 means on-link.
+ * onlink marks a gateway outside every subnet as reachable anyway. */
+struct nl_route {
+	int ifindex;
+	struct in_addr dst;
+	uint8_t prefix;
+	struct in_addr gateway;
+	struct in_addr prefsrc;
+	bool onlink;
+};
+int nl_route_add(struct nl_sock *nl, const struct nl_route *rt);
+
+/* Walks the attributes of one message body; exposed for the fuzzer and
+ * the unit test. fn gets each (type, payload, len); stops on error. */
+int nl_attr_walk(const uint8_t *p, size_t len,
+		 int (*fn)(uint16_t type, const uint8_t *v, size_t len,
+			   void *ctx),
+		 void *ctx);
+
+#endif
