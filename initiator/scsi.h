@@ -103,10 +103,21 @@ struct scsi_inquiry {
 };
 int scsi_parse_inquiry(const uint8_t *buf, size_t len, struct scsi_inquiry *out);
 
+/* Any VPD page: the length of the whole page (4 + PAGE LENGTH), from its
+ * first 4 bytes, so that a caller can ask again when its allocation
+ * length was too small; -EBADMSG if the page code differs. */
+int scsi_vpd_page_length(const uint8_t *buf, size_t len, uint8_t page);
+
+/* The list parsers (VPD 0x00, 0x83, REPORT LUNS) store up to max entries,
+ * set *n to the number stored and return the number the reply holds
+ * (>= 0), which may be more: for REPORT LUNS it is the LUN LIST LENGTH's
+ * count even past len. */
+
 /* VPD 0x00: the list of supported page codes. */
 int scsi_parse_vpd_pages(const uint8_t *buf, size_t len, uint8_t *pages,
 			 size_t max, size_t *n);
-/* VPD 0x80: unit serial number, spaces trimmed, NUL-terminated. */
+/* VPD 0x80: unit serial number, spaces trimmed, NUL-terminated;
+ * -ENOSPC when outlen cannot hold it. */
 int scsi_parse_vpd_serial(const uint8_t *buf, size_t len, char *out, size_t outlen);
 
 struct scsi_designator {
