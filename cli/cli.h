@@ -4,5 +4,9 @@
 #define ISCSIROOT_CLI_H
 
 /* Each returns the process exit code. argv[0] is the subcommand name. */
+int cmd_discover(int argc, char **argv);
+int cmd_inquiry(int argc, char **argv);
+int cmd_read(int argc, char **argv);
+int cmd_write(int argc, char **argv);
 
 #endif

@@ -21,6 +21,10 @@ static int cmd_version(int argc, char **argv)
 
 /* One row per subcommand; each file cmd_*.c adds its own. */
 static const struct subcommand subcommands[] = {
+	{ "discover", cmd_discover, "list the targets a portal offers (SendTargets)" },
+	{ "inquiry", cmd_inquiry, "log in and describe a LUN" },
+	{ "read", cmd_read, "copy a LUN or a range of it to stdout" },
+	{ "write", cmd_write, "copy stdin to a range of a LUN" },
 	{ "version", cmd_version, "print the version" },
 };
 

@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: MIT */
+/* discover, inquiry, read, write: the iSCSI tools of the binary. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "common.h"
+
+#define IO_CHUNK (1024 * 1024)
+#define IO_DEPTH 8
+
+enum { OPT_OFFSET = OPT_COMMAND_SPECIFIC, OPT_LENGTH, OPT_FUA };
+
+static const struct option only_common[] = { CLI_COMMON_LONG, { 0 } };
+static const struct option rw_options[] = {
+	CLI_COMMON_LONG,
+	{ "offset", required_argument, NULL, OPT_OFFSET },
+	{ "length", required_argument, NULL, OPT_LENGTH },
+	{ "fua", no_argument, NULL, OPT_FUA },
+	{ 0 },
+};
+
+struct rw_opts {
+	uint64_t offset;
+	uint64_t length;        /* 0: to the end (read) or until EOF (write) */
+	bool fua;
+};
+
+/* Parses argv; returns -1 for a usage error, 1 after --help, else 0. */
+static int parse(int argc, char **argv, struct cli_iscsi *c, struct rw_opts *rw,
+		 const struct option *longopts, bool need_target, const char *help)
+{
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+		int r = cli_common_option(c, opt, optarg);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			continue;
+		if (rw && opt == OPT_OFFSET && cli_parse_size(optarg, &rw->offset) == 0)
+			continue;
+		if (rw && opt == OPT_LENGTH && cli_parse_size(optarg, &rw->length) == 0)
+			continue;
+		if (rw && opt == OPT_FUA) {
+			rw->fua = true;
+			continue;
+		}
+		if (opt != '?')
+			log_err("invalid value '%s'", optarg ? optarg : "");
+		return -1;
+	}
+	if (c->help) {
+		fputs(help, stdout);
+		return 1;
+	}
+	if (optind < argc && !c->cfg.host[0] &&
+	    cli_common_option(c, 'p', argv[optind++]) < 0)
+		return -1;
+	if (optind < argc) {
+		log_err("unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	return cli_finish_options(c, need_target) < 0 ? -1 : 0;
+}
+
+static int parse_or_exit(int argc, char **argv, struct cli_iscsi *c,
+			 struct rw_opts *rw, const struct option *longopts,
+			 bool need_target, const char *help)
+{
+	int r = parse(argc, argv, c, rw, longopts, need_target, help);
+
+	if (r < 0)
+		fprintf(stderr, "try 'iscsiroot %s --help'\n", argv[0]);
+	return r < 0 ? EXIT_USAGE : r > 0 ? -1 : EXIT_OK;
+}
+
+/* ---- discover */
+
+static const char discover_help[] =
+	"usage: iscsiroot discover [OPTIONS] PORTAL\n"
+	"Asks PORTAL for its targets (SendTargets=All) and prints\n"
+	"  HOST:PORT,TPGT TARGETNAME\n"
+	"for each portal of each target. CHAP options apply to the discovery\n"
+	"session.\n\noptions:\n" CLI_COMMON_HELP "\n" CLI_EXIT_CODES_HELP;
+
+struct discover_result {
+	bool done;
+	int err;
+	struct iscsi_target_entry targets[64];
+	size_t n;
+};
+
+static void on_targets(void *ctx, int err, char *text, size_t len)
+{
+	struct discover_result *d = ctx;
+
+	d->done = true;
+	d->err = err ? err : iscsi_parse_send_targets(text, len, d->targets,
+						      ARRAY_SIZE(d->targets), &d->n);
+}
+
+static void print_targets(const struct discover_result *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct iscsi_target_entry *t = &d->targets[i];
+		for (size_t j = 0; j < t->nportals; j++) {
+			const struct iscsi_portal *p = &t->portals[j];
+			bool v6 = strchr(p->host, ':') != NULL;
+			printf("%s%s%s:%u,%u %s\n", v6 ? "[" : "", p->host, v6 ? "]" : "",
+			       p->port, p->tpgt, t->name);
+		}
+		if (t->nportals == 0)
+			printf("- %s\n", t->name);
+	}
+}
+
+int cmd_discover(int argc, char **argv)
+{
+	struct cli_iscsi c;
+	struct discover_result *d = calloc(1, sizeof(*d));
+	int r;
+
+	cli_iscsi_init(&c);
+	if (!d)
+		return EXIT_IO;
+	r = parse_or_exit(argc, argv, &c, NULL, only_common, false, discover_help);
+	c.cfg.target_name[0] = '\0';
+	if (r == EXIT_OK)
+		r = cli_login(&c);
+	if (r == EXIT_OK && (r = iscsi_send_targets(c.session, on_targets, d)) == 0) {
+		while (!d->done && iscsi_session_ready(c.session))
+			ev_run_once(&c.loop, 1000);
+		if (!d->done || d->err) {
+			log_err("SendTargets failed: %s",
+				d->done ? strerror(-d->err) : iscsi_session_error(c.session));
+			r = EXIT_IO;
+		} else {
+			print_targets(d);
+		}
+	} else if (r < 0) {
+		log_err("SendTargets failed: %s", strerror(-r));
+		r = EXIT_IO;
+	}
+	cli_close(&c);
+	free(d);
+	return r < 0 ? EXIT_OK : r;
+}
+
+/* ---- inquiry */
+
+static const char inquiry_help[] =
+	"usage: iscsiroot inquiry [OPTIONS] --portal HOST --target IQN [--lun N]\n"
+	"Logs in and describes the LUN: vendor, product, serial, identifier,\n"
+	"size, block sizes, provisioning, limits and the negotiated session.\n"
+	"\noptions:\n" CLI_COMMON_HELP "\n" CLI_EXIT_CODES_HELP;
+
+static void print_disk(const struct cli_iscsi *c, const struct iscsi_disk *d)
+{
+	const struct iscsi_params *p = iscsi_session_params(c->session);
+	const struct scsi_capacity *cap = &d->capacity;
+	uint64_t bytes = cap->blocks * cap->block_size;
+
+	printf("target: %s\n", c->cfg.target_name);
+	printf("portal: %s:%u (tpgt %u)\n", c->cfg.host, c->cfg.port,
+	       iscsi_session_tpgt(c->session));
+	printf("lun: 0x%016" PRIx64 "\n", d->lun);
+	printf("vendor: %s\nproduct: %s\nrevision: %s\n", d->inquiry.vendor,
+	       d->inquiry.product, d->inquiry.revision);
+	printf("device type: %u\n", d->inquiry.device_type);
+	if (d->serial[0])
+		printf("serial: %s\n", d->serial);
+	if (d->designator[0])
+		printf("identifier: %s\n", d->designator);
+	printf("size: %" PRIu64 " bytes (%.2f GiB)\n", bytes, bytes / 1073741824.0);
+	printf("blocks: %" PRIu64 "\nblock size: %u\nphysical block size: %u\n",
+	       cap->blocks, cap->block_size, cap->block_size << cap->phys_exponent);
+	printf("thin provisioning: %s\nunmap: %s\nwrite protected: %s\n",
+	       cap->thin ? "yes" : "no", d->can_unmap ? "yes" : "no",
+	       d->write_protected ? "yes" : "no");
+	printf("cdb size: %d\nmax transfer: %u bytes\n", d->use16 ? 16 : 10,
+	       d->max_xfer_bytes);
+	printf("header digest: %s\ndata digest: %s\n",
+	       p->header_digest ? "CRC32C" : "None", p->data_digest ? "CRC32C" : "None");
+	printf("max recv data segment: %u\nmax xmit data segment: %u\n",
+	       p->max_recv_dsl, p->max_xmit_dsl);
+	printf("first burst: %u\nmax burst: %u\ninitial r2t: %s\nimmediate data: %s\n",
+	       p->first_burst, p->max_burst, p->initial_r2t ? "yes" : "no",
+	       p->immediate_data ? "yes" : "no");
+	printf("max outstanding r2t: %u\n", p->max_outstanding_r2t);
+}
+
+static int login_and_probe(struct cli_iscsi *c, struct iscsi_disk *d)
+{
+	char err[256];
+	int r = cli_login(c);
+
+	if (r != EXIT_OK)
+		return r;
+	r = iscsi_disk_probe(&c->loop, c->session, c->lun, d, err, sizeof(err));
+	if (r < 0) {
+		log_err("%s", err[0] ? err : strerror(-r));
+		return EXIT_IO;
+	}
+	return EXIT_OK;
+}
+
+int cmd_inquiry(int argc, char **argv)
+{
+	struct cli_iscsi c;
+	struct iscsi_disk d;
+	int r;
+
+	cli_iscsi_init(&c);
+	r = parse_or_exit(argc, argv, &c, NULL, only_common, true, inquiry_help);
+	if (r == EXIT_OK)
+		r = login_and_probe(&c, &d);
+	if (r == EXIT_OK)
+		print_disk(&c, &d);
+	cli_close(&c);
+	return r < 0 ? EXIT_OK : r;
+}
+
+/* ---- read and write: a window of IO_DEPTH chunks in flight, in order */
+
+struct stream_slot {
+	struct iscsi_task task;
+	uint8_t *buf;
+	uint32_t len;           /* bytes of this chunk */
+	bool busy;
+	bool done;
+};
+
+struct stream {
+	struct cli_iscsi *c;
+	struct iscsi_disk disk;
+	struct stream_slot slots[IO_DEPTH];
+	uint64_t pos, end;      /* bytes: next to issue, end of range */
+	unsigned head;          /* the oldest slot in flight */
+	bool fua;
+	int error;
+};
+
+static void slot_done(struct iscsi_task *t)
+{
+	((struct stream_slot *)t->ctx)->done = true;
+}
+
+static int slot_issue(struct stream *st, struct stream_slot *sl, bool write,
+		      uint64_t byte_off, uint32_t len)
+{
+	uint32_t bs = st->disk.capacity.block_size;
+
+	iscsi_disk_rw(&st->disk, &sl->task, write, byte_off / bs, len / bs, sl->buf,
+		      write && st->fua);
+	sl->task.done = slot_done;
+	sl->task.ctx = sl;
+	sl->len = len;
+	sl->busy = true;
+	sl->done = false;
+	return iscsi_submit(st->c->session, &sl->task);
+}
+
+/* Waits for the oldest slot; returns 0 or an exit code after a message. */
+static int slot_wait(struct stream *st, struct stream_slot *sl)
+{
+	char msg[240];
+	int r;
+
+	while (!sl->done)
+		if (ev_run_once(&st->c->loop, 1000) < 0)
+			return EXIT_IO;
+	sl->busy = false;
+	r = iscsi_task_status(&sl->task, msg, sizeof(msg));
+	if (r < 0) {
+		log_err("I/O failed: %s", msg);
+		return EXIT_IO;
+	}
+	return EXIT_OK;
+}
+
+static uint32_t chunk_bytes(const struct stream *st)
+{
+	uint32_t bs = st->disk.capacity.block_size;
+	uint32_t max = st->disk.max_xfer_bytes ? MIN(st->disk.max_xfer_bytes, IO_CHUNK)
+					       : IO_CHUNK;
+	return MAX(max / bs * bs, bs);
+}
+
+static int stream_setup(struct stream *st, struct cli_iscsi *c, struct rw_opts *rw,
+			bool write)
+{
+	uint64_t size;
+	uint32_t bs;
+	int r = login_and_probe(c, &st->disk);
+
+	if (r != EXIT_OK)
+		return r;
+	st->c = c;
+	st->fua = rw->fua;
+	bs = st->disk.capacity.block_size;
+	size = st->disk.capacity.blocks * bs;
+	if (rw->offset % bs || rw->offset > size) {
+		log_err("offset %" PRIu64 " is not a multiple of the block size (%u) "
+			"inside the LUN (%" PRIu64 " bytes)", rw->offset, bs, size);
+		return EXIT_USAGE;
+	}
+	if (write && st->disk.write_protected) {
+		log_err("the LUN is write-protected");
+		return EXIT_IO;
+	}
+	st->pos = rw->offset;
+	st->end = rw->length ? rw->offset + rw->length : size;
+	if (st->end > size) {
+		log_err("range ends at byte %" PRIu64 ", past the LUN's end (%" PRIu64 ")",
+			st->end, size);
+		return EXIT_USAGE;
+	}
+	if (!write && st->end % bs) {
+		log_err("length must be a multiple of the block size (%u)", bs);
+		return EXIT_USAGE;
+	}
+	for (unsigned i = 0; i < IO_DEPTH; i++) {
+		st->slots[i].buf = aligned_alloc(4096, IO_CHUNK);
+		if (!st->slots[i].buf)
+			return EXIT_IO;
+	}
+	return EXIT_OK;
+}
+
+static void stream_free(struct stream *st)
+{
+	/* Slots still in flight are completed by the session's teardown. */
+	cli_close(st->c);
+	for (unsigned i = 0; i < IO_DEPTH; i++)
+		free(st->slots[i].buf);
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_err("write to stdout failed: %s", strerror(errno));
+			return EXIT_IO;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return EXIT_OK;
+}
+
+static int read_range(struct stream *st)
+{
+	unsigned issued = 0, head = 0;
+	int r;
+
+	for (;;) {
+		while (issued - head < IO_DEPTH && st->pos < st->end) {
+			struct stream_slot *sl = &st->slots[issued % IO_DEPTH];
+			uint32_t len = (uint32_t)MIN(chunk_bytes(st), st->end - st->pos);
+			if (slot_issue(st, sl, false, st->pos, len) < 0)
+				return EXIT_IO;
+			st->pos += len;
+			issued++;
+		}
+		if (head == issued)
+			return EXIT_OK;
+		struct stream_slot *sl = &st->slots[head % IO_DEPTH];
+		r = slot_wait(st, sl);
+		if (r == EXIT_OK)
+			r = write_all(STDOUT_FILENO, sl->buf, sl->len);
+		if (r != EXIT_OK)
+			return r;
+		head++;
+	}
+}
+
+static const char read_help[] =
+	"usage: iscsiroot read [OPTIONS] --portal HOST --target IQN [--lun N]\n"
+	"Copies the LUN, or --length bytes from --offset, to stdout.\n"
+	"\noptions:\n" CLI_COMMON_HELP
+	"      --offset BYTES         start (a multiple of the block size; k/M/G)\n"
+	"      --length BYTES         how much (default: to the end)\n"
+	"\n" CLI_EXIT_CODES_HELP;
+
+int cmd_read(int argc, char **argv)
+{
+	struct cli_iscsi c;
+	struct rw_opts rw = { 0 };
+	struct stream *st = calloc(1, sizeof(*st));
+	int r;
+
+	cli_iscsi_init(&c);
+	if (!st)
+		return EXIT_IO;
+	st->c = &c;
+	r = parse_or_exit(argc, argv, &c, &rw, rw_options, true, read_help);
+	if (r == EXIT_OK)
+		r = stream_setup(st, &c, &rw, false);
+	if (r == EXIT_OK)
+		r = read_range(st);
+	stream_free(st);
+	free(st);
+	return r < 0 ? EXIT_OK : r;
+}
+
+/* Reads up to len bytes of stdin; fewer only at EOF. */
+static ssize_t read_full(uint8_t *p, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(STDIN_FILENO, p + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* A tail shorter than a block keeps the rest of that block as it was. */
+static int fill_partial_block(struct stream *st, struct stream_slot *sl,
+			      uint64_t off, uint32_t len)
+{
+	uint32_t bs = st->disk.capacity.block_size;
+	uint32_t full = len / bs * bs;
+	struct iscsi_task t;
+	uint8_t *block = malloc(bs);
+	char msg[240];
+	int r;
+
+	if (!block)
+		return EXIT_IO;
+	iscsi_disk_rw(&st->disk, &t, false, (off + full) / bs, 1, block, false);
+	r = iscsi_sync_task(&st->c->loop, st->c->session, &t);
+	if (r == 0)
+		r = iscsi_task_status(&t, msg, sizeof(msg));
+	if (r == 0)
+		memcpy(sl->buf + len, block + (len - full), bs - (len - full));
+	else
+		log_err("reading the last block failed");
+	free(block);
+	return r < 0 ? EXIT_IO : EXIT_OK;
+}
+
+static int flush_cache(struct stream *st)
+{
+	struct iscsi_task t;
+	char msg[240];
+	int r;
+
+	iscsi_disk_flush(&st->disk, &t);
+	r = iscsi_sync_task(&st->c->loop, st->c->session, &t);
+	if (r == 0)
+		r = iscsi_task_status(&t, msg, sizeof(msg));
+	if (r < 0) {
+		log_err("SYNCHRONIZE CACHE failed: %s", r == t.result ? strerror(-r) : msg);
+		return EXIT_IO;
+	}
+	return EXIT_OK;
+}
+
+static int write_range(struct stream *st, bool bounded)
+{
+	uint32_t bs = st->disk.capacity.block_size;
+	unsigned issued = 0, head = 0;
+	bool eof = false;
+	int r;
+
+	while (!eof || head != issued) {
+		if (!eof && issued - head < IO_DEPTH && st->pos < st->end) {
+			struct stream_slot *sl = &st->slots[issued % IO_DEPTH];
+			uint32_t want = (uint32_t)MIN(chunk_bytes(st), st->end - st->pos);
+			ssize_t n = read_full(sl->buf, want);
+			if (n < 0) {
+				log_err("reading stdin failed: %s", strerror((int)-n));
+				return EXIT_IO;
+			}
+			eof = (uint32_t)n < want || st->pos + (uint64_t)n == st->end;
+			if (n == 0)
+				continue;
+			if (n % bs && fill_partial_block(st, sl, st->pos, (uint32_t)n) != EXIT_OK)
+				return EXIT_IO;
+			uint32_t len = ((uint32_t)n + bs - 1) / bs * bs;
+			if (st->pos + len > st->end + (bounded ? 0 : bs)) {
+				log_err("input runs past the end of the LUN");
+				return EXIT_USAGE;
+			}
+			if (slot_issue(st, sl, true, st->pos, len) < 0)
+				return EXIT_IO;
+			st->pos += len;
+			issued++;
+			continue;
+		}
+		if (head == issued)
+			break;
+		r = slot_wait(st, &st->slots[head % IO_DEPTH]);
+		if (r != EXIT_OK)
+			return r;
+		head++;
+	}
+	return flush_cache(st);
+}
+
+static const char write_help[] =
+	"usage: iscsiroot write [OPTIONS] --portal HOST --target IQN [--lun N]\n"
+	"Copies stdin to the LUN at --offset (up to --length bytes), then\n"
+	"flushes the target's cache. A last partial block keeps the rest of\n"
+	"that block's old contents.\n"
+	"\noptions:\n" CLI_COMMON_HELP
+	"      --offset BYTES         start (a multiple of the block size; k/M/G)\n"
+	"      --length BYTES         at most this much (default: until EOF)\n"
+	"      --fua                  write with Force Unit Access\n"
+	"\n" CLI_EXIT_CODES_HELP;
+
+int cmd_write(int argc, char **argv)
+{
+	struct cli_iscsi c;
+	struct rw_opts rw = { 0 };
+	struct stream *st = calloc(1, sizeof(*st));
+	int r;
+
+	cli_iscsi_init(&c);
+	if (!st)
+		return EXIT_IO;
+	st->c = &c;
+	r = parse_or_exit(argc, argv, &c, &rw, rw_options, true, write_help);
+	if (r == EXIT_OK)
+		r = stream_setup(st, &c, &rw, true);
+	if (r == EXIT_OK)
+		r = write_range(st, rw.length != 0);
+	stream_free(st);
+	free(st);
+	return r < 0 ? EXIT_OK : r;
+}

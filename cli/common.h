@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/* What the iSCSI subcommands share: options, exit codes, login. */
+#ifndef ISCSIROOT_CLI_COMMON_H
+#define ISCSIROOT_CLI_COMMON_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "iscsi.h"
+
+/* Exit codes of the iSCSI subcommands (documented in every --help). */
+enum cli_exit {
+	EXIT_OK = 0,
+	EXIT_IO = 1,            /* SCSI or I/O error, or data mismatch */
+	EXIT_USAGE = 2,         /* invalid arguments */
+	EXIT_UNREACHABLE = 3,   /* no connection to the portal in time */
+	EXIT_AUTH = 4,          /* CHAP authentication failed */
+	EXIT_LOGIN = 5,         /* login refused otherwise (no such target...) */
+};
+
+#define CLI_EXIT_CODES_HELP                                                    \
+	"exit codes: 0 success, 1 SCSI/I/O error, 2 invalid arguments,\n"      \
+	"  3 portal unreachable or timed out, 4 authentication failed,\n"      \
+	"  5 login refused (e.g. no such target)\n"
+
+#define CLI_COMMON_HELP                                                        \
+	"  -p, --portal HOST[:PORT]   target portal ([v6addr]:port for IPv6)\n" \
+	"  -t, --target IQN           target name\n"                           \
+	"  -i, --initiator IQN        our initiator name\n"                    \
+	"  -l, --lun N                LUN number, or a 0x-prefixed SAM LUN\n"  \
+	"      --header-digest D      none | crc32c | crc32c,none | none,crc32c\n" \
+	"      --data-digest D        likewise for data\n"                     \
+	"  -u, --user NAME            CHAP user (or $ISCSIROOT_CHAP_USER)\n"   \
+	"  -w, --password SECRET      CHAP secret; file:PATH or env:NAME read it\n" \
+	"                             from there ($ISCSIROOT_CHAP_PASSWORD)\n" \
+	"  -U, --ruser NAME           mutual CHAP: the target's user\n"        \
+	"  -W, --rpassword SECRET     mutual CHAP: the target's secret\n"      \
+	"      --login-timeout SEC    one connect+login attempt (15)\n"        \
+	"      --retry-for SEC        keep retrying the first login (30)\n"    \
+	"      --nop-interval SEC     keepalive NOP-Out when idle (5; 0 off)\n" \
+	"      --nop-timeout SEC      dead connection after (10)\n"            \
+	"      --replacement-timeout SEC  fail I/O after so long without\n"    \
+	"                             a connection (-1: never, the default)\n" \
+	"  -d, --debug                debug logging\n"                         \
+	"  -h, --help                 this text\n"
+
+enum {
+	OPT_HEADER_DIGEST = 1000, OPT_DATA_DIGEST, OPT_LOGIN_TIMEOUT,
+	OPT_RETRY_FOR, OPT_NOP_INTERVAL, OPT_NOP_TIMEOUT, OPT_REPLACEMENT,
+	OPT_COMMAND_SPECIFIC = 1100,
+};
+
+#define CLI_COMMON_SHORT "p:t:i:l:u:w:U:W:dh"
+#define CLI_COMMON_LONG                                                        \
+	{ "portal", required_argument, NULL, 'p' },                            \
+	{ "target", required_argument, NULL, 't' },                            \
+	{ "initiator", required_argument, NULL, 'i' },                         \
+	{ "lun", required_argument, NULL, 'l' },                               \
+	{ "user", required_argument, NULL, 'u' },                              \
+	{ "password", required_argument, NULL, 'w' },                          \
+	{ "ruser", required_argument, NULL, 'U' },                             \
+	{ "rpassword", required_argument, NULL, 'W' },                         \
+	{ "debug", no_argument, NULL, 'd' },                                   \
+	{ "help", no_argument, NULL, 'h' },                                    \
+	{ "header-digest", required_argument, NULL, OPT_HEADER_DIGEST },       \
+	{ "data-digest", required_argument, NULL, OPT_DATA_DIGEST },           \
+	{ "login-timeout", required_argument, NULL, OPT_LOGIN_TIMEOUT },       \
+	{ "retry-for", required_argument, NULL, OPT_RETRY_FOR },               \
+	{ "nop-interval", required_argument, NULL, OPT_NOP_INTERVAL },         \
+	{ "nop-timeout", required_argument, NULL, OPT_NOP_TIMEOUT },           \
+	{ "replacement-timeout", required_argument, NULL, OPT_REPLACEMENT }
+
+struct cli_iscsi {
+	struct iscsi_config cfg;
+	uint64_t lun;
+	bool help;
+	struct ev_loop loop;
+	struct iscsi_session *session;
+};
+
+void cli_iscsi_init(struct cli_iscsi *c);
+/* Handles a common option: 1 handled, 0 not ours, -1 bad value (said). */
+int cli_common_option(struct cli_iscsi *c, int opt, const char *arg);
+/* Applies the environment's CHAP settings and checks what is required. */
+int cli_finish_options(struct cli_iscsi *c, bool need_target);
+/* Logs in; on failure prints one line and returns the exit code. */
+int cli_login(struct cli_iscsi *c);
+void cli_close(struct cli_iscsi *c);
+int cli_exit_for_errno(int err);
+/* "4096", "64k", "1M", "2G", "1T": bytes. */
+int cli_parse_size(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: MIT */
+/* One iSCSI connection: framing only (RFC 7143 §11.1, digests §13.1). */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "crc32c.h"
+
+#define RBUF_SIZE (256 * 1024)
+/* Data segments at least this large that are not yet buffered are read
+ * straight into their destination, skipping the read-ahead copy. */
+#define DIRECT_READ_MIN (32 * 1024)
+/* Bytes handled per readiness event before yielding to the loop. */
+#define RX_BUDGET (16 * 1024 * 1024)
+#define TX_IOV_MAX 96
+
+static void conn_on_io(struct ev_source *src, uint32_t revents);
+static void conn_on_flush(struct ev_source *src);
+
+int conn_init(struct conn *c, struct ev_loop *loop, const struct conn_ops *ops,
+	      void *owner)
+{
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	c->ops = ops;
+	c->owner = owner;
+	c->max_recv_dsl = 262144;
+	c->rbuf = malloc(RBUF_SIZE);
+	c->rx_internal = malloc(c->max_recv_dsl);
+	if (!c->rbuf || !c->rx_internal) {
+		conn_destroy(c);
+		return -ENOMEM;
+	}
+	c->io = (struct ev_source){ .fd = -1, .deadline = -1,
+				    .on_io = conn_on_io, .ctx = c };
+	c->flush = (struct ev_source){ .fd = -1, .deadline = -1,
+				       .on_timer = conn_on_flush, .ctx = c };
+	r = ev_add(loop, &c->io);
+	if (r == 0)
+		r = ev_add(loop, &c->flush);
+	return r;
+}
+
+static void free_tx_list(struct conn_tx *tx)
+{
+	while (tx) {
+		struct conn_tx *next = tx->next;
+		free(tx->owned);
+		free(tx);
+		tx = next;
+	}
+}
+
+void conn_destroy(struct conn *c)
+{
+	conn_close(c);
+	ev_del(&c->io);
+	ev_del(&c->flush);
+	free_tx_list(c->tx_free);
+	c->tx_free = NULL;
+	free(c->rbuf);
+	free(c->rx_internal);
+	c->rbuf = c->rx_internal = NULL;
+}
+
+bool conn_is_open(const struct conn *c)
+{
+	return c->fd >= 0;
+}
+
+void conn_set_digests(struct conn *c, bool header, bool data)
+{
+	c->header_digest = header;
+	c->data_digest = data;
+}
+
+static void rx_reset(struct conn *c)
+{
+	c->rx_state = RX_HEADER;
+	c->rx_hdr_need = ISCSI_BHS_LEN;
+	c->rx_hdr_got = 0;
+	c->rpos = c->rend = 0;
+}
+
+static void tx_release(struct conn *c, struct conn_tx *tx)
+{
+	struct iscsi_task *task = tx->task;
+
+	free(tx->owned);
+	tx->owned = NULL;
+	tx->task = NULL;
+	tx->next = c->tx_free;
+	c->tx_free = tx;
+	if (task && c->ops->tx_done)
+		c->ops->tx_done(c->owner, task);
+}
+
+void conn_close(struct conn *c)
+{
+	if (c->fd >= 0) {
+		ev_set_fd(&c->io, -1, 0);
+		close(c->fd);
+		c->fd = -1;
+	}
+	c->connecting = false;
+	c->generation++;
+	c->flush.deadline = -1;
+	while (c->txq_head) {
+		struct conn_tx *tx = c->txq_head;
+		c->txq_head = tx->next;
+		tx_release(c, tx);
+	}
+	c->txq_tail = NULL;
+	rx_reset(c);
+}
+
+static void conn_fail(struct conn *c, int err, const char *why)
+{
+	conn_close(c);
+	c->ops->failed(c->owner, err, why);
+}
+
+int conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t salen)
+{
+	int one = 1, fd;
+
+	conn_close(c);
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    IPPROTO_TCP);
+	if (fd < 0)
+		return -errno;
+	/* PDUs are whole messages; Nagle would only add latency. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, sa, salen) < 0 && errno != EINPROGRESS) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	c->fd = fd;
+	c->connecting = true;
+	return ev_set_fd(&c->io, fd, EPOLLOUT);
+}
+
+/* ---- Receive */
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static void deliver(struct conn *c)
+{
+	struct iscsi_hdr h = c->rx_cur;
+	uint8_t *data = c->rx_dst;
+
+	c->rx_state = RX_HEADER;
+	c->rx_hdr_need = ISCSI_BHS_LEN;
+	c->rx_hdr_got = 0;
+	c->ops->pdu(c->owner, &h, data);
+}
+
+/* The whole header (BHS, AHS, digest) is in rx_hdr. */
+static int header_complete(struct conn *c)
+{
+	uint32_t hlen = c->rx_hdr_need - (c->header_digest ? ISCSI_DIGEST_LEN : 0);
+	int r;
+
+	if (c->header_digest &&
+	    crc32c(0, c->rx_hdr, hlen) != get_le32(c->rx_hdr + hlen))
+		return -EBADMSG;
+	r = pdu_decode(c->rx_hdr, hlen, &c->rx_cur);
+	if (r < 0)
+		return r;
+	if (c->rx_cur.data_len > c->max_recv_dsl)
+		return -EMSGSIZE;
+	c->rx_dst = NULL;
+	r = c->ops->header(c->owner, &c->rx_cur, &c->rx_dst);
+	if (r < 0)
+		return r;
+	if (!c->rx_dst)
+		c->rx_dst = c->rx_internal;
+	c->rx_data_got = 0;
+	c->rx_trailer_got = 0;
+	c->rx_trailer_need = c->rx_cur.data_len == 0 ? 0 :
+		pdu_pad(c->rx_cur.data_len) + (c->data_digest ? ISCSI_DIGEST_LEN : 0);
+	c->rx_state = c->rx_cur.data_len ? RX_DATA : RX_TRAILER;
+	return 0;
+}
+
+static int trailer_complete(struct conn *c)
+{
+	uint32_t len = c->rx_cur.data_len, pad = pdu_pad(len);
+
+	if (c->data_digest && len > 0) {
+		uint32_t crc = crc32c(0, c->rx_dst, len);
+		crc = crc32c(crc, c->rx_trailer, pad);
+		if (crc != get_le32(c->rx_trailer + pad))
+			return -EILSEQ;
+	}
+	return 0;
+}
+
+/* Moves buffered bytes into the current stage. Returns a negative errno
+ * for a protocol error, else 0. */
+static int rx_consume(struct conn *c)
+{
+	size_t avail = c->rend - c->rpos, n;
+	int r;
+
+	switch (c->rx_state) {
+	case RX_HEADER:
+		n = MIN(avail, c->rx_hdr_need - c->rx_hdr_got);
+		memcpy(c->rx_hdr + c->rx_hdr_got, c->rbuf + c->rpos, n);
+		c->rpos += n;
+		c->rx_hdr_got += (uint32_t)n;
+		if (c->rx_hdr_got < c->rx_hdr_need)
+			return 0;
+		if (c->rx_hdr_need == ISCSI_BHS_LEN) {
+			uint32_t extra = (uint32_t)c->rx_hdr[4] * 4 +
+					 (c->header_digest ? ISCSI_DIGEST_LEN : 0);
+			if (extra) {
+				c->rx_hdr_need += extra;
+				return 0;
+			}
+		}
+		return header_complete(c);
+	case RX_DATA:
+		n = MIN(avail, c->rx_cur.data_len - c->rx_data_got);
+		memcpy(c->rx_dst + c->rx_data_got, c->rbuf + c->rpos, n);
+		c->rpos += n;
+		c->rx_data_got += (uint32_t)n;
+		if (c->rx_data_got == c->rx_cur.data_len)
+			c->rx_state = RX_TRAILER;
+		return 0;
+	case RX_TRAILER:
+		n = MIN(avail, c->rx_trailer_need - c->rx_trailer_got);
+		memcpy(c->rx_trailer + c->rx_trailer_got, c->rbuf + c->rpos, n);
+		c->rpos += n;
+		c->rx_trailer_got += (uint32_t)n;
+		if (c->rx_trailer_got < c->rx_trailer_need)
+			return 0;
+		r = trailer_complete(c);
+		if (r < 0)
+			return r;
+		deliver(c);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Reads from the socket: straight into a large data destination when
+ * nothing is buffered, else into the read-ahead buffer. */
+static ssize_t rx_read(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->rx_state == RX_DATA &&
+	    c->rx_cur.data_len - c->rx_data_got >= DIRECT_READ_MIN) {
+		n = read(c->fd, c->rx_dst + c->rx_data_got,
+			 c->rx_cur.data_len - c->rx_data_got);
+		if (n > 0) {
+			c->rx_data_got += (uint32_t)n;
+			if (c->rx_data_got == c->rx_cur.data_len)
+				c->rx_state = RX_TRAILER;
+		}
+		return n;
+	}
+	n = read(c->fd, c->rbuf, RBUF_SIZE);
+	if (n > 0) {
+		c->rpos = 0;
+		c->rend = (size_t)n;
+	}
+	return n;
+}
+
+static const char *rx_error_text(int err)
+{
+	switch (err) {
+	case -EBADMSG: return "bad PDU header (digest or opcode)";
+	case -EILSEQ: return "data digest mismatch";
+	case -EMSGSIZE: return "data segment longer than negotiated";
+	default: return "protocol error";
+	}
+}
+
+static void rx_run(struct conn *c)
+{
+	unsigned gen = c->generation;
+	size_t budget = RX_BUDGET;
+
+	while (budget > 0 && gen == c->generation) {
+		int r;
+		/* A PDU with no data and no trailer completes on its own. */
+		if (c->rx_state == RX_TRAILER && c->rx_trailer_need == 0) {
+			deliver(c);
+			continue;
+		}
+		if (c->rpos == c->rend) {
+			ssize_t n = rx_read(c);
+			if (n == 0) {
+				conn_fail(c, -ECONNRESET, "connection closed by the target");
+				return;
+			}
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno != EAGAIN)
+					conn_fail(c, -errno, "receive failed");
+				return;
+			}
+			budget -= MIN(budget, (size_t)n);
+			continue;
+		}
+		r = rx_consume(c);
+		if (r < 0 && gen == c->generation) {
+			conn_fail(c, r, rx_error_text(r));
+			return;
+		}
+	}
+}
+
+/* ---- Transmit */
+
+struct conn_tx *conn_tx_get(struct conn *c)
+{
+	struct conn_tx *tx = c->tx_free;
+
+	if (tx)
+		c->tx_free = tx->next;
+	else
+		tx = malloc(sizeof(*tx));
+	if (tx) {
+		tx->data = NULL;
+		tx->data_len = 0;
+		tx->task = NULL;
+		tx->owned = NULL;
+		tx->next = NULL;
+	}
+	return tx;
+}
+
+void conn_queue(struct conn *c, struct conn_tx *tx)
+{
+	uint32_t pad = pdu_pad(tx->data_len);
+
+	tx->hdr_len = ISCSI_BHS_LEN;
+	if (c->header_digest) {
+		put_le32(tx->hdr + ISCSI_BHS_LEN, crc32c(0, tx->hdr, ISCSI_BHS_LEN));
+		tx->hdr_len += ISCSI_DIGEST_LEN;
+	}
+	memset(tx->trailer, 0, pad);
+	tx->trailer_len = (uint8_t)pad;
+	if (c->data_digest && tx->data_len) {
+		uint32_t crc = crc32c(0, tx->data, tx->data_len);
+		put_le32(tx->trailer + pad, crc32c(crc, tx->trailer, pad));
+		tx->trailer_len += ISCSI_DIGEST_LEN;
+	}
+	tx->sent = 0;
+	tx->next = NULL;
+	if (c->txq_tail)
+		c->txq_tail->next = tx;
+	else
+		c->txq_head = tx;
+	c->txq_tail = tx;
+	/* Flush once per loop round, so PDUs queued together go in one write. */
+	c->flush.deadline = 0;
+}
+
+static void add_iov(struct iovec *iov, int *n, const void *base, size_t len,
+		    size_t *skip)
+{
+	if (*skip >= len) {
+		*skip -= len;
+		return;
+	}
+	iov[*n].iov_base = (uint8_t *)base + *skip;
+	iov[*n].iov_len = len - *skip;
+	*skip = 0;
+	(*n)++;
+}
+
+static int build_iov(struct conn *c, struct iovec *iov)
+{
+	int n = 0;
+
+	for (struct conn_tx *tx = c->txq_head; tx && n + 3 <= TX_IOV_MAX; tx = tx->next) {
+		size_t skip = tx->sent;
+		add_iov(iov, &n, tx->hdr, tx->hdr_len, &skip);
+		if (tx->data_len)
+			add_iov(iov, &n, tx->data, tx->data_len, &skip);
+		if (tx->trailer_len)
+			add_iov(iov, &n, tx->trailer, tx->trailer_len, &skip);
+	}
+	return n;
+}
+
+static void tx_advance(struct conn *c, size_t written)
+{
+	while (written > 0 && c->txq_head) {
+		struct conn_tx *tx = c->txq_head;
+		size_t total = (size_t)tx->hdr_len + tx->data_len + tx->trailer_len;
+		size_t n = MIN(written, total - tx->sent);
+
+		tx->sent += n;
+		written -= n;
+		if (tx->sent < total)
+			break;
+		c->txq_head = tx->next;
+		if (!c->txq_head)
+			c->txq_tail = NULL;
+		tx_release(c, tx);
+	}
+}
+
+void conn_flush(struct conn *c)
+{
+	struct iovec iov[TX_IOV_MAX];
+	unsigned gen = c->generation;
+
+	c->flush.deadline = -1;
+	if (c->fd < 0 || c->connecting)
+		return;
+	while (c->txq_head && gen == c->generation) {
+		struct msghdr msg = { .msg_iov = iov };
+		ssize_t n;
+
+		msg.msg_iovlen = (size_t)build_iov(c, iov);
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			conn_fail(c, -errno, "send failed");
+			return;
+		}
+		tx_advance(c, (size_t)n);
+	}
+	if (gen == c->generation && c->fd >= 0)
+		ev_set_events(&c->io, EPOLLIN | (c->txq_head ? EPOLLOUT : 0));
+}
+
+static void conn_on_flush(struct ev_source *src)
+{
+	conn_flush(src->ctx);
+}
+
+static void connect_done(struct conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err) {
+		conn_fail(c, -err, "connect failed");
+		return;
+	}
+	c->connecting = false;
+	ev_set_events(&c->io, EPOLLIN | (c->txq_head ? EPOLLOUT : 0));
+	c->ops->connected(c->owner);
+}
+
+static void conn_on_io(struct ev_source *src, uint32_t revents)
+{
+	struct conn *c = src->ctx;
+	unsigned gen = c->generation;
+
+	if (c->connecting) {
+		if (revents & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+			connect_done(c);
+		return;
+	}
+	if (revents & (EPOLLIN | EPOLLERR | EPOLLHUP))
+		rx_run(c);
+	if (gen == c->generation && (revents & EPOLLOUT))
+		conn_flush(c);
+}

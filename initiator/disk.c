@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/* A LUN seen as a block device: probing it, and building its I/O. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "iscsi.h"
+
+#define PROBE_BUF 4096
+
+int iscsi_task_status(const struct iscsi_task *t, char *msg, size_t len)
+{
+	struct scsi_sense sense;
+	char text[200];
+
+	if (t->result < 0) {
+		snprintf(msg, len, "%s", strerror(-t->result));
+		return t->result;
+	}
+	if (t->status == SCSI_STATUS_GOOD || t->status == SCSI_STATUS_CONDITION_MET)
+		return 0;
+	if (t->status == SCSI_STATUS_CHECK_CONDITION &&
+	    scsi_sense_decode(t->sense, t->sense_len, &sense) == 0) {
+		scsi_sense_describe(&sense, text, sizeof(text));
+		snprintf(msg, len, "CHECK CONDITION: %s", text);
+		if (sense.key == SCSI_SENSE_DATA_PROTECT)
+			return -EROFS;
+		if (sense.key == SCSI_SENSE_ILLEGAL_REQUEST)
+			return -EINVAL;
+		return -EIO;
+	}
+	snprintf(msg, len, "SCSI status %s (0x%02x)", scsi_status_name(t->status),
+		 t->status);
+	return -EIO;
+}
+
+static int run(struct ev_loop *loop, struct iscsi_session *s, struct iscsi_task *t,
+	       const char *what, char *err, size_t errlen)
+{
+	char msg[240];
+	int r = iscsi_sync_task(loop, s, t);
+
+	if (r == 0)
+		r = iscsi_task_status(t, msg, sizeof(msg));
+	else
+		snprintf(msg, sizeof(msg), "%s", iscsi_session_error(s));
+	if (r < 0)
+		snprintf(err, errlen, "%s failed: %s", what, msg);
+	return r;
+}
+
+static void prep(struct iscsi_task *t, uint64_t lun, enum iscsi_dir dir,
+		 uint8_t *buf, uint32_t len)
+{
+	memset(t, 0, sizeof(*t));
+	t->lun = lun;
+	t->dir = dir;
+	t->buf = buf;
+	t->len = len;
+}
+
+static uint32_t received(const struct iscsi_task *t)
+{
+	return t->underflow ? t->len - MIN(t->residual, t->len) : t->len;
+}
+
+static int inquiry_page(struct ev_loop *loop, struct iscsi_session *s,
+			struct iscsi_disk *d, uint8_t page, uint8_t *buf,
+			uint32_t *got)
+{
+	struct iscsi_task t;
+	char err[64];
+	int r;
+
+	prep(&t, d->lun, ISCSI_DIR_READ, buf, 255);
+	t.cdb_len = (uint8_t)scsi_cdb_inquiry(t.cdb, true, page, 255);
+	r = run(loop, s, &t, "INQUIRY", err, sizeof(err));
+	*got = received(&t);
+	return r;
+}
+
+static void pick_designator(struct iscsi_disk *d, const uint8_t *buf, uint32_t len)
+{
+	struct scsi_designator des[8];
+	size_t n = 0;
+	int best = -1;
+
+	if (scsi_parse_vpd_devid(buf, len, des, ARRAY_SIZE(des), &n) < 0)
+		return;
+	/* NAA, then EUI-64, then anything, of the logical unit itself. */
+	for (size_t i = 0; i < n; i++) {
+		if (des[i].association != 0)
+			continue;
+		if (best < 0 || des[i].type == 3 ||
+		    (des[i].type == 2 && des[best].type != 3))
+			best = (int)i;
+	}
+	if (best >= 0)
+		scsi_designator_format(&des[best], d->designator, sizeof(d->designator));
+}
+
+static void probe_vpd(struct ev_loop *loop, struct iscsi_session *s,
+		      struct iscsi_disk *d, uint8_t *buf)
+{
+	uint8_t pages[64];
+	size_t n = 0;
+	uint32_t got;
+
+	if (inquiry_page(loop, s, d, 0x00, buf, &got) < 0 ||
+	    scsi_parse_vpd_pages(buf, got, pages, sizeof(pages), &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (inquiry_page(loop, s, d, pages[i], buf, &got) < 0)
+			continue;
+		if (pages[i] == 0x80)
+			scsi_parse_vpd_serial(buf, got, d->serial, sizeof(d->serial));
+		else if (pages[i] == 0x83)
+			pick_designator(d, buf, got);
+		else if (pages[i] == 0xb0)
+			d->have_limits = scsi_parse_vpd_block_limits(buf, got, &d->limits) == 0;
+	}
+}
+
+static int read_capacity(struct ev_loop *loop, struct iscsi_session *s,
+			 struct iscsi_disk *d, uint8_t *buf, char *err, size_t errlen)
+{
+	struct iscsi_task t;
+	int r;
+
+	prep(&t, d->lun, ISCSI_DIR_READ, buf, 8);
+	t.cdb_len = (uint8_t)scsi_cdb_read_capacity10(t.cdb);
+	r = run(loop, s, &t, "READ CAPACITY(10)", err, errlen);
+	if (r < 0)
+		return r;
+	r = scsi_parse_read_capacity10(buf, received(&t), &d->capacity);
+	if (r < 0)
+		return r;
+	/* (16) for disks past 2 TiB, and for thin provisioning flags. */
+	prep(&t, d->lun, ISCSI_DIR_READ, buf, 32);
+	t.cdb_len = (uint8_t)scsi_cdb_read_capacity16(t.cdb, 32);
+	if (run(loop, s, &t, "READ CAPACITY(16)", err, errlen) == 0)
+		scsi_parse_read_capacity16(buf, received(&t), &d->capacity);
+	else if (d->capacity.blocks > 0xffffffffull)
+		return -EIO;
+	err[0] = '\0';
+	return d->capacity.block_size ? 0 : -EIO;
+}
+
+static void probe_write_protect(struct ev_loop *loop, struct iscsi_session *s,
+				struct iscsi_disk *d, uint8_t *buf)
+{
+	struct iscsi_task t;
+	char err[64];
+
+	prep(&t, d->lun, ISCSI_DIR_READ, buf, 192);
+	t.cdb_len = (uint8_t)scsi_cdb_mode_sense6(t.cdb, 0x3f, 192);
+	if (run(loop, s, &t, "MODE SENSE", err, sizeof(err)) == 0)
+		scsi_parse_mode_sense6_wp(buf, received(&t), &d->write_protected);
+}
+
+static void derive_limits(struct iscsi_disk *d, const struct iscsi_params *p)
+{
+	uint64_t bs = d->capacity.block_size;
+	uint64_t max = p->max_burst ? p->max_burst : 0;
+
+	d->use16 = d->capacity.blocks > 0xffffffffull;
+	if (d->have_limits && d->limits.max_xfer_blocks)
+		max = max ? MIN(max, d->limits.max_xfer_blocks * bs)
+			  : d->limits.max_xfer_blocks * bs;
+	/* READ/WRITE(10) carry at most 65535 blocks. */
+	if (!d->use16)
+		max = max ? MIN(max, 65535 * bs) : 65535 * bs;
+	d->max_xfer_bytes = (uint32_t)MIN(max, 0x7fffffffull) / bs * bs;
+	d->can_unmap = d->capacity.thin && d->have_limits &&
+		       d->limits.max_unmap_lba_count > 0 &&
+		       d->limits.max_unmap_descriptors > 0;
+}
+
+int iscsi_disk_probe(struct ev_loop *loop, struct iscsi_session *s,
+		     uint64_t lun, struct iscsi_disk *d, char *err, size_t errlen)
+{
+	uint8_t buf[PROBE_BUF];
+	struct iscsi_task t;
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	d->lun = lun;
+	/* TUR first: it takes the UNIT ATTENTIONs of a fresh login. */
+	prep(&t, lun, ISCSI_DIR_NONE, NULL, 0);
+	t.cdb_len = (uint8_t)scsi_cdb_test_unit_ready(t.cdb);
+	r = run(loop, s, &t, "TEST UNIT READY", err, errlen);
+	if (r < 0)
+		return r;
+	prep(&t, lun, ISCSI_DIR_READ, buf, 96);
+	t.cdb_len = (uint8_t)scsi_cdb_inquiry(t.cdb, false, 0, 96);
+	r = run(loop, s, &t, "INQUIRY", err, errlen);
+	if (r < 0)
+		return r;
+	if (scsi_parse_inquiry(buf, received(&t), &d->inquiry) < 0) {
+		snprintf(err, errlen, "malformed INQUIRY data");
+		return -EBADMSG;
+	}
+	probe_vpd(loop, s, d, buf);
+	r = read_capacity(loop, s, d, buf, err, errlen);
+	if (r < 0)
+		return r;
+	probe_write_protect(loop, s, d, buf);
+	derive_limits(d, iscsi_session_params(s));
+	return 0;
+}
+
+void iscsi_disk_rw(const struct iscsi_disk *d, struct iscsi_task *t, bool write,
+		   uint64_t lba, uint32_t blocks, uint8_t *buf, bool fua)
+{
+	prep(t, d->lun, write ? ISCSI_DIR_WRITE : ISCSI_DIR_READ, buf,
+	     blocks * d->capacity.block_size);
+	bool use16 = d->use16 || lba + blocks > 0xffffffffull || blocks > 65535;
+	t->cdb_len = (uint8_t)(write ? scsi_cdb_write(t->cdb, lba, blocks, fua, use16)
+				     : scsi_cdb_read(t->cdb, lba, blocks, use16));
+}
+
+void iscsi_disk_flush(const struct iscsi_disk *d, struct iscsi_task *t)
+{
+	prep(t, d->lun, ISCSI_DIR_NONE, NULL, 0);
+	t->cdb_len = (uint8_t)scsi_cdb_sync_cache(t->cdb, 0, 0, d->use16);
+}
+
+void iscsi_disk_unmap(const struct iscsi_disk *d, struct iscsi_task *t,
+		      uint64_t lba, uint32_t blocks, uint8_t *params)
+{
+	struct scsi_unmap_range range = { .lba = lba, .blocks = blocks };
+	int len = scsi_unmap_params(params, 24, &range, 1);
+
+	prep(t, d->lun, ISCSI_DIR_WRITE, params, (uint32_t)len);
+	t->cdb_len = (uint8_t)scsi_cdb_unmap(t->cdb, (uint16_t)len);
+}

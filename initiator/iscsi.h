@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The iSCSI initiator library: one session to one target portal, driven
+ * by the caller's event loop, with many SCSI commands in flight. A lost
+ * connection never fails a command by default: the session reconnects,
+ * reinstates itself with the same ISID (RFC 7143 §6.3.5) and re-issues
+ * everything unanswered, until the replacement timeout (default: never).
+ */
+#ifndef ISCSIROOT_ISCSI_H
+#define ISCSIROOT_ISCSI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scsi.h"
+#include "text.h"
+#include "util.h"
+
+#define ISCSI_NAME_LEN 224
+#define ISCSI_SECRET_LEN 256
+#define ISCSI_DEFAULT_PORT 3260
+
+struct iscsi_config {
+	char initiator_name[ISCSI_NAME_LEN + 1];
+	char target_name[ISCSI_NAME_LEN + 1];   /* empty: discovery session */
+	char host[256];                         /* IPv4, IPv6 or a name */
+	uint16_t port;
+	enum iscsi_digest_pref header_digest;
+	enum iscsi_digest_pref data_digest;
+	/* CHAP: user empty means AuthMethod=None; ruser set means mutual. */
+	char user[256];
+	uint8_t secret[ISCSI_SECRET_LEN];
+	size_t secret_len;
+	char ruser[256];
+	uint8_t rsecret[ISCSI_SECRET_LEN];
+	size_t rsecret_len;
+	/* Timeouts in milliseconds. */
+	int login_timeout_ms;           /* one connect + login attempt */
+	int first_login_timeout_ms;     /* keep trying the first login; <0 forever */
+	int nop_interval_ms;            /* idle time before a NOP-Out; 0 off */
+	int nop_timeout_ms;             /* no answer: the connection is dead */
+	int64_t replacement_timeout_ms; /* recovering longer fails I/O; <0 never */
+	int reconnect_delay_max_ms;     /* backoff cap */
+};
+
+/* Defaults: no digests, 15 s login, 30 s for the first login, NOP every
+ * 5 s with a 10 s timeout, replacement timeout forever, backoff to 5 s. */
+void iscsi_config_defaults(struct iscsi_config *cfg);
+/* Reads a secret from "file:PATH", "env:NAME" or the text itself. */
+int iscsi_config_set_secret(uint8_t *out, size_t *out_len, const char *spec);
+
+enum iscsi_dir { ISCSI_DIR_NONE, ISCSI_DIR_READ, ISCSI_DIR_WRITE };
+
+/* A SCSI command. The caller owns it (and buf) until done() is called. */
+struct iscsi_task {
+	uint64_t lun;                   /* SAM LUN field, as on the wire */
+	uint8_t cdb[SCSI_CDB_MAX];
+	uint8_t cdb_len;
+	enum iscsi_dir dir;
+	uint8_t *buf;
+	uint32_t len;
+	void (*done)(struct iscsi_task *t);
+	void *ctx;
+
+	/* Results. result < 0: no SCSI status (e.g. -EIO after the
+	 * replacement timeout); else status and sense are valid. */
+	int result;
+	uint8_t status;
+	uint16_t sense_len;
+	uint8_t sense[SCSI_SENSE_MAX];
+	uint32_t residual;
+	bool underflow;
+	bool overflow;
+
+	struct {                        /* private to the session */
+		struct iscsi_task *next, *prev;
+		uint32_t itt;
+		uint32_t cmdsn;
+		uint32_t received;
+		uint32_t tx_refs;
+		uint16_t retries;
+		bool answered;
+		bool queued;
+		int64_t not_before;
+	} priv;
+};
+
+enum iscsi_event {
+	ISCSI_EVENT_READY,      /* logged in (first time or after recovery) */
+	ISCSI_EVENT_RECOVERING, /* connection lost; commands wait */
+	ISCSI_EVENT_FAILED,     /* gave up: iscsi_session_error() says why */
+	ISCSI_EVENT_CLOSED,     /* logged out */
+};
+
+struct iscsi_session;
+
+struct iscsi_session *iscsi_session_new(struct ev_loop *loop,
+					const struct iscsi_config *cfg);
+/* Completes every command still held with -ECANCELED, then frees. */
+void iscsi_session_free(struct iscsi_session *s);
+void iscsi_session_on_event(struct iscsi_session *s,
+			    void (*cb)(void *ctx, enum iscsi_event ev), void *ctx);
+/* Starts connecting and logging in. */
+int iscsi_session_start(struct iscsi_session *s);
+/* Logs out once the commands in flight are answered. */
+int iscsi_session_logout(struct iscsi_session *s);
+int iscsi_submit(struct iscsi_session *s, struct iscsi_task *t);
+
+bool iscsi_session_ready(const struct iscsi_session *s);
+/* The last failure in one line, e.g. "login failed: authentication
+ * failure (0x0201)"; and its negative errno. */
+const char *iscsi_session_error(const struct iscsi_session *s);
+int iscsi_session_errno(const struct iscsi_session *s);
+const struct iscsi_params *iscsi_session_params(const struct iscsi_session *s);
+uint16_t iscsi_session_tpgt(const struct iscsi_session *s);
+/* How many times the session was reinstated after a loss. */
+unsigned iscsi_session_recoveries(const struct iscsi_session *s);
+/* Drops the connection as if the network failed (tests, diagnostics). */
+void iscsi_session_drop(struct iscsi_session *s);
+
+/* Discovery: on a session with no target name, SendTargets=All. The
+ * callback gets the raw key list (NUL-separated) or an error. */
+int iscsi_send_targets(struct iscsi_session *s,
+		       void (*cb)(void *ctx, int err, char *text, size_t len),
+		       void *ctx);
+
+struct iscsi_portal {
+	char host[256];
+	uint16_t port;
+	uint16_t tpgt;
+};
+
+struct iscsi_target_entry {
+	char name[ISCSI_NAME_LEN + 1];
+	struct iscsi_portal portals[8];
+	size_t nportals;
+};
+/* Parses a SendTargets answer into at most max entries. */
+int iscsi_parse_send_targets(char *text, size_t len,
+			     struct iscsi_target_entry *out, size_t max, size_t *n);
+
+/* ---- A LUN as a disk: what the block layer and the tools need. */
+struct iscsi_disk {
+	uint64_t lun;
+	struct scsi_inquiry inquiry;
+	char serial[256];
+	char designator[300];           /* the best VPD 0x83 identifier */
+	struct scsi_capacity capacity;
+	struct scsi_block_limits limits;
+	bool have_limits;
+	bool use16;                     /* 16-byte CDBs: LBA or size needs them */
+	bool can_unmap;                 /* thin and Block Limits allow UNMAP */
+	bool write_protected;
+	uint32_t max_xfer_bytes;        /* per command; 0: no limit */
+};
+
+/* TEST UNIT READY, INQUIRY (standard, VPD 0x00/0x80/0x83/0xB0), READ
+ * CAPACITY(10), then (16) when needed or thin, MODE SENSE for WP. */
+int iscsi_disk_probe(struct ev_loop *loop, struct iscsi_session *s,
+		     uint64_t lun, struct iscsi_disk *d, char *err, size_t errlen);
+/* Fills a task for READ or WRITE of blocks at lba (10 or 16 byte CDB). */
+void iscsi_disk_rw(const struct iscsi_disk *d, struct iscsi_task *t, bool write,
+		   uint64_t lba, uint32_t blocks, uint8_t *buf, bool fua);
+void iscsi_disk_flush(const struct iscsi_disk *d, struct iscsi_task *t);
+/* UNMAP of one range; params must hold 24 bytes and outlive the task. */
+void iscsi_disk_unmap(const struct iscsi_disk *d, struct iscsi_task *t,
+		      uint64_t lba, uint32_t blocks, uint8_t *params);
+/* 0 for GOOD, else a negative errno and a line such as "CHECK CONDITION:
+ * MEDIUM ERROR, asc/ascq 11/00 (unrecovered read error)". */
+int iscsi_task_status(const struct iscsi_task *t, char *msg, size_t len);
+
+/* ---- Synchronous helpers: run the loop until the operation ends. */
+int iscsi_sync_login(struct ev_loop *loop, struct iscsi_session *s);
+int iscsi_sync_task(struct ev_loop *loop, struct iscsi_session *s,
+		    struct iscsi_task *t);
+int iscsi_sync_logout(struct ev_loop *loop, struct iscsi_session *s);
+
+#endif

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The login phase (RFC 7143 §6): security stage (AuthMethod None or
+ * CHAP, one-way or mutual, §12.1.3) then operational negotiation. Pure
+ * logic: it builds requests and consumes responses, the caller moves
+ * the bytes.
+ */
+#ifndef ISCSIROOT_LOGIN_H
+#define ISCSIROOT_LOGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pdu.h"
+#include "text.h"
+
+#define ISCSI_NAME_MAX 224      /* RFC 7143 §4.2.7.1 */
+#define CHAP_SECRET_MAX 256
+
+struct login_config {
+	const char *initiator_name;
+	const char *target_name;        /* NULL for a discovery session */
+	const char *user;               /* NULL or "" for AuthMethod=None */
+	const uint8_t *secret;
+	size_t secret_len;
+	const char *ruser;              /* mutual CHAP when set */
+	const uint8_t *rsecret;
+	size_t rsecret_len;
+	const struct iscsi_params *offer;
+	bool md5_only;                  /* the retry for targets that reject
+					 * a CHAP_A list (open-iscsi#180) */
+};
+
+enum login_step {
+	LOGIN_SECURITY,         /* first PDU: names and AuthMethod */
+	LOGIN_CHAP_ALGORITHM,   /* CHAP_A offered */
+	LOGIN_CHAP_RESPONSE,    /* CHAP_N/CHAP_R sent */
+	LOGIN_OPERATIONAL,
+	LOGIN_DONE,
+};
+
+enum login_result {
+	LOGIN_SEND_NEXT = 1,    /* call login_build_request() and send it */
+	LOGIN_COMPLETE,         /* full feature phase */
+	LOGIN_REDIRECTED,       /* reconnect to login.redirect_host/port */
+};
+
+struct login {
+	const struct login_config *cfg;
+	enum login_step step;
+	uint64_t isid;
+	uint16_t tsih;
+	uint16_t cid;
+	uint32_t itt;
+	uint32_t cmdsn;
+	uint32_t expstatsn;
+	bool chap;              /* the target chose CHAP */
+	bool chap_list_failed;  /* failed right after a CHAP_A list */
+	int chap_alg;
+	uint8_t mutual_id;
+	uint8_t mutual_challenge[16];
+	struct iscsi_params result;
+	/* a response split over PDUs (C bit) is collected here */
+	char *rx_text;
+	size_t rx_len;
+
+	/* the next request, prepared while handling a response */
+	uint8_t next_csg, next_nsg;
+	bool next_transit;
+	uint8_t out_keys[8192];
+	struct text_out out;
+
+	/* outcome */
+	uint8_t status_class, status_detail;
+	char error[256];
+	char redirect_host[256];
+	uint16_t redirect_port;
+	uint16_t tpgt;
+	char target_alias[256];
+};
+
+void login_init(struct login *l, const struct login_config *cfg, uint64_t isid,
+		uint16_t tsih, uint32_t cmdsn, uint32_t expstatsn);
+void login_free(struct login *l);
+/* Encodes the next Login Request into bhs and its keys into data (cap
+ * bytes). Returns the data length or a negative errno. */
+int login_build_request(struct login *l, uint8_t *bhs, uint8_t *data, size_t cap);
+/* Consumes a Login Response. Returns an enum login_result, or a negative
+ * errno with l->error describing the failure in one line. */
+int login_handle_response(struct login *l, const struct iscsi_hdr *h,
+			  const uint8_t *data, size_t len);
+/* True when the failure came right after offering several CHAP_A values,
+ * so that a retry offering MD5 alone may succeed. */
+bool login_failed_at_chap_list(const struct login *l);
+
+#endif

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to initiator/: the session's state, shared by session.c
+ * (connection, login, recovery, keepalive) and task.c (commands). */
+#ifndef ISCSIROOT_SESSION_H
+#define ISCSIROOT_SESSION_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "conn.h"
+#include "iscsi.h"
+#include "login.h"
+
+#define SESSION_SLOTS 256
+/* ITT = generation << 16 | slot. Slots above SESSION_SLOTS tag the
+ * session's own PDUs. */
+#define ITT_SLOT_NOP 0xfffe
+#define ITT_SLOT_TEXT 0xfffd
+#define ITT_SLOT_LOGOUT 0xfffc
+
+enum session_state {
+	S_IDLE,         /* not started */
+	S_CONNECTING,   /* TCP connect in progress */
+	S_LOGIN,        /* login PDUs being exchanged */
+	S_READY,        /* full feature phase */
+	S_DRAINING,     /* target asked for logout: let commands finish */
+	S_LOGOUT,       /* Logout sent */
+	S_WAIT,         /* connection lost: reconnect when the timer fires */
+	S_CLOSED,       /* logged out on request */
+	S_FAILED,       /* gave up */
+};
+
+struct task_list {
+	struct iscsi_task *head, *tail;
+	unsigned count;
+};
+
+struct iscsi_session {
+	struct ev_loop *loop;
+	struct iscsi_config cfg;
+	enum session_state state;
+	struct conn conn;
+	struct ev_source timer;
+
+	struct sockaddr_storage portal;     /* resolved configured portal */
+	socklen_t portal_len;
+	struct sockaddr_storage target;     /* where the next connect goes */
+	socklen_t target_len;
+	bool redirect_permanent;
+
+	struct login login;
+	struct login_config login_cfg;
+	struct iscsi_params offer;
+	struct iscsi_params params;
+	bool md5_only;
+	uint64_t isid;
+	uint16_t tsih;
+	uint16_t tpgt;
+	bool ever_ready;
+	unsigned recoveries;
+
+	uint32_t cmdsn, expcmdsn, maxcmdsn, expstatsn;
+
+	struct iscsi_task *slots[SESSION_SLOTS];
+	uint16_t slot_gen[SESSION_SLOTS];
+	struct task_list waiting;           /* not sent yet, in order */
+	struct task_list inflight;          /* sent, in CmdSN order */
+	uint16_t own_gen;
+
+	int64_t login_deadline;             /* current attempt */
+	int64_t first_login_deadline;
+	int64_t reconnect_at;
+	int64_t replacement_at;             /* -1: none pending */
+	bool failfast;                      /* replacement timeout passed */
+	unsigned attempt;                   /* reconnect attempts in a row */
+	int64_t last_rx;
+	int64_t nop_sent_at;                /* -1: none outstanding */
+	int64_t drain_deadline;
+	int64_t logout_deadline;
+	bool reconnect_after_logout;
+
+	void (*text_cb)(void *ctx, int err, char *text, size_t len);
+	void *text_ctx;
+	char *text_buf;
+	size_t text_len;
+
+	void (*event_cb)(void *ctx, enum iscsi_event ev);
+	void *event_ctx;
+	int error_code;
+	char error[256];
+};
+
+/* session.c */
+void session_set_error(struct iscsi_session *s, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void session_connection_lost(struct iscsi_session *s, int err, const char *why);
+void session_arm_timer(struct iscsi_session *s);
+uint32_t session_own_itt(struct iscsi_session *s, uint16_t slot);
+void session_update_sn(struct iscsi_session *s, const struct iscsi_hdr *h,
+		       bool has_statsn);
+void session_handle_async(struct iscsi_session *s, const struct iscsi_hdr *h,
+			  const uint8_t *data);
+void session_maybe_finish_drain(struct iscsi_session *s);
+
+/* task.c */
+void tasks_pump(struct iscsi_session *s);
+int tasks_header(struct iscsi_session *s, const struct iscsi_hdr *h, uint8_t **dst);
+void tasks_pdu(struct iscsi_session *s, const struct iscsi_hdr *h, uint8_t *data);
+void tasks_tx_done(struct iscsi_session *s, struct iscsi_task *t);
+/* Moves every sent but unanswered task back to the head of the queue. */
+void tasks_requeue_inflight(struct iscsi_session *s);
+/* Completes every held task (waiting and in flight) with err. */
+void tasks_fail_all(struct iscsi_session *s, int err);
+int64_t tasks_next_retry(const struct iscsi_session *s);
+void task_list_push(struct task_list *l, struct iscsi_task *t);
+void task_list_remove(struct task_list *l, struct iscsi_task *t);
+
+#endif

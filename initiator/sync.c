@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* Blocking wrappers for command-line use: run the loop until done. */
+#include <errno.h>
+#include <string.h>
+
+#include "session.h"
+
+static int run_until(struct ev_loop *loop, const bool *done)
+{
+	while (!*done) {
+		int r = ev_run_once(loop, 1000);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+struct state_wait {
+	struct iscsi_session *s;
+	bool done;
+};
+
+static bool login_settled(const struct iscsi_session *s)
+{
+	return s->state == S_READY || s->state == S_FAILED || s->state == S_CLOSED;
+}
+
+int iscsi_sync_login(struct ev_loop *loop, struct iscsi_session *s)
+{
+	int r = s->state == S_IDLE ? iscsi_session_start(s) : 0;
+
+	if (r < 0)
+		return r;
+	while (!login_settled(s)) {
+		r = ev_run_once(loop, 1000);
+		if (r < 0)
+			return r;
+	}
+	if (s->state == S_READY)
+		return 0;
+	return s->error_code ? s->error_code : -ENOTCONN;
+}
+
+static void mark_done(struct iscsi_task *t)
+{
+	*(bool *)t->ctx = true;
+}
+
+int iscsi_sync_task(struct ev_loop *loop, struct iscsi_session *s,
+		    struct iscsi_task *t)
+{
+	bool done = false;
+	int r;
+
+	t->done = mark_done;
+	t->ctx = &done;
+	r = iscsi_submit(s, t);
+	if (r < 0)
+		return r;
+	r = run_until(loop, &done);
+	return r < 0 ? r : t->result;
+}
+
+int iscsi_sync_logout(struct ev_loop *loop, struct iscsi_session *s)
+{
+	int r = iscsi_session_logout(s);
+
+	while (r == 0 && s->state != S_CLOSED && s->state != S_FAILED)
+		r = ev_run_once(loop, 1000) < 0 ? -EIO : 0;
+	return r;
+}

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: MIT */
+/* SCSI commands on a session: the CmdSN window, immediate and unsolicited
+ * data, R2T-driven Data-Out, Data-In placement, status and the retry
+ * policy that keeps transient conditions from reaching the caller
+ * (RFC 7143 §3.2.2, §11.2–11.8). */
+#include <errno.h>
+#include <string.h>
+
+#include "session.h"
+
+/* UNIT ATTENTION is reported once per event (reset, I_T nexus loss,
+ * capacity change...); more in a row than this means something is wrong. */
+#define UA_RETRIES_MAX 16
+#define BUSY_RETRY_DELAY_MS 100
+
+void task_list_push(struct task_list *l, struct iscsi_task *t)
+{
+	t->priv.next = NULL;
+	t->priv.prev = l->tail;
+	if (l->tail)
+		l->tail->priv.next = t;
+	else
+		l->head = t;
+	l->tail = t;
+	l->count++;
+}
+
+static void task_list_push_front(struct task_list *l, struct iscsi_task *t)
+{
+	t->priv.prev = NULL;
+	t->priv.next = l->head;
+	if (l->head)
+		l->head->priv.prev = t;
+	else
+		l->tail = t;
+	l->head = t;
+	l->count++;
+}
+
+void task_list_remove(struct task_list *l, struct iscsi_task *t)
+{
+	if (t->priv.prev)
+		t->priv.prev->priv.next = t->priv.next;
+	else
+		l->head = t->priv.next;
+	if (t->priv.next)
+		t->priv.next->priv.prev = t->priv.prev;
+	else
+		l->tail = t->priv.prev;
+	t->priv.next = t->priv.prev = NULL;
+	l->count--;
+}
+
+static int alloc_slot(struct iscsi_session *s, struct iscsi_task *t)
+{
+	_Static_assert(SESSION_SLOTS <= ITT_SLOT_LOGOUT, "slot tags overlap");
+	/* Start after the last slot used, so a tag is not reused at once. */
+	unsigned start = s->inflight.tail ? (s->inflight.tail->priv.itt & 0xffff) + 1 : 0;
+
+	for (unsigned i = 0; i < SESSION_SLOTS; i++) {
+		unsigned slot = (start + i) % SESSION_SLOTS;
+		if (!s->slots[slot]) {
+			s->slots[slot] = t;
+			s->slot_gen[slot]++;
+			return (int)((uint32_t)s->slot_gen[slot] << 16 | slot);
+		}
+	}
+	return -EBUSY;
+}
+
+static void free_slot(struct iscsi_session *s, struct iscsi_task *t)
+{
+	unsigned slot = t->priv.itt & 0xffff;
+
+	if (slot < SESSION_SLOTS && s->slots[slot] == t)
+		s->slots[slot] = NULL;
+}
+
+static struct iscsi_task *lookup(struct iscsi_session *s, uint32_t itt)
+{
+	unsigned slot = itt & 0xffff;
+
+	if (slot >= SESSION_SLOTS || !s->slots[slot] || s->slots[slot]->priv.itt != itt)
+		return NULL;
+	return s->slots[slot];
+}
+
+static void queue_data_out(struct iscsi_session *s, struct iscsi_task *t,
+			   uint32_t ttt, uint32_t offset, uint32_t len)
+{
+	uint32_t datasn = 0;
+
+	while (len > 0) {
+		uint32_t chunk = MIN(len, s->params.max_xmit_dsl);
+		struct conn_tx *tx = conn_tx_get(&s->conn);
+		struct iscsi_data_out d = {
+			.final = chunk == len, .lun = t->lun, .itt = t->priv.itt,
+			.ttt = ttt, .expstatsn = s->expstatsn, .datasn = datasn++,
+			.offset = offset, .data_len = chunk,
+		};
+
+		if (!tx) {
+			session_connection_lost(s, -ENOMEM, "out of memory");
+			return;
+		}
+		pdu_encode_data_out(tx->hdr, &d);
+		tx->data = t->buf + offset;
+		tx->data_len = chunk;
+		tx->task = t;
+		t->priv.tx_refs++;
+		conn_queue(&s->conn, tx);
+		offset += chunk;
+		len -= chunk;
+	}
+}
+
+static int send_command(struct iscsi_session *s, struct iscsi_task *t)
+{
+	const struct iscsi_params *p = &s->params;
+	bool write = t->dir == ISCSI_DIR_WRITE;
+	uint32_t imm = 0, unsolicited = 0;
+	struct conn_tx *tx;
+	int itt;
+
+	if (write && p->immediate_data)
+		imm = MIN(t->len, MIN(p->first_burst, p->max_xmit_dsl));
+	unsolicited = write && !p->initial_r2t ? MIN(t->len, p->first_burst) : imm;
+	itt = alloc_slot(s, t);
+	if (itt < 0)
+		return itt;
+	t->priv.itt = (uint32_t)itt;
+	tx = conn_tx_get(&s->conn);
+	if (!tx) {
+		free_slot(s, t);
+		return -ENOMEM;
+	}
+	t->priv.cmdsn = s->cmdsn++;
+	t->priv.received = 0;
+	t->priv.answered = false;
+	struct iscsi_scsi_cmd cmd = {
+		.final = unsolicited == imm, .read = t->dir == ISCSI_DIR_READ,
+		.write = write, .lun = t->lun, .itt = t->priv.itt, .edtl = t->len,
+		.cmdsn = t->priv.cmdsn, .expstatsn = s->expstatsn, .cdb = t->cdb,
+		.cdb_len = t->cdb_len, .data_len = imm,
+	};
+	pdu_encode_scsi_cmd(tx->hdr, &cmd);
+	if (imm) {
+		tx->data = t->buf;
+		tx->data_len = imm;
+		tx->task = t;
+		t->priv.tx_refs++;
+	}
+	conn_queue(&s->conn, tx);
+	task_list_push(&s->inflight, t);
+	if (unsolicited > imm)
+		queue_data_out(s, t, ISCSI_RESERVED_TAG, imm, unsolicited - imm);
+	return 0;
+}
+
+void tasks_pump(struct iscsi_session *s)
+{
+	int64_t now = now_ms();
+
+	while (s->state == S_READY && s->waiting.head &&
+	       sn_le(s->cmdsn, s->maxcmdsn) && s->inflight.count < SESSION_SLOTS) {
+		struct iscsi_task *t = s->waiting.head;
+
+		if (t->priv.not_before > now) {
+			session_arm_timer(s);
+			break;
+		}
+		task_list_remove(&s->waiting, t);
+		t->priv.queued = false;
+		if (send_command(s, t) < 0) {
+			task_list_push_front(&s->waiting, t);
+			t->priv.queued = true;
+			session_connection_lost(s, -ENOMEM, "out of memory");
+			return;
+		}
+	}
+}
+
+int64_t tasks_next_retry(const struct iscsi_session *s)
+{
+	const struct iscsi_task *t = s->waiting.head;
+
+	return t && t->priv.not_before > 0 ? t->priv.not_before : -1;
+}
+
+static void reset_results(struct iscsi_task *t)
+{
+	t->result = 0;
+	t->status = 0;
+	t->sense_len = 0;
+	t->residual = 0;
+	t->underflow = t->overflow = false;
+}
+
+static void requeue_front(struct iscsi_session *s, struct iscsi_task *t,
+			  int64_t not_before)
+{
+	reset_results(t);
+	t->priv.not_before = not_before;
+	t->priv.queued = true;
+	task_list_push_front(&s->waiting, t);
+}
+
+/* Transient conditions are retried here, so that only real answers (and
+ * the replacement timeout) reach the caller. */
+static bool should_retry(struct iscsi_session *s, struct iscsi_task *t)
+{
+	struct scsi_sense sense;
+
+	if (t->result < 0 || s->state == S_CLOSED || s->state == S_FAILED)
+		return false;
+	if (t->status == SCSI_STATUS_BUSY || t->status == SCSI_STATUS_TASK_SET_FULL) {
+		requeue_front(s, t, now_ms() + BUSY_RETRY_DELAY_MS);
+		return true;
+	}
+	if (t->status != SCSI_STATUS_CHECK_CONDITION ||
+	    scsi_sense_decode(t->sense, t->sense_len, &sense) < 0 ||
+	    sense.key != SCSI_SENSE_UNIT_ATTENTION || t->priv.retries >= UA_RETRIES_MAX)
+		return false;
+	log_debug("retrying after UNIT ATTENTION %02x/%02x", sense.asc, sense.ascq);
+	t->priv.retries++;
+	requeue_front(s, t, 0);
+	return true;
+}
+
+static void deliver(struct iscsi_session *s, struct iscsi_task *t)
+{
+	if (should_retry(s, t)) {
+		tasks_pump(s);
+		return;
+	}
+	t->done(t);
+}
+
+/* The target has answered; the caller hears of it once no queued PDU
+ * still points into the task's buffer. */
+static void answered(struct iscsi_session *s, struct iscsi_task *t)
+{
+	task_list_remove(&s->inflight, t);
+	free_slot(s, t);
+	t->priv.answered = true;
+	if (t->priv.tx_refs == 0)
+		deliver(s, t);
+	session_maybe_finish_drain(s);
+}
+
+void tasks_tx_done(struct iscsi_session *s, struct iscsi_task *t)
+{
+	if (--t->priv.tx_refs == 0 && t->priv.answered)
+		deliver(s, t);
+}
+
+int tasks_header(struct iscsi_session *s, const struct iscsi_hdr *h, uint8_t **dst)
+{
+	struct iscsi_task *t;
+
+	if (h->opcode != ISCSI_OP_DATA_IN)
+		return 0;
+	t = lookup(s, h->itt);
+	if (!t || t->dir != ISCSI_DIR_READ)
+		return -EPROTO;
+	if (h->u.data_in.offset > t->len ||
+	    h->data_len > t->len - h->u.data_in.offset)
+		return -EPROTO;
+	*dst = t->buf + h->u.data_in.offset;
+	return 0;
+}
+
+static void set_residual(struct iscsi_task *t, uint8_t flags, uint32_t residual)
+{
+	t->underflow = flags & ISCSI_FLAG_RSP_UNDERFLOW;
+	t->overflow = flags & ISCSI_FLAG_RSP_OVERFLOW;
+	t->residual = t->underflow || t->overflow ? residual : 0;
+}
+
+static void on_data_in(struct iscsi_session *s, const struct iscsi_hdr *h)
+{
+	struct iscsi_task *t = lookup(s, h->itt);
+	bool status = h->flags & ISCSI_FLAG_DATA_STATUS;
+
+	session_update_sn(s, h, status);
+	if (!t)
+		return;
+	t->priv.received += h->data_len;
+	if (!status)
+		return;
+	t->result = 0;
+	t->status = h->u.data_in.status;
+	t->sense_len = 0;
+	set_residual(t, h->flags, h->u.data_in.residual);
+	answered(s, t);
+}
+
+static void on_response(struct iscsi_session *s, const struct iscsi_hdr *h,
+			const uint8_t *data)
+{
+	struct iscsi_task *t;
+
+	session_update_sn(s, h, true);
+	t = lookup(s, h->itt);
+	if (!t) {
+		session_connection_lost(s, -EPROTO, "SCSI Response for an unknown task");
+		return;
+	}
+	t->result = h->u.rsp.response == 0 ? 0 : -EIO;
+	t->status = h->u.rsp.status;
+	t->sense_len = 0;
+	/* The data segment holds SenseLength (2 bytes), then sense data. */
+	if (h->data_len >= 2) {
+		uint16_t slen = get_be16(data);
+		slen = (uint16_t)MIN(slen, h->data_len - 2);
+		t->sense_len = (uint16_t)MIN(slen, sizeof(t->sense));
+		memcpy(t->sense, data + 2, t->sense_len);
+	}
+	set_residual(t, h->flags, h->u.rsp.residual);
+	if (t->result < 0)
+		log_warn("target failed a command (iSCSI response 0x%02x)",
+			 h->u.rsp.response);
+	answered(s, t);
+}
+
+static void on_r2t(struct iscsi_session *s, const struct iscsi_hdr *h)
+{
+	struct iscsi_task *t = lookup(s, h->itt);
+	uint32_t off = h->u.r2t.offset, len = h->u.r2t.desired_len;
+
+	session_update_sn(s, h, false);
+	if (!t || t->dir != ISCSI_DIR_WRITE || off > t->len || len > t->len - off ||
+	    len == 0 || len > s->params.max_burst) {
+		session_connection_lost(s, -EPROTO, "invalid R2T from the target");
+		return;
+	}
+	queue_data_out(s, t, h->ttt, off, len);
+}
+
+void tasks_pdu(struct iscsi_session *s, const struct iscsi_hdr *h, uint8_t *data)
+{
+	switch (h->opcode) {
+	case ISCSI_OP_DATA_IN:
+		on_data_in(s, h);
+		break;
+	case ISCSI_OP_SCSI_RSP:
+		on_response(s, h, data);
+		break;
+	case ISCSI_OP_R2T:
+		on_r2t(s, h);
+		break;
+	default:
+		break;
+	}
+	tasks_pump(s);
+}
+
+void tasks_requeue_inflight(struct iscsi_session *s)
+{
+	/* Walk backwards so the oldest command ends up first. */
+	while (s->inflight.tail) {
+		struct iscsi_task *t = s->inflight.tail;
+		task_list_remove(&s->inflight, t);
+		free_slot(s, t);
+		requeue_front(s, t, 0);
+	}
+}
+
+void tasks_fail_all(struct iscsi_session *s, int err)
+{
+	tasks_requeue_inflight(s);
+	while (s->waiting.head) {
+		struct iscsi_task *t = s->waiting.head;
+		task_list_remove(&s->waiting, t);
+		t->priv.queued = false;
+		reset_results(t);
+		t->result = err;
+		t->done(t);
+	}
+}
