@@ -70,7 +70,8 @@ static void set_state(struct dhcp_client *c, enum dhcp_state s)
 static int64_t backoff_ms(struct dhcp_client *c)
 {
 	int64_t base = c->cfg.retransmit_ms, jitter;
-	int shift = MIN(c->attempt, 5);
+	/* called after the send, which counted itself in attempt */
+	int shift = MAX(MIN(c->attempt - 1, 5), 0);
 
 	base = MIN(base << shift, (int64_t)MAX_RETRANSMIT_MS);
 	jitter = MIN((int64_t)JITTER_MS, c->cfg.retransmit_ms / 4);

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/* ip= in the kernel's nfsroot syntax and dracut's forms; BOOTIF=. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include "dhcpc.h"
+#include "test.h"
+
+static const char *ntoa(struct in_addr a)
+{
+	return inet_ntoa(a);
+}
+
+static void test_short_forms(void)
+{
+	struct dhcpc_ipconf ip;
+
+	CHECK_EQ(dhcpc_ip_parse("dhcp", &ip), 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_DHCP);
+	CHECK_EQ(dhcpc_ip_parse("ip=on", &ip), 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_DHCP);
+	CHECK_EQ(dhcpc_ip_parse("any", &ip), 0);
+	CHECK_EQ(dhcpc_ip_parse("", &ip), 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_DHCP);
+	CHECK_EQ(dhcpc_ip_parse("off", &ip), 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_OFF);
+	CHECK_EQ(dhcpc_ip_parse("none", &ip), 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_OFF);
+	CHECK_EQ(dhcpc_ip_parse("dhcp6", &ip), -EOPNOTSUPP);
+	CHECK_EQ(dhcpc_ip_parse("bogus", &ip), -EINVAL);
+}
+
+static void test_kernel_form(void)
+{
+	struct dhcpc_ipconf ip;
+
+	CHECK_EQ(dhcpc_ip_parse("10.0.0.5:10.0.0.1:10.0.0.254:255.255.255.0:"
+				"box:eth1:off:10.0.0.53:10.0.0.54:10.0.0.123",
+				&ip), 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_STATIC);
+	CHECK_STR(ntoa(ip.addr), "10.0.0.5");
+	CHECK_STR(ntoa(ip.server), "10.0.0.1");
+	CHECK_STR(ntoa(ip.gateway), "10.0.0.254");
+	CHECK_STR(ntoa(ip.netmask), "255.255.255.0");
+	CHECK_STR(ip.hostname, "box");
+	CHECK_STR(ip.device, "eth1");
+	CHECK_STR(ntoa(ip.dns[0]), "10.0.0.53");
+	CHECK_STR(ntoa(ip.dns[1]), "10.0.0.54");
+	CHECK_STR(ntoa(ip.ntp), "10.0.0.123");
+
+	/* autoconf left out with an address: static, as the kernel does */
+	CHECK_EQ(dhcpc_ip_parse("192.168.7.2::192.168.7.1:255.255.255.0", &ip),
+		 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_STATIC);
+	CHECK_EQ(ip.device[0], 0);
+	/* only a device, DHCP on it */
+	CHECK_EQ(dhcpc_ip_parse(":::::eth0:dhcp", &ip), 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_DHCP);
+	CHECK_STR(ip.device, "eth0");
+	CHECK_EQ(ip.addr.s_addr, 0);
+	/* an empty dns0 with a dns1 */
+	CHECK_EQ(dhcpc_ip_parse(":::::eth0:dhcp::10.9.9.9", &ip), 0);
+	CHECK_STR(ntoa(ip.dns[1]), "10.9.9.9");
+	/* an address with DHCP: the address to ask for */
+	CHECK_EQ(dhcpc_ip_parse("10.1.1.9:::::eth0:dhcp", &ip), 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_DHCP);
+	CHECK_STR(ntoa(ip.addr), "10.1.1.9");
+	/* static without an address makes no sense */
+	CHECK_EQ(dhcpc_ip_parse(":::::eth0:none", &ip), -EINVAL);
+	CHECK_EQ(dhcpc_ip_parse("300.1.1.1::::::off", &ip), -EINVAL);
+	CHECK_EQ(dhcpc_ip_parse("[fe80::1]::::::none", &ip), -EOPNOTSUPP);
+	CHECK_EQ(dhcpc_ip_parse("1.2.3.4:::::averyveryverylongname0:off", &ip),
+		 -EINVAL);
+}
+
+static void test_dracut_forms(void)
+{
+	struct dhcpc_ipconf ip;
+
+	CHECK_EQ(dhcpc_ip_parse("eth2:dhcp", &ip), 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_DHCP);
+	CHECK_STR(ip.device, "eth2");
+	CHECK_EQ(dhcpc_ip_parse("enp1s0:dhcp:9000", &ip), 0);
+	CHECK_EQ(ip.mtu, 9000);
+	CHECK_EQ(dhcpc_ip_parse("enp1s0:on:1400:52:54:00:12:34:56", &ip), 0);
+	CHECK_EQ(ip.mtu, 1400);
+	CHECK(ip.have_mac);
+	CHECK_EQ(ip.mac[0], 0x52);
+	CHECK_EQ(ip.mac[5], 0x56);
+	CHECK_EQ(dhcpc_ip_parse("eth0:dhcp6", &ip), -EOPNOTSUPP);
+	CHECK_EQ(dhcpc_ip_parse("eth0:none", &ip), -EINVAL);
+	CHECK_EQ(dhcpc_ip_parse("eth0:dhcp:12", &ip), -EINVAL);
+
+	CHECK_EQ(dhcpc_ip_parse("10.0.0.5::10.0.0.1:255.255.0.0:h:eth0:none:"
+				"1500:aa:bb:cc:dd:ee:ff", &ip), 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_STATIC);
+	CHECK_EQ(ip.mtu, 1500);
+	CHECK(ip.have_mac);
+	CHECK_EQ(ip.mac[5], 0xff);
+	CHECK_EQ(dhcpc_ip_parse("10.0.0.5::10.0.0.1:255.255.0.0:h:eth0:none::"
+				"aa:bb:cc:dd:ee:ff", &ip), 0);
+	CHECK_EQ(ip.mtu, 0);
+	CHECK(ip.have_mac);
+}
+
+static void test_bootif(void)
+{
+	uint8_t mac[6];
+
+	CHECK_EQ(dhcpc_bootif_parse("01-52-54-00-ab-cd-ef", mac), 0);
+	CHECK_EQ(mac[0], 0x52);
+	CHECK_EQ(mac[5], 0xef);
+	CHECK_EQ(dhcpc_bootif_parse("52:54:00:AB:CD:0F", mac), 0);
+	CHECK_EQ(mac[3], 0xab);
+	CHECK_EQ(mac[5], 0x0f);
+	CHECK_EQ(dhcpc_bootif_parse("52-54-00-ab-cd-ef", mac), 0);
+	CHECK_EQ(dhcpc_bootif_parse("06-52-54-00-ab-cd-ef", mac), -EINVAL);
+	CHECK_EQ(dhcpc_bootif_parse("01-52-54-00-ab", mac), -EINVAL);
+	CHECK_EQ(dhcpc_bootif_parse("01-52-54-00-ab-cd-efx", mac), -EINVAL);
+	CHECK_EQ(dhcpc_bootif_parse("", mac), -EINVAL);
+}
+
+int main(void)
+{
+	test_short_forms();
+	test_kernel_form();
+	test_dracut_forms();
+	test_bootif();
+	return test_report("test-dhcpc-ipconf");
+}
