@@ -446,6 +446,15 @@ static void test_vpd_devid(void)
 	CHECK_EQ(scsi_parse_vpd_devid(buf, 64, d, ARRAY_SIZE(d), &n), 2);
 	CHECK_EQ(n, 2);
 	CHECK_EQ(scsi_vpd_page_length(buf, 64, 0x83), 76);
+}
+
+static void test_vpd_devid_odd(void)
+{
+	uint8_t buf[128];
+	struct scsi_designator d[4];
+	char text[80];
+	size_t n, len = unhex(TGTD_DEVID_LUN1, buf, sizeof(buf));
+
 	/* A designator length running past the page: malformed. */
 	buf[59] = 0x11;
 	CHECK_EQ(scsi_parse_vpd_devid(buf, len, d, ARRAY_SIZE(d), &n), -EBADMSG);
@@ -701,6 +710,7 @@ int main(void)
 	test_vpd_pages();
 	test_vpd_serial();
 	test_vpd_devid();
+	test_vpd_devid_odd();
 	test_vpd_block_limits();
 	test_read_capacity();
 	test_report_luns();
