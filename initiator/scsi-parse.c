@@ -234,16 +234,20 @@ int scsi_parse_vpd_block_limits(const uint8_t *buf, size_t len,
 	return 0;
 }
 
+/* Both capacity parsers leave out untouched on failure, so that a
+ * caller falling back from (16) to (10) keeps what (10) found. */
+
 /* SBC-3 5.15.2: RETURNED LOGICAL BLOCK ADDRESS, BLOCK LENGTH. */
 int scsi_parse_read_capacity10(const uint8_t *buf, size_t len, struct scsi_capacity *out)
 {
-	memset(out, 0, sizeof(*out));
 	if (len < 8)
 		return -EBADMSG;
 	uint32_t last_lba = get_be32(buf);
-	out->block_size = get_be32(buf + 4);
-	if (out->block_size == 0)
+	uint32_t block_size = get_be32(buf + 4);
+	if (block_size == 0)
 		return -EBADMSG;
+	memset(out, 0, sizeof(*out));
+	out->block_size = block_size;
 	/* 0xffffffff: the capacity does not fit; READ CAPACITY(16) tells. */
 	out->blocks = (uint64_t)last_lba + 1;
 	return 0;
@@ -254,13 +258,14 @@ int scsi_parse_read_capacity10(const uint8_t *buf, size_t len, struct scsi_capac
  * return only the first 12 bytes. */
 int scsi_parse_read_capacity16(const uint8_t *buf, size_t len, struct scsi_capacity *out)
 {
-	memset(out, 0, sizeof(*out));
 	if (len < 12)
 		return -EBADMSG;
 	uint64_t last_lba = get_be64(buf);
-	out->block_size = get_be32(buf + 8);
-	if (out->block_size == 0 || last_lba == UINT64_MAX)
+	uint32_t block_size = get_be32(buf + 8);
+	if (block_size == 0 || last_lba == UINT64_MAX)
 		return -EBADMSG;
+	memset(out, 0, sizeof(*out));
+	out->block_size = block_size;
 	out->blocks = last_lba + 1;
 	if (len < 16)
 		return 0;

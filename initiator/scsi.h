@@ -157,7 +157,8 @@ struct scsi_capacity {
 	bool protection;        /* PROT_EN */
 };
 /* READ CAPACITY(10): 0xffffffff as last LBA means "use (16)"; then
- * blocks is set to 0x100000000 and the caller must ask again. */
+ * blocks is set to 0x100000000 and the caller must ask again.
+ * Both leave out untouched when they fail. */
 int scsi_parse_read_capacity10(const uint8_t *buf, size_t len, struct scsi_capacity *out);
 int scsi_parse_read_capacity16(const uint8_t *buf, size_t len, struct scsi_capacity *out);
 

@@ -591,8 +591,12 @@ static void test_read_capacity(void)
 	CHECK(cap.thin);
 	CHECK(!cap.zeroes_after_unmap);
 	CHECK_EQ(cap.lowest_aligned, 0x3fff);
+	/* A failed parse keeps what an earlier one found. */
 	memset(buf, 0xff, 8);
 	CHECK_EQ(scsi_parse_read_capacity16(buf, len, &cap), -EBADMSG);
+	CHECK_EQ(cap.blocks, 0x180000000ull);
+	CHECK_EQ(scsi_parse_read_capacity10(buf, 4, &cap), -EBADMSG);
+	CHECK_EQ(cap.block_size, 512);
 }
 
 /* ---- REPORT LUNS. */
