@@ -466,7 +466,7 @@ static const char *classify(const struct dhcp_client *c,
 }
 
 void dhcp_client_receive(struct dhcp_client *c, const uint8_t *frame,
-			 size_t len)
+			 size_t len, bool check_udp)
 {
 	struct dhcp_optset os;
 	struct reply r;
@@ -475,7 +475,7 @@ void dhcp_client_receive(struct dhcp_client *c, const uint8_t *frame,
 	size_t plen;
 	const char *why = NULL;
 
-	if (dhcp_frame_decode(frame, len, &payload, &plen) < 0)
+	if (dhcp_frame_decode(frame, len, check_udp, &payload, &plen) < 0)
 		why = "not a DHCP frame";
 	else if (dhcp_msg_decode(payload, plen, &r.msg) < 0)
 		why = "short message";
@@ -498,7 +498,8 @@ static void on_io(struct ev_source *src, uint32_t revents)
 
 	(void)revents;
 	for (int i = 0; i < RECV_BURST && c->src.fd >= 0; i++) {
-		ssize_t n = dhcp_io_recv(c->src.fd, buf, sizeof(buf));
+		bool partial = false;
+		ssize_t n = dhcp_io_recv(c->src.fd, buf, sizeof(buf), &partial);
 		if (n == -EAGAIN || n == -EWOULDBLOCK)
 			break;
 		if (n == -EMSGSIZE || n == -EINTR)
@@ -508,7 +509,7 @@ static void on_io(struct ev_source *src, uint32_t revents)
 				 strerror((int)-n));
 			break;
 		}
-		dhcp_client_receive(c, buf, (size_t)n);
+		dhcp_client_receive(c, buf, (size_t)n, !partial);
 	}
 }
 

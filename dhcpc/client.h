@@ -74,6 +74,6 @@ const char *dhcp_state_name(enum dhcp_state s);
 /* One received IPv4 frame; the packet socket's handler calls it, and so
  * can a test. Anything not a valid reply for us is dropped. */
 void dhcp_client_receive(struct dhcp_client *c, const uint8_t *frame,
-			 size_t len);
+			 size_t len, bool check_udp);
 
 #endif

@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t plen;
 
 	log_set_level(LOG_ERR);
-	if (dhcp_frame_decode(data, size, &payload, &plen) == 0)
+	if (dhcp_frame_decode(data, size, true, &payload, &plen) == 0)
 		(void)dhcp_msg_decode(payload, plen, &m);
 	if (dhcp_msg_decode(data, size, &m) < 0)
 		return 0;

@@ -36,7 +36,7 @@ int dhcp_io_open(int ifindex)
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
 				   .sll_protocol = htons(ETH_P_IP),
 				   .sll_ifindex = ifindex };
-	int fd, r;
+	int fd, r, one = 1;
 
 	/* protocol 0: nothing arrives until bind() names the interface */
 	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -44,6 +44,7 @@ int dhcp_io_open(int ifindex)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
 		       sizeof(prog)) < 0 ||
+	    setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 		r = -errno;
 		close(fd);
@@ -105,18 +106,41 @@ int dhcp_io_send_unicast(const char *ifname, struct in_addr src,
 	return r;
 }
 
-ssize_t dhcp_io_recv(int fd, uint8_t *buf, size_t cap)
+/* TP_STATUS_CSUMNOTREADY in the PACKET_AUXDATA message. */
+static bool checksum_partial(struct msghdr *mh)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		struct tpacket_auxdata aux;
+		if (c->cmsg_level != SOL_PACKET ||
+		    c->cmsg_type != PACKET_AUXDATA ||
+		    c->cmsg_len < CMSG_LEN(sizeof(aux)))
+			continue;
+		memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+		return (aux.tp_status & TP_STATUS_CSUMNOTREADY) != 0;
+	}
+	return false;
+}
+
+ssize_t dhcp_io_recv(int fd, uint8_t *buf, size_t cap, bool *csum_partial)
 {
 	struct sockaddr_ll sll;
-	socklen_t sl = sizeof(sll);
-	ssize_t n = recvfrom(fd, buf, cap, MSG_TRUNC, (struct sockaddr *)&sll,
-			     &sl);
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
+	union {
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+	} control;
+	struct msghdr mh = { .msg_name = &sll, .msg_namelen = sizeof(sll),
+			     .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf) };
+	ssize_t n = recvmsg(fd, &mh, MSG_TRUNC);
 
 	if (n < 0)
 		return -errno;
 	if (sll.sll_pkttype == PACKET_OUTGOING)
 		return -EAGAIN;
-	if ((size_t)n > cap)
+	if ((size_t)n > cap || (mh.msg_flags & MSG_TRUNC))
 		return -EMSGSIZE;
+	*csum_partial = checksum_partial(&mh);
 	return n;
 }

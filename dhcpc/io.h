@@ -8,6 +8,7 @@
 #define ISCSIROOT_DHCPC_IO_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -22,7 +23,9 @@ int dhcp_io_send_broadcast(int fd, int ifindex, const uint8_t *frame,
 int dhcp_io_send_unicast(const char *ifname, struct in_addr src,
 			 struct in_addr dst, const uint8_t *payload,
 			 size_t len);
-/* Reads one frame; -EAGAIN when there is none (or it was our own). */
-ssize_t dhcp_io_recv(int fd, uint8_t *buf, size_t cap);
+/* Reads one frame; -EAGAIN when there is none (or it was our own).
+ * *csum_partial is set when the sender's checksum offload left the UDP
+ * checksum unfilled (a veth or local peer): it cannot be verified. */
+ssize_t dhcp_io_recv(int fd, uint8_t *buf, size_t cap, bool *csum_partial);
 
 #endif

@@ -148,8 +148,8 @@ static int check_ipv4(const uint8_t *p, size_t len, size_t *ihl,
 	return 0;
 }
 
-int dhcp_frame_decode(const uint8_t *p, size_t len, const uint8_t **payload,
-		      size_t *payload_len)
+int dhcp_frame_decode(const uint8_t *p, size_t len, bool check_udp,
+		      const uint8_t **payload, size_t *payload_len)
 {
 	size_t ihl, total, udp_len;
 	const uint8_t *udp;
@@ -164,7 +164,7 @@ int dhcp_frame_decode(const uint8_t *p, size_t len, const uint8_t **payload,
 	if (udp_len < UDP_HEADER_LEN || udp_len > total - ihl)
 		return -EBADMSG;
 	/* a zero UDP checksum means "not computed" (RFC 768) */
-	if (get_be16(udp + UDP_CSUM) != 0 &&
+	if (check_udp && get_be16(udp + UDP_CSUM) != 0 &&
 	    udp_checksum(p, udp, udp_len) != 0)
 		return -EBADMSG;
 	*payload = udp + UDP_HEADER_LEN;

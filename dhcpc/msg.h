@@ -7,6 +7,7 @@
 #define ISCSIROOT_DHCPC_MSG_H
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,9 +70,10 @@ int dhcp_msg_encode(const struct dhcp_msg *m, uint8_t *buf, size_t cap);
  * UDP headers, from src:68 to dst:67. Returns the frame length. */
 size_t dhcp_frame_encode(uint8_t *buf, size_t payload_len, struct in_addr src,
 			 struct in_addr dst);
-/* Checks an IPv4/UDP frame to port 68 (header, lengths, checksums);
- * sets *payload and *payload_len. -EBADMSG, or -ENOENT when not ours. */
-int dhcp_frame_decode(const uint8_t *p, size_t len, const uint8_t **payload,
-		      size_t *payload_len);
+/* Checks an IPv4/UDP frame to port 68 (header, lengths, checksums; the
+ * UDP one only with check_udp); sets *payload and *payload_len.
+ * -EBADMSG, or -ENOENT when not ours. */
+int dhcp_frame_decode(const uint8_t *p, size_t len, bool check_udp,
+		      const uint8_t **payload, size_t *payload_len);
 
 #endif

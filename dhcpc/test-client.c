@@ -56,8 +56,9 @@ int dhcp_io_send_unicast(const char *ifname, struct in_addr src,
 	return 0;
 }
 
-ssize_t dhcp_io_recv(int fd, uint8_t *buf, size_t cap)
+ssize_t dhcp_io_recv(int fd, uint8_t *buf, size_t cap, bool *csum_partial)
 {
+	(void)csum_partial;
 	(void)fd;
 	(void)buf;
 	(void)cap;
@@ -142,7 +143,7 @@ static void feed(struct dhcp_client *c, uint32_t xid, int type,
 	uint8_t frame[1600];
 	size_t len = make_reply(frame, &s);
 
-	dhcp_client_receive(c, frame, len);
+	dhcp_client_receive(c, frame, len, true);
 }
 
 static void fire(struct dhcp_client *c)

@@ -216,20 +216,20 @@ static void test_frame(void)
 	len = dhcp_frame_encode(frame, 300, src, dst);
 	CHECK_EQ(len, 328);
 	/* our frame goes to port 67: a client's decoder says "not ours" */
-	CHECK_EQ(dhcp_frame_decode(frame, len, &payload, &plen), -ENOENT);
+	CHECK_EQ(dhcp_frame_decode(frame, len, true, &payload, &plen), -ENOENT);
 	/* swap the ports to look like a reply */
 	frame[21] = 67;
 	frame[23] = 68;
 	frame[26] = frame[27] = 0; /* no UDP checksum */
-	CHECK_EQ(dhcp_frame_decode(frame, len, &payload, &plen), 0);
+	CHECK_EQ(dhcp_frame_decode(frame, len, true, &payload, &plen), 0);
 	CHECK_EQ(plen, 300);
 	CHECK(payload == frame + DHCP_FRAME_OVERHEAD);
-	CHECK_EQ(dhcp_frame_decode(frame, 27, &payload, &plen), -EBADMSG);
+	CHECK_EQ(dhcp_frame_decode(frame, 27, true, &payload, &plen), -EBADMSG);
 	frame[10] ^= 1; /* IP header checksum */
-	CHECK_EQ(dhcp_frame_decode(frame, len, &payload, &plen), -EBADMSG);
+	CHECK_EQ(dhcp_frame_decode(frame, len, true, &payload, &plen), -EBADMSG);
 	frame[10] ^= 1;
 	frame[3] = 0xff; /* total length beyond the frame */
-	CHECK_EQ(dhcp_frame_decode(frame, len, &payload, &plen), -EBADMSG);
+	CHECK_EQ(dhcp_frame_decode(frame, len, true, &payload, &plen), -EBADMSG);
 }
 
 int main(void)
