@@ -12,7 +12,7 @@
 #define IO_CHUNK (1024 * 1024)
 #define IO_DEPTH 8
 
-enum { OPT_OFFSET = OPT_COMMAND_SPECIFIC, OPT_LENGTH, OPT_FUA };
+enum { OPT_OFFSET = OPT_COMMAND_SPECIFIC, OPT_LENGTH, OPT_FUA, OPT_DISCARD };
 
 static const struct option only_common[] = { CLI_COMMON_LONG, { 0 } };
 static const struct option rw_options[] = {
@@ -20,6 +20,7 @@ static const struct option rw_options[] = {
 	{ "offset", required_argument, NULL, OPT_OFFSET },
 	{ "length", required_argument, NULL, OPT_LENGTH },
 	{ "fua", no_argument, NULL, OPT_FUA },
+	{ "discard", no_argument, NULL, OPT_DISCARD },
 	{ 0 },
 };
 
@@ -27,6 +28,7 @@ struct rw_opts {
 	uint64_t offset;
 	uint64_t length;        /* 0: to the end (read) or until EOF (write) */
 	bool fua;
+	bool discard;
 };
 
 /* Parses argv; returns -1 for a usage error, 1 after --help, else 0. */
@@ -46,8 +48,8 @@ static int parse(int argc, char **argv, struct cli_iscsi *c, struct rw_opts *rw,
 			continue;
 		if (rw && opt == OPT_LENGTH && cli_parse_size(optarg, &rw->length) == 0)
 			continue;
-		if (rw && opt == OPT_FUA) {
-			rw->fua = true;
+		if (rw && (opt == OPT_FUA || opt == OPT_DISCARD)) {
+			*(opt == OPT_FUA ? &rw->fua : &rw->discard) = true;
 			continue;
 		}
 		if (opt != '?')
@@ -513,6 +515,40 @@ static int write_range(struct stream *st, bool bounded)
 	return flush_cache(st);
 }
 
+static int discard_range(struct stream *st)
+{
+	uint32_t bs = st->disk.capacity.block_size;
+	uint64_t max = st->disk.limits.max_unmap_lba_count;
+	uint8_t params[24];
+	char msg[240];
+
+	if (!st->disk.can_unmap) {
+		log_err("the LUN does not allow UNMAP (not thin provisioned, or its "
+			"Block Limits VPD page forbids it)");
+		return EXIT_IO;
+	}
+	if (st->end % bs) {
+		log_err("length must be a multiple of the block size (%u)", bs);
+		return EXIT_USAGE;
+	}
+	while (st->pos < st->end) {
+		uint32_t blocks = (uint32_t)MIN(MIN((st->end - st->pos) / bs, max), 0xffffffffu);
+		struct iscsi_task t;
+		int r;
+
+		iscsi_disk_unmap(&st->disk, &t, st->pos / bs, blocks, params);
+		r = iscsi_sync_task(&st->c->loop, st->c->session, &t);
+		if (r == 0)
+			r = iscsi_task_status(&t, msg, sizeof(msg));
+		if (r < 0) {
+			log_err("UNMAP failed: %s", msg);
+			return EXIT_IO;
+		}
+		st->pos += (uint64_t)blocks * bs;
+	}
+	return EXIT_OK;
+}
+
 static const char write_help[] =
 	"usage: iscsiroot write [OPTIONS] --portal HOST --target IQN [--lun N]\n"
 	"Copies stdin to the LUN at --offset (up to --length bytes), then\n"
@@ -522,6 +558,7 @@ static const char write_help[] =
 	"      --offset BYTES         start (a multiple of the block size; k/M/G)\n"
 	"      --length BYTES         at most this much (default: until EOF)\n"
 	"      --fua                  write with Force Unit Access\n"
+	"      --discard              UNMAP the range instead (stdin unused)\n"
 	"\n" CLI_EXIT_CODES_HELP;
 
 int cmd_write(int argc, char **argv)
@@ -539,7 +576,7 @@ int cmd_write(int argc, char **argv)
 	if (r == EXIT_OK)
 		r = stream_setup(st, &c, &rw, true);
 	if (r == EXIT_OK)
-		r = write_range(st, rw.length != 0);
+		r = rw.discard ? discard_range(st) : write_range(st, rw.length != 0);
 	stream_free(st);
 	free(st);
 	return r < 0 ? EXIT_OK : r;

@@ -113,10 +113,19 @@ void login_free(struct login *l)
 
 bool login_failed_at_chap_list(const struct login *l)
 {
-	/* Either a failure status answered the list, or the connection
-	 * dropped while the answer was awaited. */
-	return (l->chap_list_failed || l->step == LOGIN_CHAP_ALGORITHM) &&
-	       !l->cfg->md5_only;
+	bool auth_failure = l->status_class == 2 && l->status_detail == 1;
+
+	if (l->cfg->md5_only)
+		return false;
+	/* A failure status answered the list, or the connection dropped
+	 * while the answer was awaited. */
+	if (l->chap_list_failed || l->step == LOGIN_CHAP_ALGORITHM)
+		return true;
+	/* tgt 1.0.85 decodes the initiator's CHAP_R into a 20-byte buffer
+	 * when mutual CHAP is on, so SHA-256 and SHA3-256 answers make it
+	 * fail the login with "initiator error" (0x0200), not 0x0201. */
+	return l->step == LOGIN_CHAP_RESPONSE && l->chap_alg != CHAP_ALG_MD5 &&
+	       !auth_failure && l->status_class != 0;
 }
 
 int login_build_request(struct login *l, uint8_t *bhs, uint8_t *data, size_t cap)

@@ -90,8 +90,9 @@ int login_build_request(struct login *l, uint8_t *bhs, uint8_t *data, size_t cap
  * errno with l->error describing the failure in one line. */
 int login_handle_response(struct login *l, const struct iscsi_hdr *h,
 			  const uint8_t *data, size_t len);
-/* True when the failure came right after offering several CHAP_A values,
- * so that a retry offering MD5 alone may succeed. */
+/* True when a retry offering CHAP_A=5 (MD5) alone may succeed: the
+ * failure came right after offering several algorithms, or a target
+ * choked on a longer digest. */
 bool login_failed_at_chap_list(const struct login *l);
 
 #endif

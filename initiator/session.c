@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chap.h"
 #include "session.h"
 
 #define LOGIN_DATA_MAX 8192
@@ -223,7 +224,7 @@ static void fail_session(struct iscsi_session *s)
 {
 	conn_close(&s->conn);
 	set_state(s, S_FAILED);
-	log_err("%s", s->error);
+	log_debug("session failed: %s", s->error);
 	tasks_fail_all(s, s->error_code ? s->error_code : -EIO);
 	session_arm_timer(s);
 	emit(s, ISCSI_EVENT_FAILED);
@@ -243,7 +244,8 @@ static void login_attempt_failed(struct iscsi_session *s, int err, const char *w
 
 	conn_close(&s->conn);
 	if (s->state == S_LOGIN && login_failed_at_chap_list(&s->login)) {
-		log_info("target refused the CHAP_A list; retrying with MD5 only");
+		log_debug("CHAP with %s failed; retrying with MD5 only",
+			 s->login.chap_alg ? chap_alg_name(s->login.chap_alg) : "the CHAP_A list");
 		s->md5_only = s->login_cfg.md5_only = true;
 		schedule_reconnect(s, 0);
 		return;
@@ -254,7 +256,11 @@ static void login_attempt_failed(struct iscsi_session *s, int err, const char *w
 		fail_session(s);
 		return;
 	}
-	log_warn("%s; retrying", why);
+	/* Before the first login, the caller decides what to print. */
+	if (first)
+		log_debug("%s; retrying", why);
+	else
+		log_warn("%s; retrying", why);
 	/* A redirect only holds for the attempt it was given for. */
 	if (!s->redirect_permanent) {
 		memcpy(&s->target, &s->portal, s->portal_len);
@@ -368,9 +374,10 @@ void session_connection_lost(struct iscsi_session *s, int err, const char *why)
 	case S_CONNECTING:
 	case S_LOGIN: {
 		char msg[300];
-		snprintf(msg, sizeof(msg), "%s %s: %s",
+		snprintf(msg, sizeof(msg), "%s %s:%u: %s%s%s",
 			 s->state == S_CONNECTING ? "connecting to" : "login to",
-			 s->cfg.host, why);
+			 s->cfg.host, s->cfg.port, why, err < 0 ? ": " : "",
+			 err < 0 ? strerror(-err) : "");
 		login_attempt_failed(s, err, msg);
 		return;
 	}
@@ -389,7 +396,8 @@ void session_connection_lost(struct iscsi_session *s, int err, const char *why)
 		return;
 	}
 	conn_close(&s->conn);
-	log_warn("connection to %s lost (%s); reconnecting", s->cfg.host, why);
+	log_warn("connection to %s:%u lost (%s%s%s); reconnecting", s->cfg.host,
+		 s->cfg.port, why, err < 0 ? ": " : "", err < 0 ? strerror(-err) : "");
 	session_set_error(s, err, "connection lost: %s", why);
 	tasks_requeue_inflight(s);
 	if (s->replacement_at < 0 && s->cfg.replacement_timeout_ms >= 0)
@@ -726,7 +734,7 @@ static void on_timer(struct ev_source *src)
 	case S_CONNECTING:
 	case S_LOGIN:
 		if (now >= s->login_deadline)
-			session_connection_lost(s, -ETIMEDOUT, "timed out");
+			session_connection_lost(s, -ETIMEDOUT, "no answer");
 		break;
 	case S_WAIT:
 		if (now >= s->reconnect_at)
@@ -895,4 +903,9 @@ uint16_t iscsi_session_tpgt(const struct iscsi_session *s)
 unsigned iscsi_session_recoveries(const struct iscsi_session *s)
 {
 	return s->recoveries;
+}
+
+unsigned iscsi_session_max_inflight(const struct iscsi_session *s)
+{
+	return s->max_inflight;
 }

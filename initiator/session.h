@@ -65,6 +65,7 @@ struct iscsi_session {
 	uint16_t slot_gen[SESSION_SLOTS];
 	struct task_list waiting;           /* not sent yet, in order */
 	struct task_list inflight;          /* sent, in CmdSN order */
+	unsigned max_inflight;
 	uint16_t own_gen;
 
 	int64_t login_deadline;             /* current attempt */

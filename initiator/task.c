@@ -152,6 +152,7 @@ static int send_command(struct iscsi_session *s, struct iscsi_task *t)
 	}
 	conn_queue(&s->conn, tx);
 	task_list_push(&s->inflight, t);
+	s->max_inflight = MAX(s->max_inflight, s->inflight.count);
 	if (unsolicited > imm)
 		queue_data_out(s, t, ISCSI_RESERVED_TAG, imm, unsolicited - imm);
 	return 0;

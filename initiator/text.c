@@ -312,6 +312,12 @@ int params_apply(struct iscsi_params *result, const struct iscsi_params *offer,
 			}
 			return 1;
 		}
+		if (k->rule == RULE_DIGEST && !strcmp(value, "None") &&
+		    get_field(offer, k->offer_field) == DIGEST_CRC32C) {
+			snprintf(err, errlen, "target refused %s=CRC32C, which was required",
+				 key);
+			return -EPROTO;
+		}
 		if (negotiate(k, get_field(offer, k->offer_field), value,
 			      field(result, k->result_field)) < 0) {
 			snprintf(err, errlen, "target sent an invalid value %s=%.64s",

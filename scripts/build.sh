@@ -29,7 +29,12 @@ CC=gcc configure build-asan meson setup build-asan --buildtype=debug \
 CC=clang configure build-fuzz meson setup build-fuzz --buildtype=debug \
 	-Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
 
+# A rebuild may re-run meson, which must again see only the musl libraries.
+musl_pc=$top/.deps/musl/lib/pkgconfig
 for dir in build-musl build-asan build-fuzz; do
-	ninja -C "$dir" >"$dir.log" 2>&1 || { tail -50 "$dir.log"; exit 1; }
+	env=()
+	[ "$dir" = build-musl ] && env=("PKG_CONFIG_LIBDIR=$musl_pc")
+	env "${env[@]}" ninja -C "$dir" >"$dir.log" 2>&1 ||
+		{ tail -50 "$dir.log"; exit 1; }
 done
 echo "build: ok ($(stat -c %s build-musl/iscsiroot) bytes static binary)"

@@ -1,0 +1,131 @@
+#!/bin/bash
+# Shared by the iSCSI integration tests: a private tgtd on 127.0.0.1 with
+# its own control port, file LUNs on tmpfs, and cleanup by PID.
+# Each test sources this, calls tgt_start, and everything it started is
+# stopped by the EXIT trap, even when the test fails.
+set -u
+
+: "${ISCSIROOT:?ISCSIROOT must name the binary under test}"
+TEST_NAME=$(basename "$0" .sh)
+WORK=$(mktemp -d "/dev/shm/iscsiroot-$TEST_NAME.XXXXXX")
+IQN=iqn.2025-01.org.iscsiroot:test
+INITIATOR=iqn.2025-01.org.iscsiroot:initiator
+TGT_PID=
+TGT_TID=1
+FAILS=0
+
+fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
+pass() { echo "ok: $*"; }
+die() { echo "FAIL: $*" >&2; exit 1; }
+
+# tgtd listens on a port of its own; the control socket index is
+# derived from it, so parallel tests never share either.
+pick_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 20000))
+		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+	die "no free port"
+}
+
+tgt_cleanup() {
+	if [ -n "$TGT_PID" ] && kill -0 "$TGT_PID" 2>/dev/null; then
+		tgtadm -C "$TGT_CTL" --op update --mode target --tid "$TGT_TID" \
+			-n state -v offline >/dev/null 2>&1
+		tgtadm -C "$TGT_CTL" --op delete --mode target --tid "$TGT_TID" \
+			--force >/dev/null 2>&1
+		tgtadm -C "$TGT_CTL" --op delete --mode system >/dev/null 2>&1
+		for _ in $(seq 1 20); do
+			kill -0 "$TGT_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$TGT_PID" 2>/dev/null
+		wait "$TGT_PID" 2>/dev/null
+	fi
+	TGT_PID=
+}
+
+cleanup() {
+	local pids
+	pids=$(jobs -p)
+	[ -n "$pids" ] && kill $pids 2>/dev/null
+	tgt_cleanup
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+tgtadm_() { tgtadm -C "$TGT_CTL" "$@"; }
+
+# tgt_start: tgtd in the foreground of a background job, ready to serve.
+tgt_start() {
+	TGT_PORT=${TGT_PORT:-$(pick_port)}
+	TGT_CTL=$((TGT_PORT % 10000 + 100))
+	tgtd -f -C "$TGT_CTL" --iscsi portal=127.0.0.1:$TGT_PORT \
+		>"$WORK/tgtd.log" 2>&1 &
+	TGT_PID=$!
+	for _ in $(seq 1 50); do
+		tgtadm_ --op show --mode system >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	cat "$WORK/tgtd.log" >&2
+	die "tgtd did not start"
+}
+
+# tgt_target [IQN]: a target that accepts any initiator.
+tgt_target() {
+	tgtadm_ --op new --mode target --tid "$TGT_TID" -T "${1:-$IQN}" || die "new target"
+	tgtadm_ --op bind --mode target --tid "$TGT_TID" -I ALL || die "bind"
+}
+
+# tgt_lun LUN FILE [extra tgtadm args...]
+tgt_lun() {
+	local lun=$1 file=$2
+	shift 2
+	tgtadm_ --op new --mode logicalunit --tid "$TGT_TID" --lun "$lun" \
+		-b "$file" "$@" || die "new lun $lun"
+}
+
+tgt_param() {
+	tgtadm_ --op update --mode target --tid "$TGT_TID" --name "$1" --value "$2" ||
+		die "set $1"
+}
+
+# tgt_chap USER PASS: one-way CHAP; tgt_chap_out USER PASS: mutual.
+tgt_chap() {
+	tgtadm_ --op new --mode account --user "$1" --password "$2" || die "account"
+	tgtadm_ --op bind --mode account --tid "$TGT_TID" --user "$1" || die "bind account"
+}
+tgt_chap_out() {
+	tgtadm_ --op new --mode account --user "$1" --password "$2" || die "account"
+	tgtadm_ --op bind --mode account --tid "$TGT_TID" --user "$1" --outgoing ||
+		die "bind outgoing account"
+}
+
+# The standard setup: tgtd, a target and a file LUN 1 of SIZE.
+tgt_simple() {
+	local size=${1:-64M}
+	tgt_start
+	tgt_target
+	truncate -s "$size" "$WORK/lun1.img"
+	tgt_lun 1 "$WORK/lun1.img"
+}
+
+# ir ARGS...: the binary under test against our target and LUN 1.
+ir() {
+	local cmd=$1
+	shift
+	"$ISCSIROOT" "$cmd" -p "127.0.0.1:$TGT_PORT" -t "$IQN" -i "$INITIATOR" -l 1 "$@"
+}
+
+finish() {
+	if [ "$FAILS" -gt 0 ]; then
+		echo "$TEST_NAME: $FAILS check(s) failed"
+		exit 1
+	fi
+	echo "$TEST_NAME: all checks passed"
+	exit 0
+}
