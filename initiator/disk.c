@@ -44,9 +44,8 @@ static int run(struct ev_loop *loop, struct iscsi_session *s, struct iscsi_task 
 		r = iscsi_task_status(t, msg, sizeof(msg));
 	else
 		snprintf(msg, sizeof(msg), "%.200s", iscsi_session_error(s));
-	/* A long message is cut, not an error. */
-	if (r < 0 && snprintf(err, errlen, "%s failed: %s", what, msg) < 0)
-		err[0] = '\0';
+	if (r < 0)
+		snprintf(err, errlen, "%s failed: %s", what, msg);
 	return r;
 }
 
