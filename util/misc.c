@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Time, strict number parsing and secret handling. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -48,4 +49,13 @@ void secure_zero(void *p, size_t len)
 
 	while (len--)
 		*v++ = 0;
+}
+
+int set_nonblocking(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
 }

@@ -95,6 +95,9 @@ int64_t now_ms(void);
 /* Parses all of s as an unsigned decimal number in [min, max]. */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* O_NONBLOCK on, keeping the other file status flags. */
+int set_nonblocking(int fd);
+
 /* Constant-time comparison, for secrets. Returns 0 when equal. */
 int ct_memcmp(const void *a, const void *b, size_t len);
 

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* Setting an NBD device up through the kernel's generic netlink "nbd"
+ * family (linux/nbd-netlink.h, Linux >= 4.12). */
+#ifndef ISCSIROOT_NBD_GENL_H
+#define ISCSIROOT_NBD_GENL_H
+
+#include <stddef.h>
+
+#include "blockdev.h"
+
+/* Connects the kernel's ends of the sockets as device *index (-1: any
+ * free one; the one chosen is returned there). */
+int nbd_genl_connect(const struct bdev_config *cfg, const int *fds, unsigned n,
+		     int *index, char *err, size_t errlen);
+int nbd_genl_disconnect(int index);
+
+#endif
