@@ -219,8 +219,10 @@ static int handle_request(struct nbd_queue *q)
 		log_warn("nbd: write of %u bytes exceeds the limit; closing the queue", req.len);
 		return -1;
 	}
-	n = io_new(q, &req, bad ? BDEV_OP_READ : op_of_type[req.type],
-		   req.type == NBD_TYPE_READ || req.type == NBD_TYPE_WRITE);
+	/* Only a good READ, or any WRITE (whose payload must be drained),
+	 * gets a buffer; a bad READ's length is not to be trusted. */
+	n = io_new(q, &req, bad ? BDEV_OP_FLUSH : op_of_type[req.type],
+		   req.type == NBD_TYPE_WRITE || (!bad && req.type == NBD_TYPE_READ));
 	if (!n)
 		return -1;
 	if (req.type == NBD_TYPE_WRITE && req.len) {
