@@ -4,6 +4,7 @@
 #define ISCSIROOT_CLI_H
 
 /* Each returns the process exit code. argv[0] is the subcommand name. */
+int cmd_bench(int argc, char **argv);
 int cmd_dhcp(int argc, char **argv);
 int cmd_discover(int argc, char **argv);
 int cmd_inquiry(int argc, char **argv);

@@ -21,6 +21,7 @@ static int cmd_version(int argc, char **argv)
 
 /* One row per subcommand; each file cmd_*.c adds its own. */
 static const struct subcommand subcommands[] = {
+	{ "bench", cmd_bench, "measure a LUN: IOPS, MiB/s, latency, CPU per I/O" },
 	{ "dhcp", cmd_dhcp, "bring the network up: DHCP or ip=, routes, hand-over files" },
 	{ "discover", cmd_discover, "list the targets a portal offers (SendTargets)" },
 	{ "inquiry", cmd_inquiry, "log in and describe a LUN" },

@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The libiscsi side of bench/host.sh: the same workload as `iscsiroot
+ * bench` on libiscsi's asynchronous API, with the same output line. Each
+ * slot owns its buffer and hands it over as an iovec (READ16/WRITE16
+ * _iov_task, as QEMU drives libiscsi), so libiscsi does no data copies of
+ * its own; it still allocates a task and PDUs per command, as it always
+ * does. Built by bench/host.sh with gcc; not part of the meson build.
+ *
+ * usage: libiscsi-bench --portal HOST:PORT --target IQN --lun N
+ *        --pattern read|write|randread|randwrite --bs BYTES --qd N
+ *        --time SEC [--ramp SEC] [--size BYTES] [--initiator IQN]
+ * exit: 0 ok, 1 I/O error, 2 bad arguments, 3 login failed
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <iscsi/iscsi.h>
+#include <iscsi/scsi-lowlevel.h>
+
+#define NS_PER_S 1000000000ll
+#define QD_MAX 256
+
+/* The same buckets as cli/cmd_bench.c, so the percentiles compare:
+ * exact below 64 ns, then 64 buckets per power of two. */
+#define HIST_SUB_BITS 6
+#define HIST_SUB (1u << HIST_SUB_BITS)
+#define HIST_BUCKETS ((64 - HIST_SUB_BITS + 1) * HIST_SUB)
+
+struct hist {
+	uint64_t count[HIST_BUCKETS];
+	uint64_t n, sum_ns;
+};
+
+struct opts {
+	const char *portal, *target, *initiator, *pattern;
+	int lun;
+	bool write, random;
+	uint64_t bs, qd, seconds, ramp, size;
+};
+
+enum phase { PHASE_RAMP, PHASE_MEASURE, PHASE_STOP };
+
+struct bench;
+
+struct slot {
+	struct bench *b;
+	struct scsi_iovec iov;
+	int64_t started_ns;
+};
+
+struct bench {
+	struct iscsi_context *iscsi;
+	const struct opts *o;
+	uint32_t block_size, io_blocks;
+	uint64_t lun_bytes, positions, next_seq, rng;
+	unsigned inflight;
+	enum phase phase;
+	int error;
+	struct slot slots[QD_MAX];
+	struct hist hist;
+	uint64_t ios;
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+static double cpu_us(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
+	       ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+}
+
+static unsigned hist_index(uint64_t v)
+{
+	unsigned shift;
+
+	if (v < HIST_SUB)
+		return (unsigned)v;
+	shift = (unsigned)(63 - __builtin_clzll(v)) - HIST_SUB_BITS;
+	return (shift + 1) * HIST_SUB + (unsigned)((v >> shift) - HIST_SUB);
+}
+
+static double hist_value(unsigned idx)
+{
+	unsigned shift;
+
+	if (idx < HIST_SUB)
+		return idx;
+	shift = idx / HIST_SUB - 1;
+	return (double)((uint64_t)(HIST_SUB + idx % HIST_SUB) << shift) +
+	       (double)(1ull << shift) / 2;
+}
+
+static double hist_quantile_us(const struct hist *h, double q)
+{
+	uint64_t rank = (uint64_t)(q * (double)h->n), seen = 0;
+
+	for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+		seen += h->count[i];
+		if (seen > rank)
+			return hist_value(i) / 1000;
+	}
+	return 0;
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ull;
+}
+
+static void slot_done(struct iscsi_context *iscsi, int status, void *data, void *priv);
+
+static void slot_issue(struct bench *b, struct slot *sl)
+{
+	const struct opts *o = b->o;
+	uint64_t pos = o->random ? rng_next(&b->rng) % b->positions
+				 : b->next_seq++ % b->positions;
+	uint64_t lba = pos * b->io_blocks;
+	struct scsi_task *t;
+
+	sl->started_ns = mono_ns();
+	if (o->write)
+		t = iscsi_write16_iov_task(b->iscsi, o->lun, lba, NULL, (uint32_t)o->bs,
+					   (int)b->block_size, 0, 0, 0, 0, 0, slot_done,
+					   sl, &sl->iov, 1);
+	else
+		t = iscsi_read16_iov_task(b->iscsi, o->lun, lba, (uint32_t)o->bs,
+					  (int)b->block_size, 0, 0, 0, 0, 0, slot_done,
+					  sl, &sl->iov, 1);
+	if (!t) {
+		fprintf(stderr, "libiscsi-bench: cannot submit: %s\n",
+			iscsi_get_error(b->iscsi));
+		b->error = 1;
+		b->phase = PHASE_STOP;
+		return;
+	}
+	b->inflight++;
+}
+
+static void slot_done(struct iscsi_context *iscsi, int status, void *data, void *priv)
+{
+	struct slot *sl = priv;
+	struct bench *b = sl->b;
+	int64_t now = mono_ns();
+
+	scsi_free_scsi_task(data);
+	b->inflight--;
+	if (status != SCSI_STATUS_GOOD) {
+		if (!b->error)
+			fprintf(stderr, "libiscsi-bench: I/O failed (status 0x%02x): %s\n",
+				status, iscsi_get_error(iscsi));
+		b->error = 1;
+		b->phase = PHASE_STOP;
+		return;
+	}
+	if (b->phase == PHASE_MEASURE) {
+		uint64_t ns = (uint64_t)(now - sl->started_ns);
+		b->hist.count[hist_index(ns)]++;
+		b->hist.n++;
+		b->hist.sum_ns += ns;
+		b->ios++;
+	}
+	if (b->phase != PHASE_STOP)
+		slot_issue(b, sl);
+}
+
+static int service_once(struct bench *b)
+{
+	struct pollfd pfd = { .fd = iscsi_get_fd(b->iscsi),
+			      .events = (short)iscsi_which_events(b->iscsi) };
+	int n = poll(&pfd, 1, 100);
+
+	if (n < 0)
+		return errno == EINTR ? 0 : -1;
+	if (iscsi_service(b->iscsi, n ? pfd.revents : 0) < 0) {
+		fprintf(stderr, "libiscsi-bench: %s\n", iscsi_get_error(b->iscsi));
+		return -1;
+	}
+	return 0;
+}
+
+struct result {
+	uint64_t ios;
+	double seconds, cpu_us;
+};
+
+static void run(struct bench *b, struct result *res)
+{
+	const struct opts *o = b->o;
+	int64_t t0 = mono_ns(), now = t0;
+	int64_t measure_at = t0 + (int64_t)o->ramp * NS_PER_S;
+	int64_t end = measure_at + (int64_t)o->seconds * NS_PER_S;
+	double cpu0 = cpu_us();
+
+	b->phase = o->ramp ? PHASE_RAMP : PHASE_MEASURE;
+	for (unsigned i = 0; i < o->qd && !b->error; i++)
+		slot_issue(b, &b->slots[i]);
+	while (!b->error && now < end) {
+		if (service_once(b) < 0)
+			b->error = 1;
+		now = mono_ns();
+		if (b->phase == PHASE_RAMP && now >= measure_at) {
+			b->phase = PHASE_MEASURE;
+			t0 = now;
+			cpu0 = cpu_us();
+		}
+	}
+	res->seconds = (double)(now - t0) / NS_PER_S;
+	res->cpu_us = cpu_us() - cpu0;
+	res->ios = b->ios;
+	b->phase = PHASE_STOP;
+	for (int64_t give_up = now + 30 * NS_PER_S; b->inflight && mono_ns() < give_up;)
+		if (service_once(b) < 0)
+			break;
+}
+
+static void report(const struct bench *b, const struct result *res)
+{
+	const struct opts *o = b->o;
+	double secs = res->seconds > 0 ? res->seconds : 1e-9;
+	double iops = (double)res->ios / secs;
+	double avg = b->hist.n ? (double)b->hist.sum_ns / (double)b->hist.n / 1000 : 0;
+
+	printf("bench: pattern=%s bs=%" PRIu64 " qd=%" PRIu64 " ios=%" PRIu64
+	       " seconds=%.3f iops=%.0f mib_s=%.1f lat_us_avg=%.1f lat_us_p50=%.1f"
+	       " lat_us_p99=%.1f lat_us_p999=%.1f cpu_us_per_io=%.2f cpu_pct=%.1f\n",
+	       o->pattern, o->bs, o->qd, res->ios, secs, iops,
+	       iops * (double)o->bs / (1 << 20), avg, hist_quantile_us(&b->hist, 0.5),
+	       hist_quantile_us(&b->hist, 0.99), hist_quantile_us(&b->hist, 0.999),
+	       res->ios ? res->cpu_us / (double)res->ios : 0, res->cpu_us / 1e4 / secs);
+}
+
+static int login(struct bench *b)
+{
+	const struct opts *o = b->o;
+	struct scsi_task *t;
+	struct scsi_readcapacity16 *rc;
+
+	b->iscsi = iscsi_create_context(o->initiator);
+	if (!b->iscsi)
+		return -1;
+	iscsi_set_targetname(b->iscsi, o->target);
+	iscsi_set_session_type(b->iscsi, ISCSI_SESSION_NORMAL);
+	iscsi_set_header_digest(b->iscsi, ISCSI_HEADER_DIGEST_NONE);
+	if (iscsi_full_connect_sync(b->iscsi, o->portal, o->lun) != 0) {
+		fprintf(stderr, "libiscsi-bench: login: %s\n", iscsi_get_error(b->iscsi));
+		return -1;
+	}
+	t = iscsi_readcapacity16_sync(b->iscsi, o->lun);
+	rc = t && t->status == SCSI_STATUS_GOOD ? scsi_datain_unmarshall(t) : NULL;
+	if (!rc) {
+		fprintf(stderr, "libiscsi-bench: READ CAPACITY(16) failed\n");
+		return -1;
+	}
+	b->block_size = rc->block_length;
+	b->lun_bytes = (rc->returned_lba + 1) * rc->block_length;
+	scsi_free_scsi_task(t);
+	return 0;
+}
+
+/* Checks sizes against the LUN; allocates the buffers. */
+static int setup(struct bench *b)
+{
+	const struct opts *o = b->o;
+	uint64_t size = o->size ? o->size : b->lun_bytes;
+	uint8_t *pattern = NULL;
+
+	if (o->bs % b->block_size || size > b->lun_bytes || size < o->bs) {
+		fprintf(stderr, "libiscsi-bench: bad --bs or --size for this LUN\n");
+		return -1;
+	}
+	b->io_blocks = (uint32_t)(o->bs / b->block_size);
+	b->positions = size / o->bs;
+	b->rng = 0x9e3779b97f4a7c15ull;
+	for (unsigned i = 0; i < o->qd; i++) {
+		uint8_t *buf = o->write ? pattern : NULL;
+		if (!buf && !(buf = aligned_alloc(4096, o->bs)))
+			return -1;
+		if (o->write && !pattern) {
+			for (size_t j = 0; j < o->bs; j++)
+				buf[j] = (uint8_t)(j * 31 + (j >> 12) * 7 + 0x5a);
+			pattern = buf;
+		}
+		b->slots[i] = (struct slot){ .b = b, .iov = { buf, o->bs } };
+	}
+	return 0;
+}
+
+static int parse_num(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-' || v < min || v > max)
+		return -1;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	default: return -1;
+	}
+	*out = v;
+	return *end ? -1 : 0;
+}
+
+static int parse_pattern(struct opts *o, const char *arg)
+{
+	o->pattern = arg;
+	o->write = !strcmp(arg, "write") || !strcmp(arg, "randwrite");
+	o->random = !strncmp(arg, "rand", 4);
+	return o->write || o->random || !strcmp(arg, "read") ? 0 : -1;
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "portal", 1, NULL, 'p' }, { "target", 1, NULL, 't' },
+		{ "lun", 1, NULL, 'l' }, { "initiator", 1, NULL, 'i' },
+		{ "pattern", 1, NULL, 'P' }, { "bs", 1, NULL, 'b' },
+		{ "qd", 1, NULL, 'q' }, { "time", 1, NULL, 'T' },
+		{ "ramp", 1, NULL, 'r' }, { "size", 1, NULL, 's' }, { 0 },
+	};
+	uint64_t lun = 0;
+	int opt, r = 0;
+
+	while (r == 0 && (opt = getopt_long(argc, argv, "p:t:l:i:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'p': o->portal = optarg; break;
+		case 't': o->target = optarg; break;
+		case 'i': o->initiator = optarg; break;
+		case 'l': r = parse_num(optarg, 0, 255, &lun); break;
+		case 'P': r = parse_pattern(o, optarg); break;
+		case 'b': r = parse_num(optarg, 1, 16 << 20, &o->bs); break;
+		case 'q': r = parse_num(optarg, 1, QD_MAX, &o->qd); break;
+		case 'T': r = parse_num(optarg, 1, 86400, &o->seconds); break;
+		case 'r': r = parse_num(optarg, 0, 3600, &o->ramp); break;
+		case 's': r = parse_num(optarg, 1, UINT64_MAX >> 30, &o->size); break;
+		default: r = -1;
+		}
+	}
+	o->lun = (int)lun;
+	if (r < 0 || optind != argc || !o->portal || !o->target)
+		return -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .initiator = "iqn.2025-01.org.iscsiroot:libiscsi-bench",
+			  .pattern = "read", .bs = 4096, .qd = 1, .seconds = 5 };
+	struct bench *b = calloc(1, sizeof(*b));
+	struct result res = { 0 };
+
+	if (!b)
+		return 1;
+	if (parse(argc, argv, &o) < 0) {
+		fprintf(stderr, "usage: libiscsi-bench --portal HOST:PORT --target IQN "
+			"--lun N --pattern P --bs BYTES --qd N --time SEC [--ramp SEC] "
+			"[--size BYTES] [--initiator IQN]\n");
+		return 2;
+	}
+	b->o = &o;
+	if (login(b) < 0)
+		return 3;
+	if (setup(b) < 0)
+		return 2;
+	run(b, &res);
+	if (!b->error)
+		report(b, &res);
+	iscsi_logout_sync(b->iscsi);
+	iscsi_destroy_context(b->iscsi);
+	return b->error;
+}
