@@ -331,7 +331,8 @@ static int run_renewing(const struct dhcpc_config *cfg)
 {
 	struct renew_state rs = { false, 0 };
 	bool stop = false;
-	struct ev_source sig = { .fd = -1, .deadline = -1, .on_io = on_signal,
+	struct ev_source sig = { .fd = -1, .events = EPOLLIN, .deadline = -1,
+				 .on_io = on_signal,
 				 .ctx = &stop };
 	struct ev_loop loop;
 	struct dhcpc *d = NULL;

@@ -453,10 +453,10 @@ static const char *classify(const struct dhcp_client *c,
 	memset(&r->lease, 0, sizeof(r->lease));
 	if (dhcp_lease_decode(&r->msg, os, &r->lease) < 0)
 		return "no address";
-	if (*in == IN_OFFER && !r->lease.server_id.s_addr)
-		return "OFFER without server identifier";
+	/* RFC 2131 table 3: OFFER and ACK MUST carry option 54 */
+	if (!r->lease.server_id.s_addr)
+		return "no server identifier";
 	if (*in == IN_ACK && c->state == DHCP_STATE_REQUESTING &&
-	    r->lease.server_id.s_addr &&
 	    r->lease.server_id.s_addr != c->offer.server_id.s_addr)
 		return "ACK from another server";
 	snprintf(r->lease.ifname, sizeof(r->lease.ifname), "%s",
