@@ -10,5 +10,7 @@ int cmd_discover(int argc, char **argv);
 int cmd_inquiry(int argc, char **argv);
 int cmd_read(int argc, char **argv);
 int cmd_write(int argc, char **argv);
+int cmd_boot(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
 
 #endif

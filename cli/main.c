@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* iscsiroot: dispatch argv[1] to a subcommand. Only wiring lives here. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -27,6 +29,8 @@ static const struct subcommand subcommands[] = {
 	{ "inquiry", cmd_inquiry, "log in and describe a LUN" },
 	{ "read", cmd_read, "copy a LUN or a range of it to stdout" },
 	{ "write", cmd_write, "copy stdin to a range of a LUN" },
+	{ "boot", cmd_boot, "PID 1 mode: boot from the iSCSI disk (as /init)" },
+	{ "attach", cmd_attach, "serve a LUN as a local block device (NBD)" },
 	{ "version", cmd_version, "print the version" },
 };
 
@@ -39,8 +43,19 @@ static void usage(FILE *out)
 	fprintf(out, "\n'iscsiroot COMMAND --help' describes each one.\n");
 }
 
+/* As /init (or any PID 1), iscsiroot boots: the kernel gives no command. */
+static bool pid1_mode(const char *argv0)
+{
+	const char *base = strrchr(argv0, '/');
+
+	base = base ? base + 1 : argv0;
+	return getpid() == 1 || !strcmp(base, "init");
+}
+
 int main(int argc, char **argv)
 {
+	if (pid1_mode(argv[0]))
+		return cmd_boot(argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* boot: PID 1 mode (also what /init runs); attach: log in and serve the
+ * LUN as a block device in the foreground. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "common.h"
+#include "pivot.h"
+
+int cmd_boot(int argc, char **argv)
+{
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: iscsiroot boot\n"
+		       "PID 1 mode, as /init of an initramfs: reads the kernel command line\n"
+		       "(ip=, BOOTIF=, root=, rootfstype=, rootflags=, ro/rw, init=,\n"
+		       "netroot=iscsi:..., root=iscsi:..., rd.iscsi.initiator=, iscsiroot.debug,\n"
+		       "iscsiroot.shell=1, iscsiroot.timeout=, iscsiroot.replacement_timeout=,\n"
+		       "iscsiroot.blockdev=nbd), brings up the network, logs in, attaches the\n"
+		       "LUN as a block device, mounts the root filesystem and execs init.\n"
+		       "It does not return; on failure it says why and retries, or starts\n"
+		       "/bin/sh with iscsiroot.shell=1.\n");
+		return 0;
+	}
+	return pivot_boot(argc, argv);
+}
+
+static const struct option attach_options[] = { CLI_COMMON_LONG, { 0 } };
+
+static const char attach_help[] =
+	"usage: iscsiroot attach [OPTIONS] --portal HOST --target IQN [--lun N]\n"
+	"Logs in, attaches the LUN as /dev/nbdN (the nbd module must be loaded)\n"
+	"and serves it in the foreground until killed. Prints the device.\n"
+	"\noptions:\n" CLI_COMMON_HELP "\n" CLI_EXIT_CODES_HELP;
+
+int cmd_attach(int argc, char **argv)
+{
+	struct cli_iscsi c;
+	struct serve_options opt = { .queues = 1, .backend = "nbd" };
+	struct serve *srv;
+	char dev[64], err[512];
+	int opt_c, r;
+
+	cli_iscsi_init(&c);
+	while ((opt_c = getopt_long(argc, argv, CLI_COMMON_SHORT, attach_options, NULL)) != -1) {
+		if (cli_common_option(&c, opt_c, optarg) <= 0) {
+			fprintf(stderr, "try 'iscsiroot attach --help'\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (c.help) {
+		fputs(attach_help, stdout);
+		return EXIT_OK;
+	}
+	if (cli_finish_options(&c, true) < 0)
+		return EXIT_USAGE;
+	opt.iscsi = c.cfg;
+	opt.lun = c.lun;
+	secure_zero(&c.cfg, sizeof(c.cfg));
+	if (ev_loop_init(&c.loop) < 0)
+		return EXIT_IO;
+	r = serve_start(&c.loop, &opt, &srv, dev, sizeof(dev), err, sizeof(err));
+	secure_zero(&opt, sizeof(opt));
+	if (r < 0) {
+		log_err("%s", err);
+		return cli_exit_for_errno(r);
+	}
+	printf("%s\n", dev);
+	fflush(stdout);
+	for (;;)
+		ev_run_once(&c.loop, -1);
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PID 1 mode: what iscsiroot does as /init of an initramfs — read the
+ * kernel command line, mount the API filesystems, load modules, find the
+ * root filesystem on the attached disk, and switch_root into it — and the
+ * rules of the daemon that keeps serving the root disk afterwards.
+ */
+#ifndef ISCSIROOT_PIVOT_H
+#define ISCSIROOT_PIVOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dhcpc.h"
+#include "iscsi.h"
+
+struct boot_config {
+	/* the root filesystem */
+	char root[256];              /* root=, unless it is iscsi: */
+	char rootfstype[32];
+	char rootflags[256];
+	bool read_only;              /* ro (the default) / rw */
+	char init[256];              /* init=, default /sbin/init */
+	/* the iSCSI disk */
+	bool have_target;            /* netroot=iscsi: or root=iscsi: */
+	struct dhcpc_rootpath target;
+	char initiator[224];         /* rd.iscsi.initiator= */
+	/* the network */
+	char ip[256];                /* ip=, empty: DHCP */
+	char bootif[64];             /* BOOTIF= */
+	/* iscsiroot.* */
+	bool debug;                  /* iscsiroot.debug */
+	bool shell;                  /* iscsiroot.shell=1 */
+	int wait_s;                  /* iscsiroot.timeout=: give up after; 0 never */
+	char blockdev[8];            /* iscsiroot.blockdev=nbd|ublk */
+	int64_t replacement_timeout_ms; /* iscsiroot.replacement_timeout= (s) */
+};
+
+/* Parses a kernel command line (quotes as the kernel handles them). A
+ * malformed known key gives -EINVAL and a message naming it; unknown
+ * keys are ignored. Secrets are never copied into err. */
+int boot_cmdline_parse(const char *cmdline, struct boot_config *bc,
+		       char *err, size_t errlen);
+
+/* ---- Finding the root filesystem (no blkid, no udev) */
+
+struct fs_info {
+	char type[16];               /* "ext4", "xfs", "btrfs" or "" */
+	char uuid[40];
+	char label[64];
+};
+/* Reads a filesystem superblock from a device or file at offset. */
+int fs_probe(int fd, uint64_t offset, struct fs_info *out);
+
+struct part_info {
+	unsigned number;             /* 1-based */
+	uint64_t start, size;        /* bytes */
+	char partuuid[40];           /* GPT unique GUID, or MBR "sig-NN" */
+	char name[72];               /* GPT partition name (ASCII part) */
+};
+/* Reads an MBR or GPT partition table (sector size ss). Returns the
+ * number of partitions found (0: none), or a negative errno. */
+int part_probe(int fd, uint32_t ss, struct part_info *out, unsigned max);
+
+/* Resolves root= (UUID=, PARTUUID=, LABEL=, PARTLABEL=, a path, or empty
+ * for "the first partition holding a filesystem") on disk (e.g.
+ * "/dev/nbd0"), whose partition devices are disk + "p" + N. */
+int root_resolve(const char *spec, const char *disk, uint32_t sector_size,
+		 char *dev, size_t devlen, struct fs_info *fs);
+
+/* ---- PID 1 plumbing */
+int pivot_mount_api_filesystems(void);
+/* Loads modules by name (with options) from /lib/modules/$(uname -r). */
+int pivot_load_module(const char *name, const char *options);
+/* Loads the driver of every network device, by modalias. */
+int pivot_load_nic_drivers(void);
+/* Mounts dev on /root, moves /dev /proc /sys /run there, deletes the
+ * initramfs's files, chroots, and returns so the caller can exec init. */
+int pivot_switch_root(const char *dev, const char *fstype, const char *flags,
+		      bool read_only, char *err, size_t errlen);
+
+/* ---- Serving the LUN as a block device (the daemon's job) */
+
+struct serve;
+struct serve_options {
+	struct iscsi_config iscsi;
+	uint64_t lun;
+	unsigned queues;
+	const char *backend;         /* "nbd" (ublk: a later issue) */
+};
+/* Logs in, probes the LUN and creates the block device, all on loop;
+ * then keeps serving it from loop. dev gets e.g. "/dev/nbd0". */
+int serve_start(struct ev_loop *loop, const struct serve_options *opt,
+		struct serve **out, char *dev, size_t devlen, char *err, size_t errlen);
+const struct iscsi_disk *serve_disk(const struct serve *s);
+struct iscsi_session *serve_session(const struct serve *s);
+
+/* The rules of a process that backs the root filesystem: an argv[0]
+ * starting with '@' (systemd's root storage daemon mark), mlockall,
+ * oom_score_adj -1000, PR_SET_IO_FLUSHER, and TERM/INT/HUP ignored. */
+void daemon_harden(char **argv);
+
+/* PID 1 mode: never returns except by exec'ing init. */
+int pivot_boot(int argc, char **argv);
+
+#endif
