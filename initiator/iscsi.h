@@ -101,8 +101,9 @@ struct iscsi_session *iscsi_session_new(struct ev_loop *loop,
 void iscsi_session_free(struct iscsi_session *s);
 void iscsi_session_on_event(struct iscsi_session *s,
 			    void (*cb)(void *ctx, enum iscsi_event ev), void *ctx);
-/* Starts connecting and logging in. */
+/* Starts connecting and logging in; after a logout, logs in again. */
 int iscsi_session_start(struct iscsi_session *s);
+bool iscsi_session_closed(const struct iscsi_session *s);
 /* Logs out once the commands in flight are answered. */
 int iscsi_session_logout(struct iscsi_session *s);
 int iscsi_submit(struct iscsi_session *s, struct iscsi_task *t);

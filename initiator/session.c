@@ -823,6 +823,14 @@ int iscsi_session_start(struct iscsi_session *s)
 {
 	int r;
 
+	/* After a logout, a new start logs in again at the portal resolved
+	 * the first time: no name lookups once the system runs. */
+	if (s->state == S_CLOSED && s->portal_len) {
+		s->error[0] = '\0';
+		s->error_code = 0;
+		start_connect(s);
+		return 0;
+	}
 	if (s->state != S_IDLE)
 		return -EALREADY;
 	r = resolve(s->cfg.host, s->cfg.port, &s->portal, &s->portal_len);
@@ -837,6 +845,11 @@ int iscsi_session_start(struct iscsi_session *s)
 		s->first_login_deadline = now_ms() + s->cfg.first_login_timeout_ms;
 	start_connect(s);
 	return 0;
+}
+
+bool iscsi_session_closed(const struct iscsi_session *s)
+{
+	return s->state == S_CLOSED;
 }
 
 int iscsi_session_logout(struct iscsi_session *s)

@@ -11,6 +11,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "blockdev.h"
 #include "pivot.h"
@@ -19,11 +22,29 @@
 #define PR_SET_IO_FLUSHER 57
 #endif
 
+/* Shutdown, as the daemon sees it through /proc/self/mountinfo: once no
+ * read-write mount of our disk or its partitions is left (the final
+ * remount read-only or umount has returned, so the kernel has written
+ * everything), the last writer is gone and we SYNCHRONIZE CACHE. Once no
+ * mount is left at all and nothing is pending, we log out; a request that
+ * comes after that logs in again. Power-off with a mount still there
+ * (e.g. busybox's poweroff -f) relies on the FLUSH that sync() sends. */
+struct mount_watch {
+	struct ev_source src;
+	dev_t disk;                     /* partitions follow in the minors */
+	bool seen_rw;
+	bool flushed;
+	bool seen_mount;
+	struct iscsi_task flush;
+	bool flush_busy;
+};
+
 struct serve {
 	struct ev_loop *loop;
 	struct iscsi_session *session;
 	struct iscsi_disk disk;
 	struct bdev *bdev;
+	struct mount_watch watch;
 };
 
 struct serve_io {
@@ -106,14 +127,103 @@ static void issue_part(struct serve_io *sio)
 static void on_block_request(void *ctx, struct bdev_io *io)
 {
 	struct serve_io *sio = calloc(1, sizeof(*sio));
+	struct serve *s = ctx;
 
 	if (!sio) {
 		bdev_io_complete(io, -ENOMEM);
 		return;
 	}
+	if (iscsi_session_closed(s->session)) {
+		log_info("I/O after logout: logging in again");
+		iscsi_session_start(s->session);
+	}
 	sio->s = ctx;
 	sio->io = io;
 	issue_part(sio);
+}
+
+/* Counts the mounts of our disk: rw ones and all. */
+static void count_mounts(struct mount_watch *w, int *rw, int *all)
+{
+	char buf[65536];
+	ssize_t n;
+	char *line, *save = NULL;
+
+	*rw = *all = 0;
+	if (lseek(w->src.fd, 0, SEEK_SET) < 0)
+		return;
+	n = read(w->src.fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned id, parent, maj, min;
+		char root[256], point[256], opts[256];
+		if (sscanf(line, "%u %u %u:%u %255s %255s %255s", &id, &parent, &maj, &min,
+			   root, point, opts) != 7)
+			continue;
+		if (maj != major(w->disk) || min < minor(w->disk) || min > minor(w->disk) + 15)
+			continue;
+		(*all)++;
+		if (!strncmp(opts, "rw", 2) && (opts[2] == ',' || opts[2] == '\0'))
+			(*rw)++;
+	}
+}
+
+static void flush_done(struct iscsi_task *t)
+{
+	struct mount_watch *w = t->ctx;
+	char msg[240];
+
+	w->flush_busy = false;
+	if (iscsi_task_status(t, msg, sizeof(msg)) < 0)
+		log_err("final SYNCHRONIZE CACHE failed: %s", msg);
+	else
+		log_info("no writer left: cache flushed on the target");
+}
+
+static void on_mounts_changed(struct ev_source *src, uint32_t revents)
+{
+	struct serve *s = src->ctx;
+	struct mount_watch *w = &s->watch;
+	int rw, all;
+
+	(void)revents;
+	count_mounts(w, &rw, &all);
+	if (rw > 0) {
+		w->seen_rw = true;
+		w->flushed = false;
+	}
+	w->seen_mount |= all > 0;
+	if (w->seen_rw && rw == 0 && !w->flushed && !w->flush_busy) {
+		iscsi_disk_flush(&s->disk, &w->flush);
+		w->flush.done = flush_done;
+		w->flush.ctx = w;
+		w->flush_busy = iscsi_submit(s->session, &w->flush) == 0;
+		w->flushed = true;
+	}
+	if (w->seen_mount && all == 0 && w->flushed && !w->flush_busy &&
+	    bdev_pending(s->bdev) == 0 && !iscsi_session_closed(s->session)) {
+		log_info("disk no longer mounted: logging out");
+		iscsi_session_logout(s->session);
+	}
+}
+
+static void watch_mounts(struct serve *s, const char *dev)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(dev, &st) < 0 || !S_ISBLK(st.st_mode))
+		return;
+	fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	s->watch.disk = st.st_rdev;
+	s->watch.src = (struct ev_source){ .fd = fd, .events = EPOLLPRI, .deadline = -1,
+					   .on_io = on_mounts_changed, .ctx = s };
+	if (ev_add(s->loop, &s->watch.src) < 0)
+		close(fd);
 }
 
 static void describe(const struct serve *s, const char *dev)
@@ -166,6 +276,7 @@ int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 		goto fail;
 	snprintf(dev, devlen, "%s", bdev_path(s->bdev));
 	describe(s, dev);
+	watch_mounts(s, dev);
 	*out = s;
 	return 0;
 fail:
