@@ -37,7 +37,10 @@ static void usage(FILE *out)
 "  --ip=SPEC            ip= in the kernel's or dracut's syntax\n"
 "  --bootif=MAC         BOOTIF= as PXELINUX/iPXE write it (01-aa-bb-...)\n"
 "  --mac=MAC            use the interface with this MAC\n"
-"  --cmdline=FILE       read ip= and BOOTIF= from FILE (/proc/cmdline)\n"
+"  --ifname=NAME:MAC    dracut's ifname=: rename the interface with MAC\n"
+"                       to NAME (while it is down) and use it\n"
+"  --cmdline=FILE       read ip=, BOOTIF= and ifname= from FILE\n"
+"                       (/proc/cmdline)\n"
 "  --timeout=T          give up without a lease after T (default 60s)\n"
 "  --link-timeout=T     wait for carrier at most T (default 10s)\n"
 "  --retransmit=T       first DHCP retransmission (default 4s; doubles\n"
@@ -123,7 +126,8 @@ static int copy_arg(char *dst, size_t cap, const char *s)
 	return 0;
 }
 
-/* ip= and BOOTIF= from a kernel command line; others are ignored. */
+/* ip=, BOOTIF= and ifname= from a kernel command line; the rest is
+ * ignored. */
 static int read_cmdline(const char *path, struct dhcpc_config *cfg)
 {
 	char buf[4096], *save = NULL;
@@ -143,6 +147,9 @@ static int read_cmdline(const char *path, struct dhcpc_config *cfg)
 		else if (!strncmp(w, "BOOTIF=", 7)) {
 			r = dhcpc_bootif_parse(w + 7, cfg->bootif);
 			cfg->have_bootif = r == 0;
+		} else if (!strncmp(w, "ifname=", 7)) {
+			r = dhcpc_ifname_parse(w + 7, cfg->rename_to,
+					       cfg->rename_mac);
 		}
 	}
 	return r;
@@ -152,7 +159,7 @@ enum {
 	OPT_IP = 256, OPT_BOOTIF, OPT_MAC, OPT_CMDLINE, OPT_TIMEOUT,
 	OPT_LINK_TIMEOUT, OPT_RETRANSMIT, OPT_REQUEST, OPT_CLIENT_ID,
 	OPT_VENDOR, OPT_USER, OPT_BROADCAST, OPT_ROOT, OPT_NO_FILES,
-	OPT_SET_HOSTNAME, OPT_RENEW,
+	OPT_SET_HOSTNAME, OPT_RENEW, OPT_IFNAME,
 };
 
 static const struct option long_options[] = {
@@ -172,6 +179,7 @@ static const struct option long_options[] = {
 	{ "no-files", no_argument, NULL, OPT_NO_FILES },
 	{ "set-hostname", no_argument, NULL, OPT_SET_HOSTNAME },
 	{ "renew", no_argument, NULL, OPT_RENEW },
+	{ "ifname", required_argument, NULL, OPT_IFNAME },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -221,6 +229,8 @@ static int apply_option(int opt, const char *arg, struct dhcpc_config *cfg)
 	case OPT_RENEW:
 		cfg->keep_lease = true;
 		return 0;
+	case OPT_IFNAME:
+		return dhcpc_ifname_parse(arg, cfg->rename_to, cfg->rename_mac);
 	case 'v':
 		log_set_level(LOG_DEBUG);
 		return 0;

@@ -99,13 +99,16 @@ static bool want_by_name(const struct dhcpc *d, const char *name)
 	for (int i = 0; i < d->cfg.nifnames; i++)
 		if (!strcmp(d->cfg.ifnames[i], name))
 			return true;
+	if (d->cfg.rename_to[0] && !strcmp(d->cfg.rename_to, name))
+		return true;
 	return d->cfg.ip.device[0] && !strcmp(d->cfg.ip.device, name);
 }
 
 /* Names, then the BOOTIF MAC, then a given MAC, else all Ethernet. */
 static void choose_ifaces(struct dhcpc *d, const struct nl_link *links, int n)
 {
-	bool by_name = d->cfg.nifnames > 0 || d->cfg.ip.device[0];
+	bool by_name = d->cfg.nifnames > 0 || d->cfg.ip.device[0] ||
+		       d->cfg.rename_to[0];
 	const uint8_t *mac = d->cfg.have_bootif ? d->cfg.bootif
 			     : d->cfg.have_mac  ? d->cfg.mac : NULL;
 
@@ -123,10 +126,45 @@ static void choose_ifaces(struct dhcpc *d, const struct nl_link *links, int n)
 	}
 }
 
+/* dracut's ifname=: the kernel renames only a link that is down. */
+static void rename_link(struct dhcpc *d, struct nl_link *links, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct nl_link *l = &links[i];
+		if (!l->have_mac || memcmp(l->mac, d->cfg.rename_mac, 6) ||
+		    !strcmp(l->name, d->cfg.rename_to))
+			continue;
+		int r = nl_link_set_name(&d->nl, l->ifindex, d->cfg.rename_to);
+		if (r < 0) {
+			log_warn("%s: rename to %s: %s", l->name,
+				 d->cfg.rename_to, strerror(-r));
+			continue;
+		}
+		log_info("%s: renamed to %s", l->name, d->cfg.rename_to);
+		memcpy(l->name, d->cfg.rename_to, sizeof(l->name));
+	}
+}
+
+/* dracut's ip=...:<macaddr>: set before the link goes up. */
+static void set_mac(struct dhcpc *d, struct iface *f)
+{
+	int r;
+
+	if (!d->cfg.ip.have_mac || !memcmp(f->link.mac, d->cfg.ip.mac, 6))
+		return;
+	r = nl_link_set_mac(&d->nl, f->link.ifindex, d->cfg.ip.mac);
+	if (r < 0) {
+		log_warn("%s: MAC address: %s", f->link.name, strerror(-r));
+		return;
+	}
+	memcpy(f->link.mac, d->cfg.ip.mac, 6);
+}
+
 static void bring_up(struct dhcpc *d, struct iface *f)
 {
 	int r;
 
+	set_mac(d, f);
 	if (d->cfg.ip.mtu && f->link.mtu != d->cfg.ip.mtu) {
 		r = nl_link_set_mtu(&d->nl, f->link.ifindex, d->cfg.ip.mtu);
 		if (r < 0)
@@ -152,6 +190,8 @@ static int find_ifaces(struct dhcpc *d)
 	if (!links)
 		return -ENOMEM;
 	n = nl_link_list(&d->nl, links, MAX_LINKS);
+	if (n >= 0 && d->cfg.rename_to[0])
+		rename_link(d, links, n);
 	if (n >= 0)
 		choose_ifaces(d, links, n);
 	free(links);

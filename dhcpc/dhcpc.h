@@ -72,6 +72,8 @@ struct dhcpc_ipconf {
 int dhcpc_ip_parse(const char *s, struct dhcpc_ipconf *ip);
 /* BOOTIF=01-aa-bb-cc-dd-ee-ff (the 01- hardware type is optional). */
 int dhcpc_bootif_parse(const char *s, uint8_t mac[6]);
+/* dracut's ifname=<name>:<aa:bb:cc:dd:ee:ff>. */
+int dhcpc_ifname_parse(const char *s, char name[IFNAMSIZ], uint8_t mac[6]);
 
 /* ---- The result of a bring-up ---- */
 
@@ -128,6 +130,8 @@ struct dhcpc_config {
 	uint8_t bootif[6];
 	bool have_mac;               /* e.g. from the iBFT */
 	uint8_t mac[6];
+	char rename_to[IFNAMSIZ];    /* ifname=: the interface with */
+	uint8_t rename_mac[6];       /* rename_mac gets this name, and is used */
 	struct dhcpc_ipconf ip;      /* ip=; mode DHCP by default */
 
 	int link_timeout_ms;         /* carrier wait; default 10 s */

@@ -54,6 +54,18 @@ int dhcpc_bootif_parse(const char *s, uint8_t mac[6])
 	return parse_mac(s, ':', mac);
 }
 
+int dhcpc_ifname_parse(const char *s, char name[IFNAMSIZ], uint8_t mac[6])
+{
+	const char *colon = strchr(s, ':');
+	size_t len = colon ? (size_t)(colon - s) : 0;
+
+	if (len == 0 || len >= IFNAMSIZ || parse_mac(colon + 1, ':', mac) < 0)
+		return -EINVAL;
+	memcpy(name, s, len);
+	name[len] = '\0';
+	return 0;
+}
+
 enum autoconf { AC_EMPTY, AC_DHCP, AC_STATIC, AC_OFF, AC_V6 };
 
 static enum autoconf parse_autoconf(const char *s, int *err)

@@ -291,6 +291,11 @@ int nl_link_set_name(struct nl_sock *nl, int ifindex, const char *name)
 			   strlen(name) + 1);
 }
 
+int nl_link_set_mac(struct nl_sock *nl, int ifindex, const uint8_t mac[6])
+{
+	return link_change(nl, ifindex, 0, 0, IFLA_ADDRESS, mac, 6);
+}
+
 /* ---- Addresses and routes ---- */
 
 int nl_addr_add(struct nl_sock *nl, int ifindex, struct in_addr addr,

@@ -42,6 +42,7 @@ int nl_link_get(struct nl_sock *nl, int ifindex, struct nl_link *link);
 int nl_link_set_up(struct nl_sock *nl, int ifindex);
 int nl_link_set_mtu(struct nl_sock *nl, int ifindex, uint32_t mtu);
 int nl_link_set_name(struct nl_sock *nl, int ifindex, const char *name);
+int nl_link_set_mac(struct nl_sock *nl, int ifindex, const uint8_t mac[6]);
 
 /* Adds (or refreshes) a permanent address; never deletes one. */
 int nl_addr_add(struct nl_sock *nl, int ifindex, struct in_addr addr,

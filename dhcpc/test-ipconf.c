@@ -121,11 +121,28 @@ static void test_bootif(void)
 	CHECK_EQ(dhcpc_bootif_parse("", mac), -EINVAL);
 }
 
+static void test_ifname(void)
+{
+	char name[IFNAMSIZ];
+	uint8_t mac[6];
+
+	CHECK_EQ(dhcpc_ifname_parse("boot0:52:54:00:ab:cd:ef", name, mac), 0);
+	CHECK_STR(name, "boot0");
+	CHECK_EQ(mac[5], 0xef);
+	CHECK_EQ(dhcpc_ifname_parse(":52:54:00:ab:cd:ef", name, mac), -EINVAL);
+	CHECK_EQ(dhcpc_ifname_parse("boot0", name, mac), -EINVAL);
+	CHECK_EQ(dhcpc_ifname_parse("boot0:52-54-00-ab-cd-ef", name, mac),
+		 -EINVAL);
+	CHECK_EQ(dhcpc_ifname_parse("averyveryverylongname:52:54:00:ab:cd:ef",
+				    name, mac), -EINVAL);
+}
+
 int main(void)
 {
 	test_short_forms();
 	test_kernel_form();
 	test_dracut_forms();
 	test_bootif();
+	test_ifname();
 	return test_report("test-dhcpc-ipconf");
 }

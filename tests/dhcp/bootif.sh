@@ -55,6 +55,14 @@ expect_rc 0
 case "$(addr_of vc1)" in 10.80.1.*/24) ;; *) fail "vc1: $(addr_of vc1)" ;; esac
 expect_eq "$(addr_of vc0)" "" "vc0 when ip= names vc1"
 
+# dracut's ifname=: vc1, down as at boot, is renamed and used
+flush
+ip -n "$NS_C" link set vc1 down
+client --timeout=20 --ifname=boot0:52:54:00:00:00:a1
+expect_rc 0
+case "$(addr_of boot0)" in 10.80.1.*/24) ;; *) fail "boot0: $(addr_of boot0)" ;; esac
+[ -f "$ROOT/run/net-boot0.conf" ] || fail "no net-boot0.conf"
+
 # A BOOTIF= MAC no interface has: no link
 client --timeout=5 --link-timeout=1 --bootif=01-52-54-00-00-00-ff
 expect_rc 3

@@ -32,6 +32,13 @@ expect_eq "$(addr_of vc1)" 10.79.1.5/8 "address"
 expect_eq "$(mtu_of vc1)" 1300 "MTU"
 expect_eq "$(conf_value "$ROOT/run/net-vc1.conf" HOSTNAME)" h2 "HOSTNAME"
 
+# dracut's trailing <macaddr> sets the interface's MAC
+client --ip=10.79.1.6::10.79.1.1:255.255.255.0:h3:vc1:none::52:54:00:aa:bb:cc
+expect_rc 0
+mac=$(client_json link show dev vc1 | python3 -c '
+import json, sys; print(json.load(sys.stdin)[0]["address"])')
+expect_eq "$mac" 52:54:00:aa:bb:cc "MAC from ip="
+
 # ip=off leaves everything alone
 ip -n "$NS_C" addr flush dev vc1
 client --ip=off vc1
