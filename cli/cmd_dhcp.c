@@ -299,13 +299,32 @@ static void report_rootpath(const struct dhcpc_lease *l)
 	if (strncmp(l->rootpath, "iscsi:", 6) != 0)
 		return;
 	if (dhcpc_rootpath_parse(l->rootpath, &rp) < 0) {
-		log_warn("root-path is not RFC 4173: %s", l->rootpath);
+		/* not quoted: it may hold a CHAP secret */
+		log_warn("the root-path is not RFC 4173");
 		return;
 	}
 	log_info("root-path: target %s at %s port %u LUN %016llx", rp.target,
 		 rp.host[0] ? rp.host : "(discovery)", rp.port,
 		 (unsigned long long)rp.lun);
 	secure_zero(&rp, sizeof(rp));
+}
+
+/* Standard output may be a console: credentials in a dracut-style
+ * root-path (user:pass@) are replaced; the file keeps them. */
+static void print_lease(const struct dhcpc_lease *lease)
+{
+	struct dhcpc_lease shown = *lease;
+	char *at = strchr(shown.rootpath, '@');
+
+	if (at && !strncmp(shown.rootpath, "iscsi:", 6)) {
+		char rest[sizeof(shown.rootpath)];
+		snprintf(rest, sizeof(rest), "%s", at);
+		snprintf(shown.rootpath, sizeof(shown.rootpath), "iscsi:***%s",
+			 rest);
+	}
+	dhcpc_format_netconf(stdout, &shown);
+	fflush(stdout);
+	secure_zero(&shown, sizeof(shown));
 }
 
 struct renew_state {
@@ -320,8 +339,7 @@ static void on_done(struct dhcpc *d, int status, void *ctx)
 	rs->done = true;
 	rs->status = status;
 	if (status == 0 && dhcpc_get_lease(d)) {
-		dhcpc_format_netconf(stdout, dhcpc_get_lease(d));
-		fflush(stdout);
+		print_lease(dhcpc_get_lease(d));
 		report_rootpath(dhcpc_get_lease(d));
 	}
 }
@@ -395,8 +413,9 @@ int cmd_dhcp(int argc, char **argv)
 		return exit_code(run_renewing(&cfg));
 	r = dhcpc_run(&cfg, &lease);
 	if (r == 0) {
-		dhcpc_format_netconf(stdout, &lease);
+		print_lease(&lease);
 		report_rootpath(&lease);
 	}
+	secure_zero(&lease, sizeof(lease));
 	return exit_code(r);
 }

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -108,19 +109,27 @@ static int make_dirs(const char *root, const char *rel)
 
 /* Writes root/rel through a temporary file and rename(), so a reader
  * never sees half a file. */
-static int write_file(const char *root, const char *rel,
+static int write_file(const char *root, const char *rel, mode_t mode,
 		      void (*fill)(FILE *f, const void *arg), const void *arg)
 {
 	char path[4096], tmp[4100];
 	FILE *f;
-	int n = snprintf(path, sizeof(path), "%s/%s", root, rel), r = 0;
+	int n = snprintf(path, sizeof(path), "%s/%s", root, rel), r = 0, fd;
 
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f)
+	unlink(tmp); /* a stale one would keep its old mode */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
 		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		r = -errno;
+		close(fd);
+		unlink(tmp);
+		return r;
+	}
 	fill(f, arg);
 	if (fflush(f) != 0 || ferror(f))
 		r = -EIO;
@@ -161,6 +170,12 @@ static void fill_resolv(FILE *f, const void *arg)
 			inet_ntop(AF_INET, &l->dns[i], buf, sizeof(buf)));
 }
 
+/* A root-path with dracut's user:password@ makes the file a secret. */
+static mode_t netconf_mode(const struct dhcpc_lease *l)
+{
+	return strchr(l->rootpath, '@') ? 0600 : 0644;
+}
+
 int dhcpc_write_handover(const char *root, const struct dhcpc_lease *l)
 {
 	char rel[64];
@@ -172,13 +187,13 @@ int dhcpc_write_handover(const char *root, const struct dhcpc_lease *l)
 		root = "";
 	snprintf(rel, sizeof(rel), "run/net-%s.conf", l->ifname);
 	if ((r = make_dirs(root, "run/initramfs")) < 0 ||
-	    (r = write_file(root, rel, fill_netconf, l)) < 0 ||
-	    (r = write_file(root, "run/initramfs/open-iscsi.interface",
+	    (r = write_file(root, rel, netconf_mode(l), fill_netconf, l)) < 0 ||
+	    (r = write_file(root, "run/initramfs/open-iscsi.interface", 0644,
 			    fill_interface, l)) < 0)
 		return r;
 	if (l->ndns == 0)
 		return 0;
 	if ((r = make_dirs(root, "etc")) < 0)
 		return r;
-	return write_file(root, "etc/resolv.conf", fill_resolv, l);
+	return write_file(root, "etc/resolv.conf", 0644, fill_resolv, l);
 }

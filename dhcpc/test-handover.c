@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dhcpc.h"
@@ -24,6 +25,14 @@ static char *slurp(const char *root, const char *rel)
 	buf[n] = '\0';
 	fclose(f);
 	return buf;
+}
+
+static mode_t umask_now(void)
+{
+	mode_t m = umask(022);
+
+	umask(m);
+	return m;
 }
 
 static void make_lease(struct dhcpc_lease *l)
@@ -88,6 +97,25 @@ static void test_routes(const char *root)
 			     "IPV4ROUTE0GATEWAY='10.0.0.3'\n"));
 }
 
+/* A root-path carrying CHAP credentials makes net-IF.conf private. */
+static void test_secret_mode(const char *root)
+{
+	struct dhcpc_lease l;
+	struct stat st;
+	char path[512];
+
+	make_lease(&l);
+	strcpy(l.rootpath, "iscsi:user:secret@10.0.0.2::::iqn.x");
+	CHECK_EQ(dhcpc_write_handover(root, &l), 0);
+	snprintf(path, sizeof(path), "%s/run/net-eth7.conf", root);
+	CHECK_EQ(stat(path, &st), 0);
+	CHECK_EQ(st.st_mode & 0777, 0600);
+	snprintf(path, sizeof(path), "%s/run/initramfs/open-iscsi.interface",
+		 root);
+	CHECK_EQ(stat(path, &st), 0);
+	CHECK_EQ(st.st_mode & 0777, 0644 & ~umask_now());
+}
+
 int main(void)
 {
 	char root[] = "/tmp/dhcpc-handover-XXXXXX";
@@ -97,6 +125,7 @@ int main(void)
 		return 1;
 	test_netconf(root);
 	test_routes(root);
+	test_secret_mode(root);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", root);
