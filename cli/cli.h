@@ -12,5 +12,6 @@ int cmd_read(int argc, char **argv);
 int cmd_write(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
+int cmd_daemon(int argc, char **argv);
 
 #endif

@@ -26,6 +26,12 @@ int cmd_boot(int argc, char **argv)
 	return pivot_boot(argc, argv);
 }
 
+/* Not listed: PID 1 mode starts it with a pipe to report on. */
+int cmd_daemon(int argc, char **argv)
+{
+	return pivot_daemon_main(argc, argv);
+}
+
 static const struct option attach_options[] = { CLI_COMMON_LONG, { 0 } };
 
 static const char attach_help[] =

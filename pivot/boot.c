@@ -17,11 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "pivot.h"
+
+extern char **environ;
 
 #define DEFAULT_INITIATOR_PREFIX "iqn.2025-01.org.iscsiroot:"
 #define ATTEMPTS_FATAL 3        /* e.g. a wrong CHAP password */
@@ -232,6 +235,57 @@ static int wait_for_daemon(int fd, char *line, size_t len)
 	return got ? 0 : -EPIPE;
 }
 
+/* The daemon runs from a copy of this binary in memory, so that after the
+ * switch it holds nothing of the deleted initramfs, not even its own
+ * executable. Falls back to running in place. */
+static void exec_daemon_from_memory(int pipe_fd, char **argv)
+{
+	char fdarg[16], *args[] = { (char *)"@iscsiroot", (char *)"daemon", fdarg, NULL };
+	int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	int mfd = memfd_create("iscsiroot", MFD_CLOEXEC);
+	char buf[65536];
+	ssize_t n = -1;
+
+	if (src >= 0 && mfd >= 0)
+		while ((n = read(src, buf, sizeof(buf))) > 0)
+			if (write(mfd, buf, (size_t)n) != n) {
+				n = -1;
+				break;
+			}
+	if (src >= 0)
+		close(src);
+	if (n == 0 && fcntl(pipe_fd, F_SETFD, 0) == 0) {
+		snprintf(fdarg, sizeof(fdarg), "%d", pipe_fd);
+		fexecve(mfd, args, environ);
+	}
+	log_debug("running the daemon in place: %s", strerror(errno));
+	if (mfd >= 0)
+		close(mfd);
+	(void)argv;
+}
+
+int pivot_daemon_main(int argc, char **argv)
+{
+	struct boot_config bc;
+	char cmdline[4096], err[256];
+	uint64_t fd;
+
+	if (argc < 2 || parse_u64(argv[1], 3, 1024, &fd) < 0)
+		return 2;
+	fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+	log_set_kmsg_fd(open("/dev/kmsg", O_WRONLY | O_CLOEXEC));
+	if (read_text("/proc/cmdline", cmdline, sizeof(cmdline)) < 0 ||
+	    boot_cmdline_parse(cmdline, &bc, err, sizeof(err)) < 0) {
+		report((int)fd, "fatal", "cannot read the kernel command line");
+		return 1;
+	}
+	if (bc.debug)
+		log_set_level(LOG_DEBUG);
+	daemon_harden(argv - 1);
+	run_daemon(&bc, (int)fd);
+	return 1;
+}
+
 /* Starts the daemon; returns 0 with its device in dev, or -EAGAIN /
  * -EACCES (fatal) with the reason in msg. */
 static int start_daemon(const struct boot_config *bc, char **argv, char *dev,
@@ -248,6 +302,7 @@ static int start_daemon(const struct boot_config *bc, char **argv, char *dev,
 		return -errno;
 	if (pid == 0) {
 		close(fds[0]);
+		exec_daemon_from_memory(fds[1], argv);
 		daemon_harden(argv);
 		run_daemon(bc, fds[1]);
 		_exit(1);

@@ -65,7 +65,7 @@ static int set_target(struct boot_config *bc, const char *v)
 /* One key=value. Returns 0, or -EINVAL for a bad value of a known key. */
 static int apply(struct boot_config *bc, const char *key, const char *v)
 {
-	int64_t n;
+	int64_t n = 0;
 	int r;
 
 	if (!strcmp(key, "root")) {

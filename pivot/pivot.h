@@ -103,5 +103,8 @@ void daemon_harden(char **argv);
 
 /* PID 1 mode: never returns except by exec'ing init. */
 int pivot_boot(int argc, char **argv);
+/* The daemon, re-executed from memory by PID 1 mode: argv[1] is the fd
+ * of the pipe to report on. Never returns on success. */
+int pivot_daemon_main(int argc, char **argv);
 
 #endif
