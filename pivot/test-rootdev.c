@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* Partition tables and superblocks as the real tools write them: images
+ * made with sfdisk and mkfs.ext4 (e2fsprogs, fdisk), then resolved by
+ * UUID=, PARTUUID=, LABEL=, PARTLABEL= and "the first filesystem". */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pivot.h"
+#include "test.h"
+
+#define FS_UUID "6b1c9f63-0f7e-4c2a-9d3e-0123456789ab"
+#define GPT_PARTUUID "0fc63daf-8483-4772-8e79-3d69d8477de5"
+
+static char dir[] = "/tmp/test-rootdev.XXXXXX";
+
+static int sh(const char *fmt, const char *a)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), fmt, a, a, a, a);
+	return system(cmd);
+}
+
+/* disk.img: GPT, partition 2 at 2 MiB is ext4 with our UUID and label. */
+static int make_gpt_image(const char *img)
+{
+	return sh("set -e; truncate -s 16M %1$s;"
+		  "printf 'label: gpt\\nstart=2048, size=2048, name=\"spare\"\\n"
+		  "start=4096, size=20480, name=\"rootpart\", uuid=" GPT_PARTUUID "\\n' |"
+		  " sfdisk -q %1$s;"
+		  "truncate -s 10M %1$s.fs;"
+		  "mkfs.ext4 -q -F -L myroot -U " FS_UUID " %1$s.fs;"
+		  "dd if=%1$s.fs of=%1$s bs=1M seek=2 conv=notrunc status=none", img);
+}
+
+static int make_mbr_image(const char *img)
+{
+	return sh("set -e; truncate -s 8M %1$s;"
+		  "printf 'label: dos\\nlabel-id: 0x1234abcd\\nstart=2048, type=83\\n' |"
+		  " sfdisk -q %1$s;"
+		  "truncate -s 7M %1$s.fs; mkfs.ext4 -q -F -L mbrroot %1$s.fs;"
+		  "dd if=%1$s.fs of=%1$s bs=1M seek=1 conv=notrunc status=none", img);
+}
+
+static void test_gpt(void)
+{
+	char img[128], dev[160];
+	struct part_info parts[8];
+	struct fs_info fs;
+	int fd, n;
+
+	snprintf(img, sizeof(img), "%s/disk", dir);
+	if (make_gpt_image(img) != 0) {
+		CHECK(!"could not make the GPT image (sfdisk, mkfs.ext4)");
+		return;
+	}
+	fd = open(img, O_RDONLY);
+	n = part_probe(fd, 512, parts, 8);
+	CHECK_EQ(n, 2);
+	CHECK_EQ(parts[1].number, 2);
+	CHECK_EQ(parts[1].start, 4096 * 512);
+	CHECK_STR(parts[1].partuuid, GPT_PARTUUID);
+	CHECK_STR(parts[1].name, "rootpart");
+	CHECK_EQ(fs_probe(fd, parts[1].start, &fs), 0);
+	CHECK_STR(fs.type, "ext4");
+	CHECK_STR(fs.uuid, FS_UUID);
+	CHECK_STR(fs.label, "myroot");
+	CHECK_EQ(fs_probe(fd, parts[0].start, &fs), -ENOENT);
+	close(fd);
+
+	CHECK_EQ(root_resolve("UUID=" FS_UUID, img, 512, dev, sizeof(dev), &fs), 0);
+	CHECK(strstr(dev, "disk2") != NULL);    /* "…/disk" + "2": no 'p' */
+	CHECK_EQ(root_resolve("UUID=6B1C9F63-0F7E-4C2A-9D3E-0123456789AB", img, 512,
+			      dev, sizeof(dev), &fs), 0);
+	CHECK_EQ(root_resolve("PARTUUID=" GPT_PARTUUID, img, 512, dev, sizeof(dev), &fs), 0);
+	CHECK_EQ(root_resolve("LABEL=myroot", img, 512, dev, sizeof(dev), &fs), 0);
+	CHECK_EQ(root_resolve("PARTLABEL=rootpart", img, 512, dev, sizeof(dev), &fs), 0);
+	CHECK_EQ(root_resolve("", img, 512, dev, sizeof(dev), &fs), 0);
+	CHECK_STR(fs.type, "ext4");
+	CHECK_EQ(root_resolve("LABEL=other", img, 512, dev, sizeof(dev), &fs), -ENOENT);
+	CHECK_EQ(root_resolve("UUID=00000000-0000-0000-0000-000000000000", img, 512,
+			      dev, sizeof(dev), &fs), -ENOENT);
+}
+
+static void test_mbr_and_nbd_names(void)
+{
+	char img[128], dev[160];
+	struct fs_info fs;
+
+	snprintf(img, sizeof(img), "%s/mbr0", dir);
+	if (make_mbr_image(img) != 0) {
+		CHECK(!"could not make the MBR image");
+		return;
+	}
+	CHECK_EQ(root_resolve("PARTUUID=1234abcd-01", img, 512, dev, sizeof(dev), &fs), 0);
+	/* A disk name ending in a digit gets "p" before the number, like nbd0p1. */
+	CHECK(strstr(dev, "mbr0p1") != NULL);
+	CHECK_EQ(root_resolve("LABEL=mbrroot", img, 512, dev, sizeof(dev), &fs), 0);
+}
+
+static void test_garbage(void)
+{
+	char img[128];
+	struct part_info parts[4];
+	struct fs_info fs;
+	uint8_t junk[1 << 17];
+	int fd;
+
+	snprintf(img, sizeof(img), "%s/junk", dir);
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)(i * 31);
+	memcpy(junk + 512, "EFI PART", 8);      /* a GPT header with nonsense sizes */
+	fd = open(img, O_RDWR | O_CREAT, 0600);
+	CHECK(write(fd, junk, sizeof(junk)) == sizeof(junk));
+	CHECK(part_probe(fd, 512, parts, 4) < 0);
+	CHECK_EQ(fs_probe(fd, 0, &fs), -ENOENT);
+	close(fd);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 1;
+	test_gpt();
+	test_mbr_and_nbd_names();
+	test_garbage();
+	sh("rm -rf %s", dir);
+	return test_report("rootdev");
+}
