@@ -76,10 +76,10 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 # record LUN PATTERN BS QD WHO LINE TGT_PCT: one row of results.tsv.
 record() {
 	local line=$6
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" \
-		"$(field iops "$line")" "$(field mib_s "$line")" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" \
+		"$5" "$(field iops "$line")" "$(field mib_s "$line")" \
 		"$(field cpu_us_per_io "$line")" "$(field lat_us_p50 "$line")" "$7" \
-		>>"$RESULTS"
+		"$(field recoveries "$line")" >>"$RESULTS"
 }
 
 # run_one LUN PATTERN BS QD WHO: one measured run, logged and recorded.
@@ -171,6 +171,7 @@ print_table() {
 		v = $3 >= 1048576 ? $7 : $6
 		if (!(k in best) || v > best[k]) {
 			best[k] = v; cpu[k] = $8; p50[k] = $9; tgt[k] = $10
+			shown[k] = v ($11 > 0 ? "*" : "")
 		}
 		if ($1 == null) {
 			c = $2 SUBSEP $3 SUBSEP $4
@@ -196,7 +197,7 @@ print_table() {
 			printf "%-4s %-9s %-5s %-4s %-6s %10s %10s %6s %10s %8s %8s %6s %6s %8s\n",
 			       (f[1] == null ? "null" : "file"), f[2],
 			       (big ? f[3] / 1048576 "M" : f[3] / 1024 "k"), f[4],
-			       (big ? "MiB/s" : "IOPS"), get(best, o), get(best, l),
+			       (big ? "MiB/s" : "IOPS"), get(shown, o), get(best, l),
 			       ratio(get(best, o), get(best, l)), get(best, ip), get(cpu, o),
 			       get(cpu, l), ratio(get(cpu, o), get(cpu, l)), get(tgt, o),
 			       ratio(get(best, o), get(ceil, c))
@@ -217,5 +218,6 @@ print_table
 echo
 echo "bench: finished in $(($(date +%s) - start)) s; unit is MiB/s for 1M, IOPS for 4k;" \
 	"cpu_* in us per I/O; tgtd% is tgtd's CPU during the iscsiroot run;" \
-	"of_ceil is iscsiroot over the best any client got from the null LUN"
+	"of_ceil is iscsiroot over the best any client got from the null LUN;" \
+	"* marks a run in which iscsiroot's session reconnected"
 [ "$FAILS" = 0 ] || { echo "bench: $FAILS run(s) failed" >&2; exit 1; }

@@ -351,16 +351,20 @@ static void report(const struct bench *b, const struct bench_opts *o,
 	double p999 = hist_quantile_us(&b->hist, 0.999);
 	double cpu_io = res->ios ? res->cpu_us / (double)res->ios : 0;
 	double cpu_pct = res->cpu_us / 1e4 / secs;
+	unsigned recoveries = iscsi_session_recoveries(b->c->session);
 
 	printf("%s %" PRIu64 " B x QD%u, %.2f s: %.0f IOPS, %.1f MiB/s; latency "
 	       "avg %.1f, p50 %.1f, p99 %.1f, p99.9 %.1f us; CPU %.2f us per I/O "
 	       "(%.0f%% of a core)\n", o->pattern->name, o->bs, b->qd, secs, iops,
 	       mib_s, avg, p50, p99, p999, cpu_io, cpu_pct);
+	if (recoveries)
+		printf("note: the connection was lost and the session reinstated %u "
+		       "time(s) during the run\n", recoveries);
 	printf("bench: pattern=%s bs=%" PRIu64 " qd=%u ios=%" PRIu64 " seconds=%.3f "
 	       "iops=%.0f mib_s=%.1f lat_us_avg=%.1f lat_us_p50=%.1f lat_us_p99=%.1f "
-	       "lat_us_p999=%.1f cpu_us_per_io=%.2f cpu_pct=%.1f\n", o->pattern->name,
-	       o->bs, b->qd, res->ios, secs, iops, mib_s, avg, p50, p99, p999, cpu_io,
-	       cpu_pct);
+	       "lat_us_p999=%.1f cpu_us_per_io=%.2f cpu_pct=%.1f recoveries=%u\n",
+	       o->pattern->name, o->bs, b->qd, res->ios, secs, iops, mib_s, avg, p50,
+	       p99, p999, cpu_io, cpu_pct, recoveries);
 	fflush(stdout);
 }
 
@@ -387,6 +391,7 @@ static const char bench_help[] =
 	"and one for scripts:\n"
 	"  bench: pattern=P bs=B qd=N ios=N seconds=S iops=N mib_s=N lat_us_avg=N\n"
 	"         lat_us_p50=N lat_us_p99=N lat_us_p999=N cpu_us_per_io=N cpu_pct=N\n"
+	"         recoveries=N (session reinstatements during the run)\n"
 	"Latency is per command (CLOCK_MONOTONIC, submit to answer); CPU is this\n"
 	"process's user+system time (getrusage) over the measured seconds,\n"
 	"divided by the I/Os. Writes send a fixed pattern: WRITE TESTS DESTROY\n"
