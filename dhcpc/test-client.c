@@ -246,6 +246,41 @@ static void test_full_exchange(struct ev_loop *loop)
 	dhcp_client_stop(&c);
 }
 
+/* T2 without an answer: REBINDING broadcasts; the end of the lease:
+ * back to DISCOVER, the owner told, the address not given up. */
+static void test_rebind_and_expiry(struct ev_loop *loop)
+{
+	struct dhcp_client c;
+	struct dhcp_msg m;
+	struct dhcp_optset os;
+	int bcast, lost = events_lost;
+
+	start(&c, loop, NULL);
+	fire(&c);
+	feed(&c, c.xid, DHCPOFFER, mac, false, 0);
+	feed(&c, c.xid, DHCPACK, mac, false, 0);
+	CHECK_EQ(c.state, DHCP_STATE_BOUND);
+	fire(&c);
+	CHECK_EQ(c.state, DHCP_STATE_RENEWING);
+	/* §4.4.5: the next try waits half the time to T2, at least 60 s */
+	CHECK(c.src.deadline - now_ms() >= 60000 - 100);
+	c.t2_ms = now_ms() - 1;
+	bcast = sent_broadcast;
+	fire(&c);
+	CHECK_EQ(c.state, DHCP_STATE_REBINDING);
+	CHECK_EQ(sent_broadcast, bcast + 1);
+	CHECK_EQ(last_sent(&m, &os), DHCPREQUEST);
+	CHECK_STR(inet_ntoa(m.ciaddr), "10.0.0.7");
+	c.expire_ms = now_ms() - 1;
+	fire(&c);
+	CHECK_EQ(c.state, DHCP_STATE_INIT);
+	CHECK_EQ(events_lost, lost + 1);
+	CHECK(c.have_lease); /* kept for the owner; nothing was removed */
+	fire(&c);
+	CHECK_EQ(c.state, DHCP_STATE_SELECTING);
+	dhcp_client_stop(&c);
+}
+
 static void test_nak_and_backoff(struct ev_loop *loop)
 {
 	struct dhcp_client c;
@@ -304,6 +339,7 @@ int main(void)
 	if (ev_loop_init(&loop) < 0)
 		return 1;
 	test_full_exchange(&loop);
+	test_rebind_and_expiry(&loop);
 	test_nak_and_backoff(&loop);
 	test_init_reboot(&loop);
 	ev_loop_close(&loop);

@@ -224,6 +224,11 @@ static void test_frame(void)
 	CHECK_EQ(dhcp_frame_decode(frame, len, true, &payload, &plen), 0);
 	CHECK_EQ(plen, 300);
 	CHECK(payload == frame + DHCP_FRAME_OVERHEAD);
+	/* a wrong UDP checksum counts only when it can be checked: a
+	 * sender's checksum offload may leave it unfilled */
+	frame[26] = 0x12;
+	CHECK_EQ(dhcp_frame_decode(frame, len, true, &payload, &plen), -EBADMSG);
+	CHECK_EQ(dhcp_frame_decode(frame, len, false, &payload, &plen), 0);
 	CHECK_EQ(dhcp_frame_decode(frame, 27, true, &payload, &plen), -EBADMSG);
 	frame[10] ^= 1; /* IP header checksum */
 	CHECK_EQ(dhcp_frame_decode(frame, len, true, &payload, &plen), -EBADMSG);
