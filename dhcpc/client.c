@@ -435,6 +435,18 @@ static const char *check_header(const struct dhcp_client *c,
 	return NULL;
 }
 
+/* While REQUESTING, only the chosen server may refuse (RFC 2131 §4.3.2:
+ * the others treat the REQUEST as a decline of their offers). */
+static bool nak_from_other(const struct dhcp_client *c,
+			   const struct dhcp_optset *os)
+{
+	size_t len;
+	const uint8_t *v = dhcp_optset_get(os, DHCP_OPT_SERVER_ID, &len);
+
+	return c->state == DHCP_STATE_REQUESTING && v && len == 4 &&
+	       get_in_addr(v).s_addr != c->offer.server_id.s_addr;
+}
+
 static const char *classify(const struct dhcp_client *c,
 			    const struct dhcp_optset *os, struct reply *r,
 			    enum dhcp_input *in)
@@ -449,7 +461,7 @@ static const char *classify(const struct dhcp_client *c,
 	if (!accepts(c, *in))
 		return "not expected in this state";
 	if (*in == IN_NAK)
-		return NULL;
+		return nak_from_other(c, os) ? "NAK from another server" : NULL;
 	memset(&r->lease, 0, sizeof(r->lease));
 	if (dhcp_lease_decode(&r->msg, os, &r->lease) < 0)
 		return "no address";

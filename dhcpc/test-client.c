@@ -68,6 +68,7 @@ ssize_t dhcp_io_recv(int fd, uint8_t *buf, size_t cap, bool *csum_partial)
 /* ---- Helpers ---- */
 
 static const uint8_t mac[6] = { 0x52, 0x54, 0, 1, 2, 3 };
+static const char *reply_server = "10.0.0.1"; /* option 54 of replies */
 static int events_bound, events_lost;
 
 static void on_event(struct dhcp_client *c, enum dhcp_event ev, void *ctx)
@@ -109,7 +110,7 @@ static size_t make_reply(uint8_t *frame, const struct reply_spec *s)
 	size_t len;
 
 	inet_pton(AF_INET, "10.0.0.7", &m.yiaddr);
-	inet_pton(AF_INET, "10.0.0.1", &sid);
+	inet_pton(AF_INET, reply_server, &sid);
 	inet_pton(AF_INET, "255.255.255.0", &mask);
 	memcpy(m.chaddr, s->chaddr, 6);
 	dhcp_msg_encode(&m, p, 1500);
@@ -298,6 +299,12 @@ static void test_nak_and_backoff(struct ev_loop *loop)
 	feed(&c, c.xid, DHCPOFFER, mac, false, 0);
 	CHECK_EQ(c.state, DHCP_STATE_REQUESTING);
 	xid = c.xid;
+	/* another server's NAK (or ACK) is not an answer to our REQUEST */
+	reply_server = "10.0.0.2";
+	feed(&c, c.xid, DHCPNAK, mac, false, 0);
+	feed(&c, c.xid, DHCPACK, mac, false, 0);
+	reply_server = "10.0.0.1";
+	CHECK_EQ(c.state, DHCP_STATE_REQUESTING);
 	feed(&c, c.xid, DHCPNAK, mac, false, 0);
 	CHECK_EQ(c.state, DHCP_STATE_INIT);
 	fire(&c);
