@@ -1,0 +1,78 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# /sbin/init of the e2e root disk (busybox sh). It proves the boot worked
+# and leaves: every line it prints starts with "ISCSIROOT-E2E:" so the host
+# can grep the serial console. Kernel command line keys it reads:
+#   e2e.rootdev=GLOB  the device / must be mounted from (e.g. /dev/nbd0p1)
+#   e2e.stress=SECS   a write + verify loop for SECS seconds
+# Then the root is remounted read-only and the machine powers off.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+M='ISCSIROOT-E2E:'
+
+[ -r /proc/uptime ] || mount -t proc proc /proc
+read -r up _ </proc/uptime
+echo "$M init reached uptime=$up"
+[ -d /sys/kernel ] || mount -t sysfs sys /sys
+[ -c /dev/null ] || mount -t devtmpfs dev /dev
+
+# arg KEY: the value of KEY=… on the kernel command line
+arg() {
+	for w in $(cat /proc/cmdline); do
+		case $w in "$1"=*) echo "${w#*=}"; return ;; esac
+	done
+}
+
+check_root() {
+	local dev want
+	dev=$(awk '$2 == "/" { d = $1 } END { print d }' /proc/mounts)
+	want=$(arg e2e.rootdev)
+	case $dev in
+	${want:-*}) echo "$M root on $dev" ;;
+	*) echo "$M root FAILED: on $dev, expected $want" ;;
+	esac
+}
+
+count_boot() {
+	local f=/var/lib/e2e/boot-count n
+	n=$(cat $f 2>/dev/null)
+	n=$((${n:-0} + 1))
+	echo "$n" >$f.new && sync $f.new && mv $f.new $f && sync ||
+		{ echo "$M boot count FAILED to write"; return; }
+	echo "$M boot count $n"
+}
+
+# stress SECS: 1 MiB of random data written, synced, dropped from the page
+# cache and read back from the disk, over and over across 8 files.
+stress() {
+	local secs=$1 end now i=0 a b f
+	read -r now _ </proc/uptime
+	end=$((${now%.*} + secs))
+	while [ "$i" -lt 100000 ]; do
+		read -r now _ </proc/uptime
+		[ "${now%.*}" -lt "$end" ] || break
+		f=/var/lib/e2e/stress.$((i % 8))
+		a=$(dd if=/dev/urandom bs=64k count=16 2>/dev/null | tee $f | md5sum)
+		sync
+		echo 3 >/proc/sys/vm/drop_caches
+		b=$(md5sum <$f)
+		if [ "$a" != "$b" ]; then
+			echo "$M stress FAILED at round $i"
+			return
+		fi
+		i=$((i + 1))
+	done
+	echo "$M stress ok rounds=$i"
+}
+
+check_root
+mount -o remount,rw / || echo "$M remount rw FAILED"
+count_boot
+s=$(arg e2e.stress)
+[ -z "$s" ] || stress "$s"
+echo "$M kernel io errors $(dmesg | grep -cE 'I/O error|blk_update_request|EXT4-fs error|Remounting filesystem read-only')"
+sync
+mount -o remount,ro / || echo "$M remount ro FAILED"
+echo "$M poweroff"
+poweroff -f
+sleep 5
+echo o >/proc/sysrq-trigger
