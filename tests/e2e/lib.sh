@@ -297,8 +297,21 @@ e2e_net_up() {
 		{ e2e_log "namespace set-up failed"; return 1; }
 }
 
+# e2e_net_down: ends whatever still runs in our namespace (only what we
+# started can be in there: SIGTERM, SIGKILL after 2 s), then removes it.
 e2e_net_down() {
+	local pids n=20
 	[ -n "$E2E_NS" ] || return 0
+	pids=$(ip netns pids "$E2E_NS" 2>/dev/null)
+	if [ -n "$pids" ]; then
+		kill $pids 2>/dev/null
+		while [ "$n" -gt 0 ] && [ -n "$(ip netns pids "$E2E_NS" 2>/dev/null)" ]; do
+			sleep 0.1
+			n=$((n - 1))
+		done
+		pids=$(ip netns pids "$E2E_NS" 2>/dev/null)
+		[ -z "$pids" ] || kill -9 $pids 2>/dev/null
+	fi
 	ip netns del "$E2E_NS" 2>/dev/null
 	E2E_NS=
 }
