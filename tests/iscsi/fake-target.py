@@ -8,8 +8,8 @@ show is tested against tgtd by the other scripts in this directory.
 It listens on 127.0.0.1:PORT, prints "listening", logs an initiator in
 (AuthMethod None or CHAP-MD5), serves one small in-memory LUN and injects
 the one fault chosen by --scenario. It exits after --sessions sessions
-ended with the initiator's own Logout (exit 0), or after --timeout seconds
-(exit 3). Lines containing "VIOLATION" mean the initiator broke RFC 7143
+ended with the initiator's own Logout or (scenario redirect) were
+redirected, with status 0; or after --timeout seconds, with status 3. Lines containing "VIOLATION" mean the initiator broke RFC 7143
 in a way this fake can see (bad digest, CmdSN out of window, bad echo...).
 
 Wire format: RFC 7143 section 11; every BHS is built with struct '>'.
