@@ -111,6 +111,8 @@ void conn_close(struct conn *c)
 		c->fd = -1;
 	}
 	c->connecting = false;
+	/* Digests start only after a login negotiates them (RFC 7143 §13.1). */
+	c->header_digest = c->data_digest = false;
 	c->generation++;
 	c->flush.deadline = -1;
 	while (c->txq_head) {

@@ -95,6 +95,15 @@ int pdu_decode(const uint8_t *b, size_t len, struct iscsi_hdr *h)
 	return 0;
 }
 
+int pdu_request_tag(const uint8_t *b, size_t len, uint8_t *opcode, uint32_t *itt)
+{
+	if (len < ISCSI_BHS_LEN)
+		return -EBADMSG;
+	*opcode = b[0] & ISCSI_OPCODE_MASK;
+	*itt = get_be32(b + 16);
+	return 0;
+}
+
 static void encode_common(uint8_t *b, uint8_t opcode, bool immediate,
 			  uint8_t flags, uint32_t data_len, uint32_t itt)
 {

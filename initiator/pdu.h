@@ -126,6 +126,9 @@ struct iscsi_hdr {
 	} u;
 };
 
+/* Opcode and ITT of a request header, as a Reject PDU carries it back. */
+int pdu_request_tag(const uint8_t *bhs, size_t len, uint8_t *opcode, uint32_t *itt);
+
 /* Decodes 48 bytes. Returns 0, or -EBADMSG for an opcode an initiator
  * must never receive. Lengths are returned as sent; the caller caps them. */
 int pdu_decode(const uint8_t *bhs, size_t len, struct iscsi_hdr *out);

@@ -368,6 +368,17 @@ static void on_login_pdu(struct iscsi_session *s, const struct iscsi_hdr *h,
 
 /* ---- Losing the connection */
 
+/* The errno's own text, where the reason does not already say it all. */
+static const char *errno_suffix(int err)
+{
+	switch (err) {
+	case 0: case -EPROTO: case -EBADMSG: case -EILSEQ: case -EMSGSIZE:
+		return "";
+	default:
+		return strerror(-err);
+	}
+}
+
 void session_connection_lost(struct iscsi_session *s, int err, const char *why)
 {
 	switch (s->state) {
@@ -376,8 +387,8 @@ void session_connection_lost(struct iscsi_session *s, int err, const char *why)
 		char msg[300];
 		snprintf(msg, sizeof(msg), "%s %s:%u: %s%s%s",
 			 s->state == S_CONNECTING ? "connecting to" : "login to",
-			 s->cfg.host, s->cfg.port, why, err < 0 ? ": " : "",
-			 err < 0 ? strerror(-err) : "");
+			 s->cfg.host, s->cfg.port, why, *errno_suffix(err) ? ": " : "",
+			 errno_suffix(err));
 		login_attempt_failed(s, err, msg);
 		return;
 	}
@@ -397,7 +408,7 @@ void session_connection_lost(struct iscsi_session *s, int err, const char *why)
 	}
 	conn_close(&s->conn);
 	log_warn("connection to %s:%u lost (%s%s%s); reconnecting", s->cfg.host,
-		 s->cfg.port, why, err < 0 ? ": " : "", err < 0 ? strerror(-err) : "");
+		 s->cfg.port, why, *errno_suffix(err) ? ": " : "", errno_suffix(err));
 	session_set_error(s, err, "connection lost: %s", why);
 	tasks_requeue_inflight(s);
 	if (s->replacement_at < 0 && s->cfg.replacement_timeout_ms >= 0)
@@ -642,12 +653,16 @@ int iscsi_send_targets(struct iscsi_session *s,
 static void on_reject(struct iscsi_session *s, const struct iscsi_hdr *h,
 		      const uint8_t *data)
 {
-	struct iscsi_hdr rejected;
+	uint8_t opcode;
+	uint32_t itt;
 	char why[96];
 
 	session_update_sn(s, h, true);
-	if (h->data_len >= ISCSI_BHS_LEN && pdu_decode(data, ISCSI_BHS_LEN, &rejected) == 0 &&
-	    (rejected.itt & 0xffff) == ITT_SLOT_NOP) {
+	/* A target may refuse our keepalive; the connection is fine. */
+	if (pdu_request_tag(data, h->data_len, &opcode, &itt) == 0 &&
+	    opcode == ISCSI_OP_NOP_OUT && (itt & 0xffff) == ITT_SLOT_NOP) {
+		log_debug("target rejected our NOP-Out (%s)",
+			  iscsi_reject_reason_name(h->u.reject.reason));
 		s->nop_sent_at = -1;
 		return;
 	}
