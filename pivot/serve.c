@@ -314,6 +314,8 @@ void daemon_harden(char **argv)
 	 * at switch-root and shutdown (ROOT_STORAGE_DAEMONS). */
 	if (argv && argv[0] && argv[0][0])
 		argv[0][0] = '@';
+	/* Run from a memfd, the kernel would name us after the fd. */
+	prctl(PR_SET_NAME, "iscsiroot", 0, 0, 0);
 	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
 		log_warn("mlockall failed: %s", strerror(errno));
 	write_file("/proc/self/oom_score_adj", "-1000");
