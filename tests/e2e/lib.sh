@@ -345,7 +345,7 @@ _e2e_tgt_pick_ctl() {
 _e2e_tgt_launch() {
 	local cmd
 	ip netns exec "$E2E_NS" tgtd -f -C "$E2E_TGT_CTL" --iscsi "portal=$E2E_SERVER_IP:3260" \
-		>>"$E2E_WORK/tgtd.log" 2>&1 &
+		>>"$E2E_WORK/tgtd.log" 2>&1 209>&- &
 	E2E_TGT_PID=$!
 	e2e_wait_until 10 _e2e_tgt_ready || { e2e_log "tgtd did not start"; return 1; }
 	e2e_tgtadm --op new --mode target --tid 1 -T "$E2E_IQN" &&
@@ -427,7 +427,7 @@ e2e_dhcp_start() {
 		--bind-interfaces --dhcp-range=10.99.0.100,10.99.0.199,255.255.255.0,1h \
 		--dhcp-authoritative --no-ping \
 		--pid-file="$E2E_WORK/dnsmasq.pid" --dhcp-leasefile="$E2E_WORK/dnsmasq.leases" \
-		--log-dhcp --log-facility=- "${opts[@]}" "$@" >>"$E2E_WORK/dnsmasq.log" 2>&1 &
+		--log-dhcp --log-facility=- "${opts[@]}" "$@" >>"$E2E_WORK/dnsmasq.log" 2>&1 209>&- &
 	E2E_DNSMASQ_PID=$!
 	e2e_wait_until 5 test -s "$E2E_WORK/dnsmasq.pid" ||
 		{ e2e_log "dnsmasq did not start"; return 1; }
@@ -445,13 +445,29 @@ e2e_root_path() { echo "iscsi:$E2E_SERVER_IP::3260:${1:-1}:$E2E_IQN"; }
 
 _e2e_other_vm() { pgrep '^qemu-system' >/dev/null; }
 
-# e2e_vm_wait_idle [SECONDS]: waits (default 600 s) until no QEMU runs on
-# the machine: there are 2 cores, and a VM beside ours spoils both.
+# One VM at a time on the machine: every user of this lib takes this lock
+# (fd 209, held by the calling shell from e2e_vm_start until the VM is
+# reaped; the daemons we start close it), and then waits for any other QEMU.
+E2E_VM_LOCK=/run/lock/iscsiroot-e2e-vm.lock
+
+_e2e_vm_unlock() { exec 209>&-; }
+
+# e2e_vm_wait_idle [SECONDS]: takes the VM lock and waits (default 600 s)
+# until no QEMU runs on the machine: there are 2 cores, and a VM beside
+# ours spoils both.
 e2e_vm_wait_idle() {
+	local secs=${1:-600}
+	exec 209>>"$E2E_VM_LOCK" || return 1
+	if ! flock -n 209; then
+		e2e_log "another e2e VM holds $E2E_VM_LOCK; waiting"
+		flock -w "$secs" 209 || { _e2e_vm_unlock; e2e_log "VM lock not free after $secs s"; return 1; }
+	fi
 	_e2e_other_vm || return 0
 	e2e_log "another QEMU is running; waiting for it to end"
-	e2e_wait_until "${1:-600}" eval '! _e2e_other_vm' ||
-		{ e2e_log "another QEMU is still running"; return 1; }
+	e2e_wait_until "$secs" eval '! _e2e_other_vm' && return 0
+	_e2e_vm_unlock
+	e2e_log "another QEMU is still running"
+	return 1
 }
 
 # _e2e_stamp T0_US SHOW: console lines from stdin to stdout, each prefixed
@@ -483,9 +499,9 @@ e2e_vm_start() {
 	e2e_vm_wait_idle || return 1
 	fifo=$E2E_WORK/console.fifo.$RANDOM
 	rm -f "$fifo" "$E2E_VM_LOG"
-	mkfifo "$fifo" || return 1
+	mkfifo "$fifo" || { _e2e_vm_unlock; return 1; }
 	t0=${EPOCHREALTIME/./}
-	_e2e_stamp "$t0" "${E2E_VM_SHOW:-0}" <"$fifo" >"$E2E_VM_LOG" &
+	_e2e_stamp "$t0" "${E2E_VM_SHOW:-0}" <"$fifo" >"$E2E_VM_LOG" 209>&- &
 	E2E_VM_STAMP_PID=$!
 	# shellcheck disable=SC2086
 	ip netns exec "$E2E_NS" qemu-system-x86_64 -nodefaults -nographic -no-reboot \
@@ -495,7 +511,7 @@ e2e_vm_start() {
 		-device "${E2E_VM_NIC:-virtio-net-pci},netdev=n0,mac=$E2E_GUEST_MAC" \
 		-kernel "$E2E_KERNEL" -initrd "$initrd" \
 		-append "console=ttyS0 $append" ${E2E_VM_QEMU_ARGS:-} \
-		</dev/null >"$fifo" 2>>"$E2E_WORK/qemu.err" &
+		</dev/null >"$fifo" 2>>"$E2E_WORK/qemu.err" 209>&- &
 	E2E_VM_PID=$!
 	E2E_VM_RC=
 }
@@ -511,6 +527,7 @@ _e2e_vm_reap() {
 	e2e_wait_until 5 eval '! kill -0 "$E2E_VM_STAMP_PID" 2>/dev/null'
 	e2e_stop_pid "$E2E_VM_STAMP_PID"
 	E2E_VM_STAMP_PID=
+	_e2e_vm_unlock
 }
 
 # e2e_vm_wait_exit SECONDS: 0 when QEMU exits by itself in time (poweroff;
