@@ -135,8 +135,15 @@ static int target_config(const struct boot_config *bc, const struct dhcpc *d,
 	const struct dhcpc_lease *lease = d ? dhcpc_get_lease(d) : NULL;
 
 	if (!bc->have_target) {
-		if (!lease || strncmp(lease->rootpath, "iscsi:", 6) ||
-		    dhcpc_rootpath_parse(lease->rootpath, &rp) < 0) {
+		char path[256];
+		snprintf(path, sizeof(path), "%s", lease ? lease->rootpath : "");
+		/* dnsmasq passes quotes on (--dhcp-option=17,'"iscsi:…"'): a
+		 * common slip that costs nothing to forgive. */
+		if (path[0] == '"' && strlen(path) > 1 && path[strlen(path) - 1] == '"') {
+			memmove(path, path + 1, strlen(path) - 2);
+			path[strlen(path) - 2] = '\0';
+		}
+		if (strncmp(path, "iscsi:", 6) || dhcpc_rootpath_parse(path, &rp) < 0) {
 			snprintf(err, errlen, "no iSCSI target: give netroot=iscsi:... or "
 				 "root=iscsi:..., or serve a DHCP root-path (option 17)");
 			return -EINVAL;

@@ -421,7 +421,7 @@ e2e_tgt_restart() {
 e2e_dhcp_start() {
 	local rp=${1:-} opts=()
 	[ $# -gt 0 ] && shift
-	[ -z "$rp" ] || opts+=("--dhcp-option=17,\"$rp\"")
+	[ -z "$rp" ] || opts+=("--dhcp-option=17,$rp")
 	rm -f "$E2E_WORK/dnsmasq.pid"
 	ip netns exec "$E2E_NS" dnsmasq -k --port=0 --conf-file=/dev/null --interface=br0 \
 		--bind-interfaces --dhcp-range=10.99.0.100,10.99.0.199,255.255.255.0,1h \
@@ -486,8 +486,9 @@ _e2e_stamp() {
 
 # e2e_vm_start INITRD APPEND [LOG]: QEMU (TCG, 512 MiB, one CPU) in the
 # namespace on tap0, NIC $E2E_VM_NIC (virtio-net-pci, or e1000), MAC
-# $E2E_GUEST_MAC, -kernel $E2E_KERNEL -initrd INITRD -append
-# "console=ttyS0 APPEND", -no-reboot. Returns at once; sets E2E_VM_PID and
+# $E2E_GUEST_MAC, no option ROM (iPXE is not needed with -kernel and costs
+# boot time; E2E_VM_NIC_ROM=FILE puts one back), -kernel $E2E_KERNEL
+# -initrd INITRD -append "console=ttyS0 APPEND", -no-reboot. Returns at once; sets E2E_VM_PID and
 # E2E_VM_LOG (default $E2E_WORK/console.log: each line prefixed with the
 # host time since QEMU start). E2E_VM_SHOW=1 also shows the console live
 # on stderr. $E2E_VM_QEMU_ARGS adds QEMU arguments (word-split).
@@ -508,7 +509,7 @@ e2e_vm_start() {
 		-machine pc -accel tcg -smp 1 -m "${E2E_VM_MEM:-512}" \
 		-serial stdio \
 		-netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
-		-device "${E2E_VM_NIC:-virtio-net-pci},netdev=n0,mac=$E2E_GUEST_MAC" \
+		-device "${E2E_VM_NIC:-virtio-net-pci},netdev=n0,mac=$E2E_GUEST_MAC,romfile=${E2E_VM_NIC_ROM:-}" \
 		-kernel "$E2E_KERNEL" -initrd "$initrd" \
 		-append "console=ttyS0 $append" ${E2E_VM_QEMU_ARGS:-} \
 		</dev/null >"$fifo" 2>>"$E2E_WORK/qemu.err" 209>&- &
