@@ -6,6 +6,7 @@
 #   e2e.ip=dhcp | ADDR/PREFIX   the guest's address (udhcpc or static)
 #   e2e.portal=IP e2e.target=IQN e2e.initiator=IQN   the iSCSI login
 #   e2e.rootpart=/dev/sda1      the partition to mount
+#   e2e.trace=1                 the guest's uptime at each step
 # Failures print one "ISCSIROOT-E2E: initramfs FAILED: …" line and power
 # off, so that a test never waits for a hung guest.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -25,6 +26,14 @@ arg() {
 	for w in $(cat /proc/cmdline); do
 		case $w in "$1"=*) echo "${w#*=}"; return ;; esac
 	done
+}
+
+# trace STEP: the guest's uptime after STEP, with e2e.trace=1
+trace() {
+	local up
+	[ "$TRACE" = 1 ] || return 0
+	read -r up _ </proc/uptime
+	echo "$M baseline $1 uptime=$up"
 }
 
 load_modules() {
@@ -57,14 +66,20 @@ net_up() {
 	esac
 }
 
+TRACE=$(arg e2e.trace)
+trace start
 load_modules
+trace modules
 net_up
+trace network
 iscsistart -i "$(arg e2e.initiator)" -t "$(arg e2e.target)" -g 1 \
 	-a "$(arg e2e.portal)" -p 3260 >/dev/null 2>/tmp/iscsistart.err ||
 	fail "iscsistart: $(tail -1 /tmp/iscsistart.err)"
 part=$(arg e2e.rootpart)
 part=${part:-/dev/sda1}
+trace iscsistart
 wait_for "$part" 200 || fail "no $part"
+trace "$part"
 mkdir -p /newroot
 mount -t ext4 -o rw "$part" /newroot || fail "mount $part"
 mount --move /proc /newroot/proc

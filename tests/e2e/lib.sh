@@ -163,6 +163,7 @@ e2e_modules_closure() {
 e2e_modules_install() {
 	local root=$1 list f dst
 	shift
+	e2e_kernel_find || return 1
 	list=$(e2e_modules_closure "$@") || return 1
 	dst=$root/lib/modules/$E2E_KVER
 	mkdir -p "$dst"
@@ -170,9 +171,13 @@ e2e_modules_install() {
 		mkdir -p "$dst/$(dirname "$f")"
 		cp "/lib/modules/$E2E_KVER/$f" "$dst/$f" || return 1
 	done
-	for f in modules.order modules.builtin modules.builtin.modinfo; do
+	# what is built in (for libkmod's answers about those names), and the
+	# kernel's module order reduced to ours
+	for f in modules.builtin modules.builtin.modinfo; do
 		[ -f "/lib/modules/$E2E_KVER/$f" ] && cp "/lib/modules/$E2E_KVER/$f" "$dst/"
 	done
+	printf '%s\n' $list | grep -Fx -f - "/lib/modules/$E2E_KVER/modules.order" \
+		>"$dst/modules.order"
 	depmod -b "$root" "$E2E_KVER" || { e2e_log "depmod -b $root failed"; return 1; }
 }
 
