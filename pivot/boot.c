@@ -61,6 +61,16 @@ static int read_text(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/* The kernel prints kmsg lines below this level on the console itself. */
+static int console_loglevel(void)
+{
+	char buf[64];
+
+	if (read_text("/proc/sys/kernel/printk", buf, sizeof(buf)) < 0)
+		return 0;
+	return atoi(buf);
+}
+
 /* ---- The daemon */
 
 struct net_wait {
@@ -281,7 +291,7 @@ int pivot_daemon_main(int argc, char **argv)
 	if (argc < 2 || parse_u64(argv[1], 3, 1024, &fd) < 0)
 		return 2;
 	fcntl((int)fd, F_SETFD, FD_CLOEXEC);
-	log_set_kmsg_fd(open("/dev/kmsg", O_WRONLY | O_CLOEXEC));
+	log_set_kmsg_fd(open("/dev/kmsg", O_WRONLY | O_CLOEXEC), console_loglevel());
 	if (read_text("/proc/cmdline", cmdline, sizeof(cmdline)) < 0 ||
 	    boot_cmdline_parse(cmdline, &bc, err, sizeof(err)) < 0) {
 		report((int)fd, "fatal", "cannot read the kernel command line");
@@ -418,7 +428,7 @@ int pivot_boot(int argc, char **argv)
 	pivot_mount_api_filesystems();
 	console_fds();
 	kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
-	log_set_kmsg_fd(kmsg);
+	log_set_kmsg_fd(kmsg, console_loglevel());
 	if (read_text("/proc/cmdline", cmdline, sizeof(cmdline)) < 0)
 		cmdline[0] = '\0';
 	if (boot_cmdline_parse(cmdline, &bc, err, sizeof(err)) < 0) {

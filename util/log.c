@@ -8,11 +8,16 @@
 
 static enum log_level current_level = LOG_INFO;
 static int kmsg_fd = -1;
+static int kmsg_console_level;
 static const char *log_prefix = "iscsiroot";
 
 void log_set_level(enum log_level level) { current_level = level; }
 enum log_level log_get_level(void) { return current_level; }
-void log_set_kmsg_fd(int fd) { kmsg_fd = fd; }
+void log_set_kmsg_fd(int fd, int console_level)
+{
+	kmsg_fd = fd;
+	kmsg_console_level = console_level;
+}
 void log_set_prefix(const char *prefix) { log_prefix = prefix; }
 
 /* kmsg priorities, see Documentation/ABI/testing/dev-kmsg */
@@ -39,7 +44,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		n = sizeof(line) - 1;
 	while (n > 0 && line[n - 1] == '\n')
 		line[--n] = '\0';
-	fprintf(stderr, "%s: %s\n", log_prefix, line);
+	if (kmsg_fd < 0 || kmsg_priority(level) >= kmsg_console_level)
+		fprintf(stderr, "%s: %s\n", log_prefix, line);
 	if (kmsg_fd >= 0)
 		dprintf(kmsg_fd, "<%d>%s: %s\n", kmsg_priority(level), log_prefix,
 			line);

@@ -71,8 +71,10 @@ enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
-/* Also copy every line to this fd (e.g. /dev/kmsg); -1 disables. */
-void log_set_kmsg_fd(int fd);
+/* Also copy every line to this fd (e.g. /dev/kmsg); -1 disables. When
+ * stderr is the console, console_level is the kernel's console_loglevel:
+ * lines the kernel echoes there anyway are not written twice (0: none). */
+void log_set_kmsg_fd(int fd, int console_level);
 void log_set_prefix(const char *prefix);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
