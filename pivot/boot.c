@@ -173,10 +173,10 @@ static int target_config(const struct boot_config *bc, const struct dhcpc *d,
 	iscsi_config_set_secret(c->secret, &c->secret_len, rp.password);
 	snprintf(c->ruser, sizeof(c->ruser), "%s", rp.ruser);
 	iscsi_config_set_secret(c->rsecret, &c->rsecret_len, rp.rpassword);
+	opt->lun = rp.lun;
 	secure_zero(&rp, sizeof(rp));
 	c->first_login_timeout_ms = 30000;
 	c->replacement_timeout_ms = bc->replacement_timeout_ms;
-	opt->lun = bc->have_target ? bc->target.lun : rp.lun;
 	/* One NBD connection per CPU lets the kernel submit in parallel. */
 	opt->queues = (unsigned)MIN(MAX(sysconf(_SC_NPROCESSORS_ONLN), 1L), 4L);
 	opt->backend = bc->blockdev[0] ? bc->blockdev : "nbd";
