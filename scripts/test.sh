@@ -9,7 +9,8 @@ scripts/build.sh || exit 1
 
 status=0
 meson test -C build-asan --no-rebuild --print-errorlogs \
-	--suite unit --suite integration "$@" || status=1
+	--suite unit --suite integration --suite e2e --suite e2e-baseline "$@" ||
+	status=1
 meson test -C build-fuzz --no-rebuild --print-errorlogs --suite fuzz || status=1
 
 python3 scripts/summary.py build-asan/meson-logs/testlog.json \

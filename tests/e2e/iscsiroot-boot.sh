@@ -1,0 +1,92 @@
+#!/bin/bash
+# The VM boots from iSCSI with iscsiroot as the initramfs's only program
+# (issue 4's cases): target on the command line; a second boot sees the
+# first one's write; target from the DHCP root-path only; root=UUID=;
+# a wrong CHAP password (one clear line, bounded retries, no panic); and
+# tgtd restarted while the guest writes and verifies data.
+# usage: iscsiroot-boot.sh ISCSIROOT_STATIC_BINARY
+. "$(dirname "$0")/lib.sh"
+
+BIN=${1:?usage: $0 ISCSIROOT_STATIC_BINARY}
+FAILS=0
+fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); e2e_console_dump 40; }
+pass() { echo "ok: $*"; }
+
+NETROOT="netroot=iscsi:$E2E_SERVER_IP::3260:1:$E2E_IQN"
+BASE="quiet panic=-1 ip=dhcp rd.iscsi.initiator=$E2E_INITIATOR e2e.rootdev=/dev/nbd0p1"
+
+boot_ok() { # WHAT APPEND [SECONDS]
+	local what=$1
+	if ! e2e_vm_boot "$E2E_WORK/initrd" "$BASE $2" "${3:-180}"; then
+		fail "$what: the VM did not power off by itself"
+		return 1
+	fi
+	e2e_log_has "$E2E_MARK init reached" || { fail "$what: init not reached"; return 1; }
+	e2e_log_has "$E2E_MARK root on /dev/nbd0p1" || { fail "$what: root not on nbd0p1"; return 1; }
+	e2e_log_has "$E2E_MARK kernel io errors 0" || { fail "$what: kernel I/O errors"; return 1; }
+	e2e_log_has "Kernel panic" && { fail "$what: kernel panic"; return 1; }
+	pass "$what (init at $(e2e_marker_uptime) s guest uptime)"
+}
+
+e2e_kernel_find || exit 1
+e2e_rootdisk_build "$E2E_WORK/root.img" 64 || exit 1
+e2e_server_up "$E2E_WORK/root.img" || exit 1
+e2e_make_initramfs "$E2E_WORK/initrd" "$BIN" || exit 1
+echo "initramfs: $(stat -c %s "$E2E_WORK/initrd") bytes"
+
+# 1. The target on the command line.
+boot_ok "target on the command line" "$NETROOT"
+# 2. The first boot's write is there.
+boot_ok "second boot" "$NETROOT" &&
+	{ e2e_log_has "$E2E_MARK boot count 2" && pass "the first boot's write survived" ||
+		fail "boot count is not 2: $(e2e_log_line "boot count")"; }
+# 3. The target from the DHCP root-path only.
+e2e_dhcp_stop
+e2e_dhcp_start "$(e2e_root_path 1)" || exit 1
+boot_ok "target from the DHCP root-path" "" &&
+	{ e2e_log_has "target from the DHCP root-path" && pass "root-path used" ||
+		fail "no sign the root-path was used"; }
+e2e_dhcp_stop
+e2e_dhcp_start "" || exit 1
+# 4. root=UUID=
+boot_ok "root=UUID=" "$NETROOT root=UUID=$E2E_ROOT_UUID"
+# 5. A wrong CHAP password: one clear line, a bounded retry, no panic.
+e2e_tgt_chap e2e-user right-secret-123
+e2e_vm_start "$E2E_WORK/initrd" "$BASE netroot=iscsi:e2e-user:wrong-secret-999@$E2E_SERVER_IP::3260:1:$E2E_IQN"
+e2e_vm_wait_marker "giving up after repeated failures" 120
+rc=$?
+if [ $rc = 0 ]; then
+	n=$(grep -c "iscsiroot: login failed: authentication failure (0x0201)$" "$E2E_VM_LOG")
+	[ "$n" -ge 1 ] && [ "$n" -le 6 ] && pass "wrong password: $n clear lines, then it stopped retrying" ||
+		fail "wrong password: $n error lines"
+	grep -q "wrong-secret-999" "$E2E_VM_LOG" && fail "the password was printed"
+	e2e_log_has "Kernel panic" && fail "kernel panic after the wrong password"
+else
+	fail "wrong password: no bounded retry seen (rc $rc)"
+fi
+e2e_vm_kill
+e2e_tgt_restart
+e2e_tgtadm --op unbind --mode account --tid 1 --user e2e-user >/dev/null 2>&1
+E2E_TGT_SETUP=()
+# 6. tgtd restarted (and killed) while the guest writes and verifies.
+e2e_vm_start "$E2E_WORK/initrd" "$BASE $NETROOT e2e.stress=40"
+if e2e_vm_wait_marker "$E2E_MARK boot count" 150; then
+	sleep 5; e2e_tgt_restart hard 2
+	sleep 8; e2e_tgt_restart "" 1
+	if e2e_vm_wait_exit 200; then
+		e2e_log_has "$E2E_MARK stress ok" && e2e_log_has "$E2E_MARK kernel io errors 0" &&
+			pass "tgtd restarted twice during writes: $(e2e_log_line "stress ok")" ||
+			fail "data or I/O errors across the restarts"
+		e2e_log_has "session reinstated" || fail "no reinstatement logged"
+	else
+		fail "the VM did not finish after the restarts"
+		e2e_vm_kill
+	fi
+else
+	fail "stress boot did not start"
+	e2e_vm_kill
+fi
+
+[ "$FAILS" = 0 ] && { echo "iscsiroot e2e: all cases passed"; exit 0; }
+echo "iscsiroot e2e: $FAILS failure(s)"
+exit 1
