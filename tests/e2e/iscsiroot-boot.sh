@@ -34,8 +34,16 @@ e2e_server_up "$E2E_WORK/root.img" || exit 1
 e2e_make_initramfs "$E2E_WORK/initrd" "$BIN" || exit 1
 echo "initramfs: $(stat -c %s "$E2E_WORK/initrd") bytes"
 
-# 1. The target on the command line.
-boot_ok "target on the command line" "$NETROOT"
+# 1. The target on the command line; the daemon keeps the rules.
+boot_ok "target on the command line" "$NETROOT e2e.daemon=1" && {
+	d=$(e2e_log_line "$E2E_MARK daemon argv0")
+	echo "$d"
+	grep -q "argv0=@iscsiroot oom=-1000 locked_kb=[1-9][0-9]* rss_kb=[0-9]* exe=/memfd:iscsiroot.* files_on_root=0" <<<"$d" &&
+		pass "daemon: @ name, oom -1000, memory locked, no file of the root or initramfs" ||
+		fail "daemon rules: $d"
+	e2e_log_has "$E2E_MARK daemon survived signals" && pass "daemon survived TERM, INT, STOP/CONT" ||
+		fail "daemon did not survive signals"
+}
 # 2. The first boot's write is there.
 boot_ok "second boot" "$NETROOT" &&
 	{ e2e_log_has "$E2E_MARK boot count 2" && pass "the first boot's write survived" ||

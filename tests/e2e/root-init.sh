@@ -64,9 +64,35 @@ stress() {
 	echo "$M stress ok rounds=$i"
 }
 
+# daemon_check: the root-storage daemon's rules, seen from the booted
+# system: '@' argv[0], oom_score_adj, locked memory, no file of the root
+# or of the initramfs open (its exe is a memfd), and it survives TERM, INT
+# and the STOP/CONT sweep with the root disk still working afterwards.
+daemon_check() {
+	local p pid= a exe n=0 fd t
+	for p in /proc/[0-9]*; do
+		a=$(tr '\0' ' ' <$p/cmdline 2>/dev/null)
+		case $a in @*) pid=${p#/proc/}; break ;; esac
+	done
+	[ -n "$pid" ] || { echo "$M daemon FAILED: no @ process"; return; }
+	exe=$(readlink /proc/$pid/exe)
+	for fd in /proc/$pid/fd/*; do
+		t=$(readlink "$fd")
+		case $t in /dev/*|/proc/*|socket:*|pipe:*|anon_inode:*|/memfd:*) ;; *) n=$((n + 1)); echo "$M daemon open file $t" ;; esac
+	done
+	echo "$M daemon argv0=${a%% *} oom=$(cat /proc/$pid/oom_score_adj)" \
+		"locked_kb=$(awk '/VmLck/ {print $2}' /proc/$pid/status)" \
+		"rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status) exe=$exe files_on_root=$n"
+	kill -TERM $pid; kill -INT $pid; kill -STOP $pid; sleep 1; kill -CONT $pid
+	echo after-signals >/var/lib/e2e/daemon-check && sync
+	kill -0 $pid 2>/dev/null && [ "$(cat /var/lib/e2e/daemon-check)" = after-signals ] &&
+		echo "$M daemon survived signals" || echo "$M daemon FAILED signals"
+}
+
 check_root
 mount -o remount,rw / || echo "$M remount rw FAILED"
 count_boot
+[ -z "$(arg e2e.daemon)" ] || daemon_check
 s=$(arg e2e.stress)
 [ -z "$s" ] || stress "$s"
 echo "$M kernel io errors $(dmesg | grep -cE 'I/O error|blk_update_request|EXT4-fs error|Remounting filesystem read-only')"
