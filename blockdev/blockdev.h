@@ -50,6 +50,7 @@ struct bdev_config {
 	bool can_discard;
 	unsigned queues;        /* connections / hardware queues */
 	int index;              /* device number, -1: any free one */
+	bool nbd_ioctl;         /* NBD: use the ioctl set-up, not netlink */
 };
 
 struct bdev;

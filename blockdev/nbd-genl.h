@@ -14,4 +14,10 @@ int nbd_genl_connect(const struct bdev_config *cfg, const int *fds, unsigned n,
 		     int *index, char *err, size_t errlen);
 int nbd_genl_disconnect(int index);
 
+/* The older interface, for kernels without the netlink family: ioctls on
+ * /dev/nbdN, and a child process that sits in NBD_DO_IT while the device
+ * lives. Same contract as nbd_genl_connect(). */
+int nbd_ioctl_connect(const struct bdev_config *cfg, const int *fds, unsigned n,
+		      int *index, char *err, size_t errlen);
+
 #endif

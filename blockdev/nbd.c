@@ -363,7 +363,12 @@ int bdev_nbd_create(struct ev_loop *loop, const struct bdev_config *cfg,
 		theirs[i] = sv[1];
 		set_nonblocking(ours[i]);
 	}
-	r = nbd_genl_connect(cfg, theirs, n, &index, err, errlen);
+	r = cfg->nbd_ioctl ? -ENOENT : nbd_genl_connect(cfg, theirs, n, &index, err, errlen);
+	if (r == -ENOENT) {
+		log_info("setting NBD up through ioctls%s",
+			 cfg->nbd_ioctl ? "" : " (no netlink family)");
+		r = nbd_ioctl_connect(cfg, theirs, n, &index, err, errlen);
+	}
 	/* The kernel holds its own references to its ends now. */
 	for (unsigned i = 0; i < n; i++)
 		close(theirs[i]);

@@ -180,6 +180,7 @@ static int target_config(const struct boot_config *bc, const struct dhcpc *d,
 	/* One NBD connection per CPU lets the kernel submit in parallel. */
 	opt->queues = (unsigned)MIN(MAX(sysconf(_SC_NPROCESSORS_ONLN), 1L), 4L);
 	opt->backend = bc->blockdev[0] ? bc->blockdev : "nbd";
+	opt->nbd_ioctl = bc->nbd_ioctl;
 	return 0;
 }
 

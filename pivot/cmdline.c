@@ -105,6 +105,12 @@ static int apply(struct boot_config *bc, const char *key, const char *v)
 		bc->replacement_timeout_ms = n * 1000;
 		return r;
 	}
+	if (!strcmp(key, "iscsiroot.nbd")) {
+		if (strcmp(v, "ioctl") && strcmp(v, "netlink"))
+			return -EINVAL;
+		bc->nbd_ioctl = !strcmp(v, "ioctl");
+		return 0;
+	}
 	if (!strcmp(key, "iscsiroot.blockdev")) {
 		if (strcmp(v, "nbd") && strcmp(v, "ublk"))
 			return -EINVAL;

@@ -34,6 +34,7 @@ struct boot_config {
 	bool shell;                  /* iscsiroot.shell=1 */
 	int wait_s;                  /* iscsiroot.timeout=: give up after; 0 never */
 	char blockdev[8];            /* iscsiroot.blockdev=nbd|ublk */
+	bool nbd_ioctl;              /* iscsiroot.nbd=ioctl (default netlink) */
 	int64_t replacement_timeout_ms; /* iscsiroot.replacement_timeout= (s) */
 };
 
@@ -88,6 +89,7 @@ struct serve_options {
 	uint64_t lun;
 	unsigned queues;
 	const char *backend;         /* "nbd" (ublk: a later issue) */
+	bool nbd_ioctl;              /* set NBD up by ioctls, not netlink */
 };
 /* Logs in, probes the LUN and creates the block device, all on loop;
  * then keeps serving it from loop. dev gets e.g. "/dev/nbd0". */

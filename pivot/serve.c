@@ -269,6 +269,7 @@ int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 		.read_only = s->disk.write_protected,
 		.can_flush = true, .can_fua = true, .can_discard = s->disk.can_unmap,
 		.queues = opt->queues ? opt->queues : 1, .index = -1,
+		.nbd_ioctl = opt->nbd_ioctl,
 	};
 	consumer = (struct bdev_consumer){ .submit = on_block_request, .ctx = s };
 	r = bdev_nbd_create(loop, &bc, &consumer, &s->bdev, err, errlen);

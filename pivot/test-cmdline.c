@@ -72,6 +72,9 @@ static void test_errors(void)
 	CHECK_EQ(boot_cmdline_parse("iscsiroot.timeout=soon", &bc, err, sizeof(err)), -EINVAL);
 	CHECK(strstr(err, "iscsiroot.timeout") != NULL);
 	CHECK_EQ(boot_cmdline_parse("iscsiroot.blockdev=floppy", &bc, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(boot_cmdline_parse("iscsiroot.nbd=carrier-pigeon", &bc, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(boot_cmdline_parse("iscsiroot.nbd=ioctl", &bc, err, sizeof(err)), 0);
+	CHECK(bc.nbd_ioctl);
 	CHECK_EQ(boot_cmdline_parse("root=iscsi:user:hunter2@", &bc, err, sizeof(err)), -EINVAL);
 	CHECK(strstr(err, "hunter2") == NULL);
 	char longv[400];

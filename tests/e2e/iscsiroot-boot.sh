@@ -56,8 +56,10 @@ boot_ok "target from the DHCP root-path" "" &&
 		fail "no sign the root-path was used"; }
 e2e_dhcp_stop
 e2e_dhcp_start "" || exit 1
-# 4. root=UUID=
-boot_ok "root=UUID=" "$NETROOT root=UUID=$E2E_ROOT_UUID"
+# 4. root=UUID=, with NBD set up by the ioctl fallback.
+boot_ok "root=UUID=, NBD by ioctls" "$NETROOT root=UUID=$E2E_ROOT_UUID iscsiroot.nbd=ioctl" &&
+	{ e2e_log_has "setting NBD up through ioctls" && pass "the ioctl set-up was used" ||
+		fail "the ioctl set-up was not used"; }
 # 5. A wrong CHAP password: one clear line, a bounded retry, no panic.
 e2e_tgt_chap e2e-user right-secret-123
 e2e_vm_start "$E2E_WORK/initrd" "$BASE netroot=iscsi:e2e-user:wrong-secret-999@$E2E_SERVER_IP::3260:1:$E2E_IQN"
