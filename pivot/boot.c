@@ -364,15 +364,19 @@ static int attach_disk(const struct boot_config *bc, char **argv, char *dev,
 {
 	char msg[600];
 	int fatal = 0;
+	int64_t deadline = bc->wait_s > 0 ? now_ms() + bc->wait_s * 1000ll : -1;
 
 	for (unsigned attempt = 1;; attempt++) {
 		int r = start_daemon(bc, argv, dev, devlen, msg, sizeof(msg));
 		if (r == 0)
 			return 0;
 		log_err("%s", msg);
-		if (r == -EACCES && ++fatal >= ATTEMPTS_FATAL) {
-			emergency(bc, "giving up after repeated failures");
+		if ((r == -EACCES && ++fatal >= ATTEMPTS_FATAL) ||
+		    (deadline >= 0 && now_ms() >= deadline)) {
+			emergency(bc, fatal >= ATTEMPTS_FATAL ? "giving up after repeated failures"
+					: "no iSCSI disk within iscsiroot.timeout");
 			fatal = 0;
+			deadline = bc->wait_s > 0 ? now_ms() + bc->wait_s * 1000ll : -1;
 			continue;
 		}
 		sleep(MIN(attempt * 2, 10u));
