@@ -185,7 +185,7 @@ static int index_reply(const uint8_t *attrs, size_t len, void *ctx)
 	return 0;
 }
 
-static uint64_t server_flags(const struct bdev_config *cfg)
+uint64_t nbd_server_flags(const struct bdev_config *cfg)
 {
 	uint64_t f = NBD_FLAG_HAS_FLAGS | NBD_FLAG_CAN_MULTI_CONN;
 
@@ -219,7 +219,7 @@ int nbd_genl_connect(const struct bdev_config *cfg, const int *fds, unsigned n,
 		attr_u32(&m, NBD_ATTR_INDEX, (uint32_t)*index);
 	attr_u64(&m, NBD_ATTR_SIZE_BYTES, cfg->size);
 	attr_u64(&m, NBD_ATTR_BLOCK_SIZE_BYTES, cfg->block_size);
-	attr_u64(&m, NBD_ATTR_SERVER_FLAGS, server_flags(cfg));
+	attr_u64(&m, NBD_ATTR_SERVER_FLAGS, nbd_server_flags(cfg));
 	attr_u64(&m, NBD_ATTR_TIMEOUT, NBD_REQUEST_TIMEOUT_S);
 	socks = nest_start(&m, NBD_ATTR_SOCKETS);
 	for (unsigned i = 0; i < n; i++) {

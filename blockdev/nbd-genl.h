@@ -5,6 +5,7 @@
 #define ISCSIROOT_NBD_GENL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "blockdev.h"
 
@@ -13,6 +14,8 @@
 int nbd_genl_connect(const struct bdev_config *cfg, const int *fds, unsigned n,
 		     int *index, char *err, size_t errlen);
 int nbd_genl_disconnect(int index);
+/* NBD_FLAG_* for what the device can do; both set-ups send the same. */
+uint64_t nbd_server_flags(const struct bdev_config *cfg);
 
 /* The older interface, for kernels without the netlink family: ioctls on
  * /dev/nbdN, and a child process that sits in NBD_DO_IT while the device

@@ -16,28 +16,11 @@
 /* As with netlink: requests wait out iSCSI recovery (30 days). */
 #define NBD_IOCTL_TIMEOUT_S (30ul * 24 * 3600)
 
-static unsigned long ioctl_flags(const struct bdev_config *cfg)
-{
-	unsigned long f = NBD_FLAG_HAS_FLAGS;
-
-	if (cfg->read_only)
-		f |= NBD_FLAG_READ_ONLY;
-	if (cfg->can_flush)
-		f |= NBD_FLAG_SEND_FLUSH;
-	if (cfg->can_fua)
-		f |= NBD_FLAG_SEND_FUA;
-	if (cfg->can_discard)
-		f |= NBD_FLAG_SEND_TRIM;
-	if (cfg->queues > 1)
-		f |= NBD_FLAG_CAN_MULTI_CONN;
-	return f;
-}
-
 static int configure(int dev, const struct bdev_config *cfg, const int *fds, unsigned n)
 {
 	if (ioctl(dev, NBD_SET_BLKSIZE, (unsigned long)cfg->block_size) < 0 ||
 	    ioctl(dev, NBD_SET_SIZE_BLOCKS, (unsigned long)(cfg->size / cfg->block_size)) < 0 ||
-	    ioctl(dev, NBD_SET_FLAGS, ioctl_flags(cfg)) < 0 ||
+	    ioctl(dev, NBD_SET_FLAGS, (unsigned long)nbd_server_flags(cfg)) < 0 ||
 	    ioctl(dev, NBD_SET_TIMEOUT, NBD_IOCTL_TIMEOUT_S) < 0)
 		return -errno;
 	for (unsigned i = 0; i < n; i++)

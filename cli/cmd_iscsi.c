@@ -392,27 +392,6 @@ static const char read_help[] =
 	"      --length BYTES         how much (default: to the end)\n"
 	"\n" CLI_EXIT_CODES_HELP;
 
-int cmd_read(int argc, char **argv)
-{
-	struct cli_iscsi c;
-	struct rw_opts rw = { 0 };
-	struct stream *st = calloc(1, sizeof(*st));
-	int r;
-
-	cli_iscsi_init(&c);
-	if (!st)
-		return EXIT_IO;
-	st->c = &c;
-	r = parse_or_exit(argc, argv, &c, &rw, rw_options, true, read_help);
-	if (r == EXIT_OK)
-		r = stream_setup(st, &c, &rw, false);
-	if (r == EXIT_OK)
-		r = read_range(st);
-	stream_free(st);
-	free(st);
-	return r < 0 ? EXIT_OK : r;
-}
-
 /* Reads up to len bytes of stdin; fewer only at EOF. */
 static ssize_t read_full(uint8_t *p, size_t len)
 {
@@ -445,13 +424,11 @@ static int fill_partial_block(struct stream *st, struct stream_slot *sl,
 	if (!block)
 		return EXIT_IO;
 	iscsi_disk_rw(&st->disk, &t, false, (off + full) / bs, 1, block, false);
-	r = iscsi_sync_task(&st->c->loop, st->c->session, &t);
-	if (r == 0)
-		r = iscsi_task_status(&t, msg, sizeof(msg));
+	r = iscsi_sync_command(&st->c->loop, st->c->session, &t, msg, sizeof(msg));
 	if (r == 0)
 		memcpy(sl->buf + len, block + (len - full), bs - (len - full));
 	else
-		log_err("reading the last block failed");
+		log_err("reading the last block failed: %s", msg);
 	free(block);
 	return r < 0 ? EXIT_IO : EXIT_OK;
 }
@@ -463,11 +440,9 @@ static int flush_cache(struct stream *st)
 	int r;
 
 	iscsi_disk_flush(&st->disk, &t);
-	r = iscsi_sync_task(&st->c->loop, st->c->session, &t);
-	if (r == 0)
-		r = iscsi_task_status(&t, msg, sizeof(msg));
+	r = iscsi_sync_command(&st->c->loop, st->c->session, &t, msg, sizeof(msg));
 	if (r < 0) {
-		log_err("SYNCHRONIZE CACHE failed: %s", r == t.result ? strerror(-r) : msg);
+		log_err("SYNCHRONIZE CACHE failed: %s", msg);
 		return EXIT_IO;
 	}
 	return EXIT_OK;
@@ -537,9 +512,7 @@ static int discard_range(struct stream *st)
 		int r;
 
 		iscsi_disk_unmap(&st->disk, &t, st->pos / bs, blocks, params);
-		r = iscsi_sync_task(&st->c->loop, st->c->session, &t);
-		if (r == 0)
-			r = iscsi_task_status(&t, msg, sizeof(msg));
+		r = iscsi_sync_command(&st->c->loop, st->c->session, &t, msg, sizeof(msg));
 		if (r < 0) {
 			log_err("UNMAP failed: %s", msg);
 			return EXIT_IO;
@@ -561,7 +534,8 @@ static const char write_help[] =
 	"      --discard              UNMAP the range instead (stdin unused)\n"
 	"\n" CLI_EXIT_CODES_HELP;
 
-int cmd_write(int argc, char **argv)
+/* read and write share everything but the help and the transfer. */
+static int run_stream(int argc, char **argv, const char *help, bool write)
 {
 	struct cli_iscsi c;
 	struct rw_opts rw = { 0 };
@@ -572,12 +546,24 @@ int cmd_write(int argc, char **argv)
 	if (!st)
 		return EXIT_IO;
 	st->c = &c;
-	r = parse_or_exit(argc, argv, &c, &rw, rw_options, true, write_help);
+	r = parse_or_exit(argc, argv, &c, &rw, rw_options, true, help);
 	if (r == EXIT_OK)
-		r = stream_setup(st, &c, &rw, true);
-	if (r == EXIT_OK)
+		r = stream_setup(st, &c, &rw, write);
+	if (r == EXIT_OK && !write)
+		r = read_range(st);
+	else if (r == EXIT_OK)
 		r = rw.discard ? discard_range(st) : write_range(st, rw.length != 0);
 	stream_free(st);
 	free(st);
 	return r < 0 ? EXIT_OK : r;
+}
+
+int cmd_read(int argc, char **argv)
+{
+	return run_stream(argc, argv, read_help, false);
+}
+
+int cmd_write(int argc, char **argv)
+{
+	return run_stream(argc, argv, write_help, true);
 }

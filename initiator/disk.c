@@ -38,12 +38,8 @@ static int run(struct ev_loop *loop, struct iscsi_session *s, struct iscsi_task 
 	       const char *what, char *err, size_t errlen)
 {
 	char msg[240];
-	int r = iscsi_sync_task(loop, s, t);
+	int r = iscsi_sync_command(loop, s, t, msg, sizeof(msg));
 
-	if (r == 0)
-		r = iscsi_task_status(t, msg, sizeof(msg));
-	else
-		snprintf(msg, sizeof(msg), "%.200s", iscsi_session_error(s));
 	if (r < 0)
 		snprintf(err, errlen, "%s failed: %s", what, msg);
 	return r;

@@ -178,5 +178,9 @@ int iscsi_sync_login(struct ev_loop *loop, struct iscsi_session *s);
 int iscsi_sync_task(struct ev_loop *loop, struct iscsi_session *s,
 		    struct iscsi_task *t);
 int iscsi_sync_logout(struct ev_loop *loop, struct iscsi_session *s);
+/* Runs one command to its end: 0 for GOOD, else a negative errno with the
+ * reason in msg (a SCSI status, or why the session could not run it). */
+int iscsi_sync_command(struct ev_loop *loop, struct iscsi_session *s,
+		       struct iscsi_task *t, char *msg, size_t len);
 
 #endif

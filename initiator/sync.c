@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Blocking wrappers for command-line use: run the loop until done. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "session.h"
@@ -67,5 +68,17 @@ int iscsi_sync_logout(struct ev_loop *loop, struct iscsi_session *s)
 
 	while (r == 0 && s->state != S_CLOSED && s->state != S_FAILED)
 		r = ev_run_once(loop, 1000) < 0 ? -EIO : 0;
+	return r;
+}
+
+int iscsi_sync_command(struct ev_loop *loop, struct iscsi_session *s,
+		       struct iscsi_task *t, char *msg, size_t len)
+{
+	int r = iscsi_sync_task(loop, s, t);
+
+	if (r == 0)
+		return iscsi_task_status(t, msg, len);
+	snprintf(msg, len, "%s", t->result < 0 && t->result != -ECANCELED ?
+		 strerror(-t->result) : iscsi_session_error(s));
 	return r;
 }

@@ -46,27 +46,12 @@ static void console_fds(void)
 	}
 }
 
-static int read_text(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
-
 /* The kernel prints kmsg lines below this level on the console itself. */
 static int console_loglevel(void)
 {
 	char buf[64];
 
-	if (read_text("/proc/sys/kernel/printk", buf, sizeof(buf)) < 0)
+	if (read_text_file("/proc/sys/kernel/printk", buf, sizeof(buf)) < 0)
 		return 0;
 	return atoi(buf);
 }
@@ -128,7 +113,7 @@ static void default_initiator(char *out, size_t len)
 {
 	char id[64] = "";
 
-	if (read_text("/sys/class/dmi/id/product_uuid", id, sizeof(id)) < 0 || !id[0])
+	if (read_text_file("/sys/class/dmi/id/product_uuid", id, sizeof(id)) < 0 || !id[0])
 		gethostname(id, sizeof(id));
 	id[strcspn(id, "\n")] = '\0';
 	for (char *p = id; *p; p++)
@@ -293,7 +278,7 @@ int pivot_daemon_main(int argc, char **argv)
 		return 2;
 	fcntl((int)fd, F_SETFD, FD_CLOEXEC);
 	log_set_kmsg_fd(open("/dev/kmsg", O_WRONLY | O_CLOEXEC), console_loglevel());
-	if (read_text("/proc/cmdline", cmdline, sizeof(cmdline)) < 0 ||
+	if (read_text_file("/proc/cmdline", cmdline, sizeof(cmdline)) < 0 ||
 	    boot_cmdline_parse(cmdline, &bc, err, sizeof(err)) < 0) {
 		report((int)fd, "fatal", "cannot read the kernel command line");
 		return 1;
@@ -434,7 +419,7 @@ int pivot_boot(int argc, char **argv)
 	console_fds();
 	kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 	log_set_kmsg_fd(kmsg, console_loglevel());
-	if (read_text("/proc/cmdline", cmdline, sizeof(cmdline)) < 0)
+	if (read_text_file("/proc/cmdline", cmdline, sizeof(cmdline)) < 0)
 		cmdline[0] = '\0';
 	if (boot_cmdline_parse(cmdline, &bc, err, sizeof(err)) < 0) {
 		memset(&bc, 0, sizeof(bc));

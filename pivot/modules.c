@@ -66,22 +66,6 @@ int pivot_load_module(const char *name, const char *options)
 	return r < 0 ? r : 0;
 }
 
-static int read_line(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
 /* One pass over a bus: returns how many new modules loaded. */
 static int load_bus(const char *bus)
 {
@@ -98,7 +82,7 @@ static int load_bus(const char *bus)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/modalias", dir, de->d_name);
-		if (read_line(path, alias, sizeof(alias)) == 0 && load_lookup(alias, NULL) > 0)
+		if (read_text_file(path, alias, sizeof(alias)) == 0 && load_lookup(alias, NULL) > 0)
 			loaded++;
 	}
 	closedir(d);

@@ -97,6 +97,10 @@ int64_t now_ms(void);
 /* Parses all of s as an unsigned decimal number in [min, max]. */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* Reads a small file (sysfs, procfs) into buf, NUL-terminated, cutting
+ * at the first newline. */
+int read_text_file(const char *path, char *buf, size_t len);
+
 /* O_NONBLOCK on, keeping the other file status flags. */
 int set_nonblocking(int fd);
 
