@@ -88,6 +88,7 @@ static void rx_reset(struct conn *c)
 	c->rx_hdr_need = ISCSI_BHS_LEN;
 	c->rx_hdr_got = 0;
 	c->rpos = c->rend = 0;
+	c->rx_large = false;
 }
 
 static void tx_release(struct conn *c, struct conn_tx *tx)
@@ -196,6 +197,7 @@ static int header_complete(struct conn *c)
 	r = c->ops->header(c->owner, &c->rx_cur, &c->rx_dst);
 	if (r < 0)
 		return r;
+	c->rx_large = c->rx_cur.data_len >= DIRECT_READ_MIN && c->rx_dst;
 	if (!c->rx_dst)
 		c->rx_dst = c->rx_internal;
 	c->rx_data_got = 0;
@@ -271,6 +273,7 @@ static int rx_consume(struct conn *c)
  * nothing is buffered, else into the read-ahead buffer. */
 static ssize_t rx_read(struct conn *c)
 {
+	size_t want;
 	ssize_t n;
 
 	if (c->rx_state == RX_DATA &&
@@ -284,7 +287,14 @@ static ssize_t rx_read(struct conn *c)
 		}
 		return n;
 	}
-	n = read(c->fd, c->rbuf, RBUF_SIZE);
+	/* While large segments stream in (1 MiB reads), reading ahead would
+	 * swallow the next payload and cost a copy: read just the stage. */
+	want = RBUF_SIZE;
+	if (c->rx_large && c->rx_state == RX_HEADER)
+		want = c->rx_hdr_need - c->rx_hdr_got;
+	else if (c->rx_large && c->rx_state == RX_TRAILER)
+		want = c->rx_trailer_need - c->rx_trailer_got + ISCSI_BHS_LEN;
+	n = read(c->fd, c->rbuf, want);
 	if (n > 0) {
 		c->rpos = 0;
 		c->rend = (size_t)n;

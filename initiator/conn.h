@@ -70,6 +70,8 @@ struct conn {
 	uint8_t *rx_internal;    /* max_recv_dsl bytes, for non-task data */
 	uint8_t *rbuf;           /* read-ahead buffer */
 	size_t rpos, rend;
+	bool rx_large;           /* the last data segment was large: read
+				  * headers alone so payloads go direct */
 	unsigned generation;     /* bumped on close: callbacks detect it */
 
 	struct conn_tx *txq_head, *txq_tail;
