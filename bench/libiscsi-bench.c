@@ -294,7 +294,7 @@ static int setup(struct bench *b)
 	b->rng = 0x9e3779b97f4a7c15ull;
 	for (unsigned i = 0; i < o->qd; i++) {
 		uint8_t *buf = o->write ? pattern : NULL;
-		if (!buf && !(buf = aligned_alloc(4096, o->bs)))
+		if (!buf && !(buf = aligned_alloc(4096, (o->bs + 4095) / 4096 * 4096)))
 			return -1;
 		if (o->write && !pattern) {
 			for (size_t j = 0; j < o->bs; j++)

@@ -285,13 +285,20 @@ static void fill_pattern(uint8_t *p, size_t len)
 		p[i] = (uint8_t)(i * 31 + (i >> 12) * 7 + 0x5a);
 }
 
+/* Page-aligned, like a block device's buffers; aligned_alloc wants the
+ * size to be a multiple of the alignment. */
+static uint8_t *alloc_io_buffer(size_t bs)
+{
+	return aligned_alloc(4096, (bs + 4095) / 4096 * 4096);
+}
+
 static int alloc_buffers(struct bench *b, size_t bs)
 {
 	b->slots = calloc(b->qd, sizeof(*b->slots));
 	if (!b->slots)
 		return -ENOMEM;
 	if (b->pattern->write) {
-		b->write_buf = aligned_alloc(4096, bs);
+		b->write_buf = alloc_io_buffer(bs);
 		if (!b->write_buf)
 			return -ENOMEM;
 		fill_pattern(b->write_buf, bs);
@@ -300,7 +307,7 @@ static int alloc_buffers(struct bench *b, size_t bs)
 		b->slots[i].b = b;
 		if (b->pattern->write)
 			continue;
-		b->slots[i].buf = aligned_alloc(4096, bs);
+		b->slots[i].buf = alloc_io_buffer(bs);
 		if (!b->slots[i].buf)
 			return -ENOMEM;
 	}
