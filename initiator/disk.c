@@ -154,10 +154,12 @@ static void probe_write_protect(struct ev_loop *loop, struct iscsi_session *s,
 		scsi_parse_mode_sense6_wp(buf, received(&t), &d->write_protected);
 }
 
-static void derive_limits(struct iscsi_disk *d, const struct iscsi_params *p)
+static void derive_limits(struct iscsi_disk *d)
 {
 	uint64_t bs = d->capacity.block_size;
-	uint64_t max = p->max_burst ? p->max_burst : 0;
+	/* One command may span many bursts (R2Ts, Data-In sequences): only
+	 * the LUN and the CDB limit its size, not MaxBurstLength. */
+	uint64_t max = 0;
 
 	d->use16 = d->capacity.blocks > 0xffffffffull;
 	if (d->have_limits && d->limits.max_xfer_blocks)
@@ -201,7 +203,7 @@ int iscsi_disk_probe(struct ev_loop *loop, struct iscsi_session *s,
 	if (r < 0)
 		return r;
 	probe_write_protect(loop, s, d, buf);
-	derive_limits(d, iscsi_session_params(s));
+	derive_limits(d);
 	return 0;
 }
 

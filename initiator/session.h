@@ -63,6 +63,7 @@ struct iscsi_session {
 
 	struct iscsi_task *slots[SESSION_SLOTS];
 	uint16_t slot_gen[SESSION_SLOTS];
+	unsigned next_slot;
 	struct task_list waiting;           /* not sent yet, in order */
 	struct task_list inflight;          /* sent, in CmdSN order */
 	unsigned max_inflight;

@@ -51,18 +51,18 @@ void task_list_remove(struct task_list *l, struct iscsi_task *t)
 	l->count--;
 }
 
+/* Returns a free slot (its generation bumped) or -EBUSY. */
 static int alloc_slot(struct iscsi_session *s, struct iscsi_task *t)
 {
 	_Static_assert(SESSION_SLOTS <= ITT_SLOT_LOGOUT, "slot tags overlap");
-	/* Start after the last slot used, so a tag is not reused at once. */
-	unsigned start = s->inflight.tail ? (s->inflight.tail->priv.itt & 0xffff) + 1 : 0;
-
+	/* Go round the table, so a tag is not reused at once. */
 	for (unsigned i = 0; i < SESSION_SLOTS; i++) {
-		unsigned slot = (start + i) % SESSION_SLOTS;
+		unsigned slot = (s->next_slot + i) % SESSION_SLOTS;
 		if (!s->slots[slot]) {
 			s->slots[slot] = t;
 			s->slot_gen[slot]++;
-			return (int)((uint32_t)s->slot_gen[slot] << 16 | slot);
+			s->next_slot = (slot + 1) % SESSION_SLOTS;
+			return (int)slot;
 		}
 	}
 	return -EBUSY;
@@ -120,15 +120,17 @@ static int send_command(struct iscsi_session *s, struct iscsi_task *t)
 	bool write = t->dir == ISCSI_DIR_WRITE;
 	uint32_t imm = 0, unsolicited = 0;
 	struct conn_tx *tx;
-	int itt;
+	int slot;
 
 	if (write && p->immediate_data)
 		imm = MIN(t->len, MIN(p->first_burst, p->max_xmit_dsl));
 	unsolicited = write && !p->initial_r2t ? MIN(t->len, p->first_burst) : imm;
-	itt = alloc_slot(s, t);
-	if (itt < 0)
-		return itt;
-	t->priv.itt = (uint32_t)itt;
+	slot = alloc_slot(s, t);
+	if (slot < 0)
+		return slot;
+	/* ITT = generation << 16 | slot: a late answer for an earlier use of
+	 * the slot does not match. */
+	t->priv.itt = (uint32_t)s->slot_gen[slot] << 16 | (uint32_t)slot;
 	tx = conn_tx_get(&s->conn);
 	if (!tx) {
 		free_slot(s, t);
@@ -172,10 +174,11 @@ void tasks_pump(struct iscsi_session *s)
 		}
 		task_list_remove(&s->waiting, t);
 		t->priv.queued = false;
-		if (send_command(s, t) < 0) {
+		int r = send_command(s, t);
+		if (r < 0) {
 			task_list_push_front(&s->waiting, t);
 			t->priv.queued = true;
-			session_connection_lost(s, -ENOMEM, "out of memory");
+			session_connection_lost(s, r, "cannot send a command");
 			return;
 		}
 	}
