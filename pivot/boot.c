@@ -163,7 +163,8 @@ static int target_config(const struct boot_config *bc, const struct dhcpc *d,
 	c->first_login_timeout_ms = 30000;
 	c->replacement_timeout_ms = bc->replacement_timeout_ms;
 	/* One NBD connection per CPU lets the kernel submit in parallel. */
-	opt->queues = (unsigned)MIN(MAX(sysconf(_SC_NPROCESSORS_ONLN), 1L), 4L);
+	opt->queues = bc->queues ? bc->queues
+				 : (unsigned)MIN(MAX(sysconf(_SC_NPROCESSORS_ONLN), 1L), 4L);
 	opt->backend = bc->blockdev[0] ? bc->blockdev : "nbd";
 	opt->nbd_ioctl = bc->nbd_ioctl;
 	return 0;

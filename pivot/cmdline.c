@@ -105,6 +105,11 @@ static int apply(struct boot_config *bc, const char *key, const char *v)
 		bc->replacement_timeout_ms = n * 1000;
 		return r;
 	}
+	if (!strcmp(key, "iscsiroot.queues")) {
+		r = parse_seconds(v, 16, &n);   /* a plain number, 0..16 */
+		bc->queues = (unsigned)n;
+		return r;
+	}
 	if (!strcmp(key, "iscsiroot.nbd")) {
 		if (strcmp(v, "ioctl") && strcmp(v, "netlink"))
 			return -EINVAL;

@@ -35,6 +35,7 @@ struct boot_config {
 	int wait_s;                  /* iscsiroot.timeout=: give up after; 0 never */
 	char blockdev[8];            /* iscsiroot.blockdev=nbd|ublk */
 	bool nbd_ioctl;              /* iscsiroot.nbd=ioctl (default netlink) */
+	unsigned queues;             /* iscsiroot.queues=N; 0: one per CPU */
 	int64_t replacement_timeout_ms; /* iscsiroot.replacement_timeout= (s) */
 };
 

@@ -226,13 +226,14 @@ static void watch_mounts(struct serve *s, const char *dev)
 		close(fd);
 }
 
-static void describe(const struct serve *s, const char *dev)
+static void describe(const struct serve *s, const char *dev, unsigned queues)
 {
 	const struct scsi_capacity *c = &s->disk.capacity;
 
-	log_info("%s: %s %s, %llu MiB, %u-byte blocks%s%s", dev, s->disk.inquiry.vendor,
-		 s->disk.inquiry.product,
+	log_info("%s: %s %s, %llu MiB, %u-byte blocks, %u queue%s%s%s", dev,
+		 s->disk.inquiry.vendor, s->disk.inquiry.product,
 		 (unsigned long long)(c->blocks * c->block_size >> 20), c->block_size,
+		 queues, queues == 1 ? "" : "s",
 		 s->disk.write_protected ? ", read-only" : "",
 		 s->disk.can_unmap ? ", discard" : "");
 }
@@ -276,7 +277,7 @@ int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 	if (r < 0)
 		goto fail;
 	snprintf(dev, devlen, "%s", bdev_path(s->bdev));
-	describe(s, dev);
+	describe(s, dev, bc.queues);
 	watch_mounts(s, dev);
 	*out = s;
 	return 0;

@@ -73,6 +73,9 @@ static void test_errors(void)
 	CHECK(strstr(err, "iscsiroot.timeout") != NULL);
 	CHECK_EQ(boot_cmdline_parse("iscsiroot.blockdev=floppy", &bc, err, sizeof(err)), -EINVAL);
 	CHECK_EQ(boot_cmdline_parse("iscsiroot.nbd=carrier-pigeon", &bc, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(boot_cmdline_parse("iscsiroot.queues=17", &bc, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(boot_cmdline_parse("iscsiroot.queues=4", &bc, err, sizeof(err)), 0);
+	CHECK_EQ(bc.queues, 4);
 	CHECK_EQ(boot_cmdline_parse("iscsiroot.nbd=ioctl", &bc, err, sizeof(err)), 0);
 	CHECK(bc.nbd_ioctl);
 	CHECK_EQ(boot_cmdline_parse("root=iscsi:user:hunter2@", &bc, err, sizeof(err)), -EINVAL);

@@ -44,10 +44,13 @@ boot_ok "target on the command line" "$NETROOT e2e.daemon=1" && {
 	e2e_log_has "$E2E_MARK daemon survived signals" && pass "daemon survived TERM, INT, STOP/CONT" ||
 		fail "daemon did not survive signals"
 }
-# 2. The first boot's write is there.
-boot_ok "second boot" "$NETROOT" &&
-	{ e2e_log_has "$E2E_MARK boot count 2" && pass "the first boot's write survived" ||
-		fail "boot count is not 2: $(e2e_log_line "boot count")"; }
+# 2. The first boot's write is there; two NBD connections this time.
+boot_ok "second boot" "$NETROOT iscsiroot.queues=2" && {
+	e2e_log_has "$E2E_MARK boot count 2" && pass "the first boot's write survived" ||
+		fail "boot count is not 2: $(e2e_log_line "boot count")"
+	e2e_log_has "512-byte blocks, 2 queues" && pass "two NBD connections" ||
+		fail "not two NBD connections"
+}
 # 3. The target from the DHCP root-path only.
 e2e_dhcp_stop
 e2e_dhcp_start "$(e2e_root_path 1)" || exit 1
@@ -74,6 +77,12 @@ if [ $rc = 0 ]; then
 else
 	fail "wrong password: no bounded retry seen (rc $rc)"
 fi
+e2e_vm_kill
+# ... and with iscsiroot.shell=1 and a shell in the initramfs, one is started.
+e2e_make_initramfs "$E2E_WORK/initrd-shell" "$BIN" "$(command -v busybox):/bin/sh" || exit 1
+e2e_vm_start "$E2E_WORK/initrd-shell" "$BASE iscsiroot.shell=1 netroot=iscsi:e2e-user:wrong-secret-999@$E2E_SERVER_IP::3260:1:$E2E_IQN"
+e2e_vm_wait_marker "starting an emergency shell" 120 && pass "emergency shell started" ||
+	fail "no emergency shell"
 e2e_vm_kill
 e2e_tgt_restart
 e2e_tgtadm --op unbind --mode account --tid 1 --user e2e-user >/dev/null 2>&1
