@@ -15,22 +15,11 @@
 
 #define IP_FIELDS 10
 
-static int hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Six hex pairs separated by sep (':' or '-'), nothing else. */
 static int parse_mac(const char *s, char sep, uint8_t mac[6])
 {
 	for (int i = 0; i < 6; i++) {
-		int hi = hex_nibble(s[0]), lo = hi < 0 ? -1 : hex_nibble(s[1]);
+		int hi = hex_digit_value(s[0]), lo = hi < 0 ? -1 : hex_digit_value(s[1]);
 		if (lo < 0)
 			return -EINVAL;
 		mac[i] = (uint8_t)(hi << 4 | lo);

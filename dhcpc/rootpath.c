@@ -19,17 +19,6 @@ static int copy_field(char *dst, size_t cap, const char *s, size_t len)
 	return 0;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* RFC 4173 §5: the LUN is hex, as up to four dash-separated groups of up
  * to four digits that fill the 8-byte SAM LUN from the left ("1" is
  * 0001-0000-0000-0000, "4752-3A4F-6b7e-2F99" all four). Empty means 0. */
@@ -50,7 +39,7 @@ static int parse_lun(const char *s, size_t len, uint64_t *lun)
 			digits = value = 0;
 			continue;
 		}
-		int d = hex_digit(s[i]);
+		int d = hex_digit_value(s[i]);
 		if (d < 0 || ++digits > 4)
 			return -EINVAL;
 		value = value << 4 | (unsigned)d;

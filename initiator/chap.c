@@ -146,17 +146,6 @@ int chap_encode_hex(const uint8_t *bin, size_t len, char *out, size_t outlen)
 	return (int)(2 + 2 * len);
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* RFC 7143 §6.1: n hex digits make (n + 1) / 2 bytes; with an odd count the
  * first digit stands alone, as if a 0 preceded it. */
 static int decode_hex(const char *s, uint8_t *out, size_t max, size_t *len)
@@ -166,15 +155,15 @@ static int decode_hex(const char *s, uint8_t *out, size_t max, size_t *len)
 	if (n == 0)
 		return -EBADMSG;
 	for (size_t i = 0; i < n; i++)
-		if (hex_value(s[i]) < 0)
+		if (hex_digit_value(s[i]) < 0)
 			return -EBADMSG;
 	if ((n + 1) / 2 > max)
 		return -E2BIG;
 	size_t i = 0, o = 0;
 	if (n % 2)
-		out[o++] = (uint8_t)hex_value(s[i++]);
+		out[o++] = (uint8_t)hex_digit_value(s[i++]);
 	for (; i < n; i += 2)
-		out[o++] = (uint8_t)(hex_value(s[i]) << 4 | hex_value(s[i + 1]));
+		out[o++] = (uint8_t)(hex_digit_value(s[i]) << 4 | hex_digit_value(s[i + 1]));
 	*len = o;
 	return 0;
 }
