@@ -12,7 +12,7 @@
 #define IO_CHUNK (1024 * 1024)
 #define IO_DEPTH 8
 
-enum { OPT_OFFSET = OPT_COMMAND_SPECIFIC, OPT_LENGTH, OPT_FUA, OPT_DISCARD };
+enum { OPT_OFFSET = OPT_COMMAND_SPECIFIC, OPT_LENGTH, OPT_FUA, OPT_DISCARD, OPT_IO_SIZE };
 
 static const struct option only_common[] = { CLI_COMMON_LONG, { 0 } };
 static const struct option rw_options[] = {
@@ -21,6 +21,7 @@ static const struct option rw_options[] = {
 	{ "length", required_argument, NULL, OPT_LENGTH },
 	{ "fua", no_argument, NULL, OPT_FUA },
 	{ "discard", no_argument, NULL, OPT_DISCARD },
+	{ "io-size", required_argument, NULL, OPT_IO_SIZE },
 	{ 0 },
 };
 
@@ -29,6 +30,7 @@ struct rw_opts {
 	uint64_t length;        /* 0: to the end (read) or until EOF (write) */
 	bool fua;
 	bool discard;
+	uint64_t io_size;       /* bytes per command; 0: IO_CHUNK */
 };
 
 /* Parses argv; returns -1 for a usage error, 1 after --help, else 0. */
@@ -47,6 +49,9 @@ static int parse(int argc, char **argv, struct cli_iscsi *c, struct rw_opts *rw,
 		if (rw && opt == OPT_OFFSET && cli_parse_size(optarg, &rw->offset) == 0)
 			continue;
 		if (rw && opt == OPT_LENGTH && cli_parse_size(optarg, &rw->length) == 0)
+			continue;
+		if (rw && opt == OPT_IO_SIZE && cli_parse_size(optarg, &rw->io_size) == 0 &&
+		    rw->io_size >= 512 && rw->io_size <= IO_CHUNK)
 			continue;
 		if (rw && (opt == OPT_FUA || opt == OPT_DISCARD)) {
 			*(opt == OPT_FUA ? &rw->fua : &rw->discard) = true;
@@ -242,6 +247,7 @@ struct stream {
 	struct iscsi_disk disk;
 	struct stream_slot slots[IO_DEPTH];
 	uint64_t pos, end;      /* bytes: next to issue, end of range */
+	uint32_t io_size;       /* bytes per command at most */
 	unsigned head;          /* the oldest slot in flight */
 	bool fua;
 	int error;
@@ -288,8 +294,8 @@ static int slot_wait(struct stream *st, struct stream_slot *sl)
 static uint32_t chunk_bytes(const struct stream *st)
 {
 	uint32_t bs = st->disk.capacity.block_size;
-	uint32_t max = st->disk.max_xfer_bytes ? MIN(st->disk.max_xfer_bytes, IO_CHUNK)
-					       : IO_CHUNK;
+	uint32_t max = st->disk.max_xfer_bytes ? MIN(st->disk.max_xfer_bytes, st->io_size)
+					       : st->io_size;
 	return MAX(max / bs * bs, bs);
 }
 
@@ -304,6 +310,7 @@ static int stream_setup(struct stream *st, struct cli_iscsi *c, struct rw_opts *
 		return r;
 	st->c = c;
 	st->fua = rw->fua;
+	st->io_size = rw->io_size ? (uint32_t)rw->io_size : IO_CHUNK;
 	bs = st->disk.capacity.block_size;
 	size = st->disk.capacity.blocks * bs;
 	if (rw->offset % bs || rw->offset > size) {
@@ -390,6 +397,7 @@ static const char read_help[] =
 	"\noptions:\n" CLI_COMMON_HELP
 	"      --offset BYTES         start (a multiple of the block size; k/M/G)\n"
 	"      --length BYTES         how much (default: to the end)\n"
+	"      --io-size BYTES        bytes per SCSI command (512 to 1M, default 1M)\n"
 	"\n" CLI_EXIT_CODES_HELP;
 
 /* Reads up to len bytes of stdin; fewer only at EOF. */
@@ -532,6 +540,7 @@ static const char write_help[] =
 	"      --length BYTES         at most this much (default: until EOF)\n"
 	"      --fua                  write with Force Unit Access\n"
 	"      --discard              UNMAP the range instead (stdin unused)\n"
+	"      --io-size BYTES        bytes per SCSI command (512 to 1M, default 1M)\n"
 	"\n" CLI_EXIT_CODES_HELP;
 
 /* read and write share everything but the help and the transfer. */

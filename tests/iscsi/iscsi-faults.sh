@@ -96,11 +96,12 @@ roundtrip() {
 	RT_OK=0
 	RT_ERR=
 	head -c 1M /dev/urandom >"$WORK/data"
-	run_ir /dev/null write "$@" <"$WORK/data"
+	# 256 KiB commands: the shape the scenarios below count on.
+	run_ir /dev/null write --io-size 256k "$@" <"$WORK/data"
 	if [ "$RC" != 0 ]; then
 		RT_ERR="$what: write exit $RC"
 	else
-		run_ir "$WORK/back" read --length 1M "$@"
+		run_ir "$WORK/back" read --length 1M --io-size 256k "$@"
 		if [ "$RC" != 0 ]; then
 			RT_ERR="$what: read exit $RC"
 		elif cmp -s "$WORK/data" "$WORK/back"; then
