@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "options.h"
 
 static bool in_subnet(const struct dhcpc_lease *l, struct in_addr a)
 {
@@ -85,18 +86,6 @@ int dhcpc_apply_lease(struct nl_sock *nl, const struct dhcpc_lease *l,
 	return r;
 }
 
-static uint8_t mask_prefix(struct in_addr mask)
-{
-	uint32_t m = ntohl(mask.s_addr);
-	uint8_t n = 0;
-
-	while (m & 0x80000000u) {
-		n++;
-		m <<= 1;
-	}
-	return n;
-}
-
 void dhcpc_static_lease(const struct dhcpc_ipconf *ip, const char *ifname,
 			int ifindex, struct dhcpc_lease *l)
 {
@@ -112,7 +101,7 @@ void dhcpc_static_lease(const struct dhcpc_ipconf *ip, const char *ifname,
 		l->netmask.s_addr = htonl(a < 0x80000000u   ? 0xff000000u
 					  : a < 0xc0000000u ? 0xffff0000u
 							    : 0xffffff00u);
-	l->prefix = mask_prefix(l->netmask);
+	l->prefix = dhcp_mask_to_prefix(l->netmask);
 	l->broadcast.s_addr = l->addr.s_addr | ~l->netmask.s_addr;
 	l->gateway = ip->gateway;
 	l->siaddr = ip->server;

@@ -244,7 +244,7 @@ static bool valid_hostname(const char *s)
 	return true;
 }
 
-static uint8_t mask_to_prefix(struct in_addr mask)
+uint8_t dhcp_mask_to_prefix(struct in_addr mask)
 {
 	uint32_t m = ntohl(mask.s_addr);
 	uint8_t n = 0;
@@ -401,7 +401,7 @@ static void decode_mask(const struct dhcp_optset *os, struct dhcpc_lease *l)
 	if (!l->netmask.s_addr) /* classful default, as klibc does */
 		l->netmask = prefix_to_mask(a < 0x80000000u ? 8 :
 					    a < 0xc0000000u ? 16 : 24);
-	l->prefix = mask_to_prefix(l->netmask);
+	l->prefix = dhcp_mask_to_prefix(l->netmask);
 	if (!get_addr(os, DHCP_OPT_BROADCAST, &l->broadcast))
 		l->broadcast.s_addr = l->addr.s_addr | ~l->netmask.s_addr;
 }

@@ -60,6 +60,9 @@ struct dhcp_optset {
 };
 
 /* Returns 0 or -EBADMSG (an option runs past its field, or too much). */
+/* The prefix length of a netmask: its leading one bits. */
+uint8_t dhcp_mask_to_prefix(struct in_addr mask);
+
 int dhcp_optset_parse(const struct dhcp_msg *m, struct dhcp_optset *os);
 const uint8_t *dhcp_optset_get(const struct dhcp_optset *os, uint8_t code,
 			       size_t *len);
