@@ -24,8 +24,9 @@ echo "kernel $E2E_KERNEL; initramfs $(stat -c %s "$E2E_WORK/initrd") bytes:" \
 	"the static iscsiroot ($(stat -c %s build-musl/iscsiroot) bytes) and" \
 	"$E2E_MODULES_ISCSIROOT modules" >&2
 
-step "serving it: namespace $E2E_NS, tgtd on $E2E_SERVER_IP:3260, dnsmasq"
+step "serving it: a network namespace with a bridge, tgtd and dnsmasq"
 e2e_server_up "$E2E_WORK/root.img" || exit 1
+echo "namespace $E2E_NS: tgtd on $E2E_SERVER_IP:3260 serves $E2E_IQN LUN 1" >&2
 
 append="quiet panic=-1 ip=dhcp netroot=iscsi:$E2E_SERVER_IP::3260:1:$E2E_IQN"
 append+=" rd.iscsi.initiator=$E2E_INITIATOR e2e.rootdev=/dev/nbd0p1"
