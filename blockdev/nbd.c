@@ -211,8 +211,7 @@ static int handle_request(struct nbd_queue *q)
 	}
 	if (req.type == NBD_TYPE_DISC)
 		return -1;
-	bad = req.type >= ARRAY_SIZE(op_of_type) || req.type == NBD_TYPE_DISC ||
-	      !request_fits(q->dev, &req);
+	bad = req.type >= ARRAY_SIZE(op_of_type) || !request_fits(q->dev, &req);
 	/* A bad WRITE still carries its payload: it must be read and dropped,
 	 * or the stream loses its framing; beyond our limit we cannot. */
 	if (bad && req.type == NBD_TYPE_WRITE && req.len > q->dev->cfg.max_io_bytes) {

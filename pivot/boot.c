@@ -243,7 +243,7 @@ static int wait_for_daemon(int fd, char *line, size_t len)
 /* The daemon runs from a copy of this binary in memory, so that after the
  * switch it holds nothing of the deleted initramfs, not even its own
  * executable. Falls back to running in place. */
-static void exec_daemon_from_memory(int pipe_fd, char **argv)
+static void exec_daemon_from_memory(int pipe_fd)
 {
 	char fdarg[16], *args[] = { (char *)"@iscsiroot", (char *)"daemon", fdarg, NULL };
 	int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
@@ -266,7 +266,6 @@ static void exec_daemon_from_memory(int pipe_fd, char **argv)
 	log_debug("running the daemon in place: %s", strerror(errno));
 	if (mfd >= 0)
 		close(mfd);
-	(void)argv;
 }
 
 int pivot_daemon_main(int argc, char **argv)
@@ -307,7 +306,7 @@ static int start_daemon(const struct boot_config *bc, char **argv, char *dev,
 		return -errno;
 	if (pid == 0) {
 		close(fds[0]);
-		exec_daemon_from_memory(fds[1], argv);
+		exec_daemon_from_memory(fds[1]);
 		daemon_harden(argv);
 		run_daemon(bc, fds[1]);
 		_exit(1);
