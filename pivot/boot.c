@@ -125,11 +125,11 @@ static void default_initiator(char *out, size_t len)
 static int target_config(const struct boot_config *bc, const struct dhcpc *d,
 			 struct serve_options *opt, char *err, size_t errlen)
 {
-	struct dhcpc_rootpath rp = bc->target;
+	struct dhcpc_rootpath rp = bc->paths[0];
 	struct iscsi_config *c = &opt->iscsi;
 	const struct dhcpc_lease *lease = d ? dhcpc_get_lease(d) : NULL;
 
-	if (!bc->have_target) {
+	if (bc->npaths == 0) {
 		char path[256];
 		snprintf(path, sizeof(path), "%s", lease ? lease->rootpath : "");
 		/* dnsmasq passes quotes on (--dhcp-option=17,'"iscsi:…"'): a
@@ -278,6 +278,7 @@ int pivot_daemon_main(int argc, char **argv)
 		return 2;
 	fcntl((int)fd, F_SETFD, FD_CLOEXEC);
 	log_set_kmsg_fd(open("/dev/kmsg", O_WRONLY | O_CLOEXEC), console_loglevel());
+	boot_config_init(&bc);
 	if (read_text_file("/proc/cmdline", cmdline, sizeof(cmdline)) < 0 ||
 	    boot_cmdline_parse(cmdline, &bc, err, sizeof(err)) < 0) {
 		report((int)fd, "fatal", "cannot read the kernel command line");
@@ -421,8 +422,9 @@ int pivot_boot(int argc, char **argv)
 	log_set_kmsg_fd(kmsg, console_loglevel());
 	if (read_text_file("/proc/cmdline", cmdline, sizeof(cmdline)) < 0)
 		cmdline[0] = '\0';
+	boot_config_init(&bc);
 	if (boot_cmdline_parse(cmdline, &bc, err, sizeof(err)) < 0) {
-		memset(&bc, 0, sizeof(bc));
+		boot_config_init(&bc);
 		emergency(&bc, err);
 	}
 	if (bc.debug)

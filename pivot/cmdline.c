@@ -56,9 +56,10 @@ static bool is_true(const char *v)
 
 static int set_target(struct boot_config *bc, const char *v)
 {
-	if (dhcpc_rootpath_parse(v, &bc->target) < 0)
+	if (bc->npaths >= BOOT_MAX_PATHS ||
+	    dhcpc_rootpath_parse(v, &bc->paths[bc->npaths]) < 0)
 		return -EINVAL;
-	bc->have_target = true;
+	bc->npaths++;
 	return 0;
 }
 
@@ -130,16 +131,23 @@ static bool is_secret_key(const char *key)
 	       !strcmp(key, "netroot");
 }
 
+void boot_config_init(struct boot_config *bc)
+{
+	memset(bc, 0, sizeof(*bc));
+	bc->read_only = true;
+	bc->replacement_timeout_ms = -1;
+	bc->login_retry_max = -1;
+	bc->waitnet = true;
+	bc->testroute = true;
+	strcpy(bc->init, "/sbin/init");
+}
+
 int boot_cmdline_parse(const char *cmdline, struct boot_config *bc,
 		       char *err, size_t errlen)
 {
 	char param[4096];
 	const char *p = cmdline;
 
-	memset(bc, 0, sizeof(*bc));
-	bc->read_only = true;
-	bc->replacement_timeout_ms = -1;
-	strcpy(bc->init, "/sbin/init");
 	while ((p = next_param(p, param, sizeof(param))) != NULL) {
 		char *eq = strchr(param, '=');
 		const char *v = eq ? eq + 1 : "";

@@ -17,6 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = '\0';
+	boot_config_init(&bc);
 	boot_cmdline_parse(s, &bc, err, sizeof(err));
 	free(s);
 	return 0;

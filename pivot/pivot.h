@@ -11,9 +11,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 #include "dhcpc.h"
 #include "iscsi.h"
+
+#define BOOT_MAX_PATHS 4       /* portals / netroot= paths to the one LUN */
+#define BOOT_MAX_PARAMS 16      /* rd.iscsi.param= / -P node settings */
+
+/* Where the iSCSI target came from, in the order of precedence (see
+ * pivot/README.md "Configuration"): an earlier source wins per key. */
+enum boot_firmware {
+	BOOT_FW_AUTO,    /* no target given: iBFT if present, then DHCP */
+	BOOT_FW_FORCE,   /* rd.iscsi.firmware, rd.iscsi.ibft, ip=ibft, iscsi_auto */
+};
 
 struct boot_config {
 	/* the root filesystem */
@@ -22,10 +33,21 @@ struct boot_config {
 	char rootflags[256];
 	bool read_only;              /* ro (the default) / rw */
 	char init[256];              /* init=, default /sbin/init */
-	/* the iSCSI disk */
-	bool have_target;            /* netroot=iscsi: or root=iscsi: */
-	struct dhcpc_rootpath target;
-	char initiator[224];         /* rd.iscsi.initiator= */
+	/* the iSCSI disk: paths[] are ways to the same LUN, tried in order */
+	unsigned npaths;             /* netroot=/root=iscsi:, iscsi_target_*,
+	                              * ISCSI_TARGET_* (space-separated IPs) */
+	struct dhcpc_rootpath paths[BOOT_MAX_PATHS];
+	char initiator[224];         /* rd.iscsi.initiator=, iscsi_initiator= */
+	unsigned target_group;       /* portal group tag; 0: any */
+	/* CHAP for paths that carry none of their own (rd.iscsi.username=,
+	 * iscsi_username=, ISCSI_USERNAME...) */
+	char user[256], password[256], ruser[256], rpassword[256];
+	unsigned nparams;            /* rd.iscsi.param=KEY=VALUE (open-iscsi keys) */
+	char params[BOOT_MAX_PARAMS][256];
+	enum boot_firmware firmware;
+	int login_retry_max;         /* rd.iscsi.login_retry_max=; -1: default */
+	bool waitnet;                /* rd.iscsi.waitnet= (default yes) */
+	bool testroute;              /* rd.iscsi.testroute= (default yes) */
 	/* the network */
 	char ip[256];                /* ip=, empty: DHCP */
 	char bootif[64];             /* BOOTIF= */
@@ -33,17 +55,75 @@ struct boot_config {
 	bool debug;                  /* iscsiroot.debug */
 	bool shell;                  /* iscsiroot.shell=1 */
 	int wait_s;                  /* iscsiroot.timeout=: give up after; 0 never */
-	char blockdev[8];            /* iscsiroot.blockdev=nbd|ublk */
+	char blockdev[8];            /* iscsiroot.blockdev=nbd|ublk; empty: auto */
 	bool nbd_ioctl;              /* iscsiroot.nbd=ioctl (default netlink) */
 	unsigned queues;             /* iscsiroot.queues=N; 0: one per CPU */
 	int64_t replacement_timeout_ms; /* iscsiroot.replacement_timeout= (s) */
 };
 
-/* Parses a kernel command line (quotes as the kernel handles them). A
- * malformed known key gives -EINVAL and a message naming it; unknown
- * keys are ignored. Secrets are never copied into err. */
+/* Sets the defaults (ro, /sbin/init, no target, waitnet, testroute...). */
+void boot_config_init(struct boot_config *bc);
+
+/* Parses a kernel command line (quotes as the kernel handles them) on top
+ * of bc, which boot_config_init() or an earlier source filled: each key
+ * given replaces what was there. Every dialect goes through one table:
+ * the kernel's, dracut's (netroot=, rd.iscsi.*), initramfs-tools' (iscsi_*)
+ * and iscsiroot.*. A malformed known key gives -EINVAL and a message
+ * naming it; unknown keys are ignored. Secrets never reach err. */
 int boot_cmdline_parse(const char *cmdline, struct boot_config *bc,
 		       char *err, size_t errlen);
+
+/* Reads initramfs-tools' /etc/iscsi.initramfs (ISCSI_INITIATOR=...,
+ * shell-style assignments, quotes allowed, comments ignored) on top of bc.
+ * A missing file is not an error (returns 0 and leaves bc alone). */
+int boot_config_read_initramfs_file(const char *path, struct boot_config *bc,
+				    char *err, size_t errlen);
+
+/* ---- iBFT: the iSCSI Boot Firmware Table left by iPXE or a NIC ROM */
+
+#define IBFT_MAX_NICS 4
+#define IBFT_MAX_TARGETS 4
+
+struct ibft_nic {
+	unsigned index;              /* N of ethernetN */
+	uint8_t flags;               /* bit 0 valid, bit 1 boot selected */
+	uint8_t origin;              /* 0 other, 1 manual, 2 well known, 3 DHCP */
+	uint8_t mac[6];
+	uint16_t vlan;               /* 0: none */
+	struct in_addr ip, gateway, dns[2], dhcp;
+	uint8_t prefix;              /* subnet mask length */
+	char hostname[256];
+};
+
+struct ibft_target {
+	unsigned index;              /* N of targetN */
+	uint8_t flags;
+	unsigned nic_index;          /* the ethernetN it boots through */
+	struct dhcpc_rootpath rp;    /* host, port, lun, target, CHAP */
+};
+
+struct ibft {
+	char initiator[224];
+	unsigned nnics, ntargets;
+	struct ibft_nic nics[IBFT_MAX_NICS];
+	struct ibft_target targets[IBFT_MAX_TARGETS];
+};
+
+/* Reads /sys/firmware/ibft under root ("" for the running system; tests
+ * pass a fixture tree). -ENOENT when there is none. */
+int ibft_read_sysfs(const char *root, struct ibft *out, char *err, size_t errlen);
+/* Parses the ACPI table itself (as in /sys/firmware/acpi/tables/iBFT),
+ * checking signature, lengths, offsets and the checksum. */
+int ibft_parse_table(const uint8_t *buf, size_t len, struct ibft *out,
+		     char *err, size_t errlen);
+/* sysfs first; without the iscsi_ibft driver, the ACPI table. -ENOENT:
+ * this machine has no iBFT. */
+int ibft_load(const char *root, struct ibft *out, char *err, size_t errlen);
+/* The targets to boot from, boot-selected ones first; only valid ones. */
+unsigned ibft_boot_targets(const struct ibft *fw, const struct ibft_target **out,
+			   unsigned max);
+/* The NIC a target boots through, or NULL. */
+const struct ibft_nic *ibft_target_nic(const struct ibft *fw, const struct ibft_target *t);
 
 /* ---- Finding the root filesystem (no blkid, no udev) */
 
