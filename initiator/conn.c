@@ -154,12 +154,6 @@ int conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t salen)
 
 /* ---- Receive */
 
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 static void put_le32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)v;
