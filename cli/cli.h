@@ -12,6 +12,8 @@ int cmd_read(int argc, char **argv);
 int cmd_write(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
+int cmd_up(int argc, char **argv);
+int cmd_iscsistart(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
 
 #endif

@@ -26,6 +26,49 @@ int cmd_boot(int argc, char **argv)
 	return pivot_boot(argc, argv);
 }
 
+static const char up_help[] =
+	"usage: iscsiroot up [--conf FILE] [--param-conf FILE]\n"
+	"What initramfs-tools' local-top script runs: reads FILE (default\n"
+	"/etc/iscsi.initramfs, ISCSI_* variables; missing is fine), then the kernel\n"
+	"command line (every dialect: ISCSI_*/iscsi_*, root=iscsi:, netroot=,\n"
+	"rd.iscsi.*, ip=, BOOTIF=), then the firmware's iBFT; loads nbd and the NIC\n"
+	"drivers, brings up the network, logs in, starts the root-storage daemon\n"
+	"and prints the disk (e.g. /dev/nbd0). With --param-conf, appends\n"
+	"ROOT=<partition> to FILE when root= was empty, root=dhcp or iscsi:...\n"
+	"exit codes: 0 ready, 1 failure (one line on stderr), 2 invalid arguments,\n"
+	"  6 no iSCSI root configured (nothing done)\n";
+
+int cmd_up(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "conf", required_argument, NULL, 'c' },
+		{ "param-conf", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *conf = "/etc/iscsi.initramfs", *param_conf = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (c == 'c')
+			conf = optarg;
+		else if (c == 'P')
+			param_conf = optarg;
+		else if (c == 'h') {
+			fputs(up_help, stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "try 'iscsiroot up --help'\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "iscsiroot up: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return pivot_up(conf, param_conf, argv);
+}
+
 /* Not listed: PID 1 mode starts it with a pipe to report on. */
 int cmd_daemon(int argc, char **argv)
 {

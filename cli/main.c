@@ -30,6 +30,8 @@ static const struct subcommand subcommands[] = {
 	{ "read", cmd_read, "copy a LUN or a range of it to stdout" },
 	{ "write", cmd_write, "copy stdin to a range of a LUN" },
 	{ "boot", cmd_boot, "PID 1 mode: boot from the iSCSI disk (as /init)" },
+	{ "up", cmd_up, "initramfs-tools' step: attach the iSCSI root, start the daemon" },
+	{ "iscsistart", cmd_iscsistart, "open-iscsi's iscsistart, as a drop-in (also as argv[0])" },
 	{ "attach", cmd_attach, "serve a LUN as a local block device (NBD)" },
 	{ "version", cmd_version, "print the version" },
 };
@@ -52,10 +54,19 @@ static bool pid1_mode(const char *argv0)
 	return getpid() == 1 || !strcmp(base, "init");
 }
 
+static bool called_as(const char *argv0, const char *name)
+{
+	const char *base = strrchr(argv0, '/');
+
+	return !strcmp(base ? base + 1 : argv0, name);
+}
+
 int main(int argc, char **argv)
 {
 	if (pid1_mode(argv[0]))
 		return cmd_boot(argc, argv);
+	if (called_as(argv[0], "iscsistart"))
+		return cmd_iscsistart(argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

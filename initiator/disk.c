@@ -232,3 +232,52 @@ void iscsi_disk_unmap(const struct iscsi_disk *d, struct iscsi_task *t,
 	prep(t, d->lun, ISCSI_DIR_WRITE, params, (uint32_t)len);
 	t->cdb_len = (uint8_t)scsi_cdb_unmap(t->cdb, (uint16_t)len);
 }
+
+static bool lun_is_disk(struct ev_loop *loop, struct iscsi_session *s, uint64_t lun,
+			uint8_t *buf)
+{
+	struct scsi_inquiry inq;
+	struct iscsi_task t;
+	char err[128];
+
+	prep(&t, lun, ISCSI_DIR_READ, buf, 96);
+	t.cdb_len = (uint8_t)scsi_cdb_inquiry(t.cdb, false, 0, 96);
+	return run(loop, s, &t, "INQUIRY", err, sizeof(err)) == 0 &&
+	       scsi_parse_inquiry(buf, received(&t), &inq) == 0 &&
+	       inq.peripheral_qualifier == 0 && inq.device_type == 0;
+}
+
+int iscsi_disk_find(struct ev_loop *loop, struct iscsi_session *s, uint64_t *lun,
+		    char *err, size_t errlen)
+{
+	uint8_t buf[PROBE_BUF];
+	uint64_t luns[64], best = UINT64_MAX;
+	struct iscsi_task t;
+	size_t n = 0;
+	int r;
+
+	prep(&t, 0, ISCSI_DIR_READ, buf, sizeof(buf));
+	t.cdb_len = (uint8_t)scsi_cdb_report_luns(t.cdb, sizeof(buf));
+	r = run(loop, s, &t, "REPORT LUNS", err, errlen);
+	if (r == 0 && scsi_parse_report_luns(buf, received(&t), luns, ARRAY_SIZE(luns), &n) < 0) {
+		snprintf(err, errlen, "malformed REPORT LUNS data");
+		return -EBADMSG;
+	}
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < MIN(n, ARRAY_SIZE(luns)); i++) {
+		uint64_t a, b;
+		/* Lowest by number where the numbers are plain. */
+		if (best != UINT64_MAX && scsi_lun_to_number(luns[i], &a) == 0 &&
+		    scsi_lun_to_number(best, &b) == 0 && a >= b)
+			continue;
+		if (lun_is_disk(loop, s, luns[i], buf))
+			best = luns[i];
+	}
+	if (best == UINT64_MAX) {
+		snprintf(err, errlen, "the target has no disk LUN");
+		return -ENODEV;
+	}
+	*lun = best;
+	return 0;
+}

@@ -18,6 +18,7 @@
 
 #define BOOT_MAX_PATHS 4       /* portals / netroot= paths to the one LUN */
 #define BOOT_MAX_PARAMS 16      /* rd.iscsi.param= / -P node settings */
+#define BOOT_LUN_ANY UINT64_MAX /* a path's lun: the target's first disk LUN */
 
 /* Where the iSCSI target came from, in the order of precedence (see
  * pivot/README.md "Configuration"): an earlier source wins per key. */
@@ -42,6 +43,12 @@ struct boot_config {
 	/* CHAP for paths that carry none of their own (rd.iscsi.username=,
 	 * iscsi_username=, ISCSI_USERNAME...) */
 	char user[256], password[256], ruser[256], rpassword[256];
+	/* initramfs-tools' target (iscsi_target_name/ip/port=, ISCSI_TARGET_*):
+	 * kept apart until boot_config_finish() makes paths[] of it, so the
+	 * order of the keys does not matter */
+	char it_target[224];
+	char it_ips[256];            /* space-separated: one path per address */
+	uint16_t it_port;            /* 0: 3260 */
 	unsigned nparams;            /* rd.iscsi.param=KEY=VALUE (open-iscsi keys) */
 	char params[BOOT_MAX_PARAMS][256];
 	enum boot_firmware firmware;
@@ -51,6 +58,9 @@ struct boot_config {
 	/* the network */
 	char ip[256];                /* ip=, empty: DHCP */
 	char bootif[64];             /* BOOTIF= */
+	bool have_mac;               /* the iBFT's NIC: use the interface */
+	uint8_t mac[6];              /* with this MAC... */
+	uint16_t vlan;               /* ...on this VLAN (0: none) */
 	/* iscsiroot.* */
 	bool debug;                  /* iscsiroot.debug */
 	bool shell;                  /* iscsiroot.shell=1 */
@@ -78,6 +88,20 @@ int boot_cmdline_parse(const char *cmdline, struct boot_config *bc,
  * A missing file is not an error (returns 0 and leaves bc alone). */
 int boot_config_read_initramfs_file(const char *path, struct boot_config *bc,
 				    char *err, size_t errlen);
+/* The same for the file's text (the reader, tests and the fuzzer). */
+int boot_config_parse_initramfs(const char *text, struct boot_config *bc,
+				char *err, size_t errlen);
+/* One key through the table every dialect shares: value NULL for a bare
+ * key ("iscsi_auto"); from_file takes the file's names (ISCSI_TARGET_IP)
+ * and only the keys the file may set. where ends the error message ("on
+ * the kernel command line"). 0, -ENOENT (unknown: callers ignore it) or
+ * -EINVAL with a message in err that never holds a secret. */
+int boot_config_apply(struct boot_config *bc, const char *key, const char *value,
+		      bool from_file, const char *where, char *err, size_t errlen);
+/* After every source is read (every mode calls it): builds paths[] from
+ * initramfs-tools' target when no root=/netroot=iscsi: gave any, and gives
+ * the dialect-wide CHAP to the paths that carry none of their own. */
+void boot_config_finish(struct boot_config *bc);
 
 /* ---- iBFT: the iSCSI Boot Firmware Table left by iPXE or a NIC ROM */
 
@@ -162,6 +186,40 @@ int pivot_load_nic_drivers(void);
 int pivot_switch_root(const char *dev, const char *fstype, const char *flags,
 		      bool read_only, char *err, size_t errlen);
 
+/* ---- Every mode's configuration, in the order of precedence */
+
+/* boot_config_init, then conf_file (initramfs-tools' /etc/iscsi.initramfs;
+ * NULL: none), then the command line in cmdline_file (NULL: none), then
+ * boot_config_finish. */
+int boot_config_load(struct boot_config *bc, const char *conf_file,
+		     const char *cmdline_file, char *err, size_t errlen);
+/* Takes the target, the initiator name and the NIC from the firmware when
+ * nothing else named a target, or when rd.iscsi.firmware / ip=ibft /
+ * iscsi_auto asked for it. Returns 1 if it did, 0 if not needed, or a
+ * negative errno (firmware demanded but no usable boot target). */
+int boot_config_apply_ibft(struct boot_config *bc, const struct ibft *fw,
+			   char *err, size_t errlen);
+/* The same with the running system's iBFT (root "" or a test tree). */
+int boot_config_use_firmware(struct boot_config *bc, const char *root,
+			     char *err, size_t errlen);
+
+/* ---- The root-storage daemon, the same in every mode */
+
+/* Forks the daemon, which re-executes this binary from memory (so it
+ * holds nothing of the initramfs), brings up the network, logs in to the
+ * first path of bc that answers, creates the block device and serves it
+ * for the life of the system. Returns 0 with the device in dev and the
+ * LUN served in *lun (if not NULL); -EAGAIN
+ * (worth retrying) or -EACCES (not: e.g. a wrong password) with one line
+ * in msg. argv is the caller's, for the daemon's '@' name. */
+int pivot_start_daemon(const struct boot_config *bc, char **argv, char *dev,
+		       size_t devlen, uint64_t *lun, char *msg, size_t msglen);
+
+/* The network step's configuration from bc: ip=, BOOTIF=, the iBFT NIC;
+ * hand-over files under /, the lease kept. */
+int pivot_network_config(const struct boot_config *bc, struct dhcpc_config *dc,
+			 char *err, size_t errlen);
+
 /* ---- Serving the LUN as a block device (the daemon's job) */
 
 struct serve;
@@ -183,6 +241,23 @@ struct iscsi_session *serve_session(const struct serve *s);
  * starting with '@' (systemd's root storage daemon mark), mlockall,
  * oom_score_adj -1000, PR_SET_IO_FLUSHER, and TERM/INT/HUP ignored. */
 void daemon_harden(char **argv);
+
+/* Every mode's start: boot_config_load (conf_file, then /proc/cmdline),
+ * the modules attaching needs (NIC drivers, nbd with partitions,
+ * iscsi_ibft), then the firmware's iBFT. One line in err on failure. */
+int pivot_configure(struct boot_config *bc, const char *conf_file, char *err,
+		    size_t errlen);
+void pivot_load_boot_modules(const struct boot_config *bc);
+/* Re-reads disk's partition table and resolves root= on it, waiting up
+ * to 10 s for the device node. */
+int pivot_find_root(const struct boot_config *bc, const char *disk, char *dev,
+		    size_t devlen, struct fs_info *fs);
+/* `iscsiroot up`, initramfs-tools' local-top step: configure, start the
+ * daemon (retrying as iscsiroot.timeout= / rd.iscsi.login_retry_max= say),
+ * print the disk, and append ROOT=partition to param_conf (if not NULL)
+ * when root= named no device. Returns an exit code: 0 ready, 6 no iSCSI
+ * root configured, 1 failure (said in one line). */
+int pivot_up(const char *conf_file, const char *param_conf, char **argv);
 
 /* PID 1 mode: never returns except by exec'ing init. */
 int pivot_boot(int argc, char **argv);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* One-line log messages to stderr and, in PID 1 mode, to /dev/kmsg. */
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,6 +19,15 @@ void log_set_kmsg_fd(int fd, int console_level)
 {
 	kmsg_fd = fd;
 	kmsg_console_level = console_level;
+}
+void log_use_kmsg(void)
+{
+	char printk[64];
+	int console_level = 0;
+
+	if (read_text_file("/proc/sys/kernel/printk", printk, sizeof(printk)) == 0)
+		console_level = atoi(printk);
+	log_set_kmsg_fd(open("/dev/kmsg", O_WRONLY | O_CLOEXEC), console_level);
 }
 void log_set_prefix(const char *prefix) { log_prefix = prefix; }
 

@@ -101,6 +101,8 @@ enum log_level log_get_level(void);
  * stderr is the console, console_level is the kernel's console_loglevel:
  * lines the kernel echoes there anyway are not written twice (0: none). */
 void log_set_kmsg_fd(int fd, int console_level);
+/* The same for /dev/kmsg, with the level from /proc/sys/kernel/printk. */
+void log_use_kmsg(void);
 void log_set_prefix(const char *prefix);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Where the configuration of every mode comes from, in the order of
+ * precedence (pivot/README.md, "Configuration"): the kernel command line,
+ * then initramfs-tools' /etc/iscsi.initramfs, then the firmware's iBFT,
+ * then (in the daemon, once it has a lease) the DHCP root-path.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pivot.h"
+
+int boot_config_load(struct boot_config *bc, const char *conf_file,
+		     const char *cmdline_file, char *err, size_t errlen)
+{
+	char cmdline[4096] = "";
+	int r = 0;
+
+	boot_config_init(bc);
+	if (conf_file)
+		r = boot_config_read_initramfs_file(conf_file, bc, err, errlen);
+	if (r == 0 && cmdline_file) {
+		if (read_text_file(cmdline_file, cmdline, sizeof(cmdline)) < 0)
+			cmdline[0] = '\0';
+		r = boot_cmdline_parse(cmdline, bc, err, errlen);
+		secure_zero(cmdline, sizeof(cmdline));
+	}
+	if (r == 0)
+		boot_config_finish(bc);
+	return r;
+}
+
+static bool firmware_wanted(const struct boot_config *bc)
+{
+	return bc->npaths == 0 || bc->firmware == BOOT_FW_FORCE;
+}
+
+/* A static iBFT NIC becomes an ip= of the kernel's form, the one syntax
+ * the daemon's network step already takes. */
+static void static_ip(const struct ibft_nic *nic, char *out, size_t len)
+{
+	char addr[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN] = "", mask[INET_ADDRSTRLEN] = "";
+	struct in_addr m = { .s_addr = nic->prefix ? htonl(~0u << (32 - MIN(nic->prefix, 32))) : 0 };
+
+	inet_ntop(AF_INET, &nic->ip, addr, sizeof(addr));
+	if (nic->gateway.s_addr)
+		inet_ntop(AF_INET, &nic->gateway, gw, sizeof(gw));
+	if (m.s_addr)
+		inet_ntop(AF_INET, &m, mask, sizeof(mask));
+	snprintf(out, len, "%s::%s:%s:%s::off", addr, gw, mask,
+		 strchr(nic->hostname, ':') ? "" : nic->hostname);
+}
+
+static void apply_nic(struct boot_config *bc, const struct ibft_nic *nic)
+{
+	/* The command line's ip= and BOOTIF= win over the firmware's. */
+	if (!bc->bootif[0]) {
+		bc->have_mac = true;
+		memcpy(bc->mac, nic->mac, sizeof(bc->mac));
+	}
+	bc->vlan = nic->vlan;
+	if (!bc->ip[0] && nic->origin != 3 && nic->ip.s_addr)
+		static_ip(nic, bc->ip, sizeof(bc->ip));
+}
+
+int boot_config_apply_ibft(struct boot_config *bc, const struct ibft *fw,
+			   char *err, size_t errlen)
+{
+	const struct ibft_target *t[BOOT_MAX_PATHS];
+	const struct ibft_nic *nic;
+	unsigned n;
+
+	if (!firmware_wanted(bc))
+		return 0;
+	n = fw ? ibft_boot_targets(fw, t, BOOT_MAX_PATHS) : 0;
+	if (n == 0) {
+		if (bc->firmware != BOOT_FW_FORCE)
+			return 0;
+		snprintf(err, errlen, "the firmware's iBFT names no iSCSI boot target, "
+			 "but the command line asks for it (rd.iscsi.firmware, ip=ibft "
+			 "or iscsi_auto)");
+		return -ENOENT;
+	}
+	for (unsigned i = 0; i < n; i++)
+		bc->paths[i] = t[i]->rp;
+	bc->npaths = n;
+	if (!bc->initiator[0])
+		snprintf(bc->initiator, sizeof(bc->initiator), "%s", fw->initiator);
+	nic = ibft_target_nic(fw, t[0]);
+	if (nic)
+		apply_nic(bc, nic);
+	log_info("target from the firmware (iBFT): %s", bc->paths[0].target);
+	return 1;
+}
+
+int boot_config_use_firmware(struct boot_config *bc, const char *root,
+			     char *err, size_t errlen)
+{
+	struct ibft fw;
+	int r;
+
+	if (!firmware_wanted(bc))
+		return 0;
+	r = ibft_load(root, &fw, err, errlen);
+	if (r < 0 && bc->firmware != BOOT_FW_FORCE) {
+		/* Without a demand for it, a broken table is worth a warning,
+		 * not a failed boot: DHCP may still name the target. */
+		if (r != -ENOENT)
+			log_warn("ignoring the firmware's iBFT: %s", err);
+		err[0] = '\0';
+		return 0;
+	}
+	if (r == -ENOENT)
+		snprintf(err, errlen, "no iBFT on this machine, but the command line asks "
+			 "for it (rd.iscsi.firmware, ip=ibft or iscsi_auto)");
+	if (r == 0)
+		r = boot_config_apply_ibft(bc, &fw, err, errlen);
+	secure_zero(&fw, sizeof(fw));
+	return r;
+}

@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The root-storage daemon, as every mode starts it (PID 1, `iscsiroot up`
+ * from initramfs-tools, the iscsistart drop-in): network, iSCSI login, the
+ * block device, and then serving it for the life of the system.
+ *
+ * The starter forks; the child re-executes this binary from a memfd (so
+ * after the switch it holds nothing of the deleted initramfs, not even its
+ * own executable) as `@iscsiroot daemon FD`. FD is one end of a socketpair:
+ * the starter writes the whole struct boot_config into it (the same binary
+ * is on both ends, so its layout is the same; secrets never appear in
+ * argv or the environment), and the daemon answers one line: "ready DEV",
+ * "retry MESSAGE" or "fatal MESSAGE".
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pivot.h"
+
+extern char **environ;
+
+#define DEFAULT_INITIATOR_PREFIX "iqn.2025-01.org.iscsiroot:"
+#define WAIT_REPORT_S 30
+
+struct net_wait {
+	bool done;
+	int status;
+};
+
+static void net_done(struct dhcpc *d, int status, void *ctx)
+{
+	struct net_wait *w = ctx;
+
+	(void)d;
+	w->done = true;
+	w->status = status;
+}
+
+static void report(int fd, const char *kind, const char *msg)
+{
+	dprintf(fd, "%s %s\n", kind, msg);
+}
+
+int pivot_network_config(const struct boot_config *bc, struct dhcpc_config *dc,
+			 char *err, size_t errlen)
+{
+	dhcpc_config_init(dc);
+	if (bc->ip[0] && dhcpc_ip_parse(bc->ip, &dc->ip) < 0) {
+		snprintf(err, errlen, "invalid ip=%s", bc->ip);
+		return -EINVAL;
+	}
+	if (bc->bootif[0] && dhcpc_bootif_parse(bc->bootif, dc->bootif) == 0)
+		dc->have_bootif = true;
+	if (bc->have_mac) {
+		dc->have_mac = true;
+		memcpy(dc->mac, bc->mac, sizeof(dc->mac));
+	}
+	dc->root_dir = "/";
+	dc->write_files = true;
+	dc->keep_lease = true;
+	return 0;
+}
+
+static int bring_up_network(struct ev_loop *loop, const struct boot_config *bc,
+			    struct dhcpc **d, char *err, size_t errlen)
+{
+	struct dhcpc_config dc;
+	struct net_wait w = { 0 };
+	int r;
+
+	r = pivot_network_config(bc, &dc, err, errlen);
+	if (r < 0 || dc.ip.mode == DHCPC_IP_OFF)
+		return r;
+	r = dhcpc_start(loop, &dc, net_done, &w, d);
+	while (r == 0 && !w.done)
+		if (ev_run_once(loop, 1000) < 0)
+			break;
+	if (r == 0)
+		r = w.status;
+	if (r < 0) {
+		snprintf(err, errlen, "network bring-up failed: %s", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+static void default_initiator(char *out, size_t len)
+{
+	char id[64] = "";
+
+	if (read_text_file("/sys/class/dmi/id/product_uuid", id, sizeof(id)) < 0 || !id[0])
+		gethostname(id, sizeof(id));
+	id[strcspn(id, "\n")] = '\0';
+	for (char *p = id; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	snprintf(out, len, DEFAULT_INITIATOR_PREFIX "%s", id[0] ? id : "host");
+}
+
+/* The DHCP root-path, when nothing else named a target. */
+static int lease_rootpath(const struct dhcpc *d, struct dhcpc_rootpath *rp,
+			  char *err, size_t errlen)
+{
+	const struct dhcpc_lease *lease = d ? dhcpc_get_lease(d) : NULL;
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s", lease ? lease->rootpath : "");
+	/* dnsmasq passes quotes on (--dhcp-option=17,'"iscsi:…"'): a
+	 * common slip that costs nothing to forgive. */
+	if (path[0] == '"' && strlen(path) > 1 && path[strlen(path) - 1] == '"') {
+		memmove(path, path + 1, strlen(path) - 2);
+		path[strlen(path) - 2] = '\0';
+	}
+	if (strncmp(path, "iscsi:", 6) || dhcpc_rootpath_parse(path, rp) < 0) {
+		snprintf(err, errlen, "no iSCSI target: give netroot=iscsi:... or "
+			 "root=iscsi:..., or serve a DHCP root-path (option 17)");
+		return -EINVAL;
+	}
+	if (!rp->host[0] && lease)
+		snprintf(rp->host, sizeof(rp->host), "%s", inet_ntoa(lease->siaddr));
+	log_info("target from the DHCP root-path");
+	return 0;
+}
+
+static int apply_params(const struct boot_config *bc, struct iscsi_config *c,
+			char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < bc->nparams; i++) {
+		char key[256], *eq;
+		int r;
+
+		snprintf(key, sizeof(key), "%s", bc->params[i]);
+		eq = strchr(key, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		r = iscsi_config_set_node_param(c, key, eq + 1);
+		if (r == -ENOENT)
+			log_warn("ignoring the unknown node setting %s", key);
+		else if (r < 0) {
+			snprintf(err, errlen, "invalid value for the node setting %s", key);
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int target_config(const struct boot_config *bc, const struct dhcpc_rootpath *path,
+			 struct serve_options *opt, char *err, size_t errlen)
+{
+	struct iscsi_config *c = &opt->iscsi;
+
+	iscsi_config_defaults(c);
+	if (bc->initiator[0])
+		snprintf(c->initiator_name, sizeof(c->initiator_name), "%s", bc->initiator);
+	else
+		default_initiator(c->initiator_name, sizeof(c->initiator_name));
+	snprintf(c->target_name, sizeof(c->target_name), "%s", path->target);
+	snprintf(c->host, sizeof(c->host), "%s", path->host);
+	c->port = path->port;
+	snprintf(c->user, sizeof(c->user), "%s", path->user);
+	iscsi_config_set_secret(c->secret, &c->secret_len, path->password);
+	snprintf(c->ruser, sizeof(c->ruser), "%s", path->ruser);
+	iscsi_config_set_secret(c->rsecret, &c->rsecret_len, path->rpassword);
+	opt->lun = path->lun;
+	c->first_login_timeout_ms = 30000;
+	c->replacement_timeout_ms = bc->replacement_timeout_ms;
+	/* One NBD connection per CPU lets the kernel submit in parallel. */
+	opt->queues = bc->queues ? bc->queues
+				 : (unsigned)MIN(MAX(sysconf(_SC_NPROCESSORS_ONLN), 1L), 4L);
+	opt->backend = bc->blockdev[0] ? bc->blockdev : "nbd";
+	opt->nbd_ioctl = bc->nbd_ioctl;
+	return apply_params(bc, c, err, errlen);
+}
+
+static bool fatal_errno(int r)
+{
+	return r == -EACCES || r == -EPERM || r == -ENOENT || r == -EINVAL;
+}
+
+/* A path without a LUN (iscsistart names none): a short session finds
+ * the target's first disk LUN before the serving one logs in. */
+static int find_disk_lun(struct ev_loop *loop, struct serve_options *opt, char *err,
+			 size_t errlen)
+{
+	struct iscsi_session *s = iscsi_session_new(loop, &opt->iscsi);
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	r = iscsi_sync_login(loop, s);
+	if (r < 0)
+		snprintf(err, errlen, "%s", iscsi_session_error(s));
+	else
+		r = iscsi_disk_find(loop, s, &opt->lun, err, errlen);
+	if (iscsi_session_ready(s))
+		iscsi_sync_logout(loop, s);
+	iscsi_session_free(s);
+	return r;
+}
+
+/* Logs in through the paths in order; the first that answers serves. */
+static int serve_first_path(struct ev_loop *loop, const struct boot_config *bc,
+			    const struct dhcpc_rootpath *paths, unsigned npaths,
+			    char *dev, size_t devlen, uint64_t *lun, char *err,
+			    size_t errlen)
+{
+	int r = -ENOENT;
+
+	for (unsigned i = 0; i < npaths; i++) {
+		struct serve_options opt;
+		struct serve *srv;
+
+		if (i > 0)
+			log_warn("%s; trying the next portal, %s", err, paths[i].host);
+		r = target_config(bc, &paths[i], &opt, err, errlen);
+		if (r == 0 && opt.lun == BOOT_LUN_ANY)
+			r = find_disk_lun(loop, &opt, err, errlen);
+		if (r == 0)
+			r = serve_start(loop, &opt, &srv, dev, devlen, err, errlen);
+		*lun = opt.lun;
+		secure_zero(&opt, sizeof(opt));
+		if (r == 0)
+			return 0;
+	}
+	return r;
+}
+
+static void run_daemon(const struct boot_config *bc, int fd)
+{
+	struct ev_loop loop;
+	struct dhcpc *net = NULL;
+	struct dhcpc_rootpath from_dhcp;
+	const struct dhcpc_rootpath *paths = bc->paths;
+	unsigned npaths = bc->npaths;
+	char err[512] = "", dev[64], ready[96];
+	uint64_t lun = 0;
+	int r;
+
+	log_set_prefix("iscsiroot");
+	r = ev_loop_init(&loop);
+	if (r == 0)
+		r = bring_up_network(&loop, bc, &net, err, sizeof(err));
+	if (r == 0 && npaths == 0) {
+		r = lease_rootpath(net, &from_dhcp, err, sizeof(err));
+		paths = &from_dhcp;
+		npaths = 1;
+	}
+	if (r == 0)
+		r = serve_first_path(&loop, bc, paths, npaths, dev, sizeof(dev), &lun,
+				     err, sizeof(err));
+	secure_zero(&from_dhcp, sizeof(from_dhcp));
+	if (r < 0) {
+		report(fd, fatal_errno(r) ? "fatal" : "retry", err[0] ? err : strerror(-r));
+		_exit(1);
+	}
+	snprintf(ready, sizeof(ready), "%s %016llx", dev, (unsigned long long)lun);
+	report(fd, "ready", ready);
+	close(fd);
+	if (chdir("/") < 0)
+		log_debug("chdir: %s", strerror(errno));
+	for (;;)
+		ev_run_once(&loop, -1);
+}
+
+/* The daemon outlives whoever started it: no terminal, no inherited
+ * stdio (a $(iscsiroot up) would otherwise wait for it forever); its
+ * messages go to the kernel log. */
+static void detach(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	setsid();
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+}
+
+static int read_config(int fd, struct boot_config *bc)
+{
+	size_t got = 0;
+
+	while (got < sizeof(*bc)) {
+		ssize_t n = read(fd, (char *)bc + got, sizeof(*bc) - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EPIPE;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+int pivot_daemon_main(int argc, char **argv)
+{
+	struct boot_config bc;
+	uint64_t fd;
+
+	if (argc < 2 || parse_u64(argv[1], 3, 1024, &fd) < 0)
+		return 2;
+	fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+	log_use_kmsg();
+	if (read_config((int)fd, &bc) < 0) {
+		report((int)fd, "fatal", "the daemon got no configuration");
+		return 1;
+	}
+	if (bc.debug)
+		log_set_level(LOG_DEBUG);
+	detach();
+	daemon_harden(argv - 1);
+	run_daemon(&bc, (int)fd);
+	return 1;
+}
+
+/* ---- Starting it */
+
+/* Waits for the daemon's one line. Says something every 30 s. */
+static int wait_for_daemon(int fd, char *line, size_t len)
+{
+	size_t got = 0;
+	int quiet_s = 0;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r = poll(&p, 1, 1000);
+		ssize_t n;
+
+		if (r == 0) {
+			if (++quiet_s % WAIT_REPORT_S == 0)
+				log_info("still waiting for the network and the iSCSI target "
+					 "(%d s)", quiet_s);
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		n = read(fd, line + got, len - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		line[got] = '\0';
+		if (strchr(line, '\n'))
+			break;
+	}
+	line[got] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	return got ? 0 : -EPIPE;
+}
+
+static void exec_daemon_from_memory(int fd)
+{
+	char fdarg[16], *args[] = { (char *)"@iscsiroot", (char *)"daemon", fdarg, NULL };
+	int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	int mfd = memfd_create("iscsiroot", MFD_CLOEXEC);
+	char buf[65536];
+	ssize_t n = -1;
+
+	if (src >= 0 && mfd >= 0)
+		while ((n = read(src, buf, sizeof(buf))) > 0)
+			if (write(mfd, buf, (size_t)n) != n) {
+				n = -1;
+				break;
+			}
+	if (src >= 0)
+		close(src);
+	if (n == 0 && fcntl(fd, F_SETFD, 0) == 0) {
+		snprintf(fdarg, sizeof(fdarg), "%d", fd);
+		fexecve(mfd, args, environ);
+	}
+	log_debug("running the daemon in place: %s", strerror(errno));
+	if (mfd >= 0)
+		close(mfd);
+}
+
+static int send_config(int fd, const struct boot_config *bc)
+{
+	size_t sent = 0;
+
+	while (sent < sizeof(*bc)) {
+		ssize_t n = write(fd, (const char *)bc + sent, sizeof(*bc) - sent);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EPIPE;
+		sent += (size_t)n;
+	}
+	return 0;
+}
+
+/* "ready DEV LUN" */
+static void parse_ready(const char *line, char *dev, size_t devlen, uint64_t *lun)
+{
+	const char *sp = strchr(line, ' ');
+	size_t n = sp ? (size_t)(sp - line) : strlen(line);
+
+	snprintf(dev, devlen, "%.*s", (int)n, line);
+	if (lun)
+		*lun = sp ? strtoull(sp + 1, NULL, 16) : 0;
+}
+
+int pivot_start_daemon(const struct boot_config *bc, char **argv, char *dev,
+		       size_t devlen, uint64_t *lun, char *msg, size_t msglen)
+{
+	char line[600];
+	int fds[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		close(fds[0]);
+		exec_daemon_from_memory(fds[1]);
+		/* In place: the configuration is already here. */
+		if (bc->debug)
+			log_set_level(LOG_DEBUG);
+		detach();
+		daemon_harden(argv);
+		run_daemon(bc, fds[1]);
+		_exit(1);
+	}
+	close(fds[1]);
+	if (send_config(fds[0], bc) < 0 || wait_for_daemon(fds[0], line, sizeof(line)) < 0)
+		snprintf(line, sizeof(line), "retry the daemon exited without a word");
+	close(fds[0]);
+	if (!strncmp(line, "ready ", 6)) {
+		parse_ready(line + 6, dev, devlen, lun);
+		return 0;
+	}
+	waitpid(pid, NULL, 0);
+	snprintf(msg, msglen, "%s", strchr(line, ' ') ? strchr(line, ' ') + 1 : line);
+	return !strncmp(line, "fatal", 5) ? -EACCES : -EAGAIN;
+}
