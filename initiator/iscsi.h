@@ -42,6 +42,13 @@ struct iscsi_config {
 	int nop_timeout_ms;             /* no answer: the connection is dead */
 	int64_t replacement_timeout_ms; /* recovering longer fails I/O; <0 never */
 	int reconnect_delay_max_ms;     /* backoff cap */
+	/* node.session.auth.chap_algs: CHAP_A values (chap.h), most preferred
+	 * first; 0 of them: SHA3-256, SHA-256, SHA-1, MD5 */
+	uint8_t chap_algs[4];
+	uint8_t nchap_algs;
+	/* node.session.initial_login_retry_max, kept so that it and the login
+	 * timeout combine in either order (see node-param.c); -1: not given */
+	int initial_login_retry_max;
 };
 
 /* Defaults: no digests, 15 s login, 30 s for the first login, NOP every
@@ -49,6 +56,12 @@ struct iscsi_config {
 void iscsi_config_defaults(struct iscsi_config *cfg);
 /* Reads a secret from "file:PATH", "env:NAME" or the text itself. */
 int iscsi_config_set_secret(uint8_t *out, size_t *out_len, const char *spec);
+/* One open-iscsi node setting, as iscsistart's -P NAME=VALUE and dracut's
+ * rd.iscsi.param= give it: digests, timeouts (seconds), CHAP algorithms,
+ * first-login retries, CHAP credentials. -ENOENT for a key we do not
+ * know, -EINVAL for a bad value. */
+int iscsi_config_set_node_param(struct iscsi_config *cfg, const char *key,
+				const char *value);
 
 enum iscsi_dir { ISCSI_DIR_NONE, ISCSI_DIR_READ, ISCSI_DIR_WRITE };
 

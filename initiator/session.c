@@ -63,6 +63,7 @@ void iscsi_config_defaults(struct iscsi_config *cfg)
 	cfg->nop_timeout_ms = 10000;
 	cfg->replacement_timeout_ms = -1;
 	cfg->reconnect_delay_max_ms = 5000;
+	cfg->initial_login_retry_max = -1;
 }
 
 static int read_secret_file(const char *path, uint8_t *out, size_t *len)
