@@ -243,13 +243,16 @@ static void print_target(const struct ibft_target *t)
 	print_lun(rp->lun);
 }
 
+/* $ISCSIROOT_FW_ROOT: a fixture tree instead of / (tests). */
 static int load_firmware(struct ibft *fw)
 {
+	const char *root = getenv("ISCSIROOT_FW_ROOT");
 	char err[256];
 	int r;
 
-	pivot_load_module("iscsi_ibft", NULL);
-	r = ibft_load("", fw, err, sizeof(err));
+	if (!root)
+		pivot_load_module("iscsi_ibft", NULL);
+	r = ibft_load(root ? root : "", fw, err, sizeof(err));
 	if (r < 0 && r != -ENOENT)
 		log_err("%s", err);
 	return r;
@@ -380,7 +383,7 @@ static int login(struct istart *o, const struct dhcpc_rootpath *rp, char **argv)
 	bc.npaths = 1;
 	/* Like iscsistart, the network is the caller's (ipconfig, -N). */
 	snprintf(bc.ip, sizeof(bc.ip), "off");
-	pivot_load_boot_modules(&bc);
+	pivot_load_blockdev_modules(&bc);
 	r = pivot_start_daemon(&bc, argv, dev, sizeof(dev), &lun, msg, sizeof(msg));
 	secure_zero(&bc, sizeof(bc));
 	if (r < 0) {

@@ -175,6 +175,11 @@ struct iscsi_disk {
  * CAPACITY(10), then (16) when needed or thin, MODE SENSE for WP. */
 int iscsi_disk_probe(struct ev_loop *loop, struct iscsi_session *s,
 		     uint64_t lun, struct iscsi_disk *d, char *err, size_t errlen);
+/* The lowest-numbered LUN that is a direct-access block device (REPORT
+ * LUNS, then INQUIRY of each): what a login to a whole target, as
+ * iscsistart does, means for a single disk. -ENODEV when there is none. */
+int iscsi_disk_find(struct ev_loop *loop, struct iscsi_session *s, uint64_t *lun,
+		    char *err, size_t errlen);
 /* Fills a task for READ or WRITE of blocks at lba (10 or 16 byte CDB). */
 void iscsi_disk_rw(const struct iscsi_disk *d, struct iscsi_task *t, bool write,
 		   uint64_t lba, uint32_t blocks, uint8_t *buf, bool fua);

@@ -120,13 +120,18 @@ static void exec_init(const struct boot_config *bc)
 	}
 }
 
-void pivot_load_boot_modules(const struct boot_config *bc)
+void pivot_load_blockdev_modules(const struct boot_config *bc)
 {
-	pivot_load_nic_drivers();
 	/* Partitions on NBD devices need max_part (NOTES: no udev here). */
 	if (strcmp(bc->blockdev, "ublk") &&
 	    pivot_load_module("nbd", "max_part=16") < 0)
 		log_warn("the nbd module is not in the initramfs and not built in");
+}
+
+void pivot_load_boot_modules(const struct boot_config *bc)
+{
+	pivot_load_nic_drivers();
+	pivot_load_blockdev_modules(bc);
 	/* Where the firmware left an iBFT, its driver shows it in sysfs; the
 	 * ACPI table is read directly when the driver is missing. */
 	pivot_load_module("iscsi_ibft", NULL);

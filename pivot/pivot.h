@@ -248,6 +248,8 @@ void daemon_harden(char **argv);
 int pivot_configure(struct boot_config *bc, const char *conf_file, char *err,
 		    size_t errlen);
 void pivot_load_boot_modules(const struct boot_config *bc);
+/* Only the block device's module (nbd with partitions, or ublk_drv). */
+void pivot_load_blockdev_modules(const struct boot_config *bc);
 /* Re-reads disk's partition table and resolves root= on it, waiting up
  * to 10 s for the device node. */
 int pivot_find_root(const struct boot_config *bc, const char *disk, char *dev,
