@@ -387,7 +387,7 @@ static int login(struct istart *o, const struct dhcpc_rootpath *rp, char **argv)
 	r = pivot_start_daemon(&bc, argv, dev, sizeof(dev), &lun, msg, sizeof(msg));
 	secure_zero(&bc, sizeof(bc));
 	if (r < 0) {
-		log_err("login to %s at %s failed: %s", rp->target, rp->host, msg);
+		log_err("cannot attach %s at %s: %s", rp->target, rp->host, msg);
 		return ISTART_ERR;
 	}
 	by_path_name(rp, lun, name, sizeof(name));

@@ -46,8 +46,8 @@ ISCSIROOT_FW_ROOT=$WORK/empty expect_exit 21 "-N without firmware" "$IS" -N
 ISCSIROOT_FW_ROOT=$WORK/empty expect_exit 21 "-b without firmware" "$IS" -b
 
 # -f prints the records Debian's initramfs script parses.
-if [ -d "$FIXTURES/sysfs-chap" ]; then
-	ISCSIROOT_FW_ROOT=$FIXTURES/sysfs-chap expect_exit 0 "-f with a CHAP iBFT" "$IS" -f
+if [ -d "$FIXTURES/sysfs/chap-mutual" ]; then
+	ISCSIROOT_FW_ROOT=$FIXTURES/sysfs/chap-mutual expect_exit 0 "-f with a CHAP iBFT" "$IS" -f
 	for key in "# BEGIN RECORD" "iface.initiatorname = iqn" "iface.bootproto = " \
 		   "iface.ipaddress = " "node.name = iqn" "node.conn\[0\].address = " \
 		   "node.conn\[0\].port = " "node.boot_lun = " "# END RECORD"; do
@@ -55,13 +55,12 @@ if [ -d "$FIXTURES/sysfs-chap" ]; then
 	done
 	grep -q "^node.session.auth.password = \*\*\*\*\*\*\*\*$" "$WORK/out" ||
 		fail "-f does not mask the CHAP secret"
-	for f in "$FIXTURES"/sysfs-chap/sys/firmware/ibft/target*/chap-secret \
-		 "$FIXTURES"/sysfs-chap/sys/firmware/ibft/target*/rev-chap-secret; do
+	for f in "$FIXTURES"/sysfs/chap-mutual/sys/firmware/ibft/target*/*secret; do
 		[ -f "$f" ] && grep -qF -- "$(cat "$f")" "$WORK/out" && fail "-f printed a secret"
 	done
 	pass "-f records"
 else
-	fail "no iBFT fixture tree at $FIXTURES/sysfs-chap"
+	fail "no iBFT fixture tree at $FIXTURES/sysfs/chap-mutual"
 fi
 
 tgt_simple 16M
