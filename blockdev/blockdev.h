@@ -2,8 +2,8 @@
 /*
  * A userspace block device: the kernel hands us block requests, a consumer
  * (the iSCSI side, wired by the daemon) answers them. Backends: NBD over
- * socketpairs now, ublk later; both fit this one interface, and nothing
- * here knows about iSCSI.
+ * socketpairs, and ublk over io_uring (Linux 6.0+); both fit this one
+ * interface (struct bdev_ops), and nothing here knows about iSCSI.
  */
 #ifndef ISCSIROOT_BLOCKDEV_H
 #define ISCSIROOT_BLOCKDEV_H
@@ -17,7 +17,9 @@
 enum bdev_op { BDEV_OP_READ, BDEV_OP_WRITE, BDEV_OP_FLUSH, BDEV_OP_DISCARD };
 
 /* One block request. buf holds len bytes: filled by the consumer for a
- * READ, the data to store for a WRITE. */
+ * READ, the data to store for a WRITE. The backend owns buf (ublk: the
+ * tag's buffer the kernel copies from and to), so a consumer that writes
+ * payloads straight into it makes no copy of its own. */
 struct bdev_io {
 	enum bdev_op op;
 	bool fua;
@@ -51,6 +53,13 @@ struct bdev_config {
 	unsigned queues;        /* connections / hardware queues */
 	int index;              /* device number, -1: any free one */
 	bool nbd_ioctl;         /* NBD: use the ioctl set-up, not netlink */
+	/* Geometry for ublk's parameters; 0 means unknown. */
+	uint32_t physical_block_size;
+	uint32_t opt_io_bytes;
+	uint32_t discard_granularity;   /* bytes */
+	uint32_t discard_alignment;     /* bytes */
+	uint64_t max_discard_bytes;     /* per request */
+	uint16_t queue_depth;           /* ublk: tags per queue */
 };
 
 struct bdev;
@@ -73,5 +82,40 @@ unsigned bdev_pending(const struct bdev *b);
 bool bdev_closed(const struct bdev *b);
 /* Disconnects (netlink) and frees; pending requests are answered -EIO. */
 void bdev_destroy(struct bdev *b);
+
+/* ---- ublk: /dev/ublkbN, one queue served through io_uring on loop. */
+
+struct bdev_ublk;
+
+/* True when /dev/ublk-control exists (ublk_drv loaded or built in). */
+bool bdev_ublk_available(void);
+/* ADD_DEV, SET_PARAMS, FETCH on every tag, START_DEV (which scans the
+ * partition table, served from loop meanwhile). With cfg->index >= 0 and
+ * that device waiting for a new server (UBLK_F_USER_RECOVERY), recovers
+ * it instead. */
+int bdev_ublk_create(struct ev_loop *loop, const struct bdev_config *cfg,
+		     const struct bdev_consumer *consumer, struct bdev_ublk **out,
+		     char *err, size_t errlen);
+/* "/dev/ublkb0" */
+const char *bdev_ublk_path(const struct bdev_ublk *u);
+unsigned bdev_ublk_pending(const struct bdev_ublk *u);
+/* The answer to a request of a ublk device (bdev_io_complete's twin). */
+void bdev_ublk_io_complete(struct bdev_io *io, int err);
+/* STOP_DEV and DEL_DEV, then frees; requests the consumer still holds
+ * must have completed. */
+void bdev_ublk_destroy(struct bdev_ublk *u);
+
+/* ---- A backend as the daemon drives it: one row per backend. */
+struct bdev_ops {
+	const char *name;
+	int (*create)(struct ev_loop *loop, const struct bdev_config *cfg,
+		      const struct bdev_consumer *consumer, void **dev,
+		      char *err, size_t errlen);
+	const char *(*path)(const void *dev);
+	unsigned (*pending)(const void *dev);
+	void (*complete)(struct bdev_io *io, int err);
+	void (*destroy)(void *dev);
+};
+extern const struct bdev_ops bdev_ublk_ops;
 
 #endif

@@ -1,0 +1,570 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ublk backend (Linux 6.0+, ublk_drv): the kernel hands block requests to
+ * us through io_uring commands on /dev/ublkcN; we answer each with
+ * COMMIT_AND_FETCH, which also asks for the next request on that tag.
+ *
+ * One queue, driven by the daemon's one event loop: the ring's fd is an
+ * ev_source, readable when completions wait (no second loop, no thread).
+ * The ring is raw syscalls (ublk-uring.c says why not liburing).
+ *
+ * Each tag owns one buffer of max_io_buf_bytes, handed to the kernel with
+ * every FETCH: the kernel copies a WRITE's data into it before the
+ * request reaches us and copies a READ's data out of it at COMMIT. The
+ * consumer gets that buffer as bdev_io.buf, so Data-In lands in it and
+ * Data-Out leaves from it with no copy of ours.
+ *
+ * Requests never time out here: a privileged server's ublk device has no
+ * request timeout of its own (the block layer's timer just re-arms), so a
+ * request waits as long as the consumer takes, e.g. while the iSCSI
+ * session reconnects. With UBLK_F_USER_RECOVERY(_REISSUE) the disk also
+ * outlives this process: the kernel holds requests until a new server
+ * recovers the device, and re-issues those we had not answered.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "ublk.h"
+
+#define UBLK_CONTROL "/dev/ublk-control"
+/* The session does not expose its command window (MaxCmdSN - ExpCmdSN +
+ * 1, which the target may change with every response), so the queue
+ * depth is fixed: 64 covers tgtd's window and QD32 benchmarks. */
+#define UBLK_DEPTH_DEFAULT 64
+#define UBLK_START_TIMEOUT_MS 120000    /* START_DEV reads the partition table */
+#define UBLK_CTRL_TIMEOUT_MS 10000
+#define UDATA_CTRL (1ull << 63)
+/* 6.9+: DEL_DEV that does not wait for the last reference to go. */
+#define UBLK_U_CMD_DEL_DEV_ASYNC _IOR('u', 0x14, struct ublksrv_ctrl_cmd)
+
+struct ublk_io {
+	struct bdev_io io;
+	struct bdev_ublk *dev;
+	uint16_t tag;
+};
+
+struct bdev_ublk {
+	struct ev_loop *loop;
+	struct bdev_config cfg;
+	struct bdev_consumer consumer;
+	struct uring ring;
+	struct ev_source src;
+	int ctrl_fd, cdev_fd;
+	uint32_t dev_id;
+	bool added, started;
+	uint16_t depth;
+	uint32_t buf_bytes;
+	uint64_t flags;                 /* UBLK_F_* the kernel accepted */
+	const struct ublksrv_io_desc *descs;
+	size_t descs_len;
+	uint8_t *bufs;
+	size_t bufs_len;
+	struct ublk_io *ios;
+	unsigned pending;               /* requests with the consumer */
+	bool reaping;                   /* submit once the reap is over */
+	bool ctrl_busy;
+	int ctrl_res;
+	char path[32];
+};
+
+/* ---- Commands */
+
+static struct io_uring_sqe *get_sqe(struct bdev_ublk *u)
+{
+	struct io_uring_sqe *sqe = uring_get_sqe(&u->ring);
+
+	/* The ring holds a slot per tag plus control: never full unless
+	 * the kernel is slow to consume; then push what is queued. */
+	if (!sqe && uring_submit(&u->ring, 0) >= 0)
+		sqe = uring_get_sqe(&u->ring);
+	return sqe;
+}
+
+static int ctrl_queue(struct bdev_ublk *u, uint32_t op, const struct ublksrv_ctrl_cmd *cmd)
+{
+	struct io_uring_sqe *sqe = get_sqe(u);
+	int r;
+
+	if (!sqe)
+		return -EBUSY;
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = u->ctrl_fd;
+	sqe->cmd_op = op;
+	sqe->user_data = UDATA_CTRL;
+	_Static_assert(sizeof(*cmd) <= URING_SQE_SIZE - offsetof(struct io_uring_sqe, cmd),
+		       "control command fits a 128-byte SQE");
+	memcpy(sqe->cmd, cmd, sizeof(*cmd));
+	u->ctrl_busy = true;
+	r = uring_submit(&u->ring, 0);
+	if (r < 0)
+		u->ctrl_busy = false;
+	return r < 0 ? r : 0;
+}
+
+/* Runs one control command while the loop keeps serving: the kernel does
+ * control work in an io-wq thread (it refuses the inline attempt), and
+ * START_DEV waits for reads of the partition table that we must answer. */
+static int ctrl_run(struct bdev_ublk *u, uint32_t op, struct ublksrv_ctrl_cmd cmd,
+		    int timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	int r = ctrl_queue(u, op, &cmd);
+
+	if (r < 0)
+		return r;
+	while (u->ctrl_busy && now_ms() < deadline) {
+		r = ev_run_once(u->loop, 200);
+		if (r < 0)
+			return r;
+	}
+	return u->ctrl_busy ? -ETIMEDOUT : u->ctrl_res;
+}
+
+static uint8_t *tag_buf(const struct bdev_ublk *u, uint16_t tag)
+{
+	return u->bufs + (size_t)tag * u->buf_bytes;
+}
+
+static void queue_io_cmd(struct bdev_ublk *u, uint16_t tag, uint32_t op, int32_t result)
+{
+	struct io_uring_sqe *sqe = get_sqe(u);
+	struct ublksrv_io_cmd *c;
+
+	if (!sqe) {
+		log_err("ublk: no room in the ring for tag %u", tag);
+		return;
+	}
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = u->cdev_fd;
+	sqe->cmd_op = op;
+	sqe->user_data = tag;
+	c = (struct ublksrv_io_cmd *)sqe->cmd;
+	c->q_id = 0;
+	c->tag = tag;
+	c->result = result;
+	c->addr = (uint64_t)(uintptr_t)tag_buf(u, tag);
+}
+
+/* ---- Requests */
+
+static const enum bdev_op op_of_ublk[] = {
+	[UBLK_IO_OP_READ] = BDEV_OP_READ,
+	[UBLK_IO_OP_WRITE] = BDEV_OP_WRITE,
+	[UBLK_IO_OP_FLUSH] = BDEV_OP_FLUSH,
+	[UBLK_IO_OP_DISCARD] = BDEV_OP_DISCARD,
+};
+
+static bool request_fits(const struct bdev_ublk *u, const struct bdev_io *io)
+{
+	if (io->op == BDEV_OP_FLUSH)
+		return true;
+	if (io->offset > u->cfg.size || io->len > u->cfg.size - io->offset)
+		return false;
+	return io->op == BDEV_OP_DISCARD || io->len <= u->buf_bytes;
+}
+
+static void start_request(struct bdev_ublk *u, uint16_t tag)
+{
+	const struct ublksrv_io_desc *d = &u->descs[tag];
+	struct ublk_io *uio = &u->ios[tag];
+	uint8_t op = ublksrv_get_op(d);
+	bool known = op < ARRAY_SIZE(op_of_ublk);
+
+	uio->io = (struct bdev_io){
+		.op = known ? op_of_ublk[op] : BDEV_OP_FLUSH,
+		.fua = ublksrv_get_flags(d) & UBLK_IO_F_FUA,
+		.offset = d->start_sector << 9,
+		.len = d->nr_sectors << 9,
+		.buf = tag_buf(u, tag),
+		.owner = uio,
+	};
+	if (uio->io.op == BDEV_OP_FLUSH)
+		uio->io.len = 0;
+	u->pending++;
+	if (!known || !request_fits(u, &uio->io)) {
+		log_warn("ublk: refusing request op %u, %u sectors at %llu", op, d->nr_sectors,
+			 (unsigned long long)d->start_sector);
+		bdev_ublk_io_complete(&uio->io, known ? -EINVAL : -EOPNOTSUPP);
+		return;
+	}
+	u->consumer.submit(u->consumer.ctx, &uio->io);
+}
+
+void bdev_ublk_io_complete(struct bdev_io *io, int err)
+{
+	struct ublk_io *uio = io->owner;
+	struct bdev_ublk *u = uio->dev;
+	bool data = io->op == BDEV_OP_READ || io->op == BDEV_OP_WRITE;
+
+	u->pending--;
+	/* READ and WRITE report the bytes done; the rest 0 or -errno. */
+	queue_io_cmd(u, uio->tag, UBLK_U_IO_COMMIT_AND_FETCH_REQ,
+		     err < 0 ? err : (data ? (int32_t)io->len : 0));
+	if (!u->reaping) {
+		int r = uring_submit(&u->ring, 0);
+		if (r < 0)
+			log_err("ublk: submitting a completion failed: %s", strerror(-r));
+	}
+}
+
+static void handle_cqe(struct bdev_ublk *u, const struct io_uring_cqe *cqe)
+{
+	uint64_t tag = cqe->user_data;
+
+	if (tag & UDATA_CTRL) {
+		u->ctrl_res = cqe->res;
+		u->ctrl_busy = false;
+		return;
+	}
+	if (tag >= u->depth)
+		return;
+	if (cqe->res == UBLK_IO_RES_OK) {
+		start_request(u, (uint16_t)tag);
+		return;
+	}
+	/* UBLK_IO_RES_ABORT: the device is stopping (or a new server will
+	 * recover it); the tag is done. */
+	if (cqe->res != UBLK_IO_RES_ABORT)
+		log_warn("ublk: tag %u: %s", (unsigned)tag, strerror(-cqe->res));
+}
+
+static void on_ring(struct ev_source *src, uint32_t revents)
+{
+	struct bdev_ublk *u = src->ctx;
+	struct io_uring_cqe cqe;
+	int r;
+
+	(void)revents;
+	u->reaping = true;
+	for (unsigned budget = 4u * u->depth + 8; budget > 0 && uring_next_cqe(&u->ring, &cqe);
+	     budget--)
+		handle_cqe(u, &cqe);
+	u->reaping = false;
+	r = uring_submit(&u->ring, 0);
+	if (r < 0)
+		log_err("ublk: submitting completions failed: %s", strerror(-r));
+}
+
+/* ---- Setup */
+
+static int ctrl_features(struct bdev_ublk *u, uint64_t *features)
+{
+	struct ublksrv_ctrl_cmd cmd = { .dev_id = UINT32_MAX, .queue_id = UINT16_MAX,
+					.addr = (uint64_t)(uintptr_t)features,
+					.len = sizeof(*features) };
+
+	*features = 0;
+	return ctrl_run(u, UBLK_U_CMD_GET_FEATURES, cmd, UBLK_CTRL_TIMEOUT_MS);
+}
+
+static int ctrl_dev_info(struct bdev_ublk *u, uint32_t id, struct ublksrv_ctrl_dev_info *info)
+{
+	struct ublksrv_ctrl_cmd cmd = { .dev_id = id, .queue_id = UINT16_MAX,
+					.addr = (uint64_t)(uintptr_t)info, .len = sizeof(*info) };
+
+	memset(info, 0, sizeof(*info));
+	return ctrl_run(u, UBLK_U_CMD_GET_DEV_INFO, cmd, UBLK_CTRL_TIMEOUT_MS);
+}
+
+static int ctrl_add(struct bdev_ublk *u, uint64_t features)
+{
+	uint32_t id = u->cfg.index >= 0 ? (uint32_t)u->cfg.index : UINT32_MAX;
+	struct ublksrv_ctrl_dev_info info = {
+		.nr_hw_queues = 1,
+		.queue_depth = u->depth,
+		.max_io_buf_bytes = u->buf_bytes,
+		.dev_id = id,
+		.ublksrv_pid = getpid(),
+		.flags = features & (UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE |
+				     UBLK_F_CMD_IOCTL_ENCODE),
+	};
+	struct ublksrv_ctrl_cmd cmd = { .dev_id = id, .queue_id = UINT16_MAX,
+					.addr = (uint64_t)(uintptr_t)&info, .len = sizeof(info) };
+	int r = ctrl_run(u, UBLK_U_CMD_ADD_DEV, cmd, UBLK_CTRL_TIMEOUT_MS);
+
+	if (r < 0)
+		return r;
+	u->added = true;
+	u->dev_id = info.dev_id;
+	u->flags = info.flags;
+	u->buf_bytes = info.max_io_buf_bytes;
+	return 0;
+}
+
+static int ctrl_set_params(struct bdev_ublk *u, char *err, size_t errlen)
+{
+	struct ublk_params p;
+	struct ublksrv_ctrl_cmd cmd = { .dev_id = u->dev_id, .queue_id = UINT16_MAX,
+					.addr = (uint64_t)(uintptr_t)&p, .len = sizeof(p) };
+	int r = ublk_params_fill(&u->cfg, u->buf_bytes, (uint32_t)sysconf(_SC_PAGESIZE), &p);
+
+	if (r < 0) {
+		snprintf(err, errlen, "ublk cannot take %u-byte blocks", u->cfg.block_size);
+		return r;
+	}
+	r = ctrl_run(u, UBLK_U_CMD_SET_PARAMS, cmd, UBLK_CTRL_TIMEOUT_MS);
+	if (r < 0)
+		snprintf(err, errlen, "ublk SET_PARAMS: %s", strerror(-r));
+	return r;
+}
+
+/* /dev/ublkcN: devtmpfs makes it during ADD_DEV; allow it a moment. */
+static int open_char_dev(struct bdev_ublk *u)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/dev/ublkc%u", u->dev_id);
+	for (int tries = 0; tries < 100; tries++) {
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd >= 0 || errno != ENOENT)
+			return fd < 0 ? -errno : fd;
+		usleep(10000);
+	}
+	return -ENOENT;
+}
+
+static int map_queue(struct bdev_ublk *u)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	void *p;
+
+	u->descs_len = ((size_t)u->depth * sizeof(struct ublksrv_io_desc) + page - 1) / page * page;
+	p = mmap(NULL, u->descs_len, PROT_READ, MAP_SHARED | MAP_POPULATE, u->cdev_fd,
+		 UBLKSRV_CMD_BUF_OFFSET);
+	if (p == MAP_FAILED)
+		return -errno;
+	u->descs = p;
+	u->bufs_len = (size_t)u->depth * u->buf_bytes;
+	p = mmap(NULL, u->bufs_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		u->bufs = NULL;
+		return -errno;
+	}
+	u->bufs = p;
+	u->ios = calloc(u->depth, sizeof(*u->ios));
+	if (!u->ios)
+		return -ENOMEM;
+	for (uint16_t t = 0; t < u->depth; t++)
+		u->ios[t] = (struct ublk_io){ .dev = u, .tag = t };
+	return 0;
+}
+
+static int fetch_all(struct bdev_ublk *u)
+{
+	int r;
+
+	for (uint16_t t = 0; t < u->depth; t++)
+		queue_io_cmd(u, t, UBLK_U_IO_FETCH_REQ, 0);
+	r = uring_submit(&u->ring, 0);
+	return r < 0 ? r : 0;
+}
+
+static int start_or_recover(struct bdev_ublk *u, bool recover, char *err, size_t errlen)
+{
+	struct ublksrv_ctrl_cmd cmd = { .dev_id = u->dev_id, .queue_id = UINT16_MAX,
+					.data = { (uint64_t)getpid() } };
+	int r = recover ? ctrl_run(u, UBLK_U_CMD_START_USER_RECOVERY, cmd, UBLK_CTRL_TIMEOUT_MS)
+			: 0;
+
+	if (r < 0) {
+		snprintf(err, errlen, "ublk START_USER_RECOVERY: %s", strerror(-r));
+		return r;
+	}
+	r = open_char_dev(u);
+	if (r < 0) {
+		snprintf(err, errlen, "/dev/ublkc%u: %s", u->dev_id, strerror(-r));
+		return r;
+	}
+	u->cdev_fd = r;
+	r = map_queue(u);
+	if (r == 0)
+		r = fetch_all(u);
+	if (r < 0) {
+		snprintf(err, errlen, "ublk queue setup: %s", strerror(-r));
+		return r;
+	}
+	r = ctrl_run(u, recover ? UBLK_U_CMD_END_USER_RECOVERY : UBLK_U_CMD_START_DEV, cmd,
+		     UBLK_START_TIMEOUT_MS);
+	if (r < 0) {
+		snprintf(err, errlen, "ublk %s: %s", recover ? "END_USER_RECOVERY" : "START_DEV",
+			 strerror(-r));
+		return r;
+	}
+	u->started = true;
+	return 0;
+}
+
+/* A device at cfg->index that lost its server and waits for a new one. */
+static bool waits_for_recovery(struct bdev_ublk *u)
+{
+	struct ublksrv_ctrl_dev_info info;
+
+	if (u->cfg.index < 0 || ctrl_dev_info(u, (uint32_t)u->cfg.index, &info) < 0)
+		return false;
+	if (info.state != UBLK_S_DEV_QUIESCED || !(info.flags & UBLK_F_USER_RECOVERY))
+		return false;
+	u->dev_id = info.dev_id;
+	u->flags = info.flags;
+	u->depth = info.queue_depth;
+	u->buf_bytes = info.max_io_buf_bytes;
+	return info.nr_hw_queues == 1;
+}
+
+static int ublk_open(struct bdev_ublk *u)
+{
+	int r;
+
+	u->ctrl_fd = open(UBLK_CONTROL, O_RDWR | O_CLOEXEC);
+	if (u->ctrl_fd < 0)
+		return -errno;
+	r = uring_init(&u->ring, u->depth + 2u);
+	if (r < 0)
+		return r;
+	u->src = (struct ev_source){ .fd = u->ring.fd, .events = EPOLLIN, .deadline = -1,
+				     .on_io = on_ring, .ctx = u };
+	return ev_add(u->loop, &u->src);
+}
+
+int bdev_ublk_create(struct ev_loop *loop, const struct bdev_config *cfg,
+		     const struct bdev_consumer *consumer, struct bdev_ublk **out,
+		     char *err, size_t errlen)
+{
+	struct bdev_ublk *u = calloc(1, sizeof(*u));
+	uint64_t features;
+	bool recover;
+	int r;
+
+	if (!u)
+		return -ENOMEM;
+	*u = (struct bdev_ublk){ .loop = loop, .cfg = *cfg, .consumer = *consumer,
+				 .ctrl_fd = -1, .cdev_fd = -1, .ring.fd = -1,
+				 .depth = cfg->queue_depth ? cfg->queue_depth : UBLK_DEPTH_DEFAULT };
+	u->depth = MIN(u->depth, (uint16_t)UBLK_MAX_QUEUE_DEPTH);
+	u->buf_bytes = ublk_io_buf_bytes(cfg, (uint32_t)sysconf(_SC_PAGESIZE));
+	r = ublk_open(u);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", UBLK_CONTROL, strerror(-r));
+		goto fail;
+	}
+	/* GET_FEATURES is 6.5+; before it, no optional flag is asked for. */
+	if (ctrl_features(u, &features) < 0)
+		features = 0;
+	recover = waits_for_recovery(u);
+	if (!recover) {
+		r = ctrl_add(u, features);
+		if (r < 0) {
+			snprintf(err, errlen, "ublk ADD_DEV: %s", strerror(-r));
+			goto fail;
+		}
+		r = ctrl_set_params(u, err, errlen);
+		if (r < 0)
+			goto fail;
+	}
+	r = start_or_recover(u, recover, err, errlen);
+	if (r < 0)
+		goto fail;
+	snprintf(u->path, sizeof(u->path), "/dev/ublkb%u", u->dev_id);
+	log_info("%s: %s, %u tags of %u KiB%s", u->path, recover ? "recovered" : "started",
+		 u->depth, u->buf_bytes >> 10,
+		 u->flags & UBLK_F_USER_RECOVERY ? ", survives a server restart" : "");
+	*out = u;
+	return 0;
+fail:
+	bdev_ublk_destroy(u);
+	return r;
+}
+
+bool bdev_ublk_available(void)
+{
+	return access(UBLK_CONTROL, F_OK) == 0;
+}
+
+const char *bdev_ublk_path(const struct bdev_ublk *u)
+{
+	return u->path;
+}
+
+unsigned bdev_ublk_pending(const struct bdev_ublk *u)
+{
+	return u->pending;
+}
+
+static void ctrl_try(struct bdev_ublk *u, uint32_t op)
+{
+	struct ublksrv_ctrl_cmd cmd = { .dev_id = u->dev_id, .queue_id = UINT16_MAX };
+	int r = ctrl_run(u, op, cmd, UBLK_CTRL_TIMEOUT_MS);
+
+	if (r < 0)
+		log_debug("ublk control command 0x%x on %u: %s", op, u->dev_id, strerror(-r));
+}
+
+void bdev_ublk_destroy(struct bdev_ublk *u)
+{
+	if (!u)
+		return;
+	/* STOP_DEV removes the disk and aborts the tags' FETCHes, which
+	 * drops their references to the char device. */
+	if (u->started)
+		ctrl_try(u, UBLK_U_CMD_STOP_DEV);
+	if (u->descs)
+		munmap((void *)u->descs, u->descs_len);
+	if (u->cdev_fd >= 0)
+		close(u->cdev_fd);
+	if (u->added) {
+		struct ublksrv_ctrl_cmd cmd = { .dev_id = u->dev_id, .queue_id = UINT16_MAX };
+		if (ctrl_run(u, UBLK_U_CMD_DEL_DEV_ASYNC, cmd, UBLK_CTRL_TIMEOUT_MS) < 0)
+			ctrl_try(u, UBLK_U_CMD_DEL_DEV);
+	}
+	if (u->src.loop)
+		ev_del(&u->src);
+	uring_exit(&u->ring);
+	if (u->ctrl_fd >= 0)
+		close(u->ctrl_fd);
+	if (u->bufs)
+		munmap(u->bufs, u->bufs_len);
+	free(u->ios);
+	free(u);
+}
+
+/* ---- The ops row */
+
+static int ops_create(struct ev_loop *loop, const struct bdev_config *cfg,
+		      const struct bdev_consumer *consumer, void **dev, char *err, size_t errlen)
+{
+	struct bdev_ublk *u;
+	int r = bdev_ublk_create(loop, cfg, consumer, &u, err, errlen);
+
+	if (r == 0)
+		*dev = u;
+	return r;
+}
+
+static const char *ops_path(const void *dev)
+{
+	return bdev_ublk_path(dev);
+}
+
+static unsigned ops_pending(const void *dev)
+{
+	return bdev_ublk_pending(dev);
+}
+
+static void ops_destroy(void *dev)
+{
+	bdev_ublk_destroy(dev);
+}
+
+const struct bdev_ops bdev_ublk_ops = {
+	.name = "ublk",
+	.create = ops_create,
+	.path = ops_path,
+	.pending = ops_pending,
+	.complete = bdev_ublk_io_complete,
+	.destroy = ops_destroy,
+};
