@@ -845,8 +845,8 @@ int ibft_load(const char *root, struct ibft *out, char *err, size_t errlen)
 	/* The kernel looks for all three signatures; ACPI names the file so. */
 	static const char *const names[] = { "iBFT", "IBFT", "BIFT" };
 	char path[PATH_MAX];
-	uint8_t *buf;
-	size_t len;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 	int r = ibft_read_sysfs(root, out, err, errlen);
 
 	if (r != -ENOENT)
