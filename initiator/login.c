@@ -5,8 +5,9 @@
  * and stage bits of the next request; login_build_request() only encodes.
  * Keys we send (operational ones: see params_add_offer()):
  *   InitiatorName, SessionType, TargetName (normal sessions), AuthMethod;
- *   CHAP_A offered as SHA3-256, SHA-256, SHA-1, MD5, or MD5 alone on the
- *   retry for targets that reject a list (pre-3.15 LIO, Synology);
+ *   CHAP_A offered as SHA3-256, SHA-256, SHA-1, MD5 (or the configured
+ *   node.session.auth.chap_algs), or MD5 alone on the retry for targets
+ *   that reject a list (pre-3.15 LIO, Synology);
  *   CHAP_N, CHAP_R and, for mutual CHAP, CHAP_I and CHAP_C. */
 #include <errno.h>
 #include <stdarg.h>
@@ -32,6 +33,34 @@ static void set_step(struct login *l, enum login_step s)
 {
 	log_debug("login: %s -> %s", step_name(l->step), step_name(s));
 	l->step = s;
+}
+
+static const uint8_t default_chap_algs[] = { CHAP_ALG_SHA3_256, CHAP_ALG_SHA256,
+					       CHAP_ALG_SHA1, CHAP_ALG_MD5 };
+static const uint8_t md5_alone[] = { CHAP_ALG_MD5 };
+
+/* The CHAP_A list we offer: MD5 alone on the retry, else the configured
+ * list (node.session.auth.chap_algs), else every algorithm we have. */
+static size_t offered_chap_algs(const struct login_config *c, const uint8_t **algs)
+{
+	if (c->md5_only) {
+		*algs = md5_alone;
+		return 1;
+	}
+	if (c->nchap_algs) {
+		*algs = c->chap_algs;
+		return c->nchap_algs;
+	}
+	*algs = default_chap_algs;
+	return ARRAY_SIZE(default_chap_algs);
+}
+
+static bool chap_alg_offered(const struct login_config *c, int alg)
+{
+	const uint8_t *algs;
+	size_t n = offered_chap_algs(c, &algs);
+
+	return alg >= 0 && alg <= 255 && memchr(algs, alg, n) != NULL;
 }
 
 static bool want_chap(const struct login_config *c)
@@ -114,8 +143,10 @@ void login_free(struct login *l)
 bool login_failed_at_chap_list(const struct login *l)
 {
 	bool auth_failure = l->status_class == 2 && l->status_detail == 1;
+	const uint8_t *algs;
 
-	if (l->cfg->md5_only)
+	/* Offering MD5 alone is a retry only if the list had more, and MD5. */
+	if (offered_chap_algs(l->cfg, &algs) < 2 || !chap_alg_offered(l->cfg, CHAP_ALG_MD5))
 		return false;
 	/* A failure status answered the list, or the connection dropped
 	 * while the answer was awaited. */
@@ -234,6 +265,18 @@ static int handle_common_keys(struct login *l, struct text_pair *p, size_t n)
 	return 0;
 }
 
+static void add_chap_algs(struct login *l)
+{
+	const uint8_t *algs;
+	size_t n = offered_chap_algs(l->cfg, &algs), len = 0;
+	char list[4 * 8];
+
+	for (size_t i = 0; i < n && len + 5 < sizeof(list); i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%u",
+					i ? "," : "", algs[i]);
+	text_add(&l->out, "CHAP_A", list);
+}
+
 static int handle_security(struct login *l, const struct iscsi_hdr *h,
 			   struct text_pair *p, size_t n)
 {
@@ -245,11 +288,7 @@ static int handle_security(struct login *l, const struct iscsi_hdr *h,
 			return fail(l, -EPROTO, "target chose CHAP, which was not offered");
 		l->chap = true;
 		set_step(l, LOGIN_CHAP_ALGORITHM);
-		if (l->cfg->md5_only)
-			text_addf(&l->out, "CHAP_A", "%d", CHAP_ALG_MD5);
-		else
-			text_addf(&l->out, "CHAP_A", "%d,%d,%d,%d", CHAP_ALG_SHA3_256,
-				  CHAP_ALG_SHA256, CHAP_ALG_SHA1, CHAP_ALG_MD5);
+		add_chap_algs(l);
 		next_request(l, ISCSI_STAGE_SECURITY, ISCSI_STAGE_OPERATIONAL, false);
 		return LOGIN_SEND_NEXT;
 	}
@@ -266,14 +305,6 @@ static int handle_security(struct login *l, const struct iscsi_hdr *h,
 	/* The target wants another round before it lets us leave: ask again. */
 	next_request(l, ISCSI_STAGE_SECURITY, ISCSI_STAGE_OPERATIONAL, true);
 	return LOGIN_SEND_NEXT;
-}
-
-static int chap_algorithm_offered(const struct login *l, int alg)
-{
-	if (l->cfg->md5_only)
-		return alg == CHAP_ALG_MD5;
-	return alg == CHAP_ALG_MD5 || alg == CHAP_ALG_SHA1 ||
-	       alg == CHAP_ALG_SHA256 || alg == CHAP_ALG_SHA3_256;
 }
 
 static int add_chap_answer(struct login *l, int alg, uint8_t id,
@@ -324,7 +355,7 @@ static int handle_chap_challenge(struct login *l, struct text_pair *p, size_t n)
 	size_t clen;
 	int r;
 
-	if (!a || parse_u64(a, 0, 255, &alg) < 0 || !chap_algorithm_offered(l, (int)alg)) {
+	if (!a || parse_u64(a, 0, 255, &alg) < 0 || !chap_alg_offered(l->cfg, (int)alg)) {
 		l->chap_list_failed = true;
 		return fail(l, -EPROTO, "target rejected our CHAP_A list (answered %.32s)",
 			    a ? a : "nothing");

@@ -30,6 +30,9 @@ struct login_config {
 	const struct iscsi_params *offer;
 	bool md5_only;                  /* the retry for targets that reject
 					 * a CHAP_A list (open-iscsi#180) */
+	const uint8_t *chap_algs;       /* CHAP_A values to offer, most
+					 * preferred first (chap_algs=) */
+	size_t nchap_algs;              /* 0: SHA3-256, SHA-256, SHA-1, MD5 */
 };
 
 enum login_step {

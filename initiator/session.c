@@ -799,6 +799,7 @@ struct iscsi_session *iscsi_session_new(struct ev_loop *loop,
 		.secret_len = s->cfg.secret_len, .ruser = s->cfg.ruser,
 		.rsecret = s->cfg.rsecret, .rsecret_len = s->cfg.rsecret_len,
 		.offer = &s->offer,
+		.chap_algs = s->cfg.chap_algs, .nchap_algs = s->cfg.nchap_algs,
 	};
 	s->timer = (struct ev_source){ .fd = -1, .deadline = -1,
 				       .on_timer = on_timer, .ctx = s };

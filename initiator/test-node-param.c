@@ -5,6 +5,7 @@
 
 #include "chap.h"
 #include "iscsi.h"
+#include "login.h"
 #include "test.h"
 
 enum field {
@@ -174,10 +175,79 @@ static void test_first_login_either_order(void)
 	CHECK_EQ(a.first_login_timeout_ms, 30000);
 }
 
+/* ---- node.session.auth.chap_algs reaches the login: what it offers,
+ * what it accepts, and whether the MD5-alone retry applies. */
+
+static uint8_t req_bhs[ISCSI_BHS_LEN], req_data[8192];
+static int req_len;
+
+static bool request_has(const char *kv)
+{
+	return req_len > 0 && memmem(req_data, (size_t)req_len, kv, strlen(kv) + 1);
+}
+
+static int answer(struct login *l, const char *text, size_t len)
+{
+	struct iscsi_hdr h = { .opcode = ISCSI_OP_LOGIN_RSP, .statsn = 1,
+			       .expcmdsn = 1, .maxcmdsn = 32, .data_len = (uint32_t)len };
+
+	h.u.login.nsg = 1;
+	return login_handle_response(l, &h, (const uint8_t *)text, len);
+}
+
+/* Logs in up to the target's CHAP_A choice; returns what that gave. */
+static int chap_login(const char *algs, const char *chosen, const char *offer,
+		      bool *retry_md5)
+{
+	static const char chap[] = "AuthMethod=CHAP";
+	struct iscsi_params params;
+	struct iscsi_config c;
+	struct login_config lc;
+	struct login l;
+	char text[64];
+	int r;
+
+	iscsi_config_defaults(&c);
+	if (algs)
+		set(&c, CA, algs);
+	params_our_offer(&params, c.header_digest, c.data_digest);
+	lc = (struct login_config){ .initiator_name = "iqn.2025-01.test:i",
+		.target_name = "iqn.2025-01.test:t", .user = "u",
+		.secret = (const uint8_t *)"secret123456", .secret_len = 12,
+		.offer = &params, .chap_algs = c.chap_algs, .nchap_algs = c.nchap_algs };
+	login_init(&l, &lc, 1, 0, 1, 0);
+	req_len = login_build_request(&l, req_bhs, req_data, sizeof(req_data));
+	CHECK_EQ(answer(&l, chap, sizeof(chap)), LOGIN_SEND_NEXT);
+	req_len = login_build_request(&l, req_bhs, req_data, sizeof(req_data));
+	CHECK(request_has(offer));
+	r = snprintf(text, sizeof(text), "CHAP_A=%s%cCHAP_I=1%cCHAP_C=0x0102", chosen, 0, 0);
+	r = answer(&l, text, (size_t)r + 1);
+	*retry_md5 = login_failed_at_chap_list(&l);
+	login_free(&l);
+	return r;
+}
+
+static void test_chap_algs_in_login(void)
+{
+	bool retry;
+
+	CHECK_EQ(chap_login(NULL, "7", "CHAP_A=8,7,6,5", &retry), LOGIN_SEND_NEXT);
+	CHECK_EQ(chap_login("SHA256,MD5", "7", "CHAP_A=7,5", &retry), LOGIN_SEND_NEXT);
+	/* a choice outside the configured list is refused */
+	CHECK_EQ(chap_login("SHA256,MD5", "6", "CHAP_A=7,5", &retry), -EPROTO);
+	CHECK(retry);
+	/* without MD5 in the list there is no MD5-alone retry */
+	CHECK_EQ(chap_login("SHA3-256,SHA256", "5", "CHAP_A=8,7", &retry), -EPROTO);
+	CHECK(!retry);
+	CHECK_EQ(chap_login("MD5", "6", "CHAP_A=5", &retry), -EPROTO);
+	CHECK(!retry);
+}
+
 int main(void)
 {
 	test_rows();
 	test_credentials();
 	test_first_login_either_order();
+	test_chap_algs_in_login();
 	return test_report("node-param");
 }
