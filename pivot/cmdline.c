@@ -72,6 +72,12 @@ static int parse_number(const char *v, uint64_t min, uint64_t max, uint64_t def,
 	return parse_u64(v, min, max, out) < 0 ? -EINVAL : 0;
 }
 
+/* A decimal in [0, max] that must be given. */
+static int parse_count(const char *v, uint64_t max, uint64_t *out)
+{
+	return v && parse_u64(v, 0, max, out) == 0 ? 0 : -EINVAL;
+}
+
 /* ---- Setters */
 
 static int set_string(struct boot_config *bc, const struct boot_key *k, const char *v)
@@ -263,7 +269,7 @@ static int set_login_retry_max(struct boot_config *bc, const struct boot_key *k,
 	uint64_t n;
 
 	(void)k;
-	if (!v || parse_u64(v, 0, LOGIN_RETRY_MAX, &n) < 0)
+	if (parse_count(v, LOGIN_RETRY_MAX, &n) < 0)
 		return -EINVAL;
 	bc->login_retry_max = (int)n;
 	return 0;
@@ -274,7 +280,7 @@ static int set_wait(struct boot_config *bc, const struct boot_key *k, const char
 	uint64_t n;
 
 	(void)k;
-	if (!v || parse_u64(v, 0, 86400 * 365, &n) < 0)
+	if (parse_count(v, 86400 * 365, &n) < 0)
 		return -EINVAL;
 	bc->wait_s = (int)n;
 	return 0;
@@ -285,7 +291,7 @@ static int set_replacement(struct boot_config *bc, const struct boot_key *k, con
 	uint64_t n;
 
 	(void)k;
-	if (!v || parse_u64(v, 0, 86400 * 365, &n) < 0)
+	if (parse_count(v, 86400 * 365, &n) < 0)
 		return -EINVAL;
 	bc->replacement_timeout_ms = (int64_t)n * 1000;
 	return 0;
@@ -296,7 +302,7 @@ static int set_queues(struct boot_config *bc, const struct boot_key *k, const ch
 	uint64_t n;
 
 	(void)k;
-	if (!v || parse_u64(v, 0, 16, &n) < 0)
+	if (parse_count(v, 16, &n) < 0)
 		return -EINVAL;
 	bc->queues = (unsigned)n;
 	return 0;

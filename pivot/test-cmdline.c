@@ -127,6 +127,9 @@ static const struct row rows[] = {
 	{ NULL, "netroot=iscsi:10.0.0.1::::" T " netroot=iscsi:10.0.1.1::3261::" T, 0,
 	  { "npaths=2", "p0.host=10.0.0.1", "p1.host=10.0.1.1", "p1.port=3261", "p1.lun=0" } },
 	{ NULL, "netroot=nbd:srv:disk netroot=dhcp", 0, { "npaths=0" } },
+	/* dracut's own example: netroot=iscsi (no colon) with the firmware */
+	{ NULL, "netroot=iscsi rd.iscsi.firmware=1 rd.iscsi.param=node.session.timeo.replacement_timeout=30",
+	  0, { "npaths=0", FW_FORCE, "nparams=1" } },
 
 	/* dracut's rd.iscsi.* */
 	{ NULL, "rd.iscsi.initiator=iqn.2025-01.x:h rd.iscsi.target.group=2", 0,
