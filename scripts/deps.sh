@@ -1,7 +1,7 @@
 #!/bin/bash
-# Builds the static libraries the musl binary links against from Debian 12's
-# own source packages: nettle (hashes for iSCSI CHAP) and libkmod (module
-# loading in the initramfs). Debian ships neither as a musl archive.
+# Builds the static library the musl binary links against from Debian 12's
+# own source package: nettle (hashes for iSCSI CHAP). Debian ships no musl
+# archive of it.
 #
 # Installs into .deps/musl with pkg-config files in .deps/musl/lib/pkgconfig
 # (scripts/build.sh points PKG_CONFIG_LIBDIR there). Sources come from
@@ -24,15 +24,6 @@ nettle_flags=(
 	--disable-shared --enable-static --disable-pic --disable-public-key
 	--disable-documentation --disable-openssl --disable-fat --disable-gcov
 	--disable-x86-aesni --disable-x86-sha-ni --disable-x86-pclmul
-)
-kmod_flags=(
-	--disable-tools --disable-manpages
-	--disable-test-modules --disable-python --disable-debug
-	--disable-coverage --disable-experimental
-	--without-xz --without-zstd --without-zlib --without-openssl
-	# libkmod reads /etc/modprobe.d and friends: the target's paths, not
-	# the install prefix.
-	--sysconfdir=/etc
 )
 
 die() {
@@ -142,42 +133,14 @@ build_nettle() {
 	cd "$top"
 }
 
-build_kmod() {
-	fetch kmod
-	# Debian's tarball is a git snapshot without configure. There is no
-	# gtk-doc here; kmod's own autogen.sh falls back the same way.
-	mkdir -p libkmod/docs
-	touch libkmod/docs/gtk-doc.make
-	run autoreconf --force --install
-	run ./configure CC=musl-gcc CFLAGS="$cflags" CPPFLAGS="-isystem $kh" \
-		--prefix="$prefix" --libdir="$prefix/lib" "${kmod_flags[@]}"
-	# kmod refuses --enable-static, but its internal convenience library
-	# is an archive of the same objects (libkmod plus its shared/ helpers).
-	run make -j2 libkmod/libkmod-internal.la libkmod/libkmod.pc
-	# One relocatable object whose only global names are kmod_*: the
-	# helpers (hash_add, array_append, strbuf_*, ...) would otherwise
-	# clash with any such name in the program that links this.
-	rm -rf objs && mkdir objs
-	(cd objs && run ar x ../libkmod/.libs/libkmod-internal.a)
-	run ld -r -o libkmod-all.o objs/*.o
-	run objcopy -w --keep-global-symbol='kmod_*' libkmod-all.o libkmod.o
-	rm -f libkmod.a
-	run ar rcs libkmod.a libkmod.o
-	install -D -m 644 libkmod.a "$prefix/lib/libkmod.a"
-	install -D -m 644 libkmod/libkmod.h "$prefix/include/libkmod.h"
-	install -D -m 644 libkmod/libkmod.pc "$prefix/lib/pkgconfig/libkmod.pc"
-	cd "$top"
-}
-
-# Proof that both archives link statically with musl and work: hash a known
-# string, create and drop a kmod context.
+# Proof that the archive links statically with musl and works: hash a known
+# string.
 check_link() {
 	local dir=$deps/check
 	mkdir -p "$dir"
 	cat >"$dir/check.c" <<'EOF'
 #include <stdio.h>
 #include <string.h>
-#include <libkmod.h>
 #include <nettle/sha2.h>
 
 int main(void)
@@ -197,12 +160,6 @@ int main(void)
 		fprintf(stderr, "nettle: wrong SHA-256\n");
 		return 1;
 	}
-	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
-	if (!ctx) {
-		fprintf(stderr, "libkmod: kmod_new failed\n");
-		return 1;
-	}
-	kmod_unref(ctx);
 	return 0;
 }
 EOF
@@ -211,7 +168,7 @@ EOF
 	local pc=$prefix/lib/pkgconfig
 	# shellcheck disable=SC2046 # pkg-config prints several words
 	run musl-gcc -static -o "$dir/check" "$dir/check.c" \
-		$(PKG_CONFIG_LIBDIR=$pc pkg-config --static --cflags --libs nettle libkmod)
+		$(PKG_CONFIG_LIBDIR=$pc pkg-config --static --cflags --libs nettle)
 	run "$dir/check"
 }
 
@@ -236,7 +193,6 @@ command -v musl-gcc >/dev/null || die "musl-gcc missing (scripts/setup.sh instal
 make_kheaders
 built=0
 ensure nettle "cflags=$cflags ${nettle_flags[*]} rev=1"
-ensure kmod "cflags=$cflags ${kmod_flags[*]} rev=1"
 if [ $built = 1 ] || [ ! -x "$deps/check/check" ]; then
 	check_link
 fi

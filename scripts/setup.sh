@@ -8,8 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
 	# build
 	meson ninja-build gcc musl-tools clang libclang-rt-14-dev lld pkg-config
-	nettle-dev libkmod-dev dpkg-dev
-	autoconf automake libtool # deps.sh: kmod's Debian source has no configure
+	nettle-dev dpkg-dev
 	# peers and tools the tests drive
 	tgt libiscsi-bin libiscsi-dev open-iscsi dnsmasq isc-dhcp-server
 	iproute2 qemu-system-x86 busybox-static e2fsprogs fdisk linux-image-amd64
