@@ -263,6 +263,8 @@ static int set_param(struct boot_config *bc, const struct boot_key *k, const cha
 	return 0;
 }
 
+/* dracut passes only a positive count on to the initiator: 0 sets no
+ * limit, like leaving the key out. */
 static int set_login_retry_max(struct boot_config *bc, const struct boot_key *k,
 			       const char *v)
 {
@@ -271,7 +273,7 @@ static int set_login_retry_max(struct boot_config *bc, const struct boot_key *k,
 	(void)k;
 	if (parse_count(v, LOGIN_RETRY_MAX, &n) < 0)
 		return -EINVAL;
-	bc->login_retry_max = (int)n;
+	bc->login_retry_max = n ? (int)n : -1;
 	return 0;
 }
 

@@ -147,6 +147,8 @@ static const struct row rows[] = {
 	{ NULL, "rd.iscsi.ibft=1", 0, { FW_FORCE } },
 	{ NULL, "rd.iscsi.login_retry_max=5 rd.iscsi.waitnet=0 rd.iscsi.testroute=0 rd.debug", 0,
 	  { "login_retry_max=5", "waitnet=0", "testroute=0", "debug=1" } },
+	{ NULL, "rd.iscsi.login_retry_max=5 rd.iscsi.login_retry_max=0", 0,
+	  { "login_retry_max=-1" } },
 	{ NULL, "rd.iscsi.waitnet=no rd.iscsi.testroute=off rd.iscsi.waitnet", 0,
 	  { "waitnet=1", "testroute=0" } },
 
