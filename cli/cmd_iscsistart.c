@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <glob.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,16 +322,20 @@ static void by_path_name(const struct dhcpc_rootpath *rp, uint64_t lun, char *ou
 		 rp->target, (unsigned long long)n);
 }
 
-/* Any link of this target already: the session exists. */
+/* Any link of this target already: the session exists. (A directory scan,
+ * not glob(3), which would bring its locale and passwd code along.) */
 static bool session_exists(const struct dhcpc_rootpath *rp)
 {
-	char pattern[600];
-	glob_t g;
-	bool found;
+	DIR *d = opendir(BY_PATH);
+	struct dirent *e;
+	char infix[300];
+	bool found = false;
 
-	snprintf(pattern, sizeof(pattern), BY_PATH "/ip-*-iscsi-%s-lun-*", rp->target);
-	found = glob(pattern, GLOB_NOSORT, NULL, &g) == 0 && g.gl_pathc > 0;
-	globfree(&g);
+	snprintf(infix, sizeof(infix), "-iscsi-%s-lun-", rp->target);
+	while (d && !found && (e = readdir(d)) != NULL)
+		found = !strncmp(e->d_name, "ip-", 3) && strstr(e->d_name, infix) != NULL;
+	if (d)
+		closedir(d);
 	return found;
 }
 

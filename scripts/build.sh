@@ -23,12 +23,13 @@ configure() {
 
 # The shipped binary is built for size (as musl itself is): -Os, each
 # function its own section so the linker drops what nothing calls, and no
-# unwind tables (C, no exceptions; the sanitizer build keeps its own).
+# unwind tables (C, no exceptions; the sanitizer build keeps its own), and
+# segments not padded to pages of their own (-z noseparate-code).
 PKG_CONFIG_LIBDIR=$top/.deps/musl/lib/pkgconfig CC=musl-gcc \
 	configure build-musl meson setup build-musl --buildtype=minsize \
 	-Dstrip=true -Dstatic=true -Dkernel_headers="$kh" \
 	-Dc_args="-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables" \
-	-Dc_link_args="-Wl,--gc-sections"
+	-Dc_link_args="-Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none"
 CC=gcc configure build-asan meson setup build-asan --buildtype=debug \
 	-Db_sanitize=address,undefined -Db_lundef=false
 CC=clang configure build-fuzz meson setup build-fuzz --buildtype=debug \
