@@ -263,12 +263,12 @@ static void describe(const struct serve *s, const char *dev, unsigned queues)
 {
 	const struct scsi_capacity *c = &s->disk.capacity;
 
-	log_info("%s: %s %s, %llu MiB, %u-byte blocks, %s, %u queue%s%s%s", dev,
+	log_info("%s: %s %s, %llu MiB, %u-byte blocks, %u queue%s%s%s (%s)", dev,
 		 s->disk.inquiry.vendor, s->disk.inquiry.product,
 		 (unsigned long long)(c->blocks * c->block_size >> 20), c->block_size,
-		 s->ops->name, queues, queues == 1 ? "" : "s",
+		 queues, queues == 1 ? "" : "s",
 		 s->disk.write_protected ? ", read-only" : "",
-		 s->disk.can_unmap ? ", discard" : "");
+		 s->disk.can_unmap ? ", discard" : "", s->ops->name);
 }
 
 /* ---- Backends. nbd.c predates struct bdev_ops: its row is here. */

@@ -86,17 +86,27 @@ trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- kernel
 
-# e2e_kernel_find: sets E2E_KVER and E2E_KERNEL to the installed Debian 12
-# kernel (the newest /boot/vmlinuz-6.1.*-amd64), unless already set.
+# e2e_kernel_find [SERIES]: sets E2E_KVER and E2E_KERNEL to the newest
+# /boot/vmlinuz-SERIES.*-amd64, unless already set. SERIES is the argument,
+# else $E2E_KERNEL_VERSION, else 6.1 (Debian 12's installed kernel). A
+# series not installed is taken from .deps/kernel-SERIES/ (made by
+# scripts/fetch-kernel.sh, e.g. bookworm-backports' 6.12 for ublk); then
+# E2E_MODROOT is that tree, where /lib/modules/VER is looked up.
 e2e_kernel_find() {
+	local series=${1:-${E2E_KERNEL_VERSION:-6.1}} tree
+	tree=$(cd "$E2E_DIR/../.." && pwd)/.deps/kernel-$series
 	if [ -z "${E2E_KERNEL:-}" ]; then
-		E2E_KERNEL=$(ls /boot/vmlinuz-6.1.*-amd64 2>/dev/null | sort -V | tail -1)
+		E2E_KERNEL=$(ls /boot/vmlinuz-"$series".*-amd64 2>/dev/null | sort -V | tail -1)
+		if [ -z "$E2E_KERNEL" ] && [ -d "$tree/boot" ]; then
+			E2E_KERNEL=$(ls "$tree"/boot/vmlinuz-"$series".*-amd64 2>/dev/null | sort -V | tail -1)
+			E2E_MODROOT=$tree
+		fi
 	fi
 	[ -n "$E2E_KERNEL" ] && [ -r "$E2E_KERNEL" ] ||
-		{ e2e_log "no /boot/vmlinuz-6.1.*-amd64 (install linux-image-amd64)"; return 1; }
-	: "${E2E_KVER:=${E2E_KERNEL#/boot/vmlinuz-}}"
-	[ -d "/lib/modules/$E2E_KVER" ] ||
-		{ e2e_log "no /lib/modules/$E2E_KVER"; return 1; }
+		{ e2e_log "no /boot/vmlinuz-$series.*-amd64 (install linux-image-amd64, or scripts/fetch-kernel.sh)"; return 1; }
+	: "${E2E_KVER:=${E2E_KERNEL##*/vmlinuz-}}"
+	[ -d "${E2E_MODROOT:-}/lib/modules/$E2E_KVER" ] ||
+		{ e2e_log "no ${E2E_MODROOT:-}/lib/modules/$E2E_KVER"; return 1; }
 }
 
 # _e2e_mod_visit NAME: depth-first over depends and softdeps (pre: before
@@ -105,11 +115,11 @@ _e2e_mod_visit() {
 	local name=${1//-/_} file deps soft word alias phase=
 	[ -z "${_E2E_SEEN[$name]:-}" ] || return 0
 	_E2E_SEEN[$name]=1
-	file=$(modinfo -k "$E2E_KVER" -F filename "$name" 2>/dev/null) ||
+	file=$(modinfo -b "${E2E_MODROOT:-/}" -k "$E2E_KVER" -F filename "$name" 2>/dev/null) ||
 		{ e2e_log "module $name not found for $E2E_KVER"; return 1; }
 	case $file in /*) ;; *) return 0 ;; esac # built into the kernel
-	deps=$(modinfo -k "$E2E_KVER" -F depends "$name")
-	soft=$(modinfo -k "$E2E_KVER" -F softdep "$name")
+	deps=$(modinfo -b "${E2E_MODROOT:-/}" -k "$E2E_KVER" -F depends "$name")
+	soft=$(modinfo -b "${E2E_MODROOT:-/}" -k "$E2E_KVER" -F softdep "$name")
 	for word in $soft; do
 		case $word in
 		pre:) phase=pre ;;
@@ -122,20 +132,20 @@ _e2e_mod_visit() {
 		softdep:*)
 			# a softdep names an alias (crypto-crc32c): every module that
 			# provides it, the ones that fail to load are harmless
-			for alias in $(modprobe -S "$E2E_KVER" -R "${word#softdep:}" 2>/dev/null); do
+			for alias in $(modprobe -d "${E2E_MODROOT:-/}" -S "$E2E_KVER" -R "${word#softdep:}" 2>/dev/null); do
 				_e2e_mod_visit "$alias" || return 1
 			done ;;
 		*) _e2e_mod_visit "$word" || return 1 ;;
 		esac
 	done
-	_E2E_ORDER+=("${file#/lib/modules/$E2E_KVER/}")
+	_E2E_ORDER+=("${file#"${E2E_MODROOT:-}"/lib/modules/$E2E_KVER/}")
 	phase=
 	for word in $soft; do
 		case $word in
 		pre:) phase=pre ;;
 		post:) phase=post ;;
 		*) if [ "$phase" = post ]; then
-			for alias in $(modprobe -S "$E2E_KVER" -R "$word" 2>/dev/null); do
+			for alias in $(modprobe -d "${E2E_MODROOT:-/}" -S "$E2E_KVER" -R "$word" 2>/dev/null); do
 				_e2e_mod_visit "$alias" || return 1
 			done
 		fi ;;
@@ -161,22 +171,23 @@ e2e_modules_closure() {
 # ROOT/lib/modules/$E2E_KVER/<same path>, with modules.builtin*, and runs
 # depmod -b ROOT so that modules.dep/alias/softdep exist for libkmod.
 e2e_modules_install() {
-	local root=$1 list f dst
+	local root=$1 list f dst src
 	shift
 	e2e_kernel_find || return 1
 	list=$(e2e_modules_closure "$@") || return 1
+	src=${E2E_MODROOT:-}/lib/modules/$E2E_KVER
 	dst=$root/lib/modules/$E2E_KVER
 	mkdir -p "$dst"
 	for f in $list; do
 		mkdir -p "$dst/$(dirname "$f")"
-		cp "/lib/modules/$E2E_KVER/$f" "$dst/$f" || return 1
+		cp "$src/$f" "$dst/$f" || return 1
 	done
 	# what is built in (for libkmod's answers about those names), and the
 	# kernel's module order reduced to ours
 	for f in modules.builtin modules.builtin.modinfo; do
-		[ -f "/lib/modules/$E2E_KVER/$f" ] && cp "/lib/modules/$E2E_KVER/$f" "$dst/"
+		[ -f "$src/$f" ] && cp "$src/$f" "$dst/"
 	done
-	printf '%s\n' $list | grep -Fx -f - "/lib/modules/$E2E_KVER/modules.order" \
+	printf '%s\n' $list | grep -Fx -f - "$src/modules.order" \
 		>"$dst/modules.order"
 	depmod -b "$root" "$E2E_KVER" || { e2e_log "depmod -b $root failed"; return 1; }
 }

@@ -1,0 +1,134 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The ublk backend in the VM (issue 6): bookworm-backports' 6.12 kernel
+# (the first Debian kernel with ublk_drv; scripts/fetch-kernel.sh puts it
+# in .deps/kernel-6.12), iscsiroot as /init with iscsiroot.blockdev=ublk:
+#   1. root on /dev/ublkb0p1, the daemon's rules, the queue's attributes
+#      (write cache, FUA, discard), fstrim reaching the target as UNMAP
+#      (the image file shrinks), an fsync'd file (FLUSH);
+#   2. a second boot sees the first one's write;
+#   3. tgtd restarted (killed, then stopped) during a write + verify loop:
+#      no data or kernel I/O error, the session reinstated.
+# usage: ublk-boot.sh ISCSIROOT_STATIC_BINARY   (exit 77: no 6.12 kernel)
+. "$(dirname "$0")/lib.sh"
+
+BIN=${1:?usage: $0 ISCSIROOT_STATIC_BINARY}
+FAILS=0
+fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); e2e_console_dump 40; }
+pass() { echo "ok: $*"; }
+
+export E2E_KERNEL_VERSION=6.12
+E2E_INITRAMFS_MODULES="virtio_net virtio_pci e1000 ublk_drv nbd ext4"
+NETROOT="netroot=iscsi:$E2E_SERVER_IP::3260:1:$E2E_IQN"
+BASE="quiet panic=-1 ip=dhcp rd.iscsi.initiator=$E2E_INITIATOR iscsiroot.blockdev=ublk"
+BASE="$BASE e2e.rootdev=/dev/ublkb0p1"
+# The daemon's info lines reach the console only through the kernel.
+VERBOSE=loglevel=7
+
+# Runs before the image's /sbin/init (init=): what the kernel made of our
+# SET_PARAMS, then a discard and a flush on the root filesystem.
+CHECK_INIT='#!/bin/sh
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+M=ISCSIROOT-E2E:
+[ -r /proc/uptime ] || mount -t proc proc /proc
+[ -d /sys/kernel ] || mount -t sysfs sys /sys
+q=/sys/block/ublkb0/queue
+echo "$M ublk queue cache=$(tr " " _ <$q/write_cache) fua=$(cat $q/fua)" \
+	"discard_max=$(cat $q/discard_max_bytes) max_kb=$(cat $q/max_hw_sectors_kb)" \
+	"tags=$(cat /sys/block/ublkb0/mq/0/nr_tags) parts=$(ls -d /sys/block/ublkb0/ublkb0p* | wc -l)"
+mount -o remount,rw /
+dd if=/dev/urandom of=/var/lib/e2e/trim bs=1M count=8 2>/dev/null && sync &&
+	rm /var/lib/e2e/trim && sync
+t=$(fstrim -v / 2>&1) && echo "$M fstrim ok: $t" || echo "$M fstrim FAILED: $t"
+echo flushed >/var/lib/e2e/flush && sync /var/lib/e2e/flush && echo "$M fsync ok"
+mount -o remount,ro /
+exec /sbin/init
+'
+
+boot_ok() { # WHAT APPEND [SECONDS]
+	local what=$1
+	if ! e2e_vm_boot "$E2E_WORK/initrd" "$BASE $2" "${3:-240}"; then
+		fail "$what: the VM did not power off by itself"
+		return 1
+	fi
+	e2e_log_has "$E2E_MARK init reached" || { fail "$what: init not reached"; return 1; }
+	e2e_log_has "$E2E_MARK root on /dev/ublkb0p1" || { fail "$what: root not on ublkb0p1"; return 1; }
+	e2e_log_has "$E2E_MARK kernel io errors 0" || { fail "$what: kernel I/O errors"; return 1; }
+	e2e_log_has "Kernel panic" && { fail "$what: kernel panic"; return 1; }
+	pass "$what (init at $(e2e_marker_uptime) s guest uptime)"
+}
+
+# The image's allocated bytes: UNMAP punches holes into tgtd's file.
+allocated() { echo $(($(stat -c %b "$1") * $(stat -c %B "$1"))); }
+
+e2e_kernel_find || { echo "no 6.12 kernel: run scripts/fetch-kernel.sh first"; exit 77; }
+echo "kernel $E2E_KVER"
+e2e_rootdisk_build "$E2E_WORK/root.img" 64 || exit 1
+printf '%s' "$CHECK_INIT" >"$E2E_WORK/check-init"
+debugfs -w -R "write $E2E_WORK/check-init /sbin/e2e-ublk-check" \
+	"$E2E_WORK/root.img?offset=$E2E_ROOT_OFFSET" >/dev/null 2>&1 &&
+	debugfs -w -R "sif /sbin/e2e-ublk-check mode 0100755" \
+		"$E2E_WORK/root.img?offset=$E2E_ROOT_OFFSET" >/dev/null 2>&1 ||
+	{ echo "cannot put the check into the image"; exit 1; }
+e2e_server_up "$E2E_WORK/root.img" || exit 1
+# Thin provisioning: READ CAPACITY(16) LBPME and the Block Limits VPD's
+# UNMAP counts, so the LUN takes UNMAP and ublk gets discard parameters.
+e2e_tgt_cmd --op update --mode logicalunit --tid 1 --lun 1 --params thin_provisioning=1 ||
+	{ echo "tgtd: no thin provisioning"; exit 1; }
+e2e_make_initramfs "$E2E_WORK/initrd" "$BIN" || exit 1
+echo "initramfs: $(stat -c %s "$E2E_WORK/initrd") bytes"
+
+# 1. ublk, its parameters, discard and flush; the daemon's rules.
+before=$(allocated "$E2E_WORK/root.img")
+boot_ok "root on ublk" "$NETROOT $VERBOSE e2e.daemon=1 init=/sbin/e2e-ublk-check" && {
+	e2e_log_has "/dev/ublkb0: started, 64 tags of [0-9]+ KiB, survives a server restart" &&
+		pass "ublk device with USER_RECOVERY: $(e2e_log_line '/dev/ublkb0: started')" ||
+		fail "no ublk start line with recovery: $(e2e_log_line 'ublkb0')"
+	q=$(e2e_log_line "$E2E_MARK ublk queue")
+	echo "$q"
+	grep -qE "cache=write_back fua=1 discard_max=[1-9][0-9]* max_kb=[0-9]+ tags=64 parts=1" <<<"$q" &&
+		pass "queue: write cache, FUA, discard, 64 tags, one partition" || fail "queue: $q"
+	e2e_log_has "$E2E_MARK fstrim ok: /: [1-9]" && pass "$(e2e_log_line "fstrim ok")" ||
+		fail "fstrim: $(e2e_log_line "fstrim")"
+	after=$(allocated "$E2E_WORK/root.img")
+	# 8 MiB were written, deleted and trimmed: without UNMAP the file grows.
+	[ "$after" -lt $((before + 4 * 1024 * 1024)) ] &&
+		pass "UNMAP reached tgtd (image $before -> $after bytes allocated)" ||
+		fail "no UNMAP seen on the image ($before -> $after bytes allocated)"
+	e2e_log_has "$E2E_MARK fsync ok" && pass "fsync (FLUSH) answered" || fail "fsync"
+	d=$(e2e_log_line "$E2E_MARK daemon argv0")
+	grep -q "argv0=@iscsiroot oom=-1000 locked_kb=[1-9][0-9]* rss_kb=[0-9]* exe=/memfd:iscsiroot.* files_on_root=0" <<<"$d" &&
+		pass "daemon rules: $d" || fail "daemon rules: $d"
+	e2e_log_has "$E2E_MARK daemon survived signals" && pass "daemon survived TERM, INT, STOP/CONT" ||
+		fail "daemon did not survive signals"
+}
+# 2. The first boot's write is there, and on the target.
+boot_ok "second boot" "$NETROOT" && {
+	e2e_log_has "$E2E_MARK boot count 2" && pass "the first boot's write survived" ||
+		fail "boot count is not 2: $(e2e_log_line "boot count")"
+	[ "$(e2e_rootdisk_boot_count "$E2E_WORK/root.img")" = 2 ] &&
+		pass "the host reads 2 from the image" || fail "the host does not read 2"
+}
+# 3. tgtd killed, then stopped, while the guest writes and verifies.
+e2e_vm_start "$E2E_WORK/initrd" "$BASE $NETROOT $VERBOSE e2e.stress=40"
+if e2e_vm_wait_marker "$E2E_MARK boot count" 200; then
+	sleep 5; e2e_tgt_restart hard 2
+	sleep 8; e2e_tgt_restart "" 1
+	if e2e_vm_wait_exit 240; then
+		e2e_log_has "$E2E_MARK stress ok" && e2e_log_has "$E2E_MARK kernel io errors 0" &&
+			pass "tgtd restarted twice during writes: $(e2e_log_line "stress ok")" ||
+			fail "data or I/O errors across the restarts"
+		e2e_log_has "session reinstated" && pass "session reinstated" ||
+			fail "no reinstatement logged"
+	else
+		fail "the VM did not finish after the restarts"
+		e2e_vm_kill
+	fi
+else
+	fail "stress boot did not start"
+	e2e_vm_kill
+fi
+
+[ "$FAILS" = 0 ] && { echo "ublk e2e: all cases passed"; exit 0; }
+echo "ublk e2e: $FAILS failure(s)"
+exit 1
