@@ -174,6 +174,12 @@ static int target_config(const struct boot_config *bc, const struct dhcpc_rootpa
 	opt->lun = path->lun;
 	c->first_login_timeout_ms = 30000;
 	c->replacement_timeout_ms = bc->replacement_timeout_ms;
+	if (bc->login_retry_max >= 0) {
+		/* rd.iscsi.login_retry_max: open-iscsi's node key says it. */
+		char n[16];
+		snprintf(n, sizeof(n), "%d", bc->login_retry_max);
+		iscsi_config_set_node_param(c, "node.session.initial_login_retry_max", n);
+	}
 	/* One NBD connection per CPU lets the kernel submit in parallel. */
 	opt->queues = bc->queues ? bc->queues
 				 : (unsigned)MIN(MAX(sysconf(_SC_NPROCESSORS_ONLN), 1L), 4L);
