@@ -154,6 +154,14 @@ static int apply_params(const struct boot_config *bc, struct iscsi_config *c,
 	return 0;
 }
 
+/* A password from the command line, a file or the iBFT is the secret
+ * itself: "file:..." there is not a reference, as it is for the CLI. */
+static void literal_secret(uint8_t *out, size_t *len, const char *password)
+{
+	*len = MIN(strlen(password), (size_t)ISCSI_SECRET_LEN);
+	memcpy(out, password, *len);
+}
+
 static int target_config(const struct boot_config *bc, const struct dhcpc_rootpath *path,
 			 struct serve_options *opt, char *err, size_t errlen)
 {
@@ -168,9 +176,9 @@ static int target_config(const struct boot_config *bc, const struct dhcpc_rootpa
 	snprintf(c->host, sizeof(c->host), "%s", path->host);
 	c->port = path->port;
 	snprintf(c->user, sizeof(c->user), "%s", path->user);
-	iscsi_config_set_secret(c->secret, &c->secret_len, path->password);
+	literal_secret(c->secret, &c->secret_len, path->password);
 	snprintf(c->ruser, sizeof(c->ruser), "%s", path->ruser);
-	iscsi_config_set_secret(c->rsecret, &c->rsecret_len, path->rpassword);
+	literal_secret(c->rsecret, &c->rsecret_len, path->rpassword);
 	opt->lun = path->lun;
 	c->first_login_timeout_ms = 30000;
 	c->replacement_timeout_ms = bc->replacement_timeout_ms;
