@@ -386,7 +386,6 @@ static int login(struct istart *o, const struct dhcpc_rootpath *rp, char **argv)
 	bc.npaths = 1;
 	/* Like iscsistart, the network is the caller's (ipconfig, -N). */
 	snprintf(bc.ip, sizeof(bc.ip), "off");
-	pivot_load_blockdev_modules(&bc);
 	r = pivot_start_daemon(&bc, argv, dev, sizeof(dev), &lun, msg, sizeof(msg));
 	secure_zero(&bc, sizeof(bc));
 	if (r < 0) {

@@ -120,18 +120,10 @@ static void exec_init(const struct boot_config *bc)
 	}
 }
 
-void pivot_load_blockdev_modules(const struct boot_config *bc)
+void pivot_load_boot_modules(void)
 {
-	/* Partitions on NBD devices need max_part (NOTES: no udev here). */
-	if (strcmp(bc->blockdev, "ublk") &&
-	    pivot_load_module("nbd", "max_part=16") < 0)
-		log_warn("the nbd module is not in the initramfs and not built in");
-}
-
-void pivot_load_boot_modules(const struct boot_config *bc)
-{
+	/* nbd or ublk_drv: the daemon loads the one it picks. */
 	pivot_load_nic_drivers();
-	pivot_load_blockdev_modules(bc);
 	/* Where the firmware left an iBFT, its driver shows it in sysfs; the
 	 * ACPI table is read directly when the driver is missing. */
 	pivot_load_module("iscsi_ibft", NULL);
@@ -144,7 +136,7 @@ int pivot_configure(struct boot_config *bc, const char *conf_file, char *err,
 
 	/* The modules first: the iBFT driver shows the firmware's table. A
 	 * command line that fails to parse still gets its modules. */
-	pivot_load_boot_modules(bc);
+	pivot_load_boot_modules();
 	if (r == 0)
 		r = boot_config_use_firmware(bc, "", err, errlen);
 	if (r == 0 && bc->debug)

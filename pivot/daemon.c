@@ -191,7 +191,7 @@ static int target_config(const struct boot_config *bc, const struct dhcpc_rootpa
 	/* One NBD connection per CPU lets the kernel submit in parallel. */
 	opt->queues = bc->queues ? bc->queues
 				 : (unsigned)MIN(MAX(sysconf(_SC_NPROCESSORS_ONLN), 1L), 4L);
-	opt->backend = bc->blockdev[0] ? bc->blockdev : "nbd";
+	opt->backend = bc->blockdev;    /* empty: ublk where the kernel has it */
 	opt->nbd_ioctl = bc->nbd_ioctl;
 	return apply_params(bc, c, err, errlen);
 }

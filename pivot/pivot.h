@@ -227,7 +227,8 @@ struct serve_options {
 	struct iscsi_config iscsi;
 	uint64_t lun;
 	unsigned queues;
-	const char *backend;         /* "nbd" (ublk: a later issue) */
+	const char *backend;         /* "nbd", "ublk", or ""/NULL: ublk where
+	                              * the kernel has it, else nbd */
 	bool nbd_ioctl;              /* set NBD up by ioctls, not netlink */
 };
 /* Logs in, probes the LUN and creates the block device, all on loop;
@@ -243,13 +244,11 @@ struct iscsi_session *serve_session(const struct serve *s);
 void daemon_harden(char **argv);
 
 /* Every mode's start: boot_config_load (conf_file, then /proc/cmdline),
- * the modules attaching needs (NIC drivers, nbd with partitions,
- * iscsi_ibft), then the firmware's iBFT. One line in err on failure. */
+ * the modules attaching needs (NIC drivers, iscsi_ibft; the daemon loads
+ * nbd or ublk_drv), then the firmware's iBFT. One line in err on failure. */
 int pivot_configure(struct boot_config *bc, const char *conf_file, char *err,
 		    size_t errlen);
-void pivot_load_boot_modules(const struct boot_config *bc);
-/* Only the block device's module (nbd with partitions, or ublk_drv). */
-void pivot_load_blockdev_modules(const struct boot_config *bc);
+void pivot_load_boot_modules(void);
 /* Re-reads disk's partition table and resolves root= on it, waiting up
  * to 10 s for the device node. */
 int pivot_find_root(const struct boot_config *bc, const char *disk, char *dev,
