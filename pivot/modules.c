@@ -244,25 +244,27 @@ static int map_file(const char *path, struct span *out)
 {
 	struct stat st;
 	void *p;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	out->p = NULL;
 	out->len = 0;
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MODULE_FILE_MAX) {
-		close(fd);
-		return -EFBIG;
-	}
-	if (st.st_size > 0) {
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode))
+		r = -EINVAL;
+	else if ((uint64_t)st.st_size > MODULE_FILE_MAX)
+		r = -EFBIG;
+	else if (st.st_size > 0) {
 		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (p != MAP_FAILED) {
-			out->p = p;
-			out->len = (size_t)st.st_size;
-		}
+		if (p == MAP_FAILED)
+			r = -errno;
+		else
+			*out = (struct span){ p, (size_t)st.st_size };
 	}
 	close(fd);
-	return out->p || st.st_size == 0 ? 0 : -ENOMEM;
+	return r;
 }
 
 /* The modprobe.d text grows here, capped at MODULE_CONF_MAX. */
@@ -288,14 +290,18 @@ static int conf_append(struct conf_buf *b, const char *s, size_t len)
 	return 0;
 }
 
-/* A config file, with "\<newline>" joining lines as libkmod reads them. */
+/* A config file, with "\<newline>" joining lines as libkmod reads them.
+ * One that cannot be read is left out, as libkmod does. */
 static int conf_append_file(struct conf_buf *b, const char *path)
 {
 	struct span text;
 	int r = map_file(path, &text);
 
-	if (r < 0)
-		return r == -ENOENT ? 0 : r;
+	if (r < 0) {
+		if (r != -ENOENT)
+			log_warn("%s: %s, left out", path, strerror(-r));
+		return 0;
+	}
 	for (size_t i = 0; r == 0 && i < text.len; i++) {
 		if (text.p[i] == '\\' && i + 1 < text.len && text.p[i + 1] == '\n')
 			i++;

@@ -133,8 +133,8 @@ static const struct {
 	const char *name, *extra, *options;
 } option_cases[] = {
 	/* modprobe.d by file name across directories (etc's nbd.conf hides
-	 * lib's, .txt is no config), lines joined by '\', the command line,
-	 * then the caller */
+	 * lib's, .txt is no config, a directory dir.conf is left out), lines
+	 * joined by '\', the command line, then the caller */
 	{ "nbd", "max_part=16", "timeout=5 max_part=8 max_part=12 max_part=16" },
 	{ "nbd", NULL, "timeout=5 max_part=8 max_part=12" },
 	{ "virtio_net", NULL, "napi_tx=0 napi_tx=1" },
