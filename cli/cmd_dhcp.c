@@ -39,6 +39,8 @@ static void usage(FILE *out)
 "  --mac=MAC            use the interface with this MAC\n"
 "  --ifname=NAME:MAC    dracut's ifname=: rename the interface with MAC\n"
 "                       to NAME (while it is down) and use it\n"
+"  --vlan=ID            configure IFACE.ID, an 802.1Q VLAN (1-4094) over\n"
+"                       each chosen interface, made unless it exists\n"
 "  --cmdline=FILE       read ip=, BOOTIF= and ifname= from FILE\n"
 "                       (/proc/cmdline)\n"
 "  --timeout=T          give up without a lease after T (default 60s)\n"
@@ -159,7 +161,7 @@ enum {
 	OPT_IP = 256, OPT_BOOTIF, OPT_MAC, OPT_CMDLINE, OPT_TIMEOUT,
 	OPT_LINK_TIMEOUT, OPT_RETRANSMIT, OPT_REQUEST, OPT_CLIENT_ID,
 	OPT_VENDOR, OPT_USER, OPT_BROADCAST, OPT_ROOT, OPT_NO_FILES,
-	OPT_SET_HOSTNAME, OPT_RENEW, OPT_IFNAME,
+	OPT_SET_HOSTNAME, OPT_RENEW, OPT_IFNAME, OPT_VLAN,
 };
 
 static const struct option long_options[] = {
@@ -180,6 +182,7 @@ static const struct option long_options[] = {
 	{ "set-hostname", no_argument, NULL, OPT_SET_HOSTNAME },
 	{ "renew", no_argument, NULL, OPT_RENEW },
 	{ "ifname", required_argument, NULL, OPT_IFNAME },
+	{ "vlan", required_argument, NULL, OPT_VLAN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -231,6 +234,13 @@ static int apply_option(int opt, const char *arg, struct dhcpc_config *cfg)
 		return 0;
 	case OPT_IFNAME:
 		return dhcpc_ifname_parse(arg, cfg->rename_to, cfg->rename_mac);
+	case OPT_VLAN: {
+		uint64_t v;
+		int r = parse_u64(arg, 1, 4094, &v);
+
+		cfg->vlan = r == 0 ? (uint16_t)v : 0;
+		return r;
+	}
 	case 'v':
 		log_set_level(LOG_DEBUG);
 		return 0;

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <net/if_arp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +115,9 @@ static void choose_ifaces(struct dhcpc *d, const struct nl_link *links, int n)
 
 	for (int i = 0; i < n; i++) {
 		const struct nl_link *l = &links[i];
+		/* an earlier run's VLAN link has its parent's MAC */
+		if (d->cfg.vlan && l->is_vlan)
+			continue;
 		if (by_name) {
 			if (want_by_name(d, l->name))
 				add_iface(d, l);
@@ -180,6 +184,42 @@ static void bring_up(struct dhcpc *d, struct iface *f)
 		log_debug("%s: set up", f->link.name);
 }
 
+/* The 802.1Q link over f's, "<parent>.<vid>" as vconfig names it (or
+ * "v<parent's ifindex>.<vid>" when that is too long), made unless an
+ * earlier run left it; from now on f is that link: DHCP or ip= go there,
+ * not to the parent. */
+static int use_vlan(struct dhcpc *d, struct iface *f)
+{
+	char name[IFNAMSIZ];
+	struct nl_link vl;
+	int r;
+
+	if ((size_t)snprintf(name, sizeof(name), "%s.%u", f->link.name,
+			     d->cfg.vlan) >= sizeof(name))
+		snprintf(name, sizeof(name), "v%d.%u", f->link.ifindex, d->cfg.vlan);
+	r = nl_link_add_vlan(&d->nl, f->link.ifindex, name, d->cfg.vlan);
+	if (r < 0 && r != -EEXIST) {
+		log_err("%s: VLAN %u: %s", f->link.name, d->cfg.vlan, strerror(-r));
+		return r;
+	}
+	r = nl_link_get_by_name(&d->nl, name, &vl);
+	if (r == 0 && !vl.is_vlan)
+		r = -EEXIST;
+	if (r < 0) {
+		log_err("%s: VLAN %u as %s: %s", f->link.name, d->cfg.vlan, name,
+			strerror(-r));
+		return r;
+	}
+	log_info("%s: VLAN %u over %s", name, d->cfg.vlan, f->link.name);
+	f->link = vl;
+	if (!(vl.flags & IFF_UP)) {
+		r = nl_link_set_up(&d->nl, vl.ifindex);
+		if (r < 0)
+			log_warn("%s: set up: %s", name, strerror(-r));
+	}
+	return 0;
+}
+
 /* Lists the links again until the wanted ones exist (a driver may still
  * be probing). */
 static int find_ifaces(struct dhcpc *d)
@@ -197,8 +237,15 @@ static int find_ifaces(struct dhcpc *d)
 	free(links);
 	if (n < 0)
 		return n;
-	for (int i = before; i < d->nifaces; i++)
+	for (int i = before; i < d->nifaces; i++) {
 		bring_up(d, &d->ifaces[i]);
+		if (d->cfg.vlan) {
+			int r = use_vlan(d, &d->ifaces[i]);
+
+			if (r < 0)
+				return r;
+		}
+	}
 	return 0;
 }
 
@@ -352,9 +399,12 @@ static void on_timer(struct ev_source *src)
 int dhcpc_start(struct ev_loop *loop, const struct dhcpc_config *cfg,
 		dhcpc_done_fn done, void *ctx, struct dhcpc **out)
 {
-	struct dhcpc *d = calloc(1, sizeof(*d));
+	struct dhcpc *d;
 	int r;
 
+	if (cfg->vlan > 4094)
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	d->loop = loop;

@@ -132,6 +132,10 @@ struct dhcpc_config {
 	uint8_t mac[6];
 	char rename_to[IFNAMSIZ];    /* ifname=: the interface with */
 	uint8_t rename_mac[6];       /* rename_mac gets this name, and is used */
+	uint16_t vlan;               /* 802.1Q VLAN ID 1..4094 (e.g. the iBFT's):
+	                              * each chosen interface gets <name>.<vlan>
+	                              * (made unless there), which is configured
+	                              * instead; 0: none */
 	struct dhcpc_ipconf ip;      /* ip=; mode DHCP by default */
 
 	int link_timeout_ms;         /* carrier wait; default 10 s */

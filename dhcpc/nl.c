@@ -52,6 +52,30 @@ static int req_attr(struct nl_req *r, uint16_t type, const void *data,
 	return 0;
 }
 
+/* A nested attribute: start notes where its header is, end sets its
+ * length to cover what was added since. */
+static int req_nest_start(struct nl_req *r, uint16_t type, size_t *at)
+{
+	struct rtattr rta = { .rta_len = (unsigned short)RTA_LENGTH(0),
+			      .rta_type = type };
+
+	if (r->len + RTA_SPACE(0) > sizeof(r->buf))
+		return -ENOSPC;
+	*at = r->len;
+	memcpy(r->buf + r->len, &rta, sizeof(rta));
+	r->len += RTA_SPACE(0);
+	return 0;
+}
+
+static void req_nest_end(struct nl_req *r, size_t at)
+{
+	struct rtattr rta;
+
+	memcpy(&rta, r->buf + at, sizeof(rta));
+	rta.rta_len = (unsigned short)(r->len - at);
+	memcpy(r->buf + at, &rta, sizeof(rta));
+}
+
 int nl_open(struct nl_sock *nl)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
@@ -182,6 +206,16 @@ static int transact(struct nl_sock *nl, struct nl_req *r,
 
 /* ---- Links ---- */
 
+static int linkinfo_attr(uint16_t type, const uint8_t *v, size_t len, void *ctx)
+{
+	struct nl_link *l = ctx;
+
+	if (type == IFLA_INFO_KIND && strnlen((const char *)v, len) == 4 &&
+	    !memcmp(v, "vlan", 4))
+		l->is_vlan = true;
+	return 0;
+}
+
 static int link_attr(uint16_t type, const uint8_t *v, size_t len, void *ctx)
 {
 	struct nl_link *l = ctx;
@@ -197,6 +231,8 @@ static int link_attr(uint16_t type, const uint8_t *v, size_t len, void *ctx)
 		l->have_mac = true;
 	} else if (type == IFLA_MTU && len == 4) {
 		memcpy(&l->mtu, v, 4);
+	} else if (type == IFLA_LINKINFO) {
+		return nl_attr_walk(v, len, linkinfo_attr, l);
 	}
 	return 0;
 }
@@ -259,6 +295,44 @@ int nl_link_get(struct nl_sock *nl, int ifindex, struct nl_link *link)
 	if (err < 0)
 		return err;
 	return ll.n == 1 ? 0 : -ENODEV;
+}
+
+int nl_link_get_by_name(struct nl_sock *nl, const char *name, struct nl_link *link)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct link_list ll = { link, 1, 0 };
+	struct nl_req r;
+	int err;
+
+	req_init(&r, RTM_GETLINK, 0, &ifi, sizeof(ifi));
+	if (req_attr(&r, IFLA_IFNAME, name, strlen(name) + 1) < 0)
+		return -ENOSPC;
+	err = transact(nl, &r, on_link, &ll);
+	if (err < 0)
+		return err;
+	return ll.n == 1 ? 0 : -ENODEV;
+}
+
+/* What `ip link add link PARENT name NAME type vlan id VID` sends. */
+int nl_link_add_vlan(struct nl_sock *nl, int parent, const char *name,
+		     uint16_t vid)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	uint32_t link = (uint32_t)parent;
+	size_t info, data;
+	struct nl_req r;
+
+	req_init(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
+	if (req_attr(&r, IFLA_IFNAME, name, strlen(name) + 1) < 0 ||
+	    req_attr(&r, IFLA_LINK, &link, sizeof(link)) < 0 ||
+	    req_nest_start(&r, IFLA_LINKINFO, &info) < 0 ||
+	    req_attr(&r, IFLA_INFO_KIND, "vlan", 4) < 0 ||
+	    req_nest_start(&r, IFLA_INFO_DATA, &data) < 0 ||
+	    req_attr(&r, IFLA_VLAN_ID, &vid, sizeof(vid)) < 0)
+		return -ENOSPC;
+	req_nest_end(&r, data);
+	req_nest_end(&r, info);
+	return transact(nl, &r, NULL, NULL);
 }
 
 static int link_change(struct nl_sock *nl, int ifindex, unsigned flags,

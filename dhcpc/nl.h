@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A minimal rtnetlink client (RFC 3549, linux/rtnetlink.h): list links,
- * bring them up, set MTU, name, addresses and routes. Requests are
+ * bring them up, set MTU, name, addresses and routes; create VLAN links. Requests are
  * synchronous; the kernel answers each with an ACK right away.
  */
 #ifndef ISCSIROOT_DHCPC_NL_H
@@ -31,6 +31,7 @@ struct nl_link {
 	uint32_t mtu;
 	uint8_t mac[6];
 	bool have_mac;
+	bool is_vlan;         /* IFLA_INFO_KIND "vlan" */
 };
 
 int nl_open(struct nl_sock *nl);
@@ -43,6 +44,11 @@ int nl_link_set_up(struct nl_sock *nl, int ifindex);
 int nl_link_set_mtu(struct nl_sock *nl, int ifindex, uint32_t mtu);
 int nl_link_set_name(struct nl_sock *nl, int ifindex, const char *name);
 int nl_link_set_mac(struct nl_sock *nl, int ifindex, const uint8_t mac[6]);
+int nl_link_get_by_name(struct nl_sock *nl, const char *name, struct nl_link *link);
+/* Creates the 802.1Q link name over parent (down); -EEXIST if the name is
+ * taken. */
+int nl_link_add_vlan(struct nl_sock *nl, int parent, const char *name,
+		     uint16_t vid);
 
 /* Adds (or refreshes) a permanent address; never deletes one. */
 int nl_addr_add(struct nl_sock *nl, int ifindex, struct in_addr addr,
