@@ -109,17 +109,21 @@ e2e_kernel_find() {
 		{ e2e_log "no ${E2E_MODROOT:-}/lib/modules/$E2E_KVER"; return 1; }
 }
 
+# modinfo and modprobe on $E2E_KVER, in $E2E_MODROOT when set.
+_e2e_modinfo() { modinfo ${E2E_MODROOT:+-b "$E2E_MODROOT"} -k "$E2E_KVER" "$@"; }
+_e2e_modprobe() { modprobe ${E2E_MODROOT:+-d "$E2E_MODROOT"} -S "$E2E_KVER" "$@"; }
+
 # _e2e_mod_visit NAME: depth-first over depends and softdeps (pre: before
 # the module, post: after it), appending paths to _E2E_ORDER.
 _e2e_mod_visit() {
 	local name=${1//-/_} file deps soft word alias phase=
 	[ -z "${_E2E_SEEN[$name]:-}" ] || return 0
 	_E2E_SEEN[$name]=1
-	file=$(modinfo -b "${E2E_MODROOT:-/}" -k "$E2E_KVER" -F filename "$name" 2>/dev/null) ||
+	file=$(_e2e_modinfo -F filename "$name" 2>/dev/null) ||
 		{ e2e_log "module $name not found for $E2E_KVER"; return 1; }
 	case $file in /*) ;; *) return 0 ;; esac # built into the kernel
-	deps=$(modinfo -b "${E2E_MODROOT:-/}" -k "$E2E_KVER" -F depends "$name")
-	soft=$(modinfo -b "${E2E_MODROOT:-/}" -k "$E2E_KVER" -F softdep "$name")
+	deps=$(_e2e_modinfo -F depends "$name")
+	soft=$(_e2e_modinfo -F softdep "$name")
 	for word in $soft; do
 		case $word in
 		pre:) phase=pre ;;
@@ -132,7 +136,7 @@ _e2e_mod_visit() {
 		softdep:*)
 			# a softdep names an alias (crypto-crc32c): every module that
 			# provides it, the ones that fail to load are harmless
-			for alias in $(modprobe -d "${E2E_MODROOT:-/}" -S "$E2E_KVER" -R "${word#softdep:}" 2>/dev/null); do
+			for alias in $(_e2e_modprobe -R "${word#softdep:}" 2>/dev/null); do
 				_e2e_mod_visit "$alias" || return 1
 			done ;;
 		*) _e2e_mod_visit "$word" || return 1 ;;
@@ -145,7 +149,7 @@ _e2e_mod_visit() {
 		pre:) phase=pre ;;
 		post:) phase=post ;;
 		*) if [ "$phase" = post ]; then
-			for alias in $(modprobe -d "${E2E_MODROOT:-/}" -S "$E2E_KVER" -R "$word" 2>/dev/null); do
+			for alias in $(_e2e_modprobe -R "$word" 2>/dev/null); do
 				_e2e_mod_visit "$alias" || return 1
 			done
 		fi ;;
