@@ -64,6 +64,7 @@ int pivot_network_config(const struct boot_config *bc, struct dhcpc_config *dc,
 		dc->have_mac = true;
 		memcpy(dc->mac, bc->mac, sizeof(dc->mac));
 	}
+	dc->vlan = bc->vlan;           /* the iBFT NIC's */
 	dc->root_dir = "/";
 	dc->write_files = true;
 	dc->keep_lease = true;
