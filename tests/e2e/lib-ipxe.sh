@@ -38,15 +38,17 @@ trap 'ipxe_cleanup; e2e_cleanup' EXIT
 # "console=ttyS0 APPEND" and /boot/initrd.img at once, no menu. GRUB
 # writes to the UART itself (through the firmware's serial console its
 # lines come out cut by cursor moves); the echo lines are what the test
-# looks for.
+# looks for. IPXE_GRUB_LOADER=linux16 boots through the kernel's 16-bit
+# set-up code instead of GRUB's default 32-bit entry (no faster here).
 ipxe_grub_cfg() {
+	local linux=${IPXE_GRUB_LOADER:-linux}
 	cat <<-EOF
 		serial --unit=0 --speed=115200
 		terminal_output serial
 		echo 'e2e-grub: loading the kernel'
-		linux /boot/vmlinuz console=ttyS0 $1
+		$linux /boot/vmlinuz console=ttyS0 $1
 		echo 'e2e-grub: loading the initrd'
-		initrd /boot/initrd.img
+		${linux/linux/initrd} /boot/initrd.img
 		echo 'e2e-grub: booting'
 		boot
 	EOF
@@ -106,7 +108,7 @@ ipxe_disk_build() {
 	geo=$(_ipxe_part_geometry "$img")
 	[ -n "$geo" ] || { e2e_log "no partition in $img"; return 1; }
 	# sfdisk wipes the old label (both GPT headers) and keeps the data
-	printf 'label: dos\nstart=%s, size=%s, type=83, bootable\n' $geo |
+	printf 'label: dos\nstart=%s, size=%s, type=83, bootable\n' "${geo% *}" "${geo#* }" |
 		sfdisk -q "$img" >/dev/null 2>&1 || { e2e_log "sfdisk (dos) failed"; return 1; }
 	rm -rf "$boot"
 	mkdir -p "$boot/grub"
@@ -142,8 +144,8 @@ ipxe_dhcp_start() {
 	ip -n "$E2E_NS" -6 addr show dev br0 | grep -q "$IPXE_SERVER_IP6" ||
 		ip -n "$E2E_NS" addr add "$IPXE_SERVER_IP6/64" dev br0 nodad ||
 		{ e2e_log "no IPv6 address on br0"; return 1; }
-	opts+=(--dhcp-userclass=set:ipxe,iPXE --dhcp-match=set:ipxe,175
-		--dhcp-option=tag:ipxe,encap:175,176,1b
+	opts+=("--dhcp-userclass=set:ipxe,iPXE" "--dhcp-match=set:ipxe,175"
+		"--dhcp-option=tag:ipxe,encap:175,176,1b"
 		--enable-ra "--dhcp-range=::,constructor:br0,ra-only")
 	if [ -z "$script" ]; then
 		opts+=("--dhcp-option=tag:ipxe,17,$(e2e_root_path 1)")
@@ -152,7 +154,7 @@ ipxe_dhcp_start() {
 		mkdir -p "$tftp" && cp "$script" "$tftp/boot.ipxe" || return 1
 		# root: the work directory is private to root (mktemp -d)
 		opts+=(--enable-tftp "--tftp-root=$tftp" --user=root
-			--dhcp-boot=tag:ipxe,boot.ipxe)
+			"--dhcp-boot=tag:ipxe,boot.ipxe")
 	fi
 	[ -z "$linux_rp" ] || opts+=("--dhcp-option=tag:!ipxe,17,$linux_rp")
 	e2e_dhcp_start "" "${opts[@]}" "$@"
@@ -181,7 +183,7 @@ ipxe_vm_start() {
 	IPXE_QEMU_ARGS=(qemu-system-x86_64 -nodefaults -nographic -no-reboot
 		-machine pc -accel tcg -smp 1 -m "${E2E_VM_MEM:-512}"
 		-serial stdio -fw_cfg "name=etc/sercon-port,file=$sercon" -boot order=n
-		-netdev tap,id=n0,ifname=tap0,script=no,downscript=no
+		-netdev "tap,id=n0,ifname=tap0,script=no,downscript=no"
 		-device "$nic"
 		${E2E_VM_QEMU_ARGS:-})
 	e2e_vm_wait_idle || return 1
