@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -287,21 +288,24 @@ static void run_daemon(const struct boot_config *bc, int fd)
 		ev_run_once(&loop, -1);
 }
 
-/* The daemon outlives whoever started it: no terminal, no inherited
- * stdio (a $(iscsiroot up) would otherwise wait for it forever); its
- * messages go to the kernel log. */
+/* The daemon outlives whoever started it: no terminal, and no inherited
+ * pipe or file as stdin/stdout (a $(iscsiroot up) would otherwise wait
+ * for it forever). stderr stays when it is the console, where PID 1
+ * mode's lines belong; its messages also go to the kernel log. */
 static void detach(void)
 {
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	struct stat st;
 
 	setsid();
-	if (null >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
+	if (null < 0)
+		return;
+	dup2(null, 0);
+	dup2(null, 1);
+	if (fstat(2, &st) < 0 || !S_ISCHR(st.st_mode))
 		dup2(null, 2);
-		if (null > 2)
-			close(null);
-	}
+	if (null > 2)
+		close(null);
 }
 
 static int read_config(int fd, struct boot_config *bc)
