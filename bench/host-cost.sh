@@ -163,27 +163,42 @@ print_table() {
 }
 
 # profile WHO BIN: where the instructions and the system calls go, for
-# random reads and writes on the null LUN at the largest queue depth.
+# random reads and writes on the null LUN: callgrind's top functions by
+# exclusive Ir at the largest queue depth, divided by the run's I/Os
+# (start-up and login included: a few hundred Ir per I/O at most), and
+# strace's calls per I/O at each queue depth.
 profile() {
-	local who=$1 bin=$2 qd=${QDS##*,} pattern data
+	local who=$1 bin=$2 qd pattern data n
 	for pattern in randread randwrite; do
+		qd=${QDS##*,}
 		data=$WORK/profile.$who.$pattern
-		echo
-		echo "== $who $pattern 4k qd=$qd, null LUN, ${LONG} s: callgrind_annotate (top 20, exclusive Ir)"
 		# shellcheck disable=SC2046
 		valgrind --tool=callgrind --callgrind-out-file="$data.cg" \
 			$(client "$who" "$bin" "$NULL_LUN" "$pattern" "$qd" "$LONG") \
 			>"$data.out" 2>/dev/null
-		echo "  $(grep '^bench:' "$data.out" | grep -oE 'ios=[0-9]+')"
+		n=$(ios_of "$data.out")
+		echo
+		echo "== $who $pattern 4k qd=$qd, null LUN, ${LONG} s, ios=$n: callgrind, top 15 by exclusive Ir"
+		printf '%9s %7s  %s\n' "Ir/IO" "share" "function (object)"
 		callgrind_annotate --threshold=100 "$data.cg" 2>/dev/null |
-			sed -n '/^-\{20,\}/,$p' | grep -E '^ *[0-9,]+ ' | head -20
-		echo "== $who $pattern 4k qd=$qd, null LUN, ${LONG} s: strace -c -f"
-		# shellcheck disable=SC2046
-		strace -c -f -o "$data.st" \
-			$(client "$who" "$bin" "$NULL_LUN" "$pattern" "$qd" "$LONG") >"$data.out" 2>/dev/null
-		echo "  $(grep '^bench:' "$data.out" | grep -oE 'ios=[0-9]+')"
-		head -12 "$data.st"
-		grep -E ' total$' "$data.st"
+			sed -n '/file:function/,$p' | grep -E '^ *[0-9,]+ \(' | head -15 |
+			awk -v n="$n" '{
+				ir = $0; sub(/^ */, "", ir); sub(/ .*/, "", ir); gsub(",", "", ir)
+				pct = $0; sub(/^[^(]*\( */, "", pct); sub(/%\).*/, "", pct)
+				rest = $0; sub(/^[^)]*\) +/, "", rest)
+				fn = rest; sub(/ .*/, "", fn); sub(/.*\.\.\//, "", fn)
+				obj = ""
+				if (rest ~ /\[/) { obj = rest; sub(/.*\[/, "", obj); sub(/\].*/, "", obj); sub(/.*\//, "", obj) }
+				printf "%9.0f %6.2f%%  %s (%s)\n", ir / n, pct, fn, obj }'
+		for qd in ${QDS//,/ }; do
+			# shellcheck disable=SC2046
+			strace -c -f -o "$data.st" \
+				$(client "$who" "$bin" "$NULL_LUN" "$pattern" "$qd" "$LONG") >"$data.out" 2>/dev/null
+			n=$(ios_of "$data.out")
+			echo "== $who $pattern 4k qd=$qd, null LUN, ${LONG} s, ios=$n: strace -c -f, calls per I/O"
+			awk -v n="$n" '$1 ~ /^[0-9.]+$/ { c = $4; sc = $NF; if (sc == "total") t = c; else printf "%9.3f  %s\n", c / n, sc }
+				END { printf "%9.3f  total\n", t / n }' "$data.st" | sort -rn | head -6
+		done
 	done
 }
 

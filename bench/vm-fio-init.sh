@@ -1,35 +1,36 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# /init of bench/vm-fio.sh's initramfs (busybox sh): attaches the lab's
-# LUN one way, runs fio's job file /etc/bench.fio on the raw disk and
-# prints the results as console lines, then powers off. The same
-# initramfs serves every contender; the kernel command line picks one:
-#   bench.contender=ublk|nbd   iscsiroot up (its keys: ip=, netroot=,
-#                              rd.iscsi.initiator=, iscsiroot.blockdev=)
-#   bench.contender=kernel     open-iscsi's iscsistart + iscsi_tcp, with
-#                              bench.ip=ADDR/PREFIX bench.portal=IP
-#                              bench.target=IQN bench.initiator=IQN
+# /init of bench/vm-fio.sh's initramfs (busybox sh). One boot attaches the
+# lab's LUN three ways at once, then runs each fio job of /etc/bench.fio
+# on each contender in turn, so that the machine's load hits them alike:
+#   ublk    iscsiroot up (the root-storage daemon; its keys on the kernel
+#           command line: ip=, netroot=, rd.iscsi.initiator=,
+#           iscsiroot.blockdev=ublk, root=/dev/ublkb0)    -> /dev/ublkb0
+#   nbd     iscsiroot attach (same serving code, NBD)     -> /dev/nbdN
+#   kernel  open-iscsi's iscsistart + iscsi_tcp           -> /dev/sdX
+# Keys: bench.contenders=ublk,nbd,kernel (the order of round 1; reversed
+# every other round), bench.rounds=N, bench.portal=IP bench.target=IQN
+# bench.initiator=IQN: attach logs in as IQN-nbd and iscsistart as
+# IQN-kernel (one initiator name each: the same name and ISID twice would
+# be a session reinstatement, which ends the other session).
 # Lines (all begin with ISCSIROOT-E2E:):
-#   init reached uptime=S            first thing
-#   bench attached DEV uptime=S ...  the disk and its queue limits
-#   bench fio job=NAME err=E rbw=KiB/s riops=N rlat=us wbw=… wiops=… wlat=…
-#             usr=% sys=% busy=T idle=T ctxt=N daemon=T
-#   bench done | bench FAILED: why   then poweroff
+#   init reached uptime=S
+#   bench attached NAME DEV max_sectors_kb=… …   each disk and its queue limits
+#   bench fio contender=C round=R job=NAME err=E rbw=KiB/s riops=N rlat=us
+#             wbw=… wiops=… wlat=… usr=% sys=% busy=T idle=T ctxt=N dusr=T dsys=T
+#   bench daemon NAME VmHWM:KB VmLck:KB VmRSS:KB   iscsiroot's processes at the end
+#   bench done | bench FAILED: why                then poweroff
 # busy/idle: the CPU's ticks (USER_HZ) from the job's start to its end
 # (fio's exec_prerun/exec_postrun run this script with BENCH_SNAP=FILE),
-# ctxt: context switches, daemon: the iscsiroot daemon's user+system ticks.
+# ctxt: context switches, dusr/dsys: the serving iscsiroot process's user
+# and system ticks (its system time holds the TCP sends and receives).
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 M='ISCSIROOT-E2E:'
 
-# snapshot FILE: "busy idle ctxt daemon" now; the daemon is the process
-# whose argv[0] begins with '@' (the root-storage daemon's mark).
+# snapshot FILE: "busy idle ctxt dusr dsys" now, for process $BENCH_PID.
 snapshot() {
-	d=0
-	for p in /proc/[0-9]*; do
-		a=
-		read -r a <"$p/cmdline" 2>/dev/null
-		case $a in @*) d=$(awk '{ print $14 + $15 }' "$p/stat"); break ;; esac
-	done
+	d="0 0"
+	[ "${BENCH_PID:-0}" = 0 ] || d=$(awk '{ print $14, $15 }' "/proc/$BENCH_PID/stat")
 	awk -v d="$d" '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; i = $5 + $6 }
 		/^ctxt/ { c = $2 } END { print b, i, c, d }' /proc/stat >"$1"
 }
@@ -56,18 +57,16 @@ arg() {
 	done
 }
 
-# wait_for PATH TENTHS: until PATH exists, bounded.
+# wait_for PATH TENTHS: until PATH exists and is not empty, bounded.
 wait_for() {
 	n=$2
-	while [ ! -e "$1" ] && [ "$n" -gt 0 ]; do
+	while [ ! -s "$1" ] && [ ! -b "$1" ] && [ "$n" -gt 0 ]; do
 		sleep 0.1
 		n=$((n - 1))
 	done
-	[ -e "$1" ]
+	[ -s "$1" ] || [ -b "$1" ]
 }
 
-# Every contender gets the same modules, loaded in the same order, so the
-# kernels differ only in what the contender itself does.
 load_modules() {
 	dir=/lib/modules/$(uname -r)
 	for m in $(cat /etc/bench-modules); do
@@ -79,56 +78,106 @@ load_modules() {
 	done
 }
 
-attach_iscsiroot() {
-	dev=$(iscsiroot up 2>/tmp/up.err)
-	[ -b "$dev" ] || fail "iscsiroot up: $(tail -1 /tmp/up.err)"
+# the process whose argv[0] begins with '@': the root-storage daemon
+daemon_pid() {
+	for p in /proc/[0-9]*; do
+		a=
+		read -r a <"$p/cmdline" 2>/dev/null
+		case $a in @*) echo "${p#/proc/}"; return ;; esac
+	done
+}
+
+# The network comes up with `iscsiroot up` (ip= on the command line).
+attach_ublk() {
+	DEV_ublk=$(iscsiroot up 2>/tmp/up.err)
+	[ -b "$DEV_ublk" ] || fail "iscsiroot up: $(tail -1 /tmp/up.err)"
+	PID_ublk=$(daemon_pid)
+	[ -n "$PID_ublk" ] || fail "no iscsiroot daemon"
+}
+
+attach_nbd() {
+	iscsiroot attach -p "$(arg bench.portal)" -t "$(arg bench.target)" \
+		-i "$(arg bench.initiator)-nbd" -l 1 >/tmp/attach.out 2>/tmp/attach.err &
+	PID_nbd=$!
+	wait_for /tmp/attach.out 300 || fail "iscsiroot attach: $(tail -1 /tmp/attach.err)"
+	read -r DEV_nbd </tmp/attach.out
+	[ -b "$DEV_nbd" ] || fail "iscsiroot attach: no device"
 }
 
 attach_kernel() {
-	wait_for /sys/class/net/eth0 50 || fail "no eth0"
-	ip link set eth0 up || fail "eth0 up"
-	ip addr add "$(arg bench.ip)" dev eth0 || fail "ip addr add"
-	iscsistart -i "$(arg bench.initiator)" -t "$(arg bench.target)" -g 1 \
+	iscsistart -i "$(arg bench.initiator)-kernel" -t "$(arg bench.target)" -g 1 \
 		-a "$(arg bench.portal)" -p 3260 >/dev/null 2>/tmp/iscsistart.err ||
 		fail "iscsistart: $(tail -1 /tmp/iscsistart.err)"
-	dev=/dev/sda
-	wait_for "$dev" 200 || fail "no $dev"
+	n=200
+	while [ "$n" -gt 0 ]; do
+		for d in /sys/class/scsi_disk/*/device/block/sd*; do
+			[ -e "$d" ] && DEV_kernel=/dev/${d##*/} && break 2
+		done
+		sleep 0.1
+		n=$((n - 1))
+	done
+	wait_for "${DEV_kernel:-/dev/none}" 100 || fail "no iSCSI disk from iscsistart"
+	PID_kernel=0
 }
 
-# describe DEV: the queue limits the block layer got from the driver.
+# describe NAME DEV: the queue limits the block layer got from the driver.
 describe() {
-	q=/sys/block/${1#/dev/}/queue
-	read -r up _ </proc/uptime
-	echo "$M bench attached $1 uptime=$up max_sectors_kb=$(cat $q/max_sectors_kb)" \
+	q=/sys/block/${2#/dev/}/queue
+	echo "$M bench attached $1 $2 max_sectors_kb=$(cat $q/max_sectors_kb)" \
 		"max_hw_sectors_kb=$(cat $q/max_hw_sectors_kb) nr_requests=$(cat $q/nr_requests)" \
-		"scheduler=$(tr ' ' , <$q/scheduler) size_mib=$(($(cat /sys/block/${1#/dev/}/size) / 2048))"
+		"scheduler=$(tr ' ' , <$q/scheduler) size_mib=$(($(cat /sys/block/${2#/dev/}/size) / 2048))"
 }
 
+# run_job NAME DEV PID ROUND JOB: one fio job on one disk, one line out.
 # fio's terse v3 fields: 3 job name, 5 error, 7/8 read KiB/s and IOPS,
 # 40 read total latency mean (us), 48/49/81 the same for writes, 88/89
-# user and system CPU of the fio process; then the job's snapshots.
-run_fio() {
-	cd /tmp || fail "no /tmp"
-	BENCH_DEV=$1 fio --output-format=terse --terse-version=3 /etc/bench.fio \
-		2>/tmp/fio.err >/tmp/fio.out || fail "fio: $(tail -1 /tmp/fio.err)"
-	awk -F';' -v m="$M" '$1 == 3 {
-		snap = "/tmp/snap." $3
-		getline pre <(snap ".pre"); getline post <(snap ".post")
+# user and system CPU of the fio process.
+run_job() {
+	BENCH_DEV=$2 BENCH_PID=$3 fio --section="$5" --output-format=terse --terse-version=3 \
+		/etc/bench.fio 2>/tmp/fio.err >/tmp/fio.out || fail "fio $1 $5: $(tail -1 /tmp/fio.err)"
+	awk -F';' -v m="$M" -v c="$1" -v r="$4" '$1 == 3 {
+		getline pre <"/tmp/snap.pre"; getline post <"/tmp/snap.post"
 		split(pre, a, " "); split(post, b, " ")
-		printf "%s bench fio job=%s err=%s rbw=%s riops=%s rlat=%s wbw=%s wiops=%s wlat=%s " \
-		       "usr=%s sys=%s busy=%d idle=%d ctxt=%d daemon=%d\n",
-		       m, $3, $5, $7, $8, $40, $48, $49, $81, $88, $89,
-		       b[1] - a[1], b[2] - a[2], b[3] - a[3], b[4] - a[4] }' /tmp/fio.out
+		printf "%s bench fio contender=%s round=%s job=%s err=%s rbw=%s riops=%s rlat=%s " \
+		       "wbw=%s wiops=%s wlat=%s usr=%s sys=%s busy=%d idle=%d ctxt=%d dusr=%d dsys=%d\n",
+		       m, c, r, $3, $5, $7, $8, $40, $48, $49, $81, $88, $89,
+		       b[1] - a[1], b[2] - a[2], b[3] - a[3], b[4] - a[4], b[5] - a[5] }' /tmp/fio.out
+}
+
+# daemon_memory NAME PID: resident and locked memory of an iscsiroot process.
+daemon_memory() {
+	[ "$2" = 0 ] && return
+	echo "$M bench daemon $1 $(awk '/^Vm(RSS|HWM|Lck)/ { printf "%s%s ", $1, $2 }' "/proc/$2/status")"
 }
 
 load_modules
-case $(arg bench.contender) in
-ublk | nbd) attach_iscsiroot ;;
-kernel) attach_kernel ;;
-*) fail "no bench.contender=ublk|nbd|kernel" ;;
-esac
-describe "$dev"
-run_fio "$dev"
+CONTENDERS=$(arg bench.contenders | tr , ' ')
+ROUNDS=$(arg bench.rounds)
+# ublk first: `iscsiroot up` brings the network up for the others
+case " $CONTENDERS " in *" ublk "*) attach_ublk ;; *) fail "bench.contenders needs ublk" ;; esac
+case " $CONTENDERS " in *" nbd "*) attach_nbd ;; esac
+case " $CONTENDERS " in *" kernel "*) attach_kernel ;; esac
+for c in $CONTENDERS; do
+	eval "describe $c \$DEV_$c"
+done
+REVERSED=
+for c in $CONTENDERS; do REVERSED="$c $REVERSED"; done
+JOBS=$(sed -n 's/^\[\(.*\)\]$/\1/p' /etc/bench.fio | grep -v '^global$')
+cd /tmp || fail "no /tmp"
+r=1
+while [ "$r" -le "${ROUNDS:-1}" ]; do
+	order=$CONTENDERS
+	[ $((r % 2)) = 0 ] && order=$REVERSED
+	for job in $JOBS; do
+		for c in $order; do
+			eval "run_job $c \$DEV_$c \$PID_$c $r $job"
+		done
+	done
+	r=$((r + 1))
+done
+for c in $CONTENDERS; do
+	eval "daemon_memory $c \$PID_$c"
+done
 echo "$M bench done"
 poweroff -f
 sleep 5

@@ -2,32 +2,34 @@
 # SPDX-License-Identifier: MIT
 # fio in the VM (issue 6): the same kernel, tgtd target, LUN and fio for
 # iscsiroot's ublk and NBD backends and for the kernel's iscsi_tcp logged
-# in by open-iscsi's iscsistart; each contender boots once per round, the
-# order reversed every other round; then bench/boot.sh for boot times.
+# in by open-iscsi's iscsistart. One boot attaches the LUN all three ways
+# (bench/vm-fio-init.sh) and runs every fio job on each contender in turn,
+# the order reversed every other round; then bench/boot.sh for boot times.
 #
 # usage: bench/vm-fio.sh [-n ROUNDS] [-c NAME,...] [--runtime SEC]
 #                        [--boot-rounds N] [--show]
-#   -n             rounds (default 2); each boots every contender once
-#   -c             contenders (default ublk,nbd,kernel)
-#   --runtime      seconds per fio job (default 10, after 1 s of ramp)
+#   -n             rounds (default 3) of every job on every contender
+#   -c             contenders (default ublk,nbd,kernel; ublk is needed:
+#                  its `iscsiroot up` brings the guest's network up)
+#   --runtime      seconds per fio job (default 5, after 1 s of ramp)
 #   --boot-rounds  rounds of bench/boot.sh (default 3; 0 skips it)
-#   --show         the consoles live on stderr
+#   --show         the console live on stderr
 # ISCSIROOT=path of the static binary (default build-musl/iscsiroot);
 # E2E_KERNEL_VERSION=series (default 6.12: scripts/fetch-kernel.sh).
 #
-# One fio run (/etc/bench.fio, eight jobs one after the other) per boot,
-# on the raw disk: 1 MiB sequential read and write and 4 KiB random read
-# and write, each at QD1 and QD32, libaio, O_DIRECT. The LUN is a 256 MiB
-# file on tmpfs, written through once, served by one tgtd tuned for large
-# PDUs. A contender's row keeps its best round (noise only slows a run).
+# The jobs, on the raw disk: 1 MiB sequential read and write and 4 KiB
+# random read and write, each at QD1 and QD32, libaio, O_DIRECT. The LUN
+# is a 256 MiB file on tmpfs, written through once, served by one tgtd
+# tuned for large PDUs. A contender's row keeps its best round of the job
+# (noise only slows a run down).
 set -u
 cd "$(dirname "$0")/.."
 export E2E_KERNEL_VERSION=${E2E_KERNEL_VERSION:-6.12}
 . tests/e2e/lib.sh
 
-ROUNDS=2
+ROUNDS=3
 CONTENDERS=ublk,nbd,kernel
-RUNTIME=10
+RUNTIME=5
 BOOT_ROUNDS=3
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -36,7 +38,7 @@ while [ $# -gt 0 ]; do
 	--runtime) RUNTIME=$2; shift ;;
 	--boot-rounds) BOOT_ROUNDS=$2; shift ;;
 	--show) export E2E_VM_SHOW=1 ;;
-	*) sed -n '8,16s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	*) sed -n '9,18s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -73,18 +75,18 @@ copy_exe() {
 	done
 }
 
-# fio's job file: the workloads one after the other (stonewall), the
-# device from the environment ($BENCH_DEV, set by the guest's init).
+# fio's job file: one section per workload (the guest runs one at a
+# time with --section), the device from the environment ($BENCH_DEV);
+# the guest's /init takes its CPU snapshots before and after each job.
 write_jobfile() {
 	local j rw bs qd
 	printf '[global]\nfilename=${BENCH_DEV}\ndirect=1\nioengine=libaio\n'
 	printf 'time_based=1\nruntime=%s\nramp_time=1\nnorandommap=1\nrandrepeat=1\n' "$RUNTIME"
+	printf 'exec_prerun=BENCH_SNAP=/tmp/snap.pre /init\n'
+	printf 'exec_postrun=BENCH_SNAP=/tmp/snap.post /init\n'
 	for j in $JOBS; do
 		IFS=: read -r rw bs qd <<<"$j"
-		j=$rw-$bs-qd$qd
-		printf '\n[%s]\nstonewall\nrw=%s\nbs=%s\niodepth=%s\n' "$j" "$rw" "$bs" "$qd"
-		printf 'exec_prerun=BENCH_SNAP=/tmp/snap.%s.pre /init\n' "$j"
-		printf 'exec_postrun=BENCH_SNAP=/tmp/snap.%s.post /init\n' "$j"
+		printf '\n[%s-%s-qd%s]\nrw=%s\nbs=%s\niodepth=%s\n' "$rw" "$bs" "$qd" "$rw" "$bs" "$qd"
 	done
 }
 
@@ -122,58 +124,50 @@ server_up() {
 		e2e_tgt_param MaxOutstandingR2T 8
 }
 
-# append NAME: the kernel command line of a contender (static addresses:
-# no DHCP server runs).
+# The kernel command line: iscsiroot up's keys (ublk; a static address,
+# no DHCP server runs), the others' login, the contenders and rounds.
 append() {
-	local a="quiet panic=-1 bench.contender=$1"
-	case $1 in
-	ublk | nbd)
-		a+=" ip=$E2E_GUEST_IP::$E2E_SERVER_IP:$E2E_NETMASK::eth0:off"
-		a+=" netroot=$(e2e_root_path) rd.iscsi.initiator=$E2E_INITIATOR"
-		a+=" iscsiroot.blockdev=$1 root=/dev/$([ "$1" = ublk ] && echo ublkb0 || echo nbd0)"
-		;;
-	kernel)
-		a+=" bench.ip=$E2E_GUEST_IP/$E2E_PREFIX bench.portal=$E2E_SERVER_IP"
-		a+=" bench.target=$E2E_IQN bench.initiator=$E2E_INITIATOR"
-		;;
-	esac
+	local a="quiet panic=-1 bench.contenders=$CONTENDERS bench.rounds=$ROUNDS"
+	a+=" ip=$E2E_GUEST_IP::$E2E_SERVER_IP:$E2E_NETMASK::eth0:off"
+	a+=" netroot=$(e2e_root_path) rd.iscsi.initiator=$E2E_INITIATOR-ublk"
+	a+=" iscsiroot.blockdev=ublk root=/dev/ublkb0"
+	a+=" bench.portal=$E2E_SERVER_IP bench.target=$E2E_IQN bench.initiator=$E2E_INITIATOR"
 	echo "$a"
 }
 
-# boot_once NAME ROUND: one boot; its fio lines go to $RESULTS as
-# "NAME ROUND JOB MiB/s IOPS lat_us err busy idle ctxt daemon". 0 when
-# every job reported.
-boot_once() {
-	local name=$1 round=$2 secs n
-	secs=$((8 * (RUNTIME + 1) + 180))
-	e2e_vm_boot "$INITRD" "$(append "$name")" "$secs"
-	cp "$E2E_VM_LOG" "$E2E_WORK/console.$name.$round" 2>/dev/null
-	if ! e2e_log_has "$E2E_MARK bench done"; then
-		printf '  round %d %-7s FAILED: %s\n' "$round" "$name" \
-			"$(e2e_log_line "$E2E_MARK bench FAILED" || echo 'no result')"
-		e2e_console_dump 20
-		return 1
-	fi
+# run_boot: the one boot; its fio lines go to $RESULTS as "CONTENDER
+# ROUND JOB MiB/s IOPS lat_us err busy idle ctxt dusr dsys". 0 when every
+# job reported on every contender.
+run_boot() {
+	local secs n want
+	want=$((ROUNDS * 8 * $(tr , '\n' <<<"$CONTENDERS" | wc -l)))
+	secs=$((want * (RUNTIME + 9) + 240))
+	e2e_vm_boot "$INITRD" "$(append)" "$secs"
+	cp "$E2E_VM_LOG" "$E2E_WORK/console.fio" 2>/dev/null
 	grep -E "$E2E_MARK bench fio " "$E2E_VM_LOG" | sed 's/.*bench fio //' |
-		awk -v c="$name" -v r="$round" '{
+		awk '{
 			for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 			bw = f["rbw"] + f["wbw"]; iops = f["riops"] + f["wiops"]
 			lat = f["rbw"] > 0 ? f["rlat"] : f["wlat"]
-			printf "%s\t%s\t%s\t%.1f\t%d\t%.0f\t%s\t%d\t%d\t%d\t%d\n", c, r, f["job"],
-			       bw / 1024, iops, lat, f["err"], f["busy"], f["idle"], f["ctxt"], f["daemon"]
-		}' >>"$RESULTS"
-	n=$(grep -c "^$name	$round	" "$RESULTS")
-	printf '  round %d %-7s %s; %d jobs; marker %s s\n' "$round" "$name" \
-		"$(e2e_log_line "$E2E_MARK bench attached" | sed 's/.*bench attached //')" "$n" \
-		"$(e2e_log_time "$E2E_MARK init reached")"
-	[ "$n" = 8 ]
+			printf "%s\t%s\t%s\t%.1f\t%d\t%.0f\t%s\t%d\t%d\t%d\t%d\t%d\n", f["contender"],
+			       f["round"], f["job"], bw / 1024, iops, lat, f["err"], f["busy"],
+			       f["idle"], f["ctxt"], f["dusr"], f["dsys"]
+		}' >"$RESULTS"
+	grep -E "$E2E_MARK bench (attached|daemon) " "$E2E_VM_LOG" | sed 's/.*bench /  /'
+	n=$(wc -l <"$RESULTS")
+	if ! e2e_log_has "$E2E_MARK bench done" || [ "$n" != "$want" ]; then
+		echo "vm-fio: $n of $want jobs: $(e2e_log_line "$E2E_MARK bench FAILED" || echo 'no end')" >&2
+		e2e_console_dump 20
+		return 1
+	fi
 }
 
 # The tables, from each contender's best round of a job: its MiB/s (1M)
 # or IOPS (4k) and the ratios to the kernel initiator; then where the
 # guest's one CPU went in that run: busy share, CPU time per I/O (busy
-# share / IOPS), the iscsiroot daemon's share of the busy time, context
-# switches per I/O (/proc/stat counts in USER_HZ = 100 ticks a second).
+# share / IOPS), the serving iscsiroot process's user and system time per
+# I/O, context switches per I/O (/proc/stat counts USER_HZ = 100 ticks a
+# second).
 print_tables() {
 	awk -F'\t' -v names="$CONTENDERS" '
 	BEGIN { nc = split(names, cn, ",") }
@@ -183,17 +177,17 @@ print_tables() {
 		v = ($3 ~ /-1M-/) ? $4 : $5
 		if (!(k in best) || v > best[k]) {
 			best[k] = v; lat[k] = $6; iops[k] = $5
-			busy[k] = $8; idle[k] = $9; ctxt[k] = $10; dmn[k] = $11
+			busy[k] = $8; idle[k] = $9; ctxt[k] = $10; dusr[k] = $11; dsys[k] = $12
 		}
 		if (!($3 in seen)) { seen[$3] = 1; order[n++] = $3 }
 	}
 	function get(j, c) { return ((j SUBSEP c) in best) ? best[j SUBSEP c] : "-" }
 	function ratio(a, b) { return (a == "-" || b == "-" || b == 0) ? "-" : sprintf("%.2f", a / b) }
-	function cpu(k,   w) {
-		if (!(k in best) || busy[k] + idle[k] == 0 || iops[k] == 0) return sprintf(" %27s", "-")
-		w = busy[k] + idle[k]
-		return sprintf(" %4.0f%% %7.0f %5.0f%% %7.1f", 100 * busy[k] / w, busy[k] / w * 1e6 / iops[k],
-			       busy[k] ? 100 * dmn[k] / busy[k] : 0, ctxt[k] / (iops[k] * w / 100))
+	function cpu(k,   w, ios) {
+		if (!(k in best) || busy[k] + idle[k] == 0 || iops[k] == 0) return sprintf(" %32s", "-")
+		w = busy[k] + idle[k]; ios = iops[k] * w / 100
+		return sprintf(" %4.0f%% %7.0f %6.0f %6.0f %5.1f", 100 * busy[k] / w, busy[k] / w * 1e6 / iops[k],
+			       dusr[k] * 1e4 / ios, dsys[k] * 1e4 / ios, ctxt[k] / ios)
 	}
 	END {
 		printf "%-17s %-6s", "job", "unit"
@@ -211,9 +205,10 @@ print_tables() {
 				printf " %9s", ((j SUBSEP cn[i]) in lat) ? lat[j SUBSEP cn[i]] : "-"
 			printf "\n"
 		}
-		printf "\nguest CPU in those runs: busy %%, CPU us per I/O, daemon %% of busy, context switches per I/O\n"
+		printf "\nthe guest CPU in those runs: busy %%, CPU us per I/O (all), of it the serving iscsiroot\n"
+		printf "process in user and in system mode (us per I/O), context switches per I/O\n"
 		printf "%-17s", "job"
-		for (i = 1; i <= nc; i++) printf " %-27s", "| " cn[i]
+		for (i = 1; i <= nc; i++) printf " %-32s", "| " cn[i] ": busy cpu usr sys ctx"
 		printf "\n"
 		for (r = 0; r < n; r++) {
 			j = order[r]
@@ -228,23 +223,11 @@ start=$(date +%s)
 e2e_kernel_find || exit 1
 build_initramfs || { e2e_log "initramfs failed"; exit 1; }
 server_up || { e2e_log "server side failed"; exit 1; }
-: >"$RESULTS"
-NAMES=(${CONTENDERS//,/ })
-declare -A FAILED=()
 echo "vm-fio: kernel $E2E_KVER, $($ISCSIROOT version), fio $(fio --version)," \
-	"initramfs $(stat -c %s "$INITRD") B, LUN $LUN_MIB MiB tmpfs file, ${RUNTIME} s per job," \
-	"$ROUNDS rounds, QEMU TCG one CPU"
-for round in $(seq 1 "$ROUNDS"); do
-	order=("${NAMES[@]}")
-	if [ $((round % 2)) = 0 ]; then
-		order=()
-		for ((i = ${#NAMES[@]} - 1; i >= 0; i--)); do order+=("${NAMES[i]}"); done
-	fi
-	for name in "${order[@]}"; do
-		[ -n "${FAILED[$name]:-}" ] && continue
-		boot_once "$name" "$round" || FAILED[$name]=1
-	done
-done
+	"initramfs $(stat -c %s "$INITRD") B, LUN $LUN_MIB MiB tmpfs file, ${RUNTIME} s per job" \
+	"after 1 s ramp, $ROUNDS rounds, QEMU TCG one CPU"
+run_boot
+rc=$?
 echo
 print_tables
 echo "(best of $ROUNDS rounds; lat_* = fio's mean completion latency in us in that run)"
@@ -261,4 +244,4 @@ if [ "$BOOT_ROUNDS" -gt 0 ]; then
 fi
 echo
 echo "vm-fio: fio part ${fio_secs} s, all $(($(date +%s) - start)) s"
-[ ${#FAILED[@]} = 0 ] || { echo "vm-fio: failed: ${!FAILED[*]}" >&2; exit 1; }
+exit "$rc"
