@@ -62,9 +62,58 @@ check_initrd() {
 		fail "$2: $m is not in the initrd"
 	fi
 	m=$(itools_lacks "$1" scripts/local-top/iscsi scripts/local-bottom/iscsi) &&
-		pass "$2: open-iscsi's login script is not in the initrd" ||
+		pass "$2: open-iscsi's boot scripts are not in the initrd" ||
 		fail "$2: $m is still in the initrd"
 }
+
+# The hook alone, as mkinitramfs calls it (its exported variables, a
+# usr-merged DESTDIR with the boot scripts already copied): the settings
+# that the boots below do not use.
+run_hook() { # DESTDIR CONF.D-LINES...
+	local d=$1 sub
+	shift
+	rm -rf "$d" "$d.conf"
+	mkdir -p "$d/scripts/local-top" "$d/scripts/local-bottom" "$d/etc" "$d.conf/conf.d"
+	for sub in bin sbin lib; do
+		mkdir -p "$d/usr/$sub" && ln -s "usr/$sub" "$d/$sub"
+	done
+	: >"$d/scripts/local-top/iscsi"
+	: >"$d/scripts/local-bottom/iscsi"
+	cp "$SCRIPT" "$d/scripts/local-top/iscsiroot"
+	printf '%s\n' "$@" >"$d.conf/conf.d/iscsiroot"
+	DESTDIR=$d CONFDIR=$d.conf version=$E2E_KVER MODULESDIR=/lib/modules/$E2E_KVER \
+		verbose=n MODULES=${HOOK_MODULES:-most} "$HOOK" >"$d.log" 2>&1
+}
+H=$E2E_WORK/hook
+if run_hook "$H" "ISCSIROOT_IN_INITRAMFS=no" && [ ! -e "$H/scripts/local-top/iscsiroot" ] &&
+	[ -e "$H/scripts/local-top/iscsi" ] && [ ! -e "$H/usr/sbin/iscsiroot" ]; then
+	pass "hook: ISCSIROOT_IN_INITRAMFS=no leaves open-iscsi's script and removes ours"
+else
+	fail "hook: ISCSIROOT_IN_INITRAMFS=no: $(cat "$H.log")"
+fi
+if ! run_hook "$H" "ISCSIROOT_BINARY=$E2E_WORK/none" && grep -q "^E: iscsiroot: no executable" "$H.log"; then
+	pass "hook: a missing binary fails the build: $(head -1 "$H.log")"
+else
+	fail "hook: a missing binary did not fail the build"
+fi
+printf 'ISCSI_TARGET_NAME=%s\nISCSI_TARGET_IP=%s\n' "$E2E_IQN" "$E2E_SERVER_IP" >"$E2E_WORK/no-initiator"
+if HOOK_MODULES=dep run_hook "$H" "ISCSIROOT_BINARY=$BIN" "ISCSIROOT_INITRAMFS_CONF=$E2E_WORK/no-initiator" &&
+	cmp -s "$BIN" "$H/usr/sbin/iscsiroot" && [ ! -e "$H/scripts/local-top/iscsi" ] &&
+	[ ! -e "$H/scripts/local-bottom/iscsi" ] &&
+	[ -n "$(find "$H/usr/lib/modules" -name 'nbd.ko*')" ] &&
+	[ -n "$(find "$H/usr/lib/modules" -path '*/drivers/net/*.ko*')" ] &&
+	grep -qxF "ISCSI_TARGET_NAME=$E2E_IQN" "$H/etc/iscsi.initramfs"; then
+	pass "hook: MODULES=dep gets the binary, nbd, network drivers; open-iscsi's scripts removed"
+else
+	fail "hook: MODULES=dep: $(tail -3 "$H.log")"
+fi
+name=$(sed -n 's/^InitiatorName=//p' /etc/iscsi/initiatorname.iscsi 2>/dev/null | tail -n 1)
+if [ -n "$name" ]; then
+	grep -qxF "ISCSI_INITIATOR=$name" "$H/etc/iscsi.initramfs" &&
+		pass "hook: no ISCSI_INITIATOR in the file: /etc/iscsi/initiatorname.iscsi's name added" ||
+		fail "hook: the initiator name was not added: $(cat "$H/etc/iscsi.initramfs")"
+fi
+rm -rf "$H" "$H.conf"
 
 IMG=$E2E_WORK/root.img
 e2e_rootdisk_build "$IMG" || die "root disk"
