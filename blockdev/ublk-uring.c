@@ -109,7 +109,9 @@ struct io_uring_sqe *uring_get_sqe(struct uring *r)
 
 int uring_submit(struct uring *r, unsigned wait_nr)
 {
-	uint32_t pending = r->local_tail - *r->sq_tail;
+	/* Everything the kernel has not consumed: also entries an earlier
+	 * enter left behind (it stops at an SQE it cannot take now). */
+	uint32_t pending = r->local_tail - __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE);
 	int n;
 
 	if (!pending && !wait_nr)
