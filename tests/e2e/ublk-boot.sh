@@ -6,9 +6,12 @@
 #   1. root on /dev/ublkb0p1, the daemon's rules, the queue's attributes
 #      (write cache, FUA, discard), fstrim reaching the target as UNMAP
 #      (the image file shrinks), an fsync'd file (FLUSH);
-#   2. a second boot sees the first one's write;
+#   2. a second boot, with no iscsiroot.blockdev=: ublk is picked because
+#      the kernel has it, and the first boot's write is there;
 #   3. tgtd restarted (killed, then stopped) during a write + verify loop:
-#      no data or kernel I/O error, the session reinstated.
+#      no data or kernel I/O error, the session reinstated;
+#   4. the daemon killed: /dev/ublkb0 and its partition stay (USER_RECOVERY:
+#      the kernel holds the I/O for a new server instead of removing them).
 # usage: ublk-boot.sh ISCSIROOT_STATIC_BINARY   (exit 77: no 6.12 kernel)
 . "$(dirname "$0")/lib.sh"
 
@@ -20,8 +23,8 @@ pass() { echo "ok: $*"; }
 export E2E_KERNEL_VERSION=6.12
 E2E_INITRAMFS_MODULES="virtio_net virtio_pci e1000 ublk_drv nbd ext4"
 NETROOT="netroot=iscsi:$E2E_SERVER_IP::3260:1:$E2E_IQN"
-BASE="quiet panic=-1 ip=dhcp rd.iscsi.initiator=$E2E_INITIATOR iscsiroot.blockdev=ublk"
-BASE="$BASE e2e.rootdev=/dev/ublkb0p1"
+BASE="quiet panic=-1 ip=dhcp rd.iscsi.initiator=$E2E_INITIATOR e2e.rootdev=/dev/ublkb0p1"
+UBLK=iscsiroot.blockdev=ublk
 # The daemon's info lines reach the console only through the kernel.
 VERBOSE=loglevel=7
 
@@ -45,6 +48,30 @@ mount -o remount,ro /
 exec /sbin/init
 '
 
+# The daemon killed (SIGKILL; it ignores the rest), then a look at the disk
+# and a power-off that waits for no I/O (sysrq, not sync + poweroff). The
+# tools it runs after the kill are run once before, so that nothing has to
+# be read from the disk that has no server.
+KILL_INIT='#!/bin/sh
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+M=ISCSIROOT-E2E:
+[ -r /proc/uptime ] || mount -t proc proc /proc
+[ -d /sys/kernel ] || mount -t sysfs sys /sys
+pid=
+for p in /proc/[0-9]*; do
+	case $(tr "\0" " " <$p/cmdline 2>/dev/null) in @*) pid=${p#/proc/} ;; esac
+done
+sleep 0; ls /sys/block/ublkb0/ublkb0p1 >/dev/null
+echo "$M killing daemon pid $pid"
+kill -KILL $pid
+n=0
+while kill -0 $pid 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+sleep 3
+[ -e /sys/block/ublkb0/ublkb0p1 ] && echo "$M ublkb0p1 outlived the daemon" ||
+	echo "$M ublkb0p1 GONE with the daemon"
+echo o >/proc/sysrq-trigger
+'
+
 boot_ok() { # WHAT APPEND [SECONDS]
 	local what=$1
 	if ! e2e_vm_boot "$E2E_WORK/initrd" "$BASE $2" "${3:-240}"; then
@@ -64,12 +91,15 @@ allocated() { echo $(($(stat -c %b "$1") * $(stat -c %B "$1"))); }
 e2e_kernel_find || { echo "no 6.12 kernel: run scripts/fetch-kernel.sh first"; exit 77; }
 echo "kernel $E2E_KVER"
 e2e_rootdisk_build "$E2E_WORK/root.img" 64 || exit 1
-printf '%s' "$CHECK_INIT" >"$E2E_WORK/check-init"
-debugfs -w -R "write $E2E_WORK/check-init /sbin/e2e-ublk-check" \
-	"$E2E_WORK/root.img?offset=$E2E_ROOT_OFFSET" >/dev/null 2>&1 &&
-	debugfs -w -R "sif /sbin/e2e-ublk-check mode 0100755" \
-		"$E2E_WORK/root.img?offset=$E2E_ROOT_OFFSET" >/dev/null 2>&1 ||
-	{ echo "cannot put the check into the image"; exit 1; }
+# put_script TEXT PATH: an executable file in the image's filesystem.
+put_script() {
+	local img="$E2E_WORK/root.img?offset=$E2E_ROOT_OFFSET"
+	printf '%s' "$1" >"$E2E_WORK/script" &&
+		debugfs -w -R "write $E2E_WORK/script $2" "$img" >/dev/null 2>&1 &&
+		debugfs -w -R "sif $2 mode 0100755" "$img" >/dev/null 2>&1
+}
+put_script "$CHECK_INIT" /sbin/e2e-ublk-check && put_script "$KILL_INIT" /sbin/e2e-ublk-kill ||
+	{ echo "cannot put the checks into the image"; exit 1; }
 e2e_server_up "$E2E_WORK/root.img" || exit 1
 # Thin provisioning: READ CAPACITY(16) LBPME and the Block Limits VPD's
 # UNMAP counts, so the LUN takes UNMAP and ublk gets discard parameters.
@@ -80,7 +110,7 @@ echo "initramfs: $(stat -c %s "$E2E_WORK/initrd") bytes"
 
 # 1. ublk, its parameters, discard and flush; the daemon's rules.
 before=$(allocated "$E2E_WORK/root.img")
-boot_ok "root on ublk" "$NETROOT $VERBOSE e2e.daemon=1 init=/sbin/e2e-ublk-check" && {
+boot_ok "root on ublk" "$NETROOT $UBLK $VERBOSE e2e.daemon=1 init=/sbin/e2e-ublk-check" && {
 	e2e_log_has "/dev/ublkb0: started, 64 tags of [0-9]+ KiB, survives a server restart" &&
 		pass "ublk device with USER_RECOVERY: $(e2e_log_line '/dev/ublkb0: started')" ||
 		fail "no ublk start line with recovery: $(e2e_log_line 'ublkb0')"
@@ -96,21 +126,25 @@ boot_ok "root on ublk" "$NETROOT $VERBOSE e2e.daemon=1 init=/sbin/e2e-ublk-check
 		pass "UNMAP reached tgtd (image $before -> $after bytes allocated)" ||
 		fail "no UNMAP seen on the image ($before -> $after bytes allocated)"
 	e2e_log_has "$E2E_MARK fsync ok" && pass "fsync (FLUSH) answered" || fail "fsync"
+	# The daemon tells ublkb0p1's mounts apart (a blkext device number).
+	e2e_log_has "no writer left: cache flushed on the target" &&
+		pass "read-only remount of ublkb0p1 seen: final SYNCHRONIZE CACHE" ||
+		fail "no final cache flush after the read-only remount"
 	d=$(e2e_log_line "$E2E_MARK daemon argv0")
 	grep -q "argv0=@iscsiroot oom=-1000 locked_kb=[1-9][0-9]* rss_kb=[0-9]* exe=/memfd:iscsiroot.* files_on_root=0" <<<"$d" &&
 		pass "daemon rules: $d" || fail "daemon rules: $d"
 	e2e_log_has "$E2E_MARK daemon survived signals" && pass "daemon survived TERM, INT, STOP/CONT" ||
 		fail "daemon did not survive signals"
 }
-# 2. The first boot's write is there, and on the target.
-boot_ok "second boot" "$NETROOT" && {
+# 2. The backend picked automatically; the first boot's write is there.
+boot_ok "second boot, backend not given" "$NETROOT" && {
 	e2e_log_has "$E2E_MARK boot count 2" && pass "the first boot's write survived" ||
 		fail "boot count is not 2: $(e2e_log_line "boot count")"
 	[ "$(e2e_rootdisk_boot_count "$E2E_WORK/root.img")" = 2 ] &&
 		pass "the host reads 2 from the image" || fail "the host does not read 2"
 }
 # 3. tgtd killed, then stopped, while the guest writes and verifies.
-e2e_vm_start "$E2E_WORK/initrd" "$BASE $NETROOT $VERBOSE e2e.stress=40"
+e2e_vm_start "$E2E_WORK/initrd" "$BASE $NETROOT $UBLK $VERBOSE e2e.stress=40"
 if e2e_vm_wait_marker "$E2E_MARK boot count" 200; then
 	sleep 5; e2e_tgt_restart hard 2
 	sleep 8; e2e_tgt_restart "" 1
@@ -127,6 +161,15 @@ if e2e_vm_wait_marker "$E2E_MARK boot count" 200; then
 else
 	fail "stress boot did not start"
 	e2e_vm_kill
+fi
+
+# 4. The daemon killed: the disk stays for a new server.
+if e2e_vm_boot "$E2E_WORK/initrd" "$BASE $NETROOT $UBLK init=/sbin/e2e-ublk-kill" 200; then
+	e2e_log_has "$E2E_MARK ublkb0p1 outlived the daemon" &&
+		pass "daemon killed: /dev/ublkb0p1 outlived it (USER_RECOVERY)" ||
+		fail "daemon killed: $(e2e_log_line "ublkb0p1|killing")"
+else
+	fail "daemon kill boot did not power off"
 fi
 
 [ "$FAILS" = 0 ] && { echo "ublk e2e: all cases passed"; exit 0; }
