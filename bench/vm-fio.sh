@@ -14,6 +14,8 @@
 #   --runtime      seconds per fio job (default 5, after 1 s of ramp)
 #   --boot-rounds  rounds of bench/boot.sh (default 3; 0 skips it)
 #   --show         the console live on stderr
+#   --tables LOG   only print the tables of a kept console log (E2E_KEEP=1
+#                  keeps the work folder; the log is console.fio there)
 # ISCSIROOT=path of the static binary (default build-musl/iscsiroot);
 # E2E_KERNEL_VERSION=series (default 6.12: scripts/fetch-kernel.sh).
 #
@@ -31,6 +33,7 @@ ROUNDS=3
 CONTENDERS=ublk,nbd,kernel
 RUNTIME=5
 BOOT_ROUNDS=3
+TABLES_FROM=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) ROUNDS=$2; shift ;;
@@ -38,12 +41,14 @@ while [ $# -gt 0 ]; do
 	--runtime) RUNTIME=$2; shift ;;
 	--boot-rounds) BOOT_ROUNDS=$2; shift ;;
 	--show) export E2E_VM_SHOW=1 ;;
-	*) sed -n '9,18s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	--tables) TABLES_FROM=$2; shift ;;
+	*) sed -n '9,20s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 	shift
 done
 ISCSIROOT=${ISCSIROOT:-build-musl/iscsiroot}
 export ISCSIROOT
+RESULTS=$E2E_WORK/results.tsv
 
 [ "$(id -u)" = 0 ] || { echo "vm-fio: run as root" >&2; exit 2; }
 for p in qemu-system-x86_64 tgtd iscsistart fio busybox cpio; do
@@ -58,7 +63,6 @@ JOBS="read:1M:1 read:1M:32 write:1M:1 write:1M:32"
 JOBS+=" randread:4k:1 randread:4k:32 randwrite:4k:1 randwrite:4k:32"
 # fio's libraries make the initramfs ~90 MB: room for it in the guest
 E2E_VM_MEM=${E2E_VM_MEM:-1024}
-RESULTS=$E2E_WORK/results.tsv
 INITRD=$E2E_WORK/bench.initrd
 
 # copy_exe TREE EXE: EXE into TREE/sbin, with the shared libraries ldd
@@ -144,7 +148,19 @@ run_boot() {
 	secs=$((want * (RUNTIME + 9) + 240))
 	e2e_vm_boot "$INITRD" "$(append)" "$secs"
 	cp "$E2E_VM_LOG" "$E2E_WORK/console.fio" 2>/dev/null
-	grep -E "$E2E_MARK bench fio " "$E2E_VM_LOG" | sed 's/.*bench fio //' |
+	parse_console "$E2E_VM_LOG"
+	grep -E "$E2E_MARK bench (attached|daemon) " "$E2E_VM_LOG" | sed 's/.*bench /  /'
+	n=$(wc -l <"$RESULTS")
+	if ! e2e_log_has "$E2E_MARK bench done" || [ "$n" != "$want" ]; then
+		echo "vm-fio: $n of $want jobs: $(e2e_log_line "$E2E_MARK bench FAILED" || echo 'no end')" >&2
+		e2e_console_dump 20
+		return 1
+	fi
+}
+
+# parse_console LOG: the fio lines of a console log into $RESULTS.
+parse_console() {
+	grep -aE "$E2E_MARK bench fio " "$1" | sed 's/.*bench fio //' |
 		awk '{
 			for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 			bw = f["rbw"] + f["wbw"]; iops = f["riops"] + f["wiops"]
@@ -153,13 +169,6 @@ run_boot() {
 			       f["round"], f["job"], bw / 1024, iops, lat, f["err"], f["busy"],
 			       f["idle"], f["ctxt"], f["dusr"], f["dsys"]
 		}' >"$RESULTS"
-	grep -E "$E2E_MARK bench (attached|daemon) " "$E2E_VM_LOG" | sed 's/.*bench /  /'
-	n=$(wc -l <"$RESULTS")
-	if ! e2e_log_has "$E2E_MARK bench done" || [ "$n" != "$want" ]; then
-		echo "vm-fio: $n of $want jobs: $(e2e_log_line "$E2E_MARK bench FAILED" || echo 'no end')" >&2
-		e2e_console_dump 20
-		return 1
-	fi
 }
 
 # The tables, from each contender's best round of a job: its MiB/s (1M)
@@ -219,6 +228,12 @@ print_tables() {
 	}' "$RESULTS"
 }
 
+if [ -n "$TABLES_FROM" ]; then
+	parse_console "$TABLES_FROM"
+	grep -aE "$E2E_MARK bench (attached|daemon) " "$TABLES_FROM" | sed 's/.*bench /  /'
+	print_tables
+	exit 0
+fi
 start=$(date +%s)
 e2e_kernel_find || exit 1
 build_initramfs || { e2e_log "initramfs failed"; exit 1; }
