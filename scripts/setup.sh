@@ -13,6 +13,7 @@ packages=(
 	tgt libiscsi-bin libiscsi-dev open-iscsi dnsmasq isc-dhcp-server
 	iproute2 qemu-system-x86 busybox-static e2fsprogs fdisk linux-image-amd64
 	python3 kmod cpio xz-utils
+	fio valgrind strace # bench/vm-fio.sh (fio in the VM), bench/host-cost.sh
 	grub-pc-bin  # tests/e2e/ipxe-chain.sh: GRUB for BIOS installed into a disk image
 	grub2-common # grub-install (the grub-pc package would install onto the host)
 	ipxe-qemu    # QEMU's iPXE option ROMs: the network-boot chain
