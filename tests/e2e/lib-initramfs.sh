@@ -55,9 +55,14 @@ itools_lacks() {
 # itools_append_files INITRD SRC:DEST...: appends an uncompressed newc
 # cpio with the files (DEST without a leading slash) to INITRD; the
 # kernel unpacks the archives in order, so these replace earlier ones.
+# The kernel takes an uncompressed archive only at an offset that is a
+# multiple of 4 (and skips zero bytes between archives): INITRD is padded
+# first.
 itools_append_files() {
-	local initrd=$1 tree=$E2E_WORK/append.$$.$RANDOM spec
+	local initrd=$1 tree=$E2E_WORK/append.$$.$RANDOM spec size
 	shift
+	size=$(stat -c %s "$initrd") || return 1
+	head -c $(((4 - size % 4) % 4)) /dev/zero >>"$initrd" || return 1
 	for spec in "$@"; do
 		mkdir -p "$tree/$(dirname "${spec#*:}")"
 		cp "${spec%%:*}" "$tree/${spec#*:}" || return 1
