@@ -8,7 +8,7 @@
  *   it in reverse (libkmod prepends each dep as it parses the line), so the
  *   deepest goes first;
  * - a name is looked up in the modprobe.d aliases, then modules.dep, then
- *   modules.alias (fnmatch patterns), then modules.builtin, and the first
+ *   modules.alias (shell wildcards), then modules.builtin, and the first
  *   that knows it wins; '-' and '_' are one outside [...];
  * - "softdep M pre: a b post: c" (modprobe.d and modules.softdep, the first
  *   line matching M counts; words before pre:/post: count for nothing):
@@ -38,7 +38,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -592,7 +591,7 @@ static void alias_scan(struct span text, const char *key, struct module_names *o
 		if (!alias_prefix_fits(line, key) || !next_word(&line, &pat) || !next_word(&line, &mod))
 			continue;
 		if (span_copy(pat, pattern, sizeof(pattern)) < 0 || normalize(pattern) < 0 ||
-		    fnmatch(pattern, key, 0) != 0 || word_to_name(mod, name) < 0)
+		    !wildcard_match(pattern, key) || word_to_name(mod, name) < 0)
 			continue;
 		names_add(out, name);
 	}
@@ -637,7 +636,7 @@ static bool softdep_find(const struct module_index *ix, const char *name, struct
 		if (!next_word(&line, &w) || !span_is(w, "softdep") || !next_word(&line, &pat))
 			continue;
 		if (span_copy(pat, pattern, sizeof(pattern)) == 0 && normalize(pattern) == 0 &&
-		    fnmatch(pattern, name, 0) == 0) {
+		    wildcard_match(pattern, name)) {
 			*words = line;
 			return true;
 		}
