@@ -158,6 +158,34 @@ static bool watched_dev(const struct mount_watch *w, dev_t dev)
 	return false;
 }
 
+/* "MAJOR:MINOR" at s (sysfs dev files, mountinfo's third field), without
+ * sscanf, whose float parsing would weigh more than all of this file. */
+static bool parse_devnum(const char *s, dev_t *out)
+{
+	char *end;
+	unsigned long maj = strtoul(s, &end, 10), min;
+
+	if (end == s || *end != ':')
+		return false;
+	s = end + 1;
+	min = strtoul(s, &end, 10);
+	if (end == s || (*end && *end != ' ' && *end != '\n'))
+		return false;
+	*out = makedev(maj, min);
+	return true;
+}
+
+/* The field'th space-separated field of line (0-based), or NULL. */
+static const char *field(const char *line, unsigned n)
+{
+	for (; n > 0 && line; n--) {
+		line = strchr(line, ' ');
+		if (line)
+			line++;
+	}
+	return line;
+}
+
 /* The partitions' device numbers, from /sys/class/block/DISK/DISKpN/dev:
  * read now, as after the pivot our /sys is gone. */
 static void find_partitions(struct mount_watch *w, const char *dev)
@@ -166,11 +194,10 @@ static void find_partitions(struct mount_watch *w, const char *dev)
 	char path[160], text[32];
 
 	for (unsigned n = 1; n <= 64 && w->nparts < ARRAY_SIZE(w->parts); n++) {
-		unsigned maj, min;
+		dev_t d;
 		snprintf(path, sizeof(path), "/sys/class/block/%s/%sp%u/dev", name, name, n);
-		if (read_text_file(path, text, sizeof(text)) == 0 &&
-		    sscanf(text, "%u:%u", &maj, &min) == 2)
-			w->parts[w->nparts++] = makedev(maj, min);
+		if (read_text_file(path, text, sizeof(text)) == 0 && parse_devnum(text, &d))
+			w->parts[w->nparts++] = d;
 	}
 }
 
@@ -189,15 +216,13 @@ static void count_mounts(struct mount_watch *w, int *rw, int *all)
 		return;
 	buf[n] = '\0';
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		unsigned id, parent, maj, min;
-		char root[256], point[256], opts[256];
-		if (sscanf(line, "%u %u %u:%u %255s %255s %255s", &id, &parent, &maj, &min,
-			   root, point, opts) != 7)
-			continue;
-		if (!watched_dev(w, makedev(maj, min)))
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS ... */
+		const char *devnum = field(line, 2), *opts = field(line, 5);
+		dev_t d;
+		if (!devnum || !opts || !parse_devnum(devnum, &d) || !watched_dev(w, d))
 			continue;
 		(*all)++;
-		if (!strncmp(opts, "rw", 2) && (opts[2] == ',' || opts[2] == '\0'))
+		if (!strncmp(opts, "rw", 2) && (opts[2] == ',' || opts[2] == ' ' || !opts[2]))
 			(*rw)++;
 	}
 }
