@@ -358,6 +358,10 @@ const char *serve_pick_backend(const char *forced)
 	return ublk ? "ublk" : "nbd";
 }
 
+/* ublk's tags (requests in flight) and the buffer memory they may hold. */
+#define UBLK_QUEUE_DEPTH 32
+#define UBLK_BUFFER_BUDGET (2u << 20)
+
 /* What the backend needs to know of the LUN. */
 static struct bdev_config bdev_config_of(const struct serve *s, const struct serve_options *opt,
 					 bool ublk)
@@ -378,9 +382,19 @@ static struct bdev_config bdev_config_of(const struct serve *s, const struct ser
 	};
 
 	/* ublk: requests no larger than one burst (one R2T or Data-In
-	 * sequence); NBD keeps its default, as before. */
-	if (ublk)
-		bc.max_io_bytes = d->max_xfer_bytes ? MIN(burst, d->max_xfer_bytes) : burst;
+	 * sequence), and no more buffer than UBLK_BUFFER_BUDGET over all
+	 * tags: each tag's buffer is the daemon's for life and locked
+	 * (mlockall), so 64 tags of a 1 MiB burst would pin 64 MiB of a
+	 * small machine. The block layer splits a larger request into
+	 * pieces that are all in flight at once. NBD keeps its default. */
+	if (ublk) {
+		uint32_t budget = UBLK_BUFFER_BUDGET / UBLK_QUEUE_DEPTH;
+		bc.queue_depth = UBLK_QUEUE_DEPTH;
+		bc.max_io_bytes = MIN(burst, budget);
+		if (d->max_xfer_bytes)
+			bc.max_io_bytes = MIN(bc.max_io_bytes, d->max_xfer_bytes);
+		bc.max_io_bytes = MAX(bc.max_io_bytes / bs * bs, bs);
+	}
 	if (d->have_limits) {
 		bc.opt_io_bytes = d->limits.opt_xfer_blocks * bs;
 		bc.discard_granularity = d->limits.unmap_granularity * bs;

@@ -116,7 +116,7 @@ boot_ok "root on ublk" "$NETROOT $UBLK $VERBOSE e2e.daemon=1 init=/sbin/e2e-ublk
 		fail "no ublk start line with recovery: $(e2e_log_line 'ublkb0')"
 	q=$(e2e_log_line "$E2E_MARK ublk queue")
 	echo "$q"
-	grep -qE "cache=write_back fua=1 discard_max=[1-9][0-9]* max_kb=[0-9]+ tags=64 parts=1" <<<"$q" &&
+	grep -qE "cache=write_back fua=1 discard_max=[1-9][0-9]* max_kb=64 tags=32 parts=1" <<<"$q" &&
 		pass "queue: write cache, FUA, discard, 64 tags, one partition" || fail "queue: $q"
 	e2e_log_has "$E2E_MARK fstrim ok: /: [1-9]" && pass "$(e2e_log_line "fstrim ok")" ||
 		fail "fstrim: $(e2e_log_line "fstrim")"
