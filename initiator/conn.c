@@ -264,16 +264,18 @@ static int rx_consume(struct conn *c)
 }
 
 /* Reads from the socket: straight into a large data destination when
- * nothing is buffered, else into the read-ahead buffer. */
-static ssize_t rx_read(struct conn *c)
+ * nothing is buffered, else into the read-ahead buffer. *drained: the
+ * read got less than it asked for, so the socket is (very likely) empty. */
+static ssize_t rx_read(struct conn *c, bool *drained)
 {
 	size_t want;
 	ssize_t n;
 
 	if (c->rx_state == RX_DATA &&
 	    c->rx_cur.data_len - c->rx_data_got >= DIRECT_READ_MIN) {
-		n = read(c->fd, c->rx_dst + c->rx_data_got,
-			 c->rx_cur.data_len - c->rx_data_got);
+		want = c->rx_cur.data_len - c->rx_data_got;
+		n = read(c->fd, c->rx_dst + c->rx_data_got, want);
+		*drained = n >= 0 && (size_t)n < want;
 		if (n > 0) {
 			c->rx_data_got += (uint32_t)n;
 			if (c->rx_data_got == c->rx_cur.data_len)
@@ -289,6 +291,7 @@ static ssize_t rx_read(struct conn *c)
 	else if (c->rx_large && c->rx_state == RX_TRAILER)
 		want = c->rx_trailer_need - c->rx_trailer_got + ISCSI_BHS_LEN;
 	n = read(c->fd, c->rbuf, want);
+	*drained = n >= 0 && (size_t)n < want;
 	if (n > 0) {
 		c->rpos = 0;
 		c->rend = (size_t)n;
@@ -310,6 +313,7 @@ static void rx_run(struct conn *c)
 {
 	unsigned gen = c->generation;
 	size_t budget = RX_BUDGET;
+	bool drained = false;
 
 	while (budget > 0 && gen == c->generation) {
 		int r;
@@ -319,7 +323,12 @@ static void rx_run(struct conn *c)
 			continue;
 		}
 		if (c->rpos == c->rend) {
-			ssize_t n = rx_read(c);
+			/* After a short read, another would most likely just say
+			 * EAGAIN: the level-triggered loop calls again if more
+			 * came meanwhile. One system call per wake-up saved. */
+			if (drained)
+				return;
+			ssize_t n = rx_read(c, &drained);
 			if (n == 0) {
 				conn_fail(c, -ECONNRESET, "connection closed by the target");
 				return;

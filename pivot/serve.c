@@ -339,7 +339,7 @@ static bool ublk_ready(void)
 	       (pivot_load_module("ublk_drv", NULL) == 0 && bdev_ublk_available());
 }
 
-const char *serve_pick_backend(const char *forced)
+static const char *serve_pick_backend(const char *forced)
 {
 	bool ublk;
 
