@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh || exit 1
 scripts/build.sh || exit 1
+# The ublk e2e test boots bookworm-backports' 6.12 kernel (6.1 has no ublk).
+scripts/fetch-kernel.sh >/dev/null || exit 1
 
 status=0
 meson test -C build-asan --no-rebuild --print-errorlogs \
