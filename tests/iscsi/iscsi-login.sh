@@ -4,15 +4,6 @@
 # their documented exit code. Secrets never appear in any output.
 . "$(dirname "$0")/lib.sh"
 
-expect_exit() { # CODE DESCRIPTION CMD...
-	local want=$1 what=$2
-	shift 2
-	"$@" >"$WORK/out" 2>"$WORK/err"
-	local rc=$?
-	if [ "$rc" = "$want" ]; then pass "$what (exit $rc)"; else
-		fail "$what: exit $rc, expected $want"; cat "$WORK/err" >&2; fi
-}
-
 expect_err_line() { # PATTERN DESCRIPTION
 	if [ "$(wc -l <"$WORK/err")" = 1 ] && grep -q "$1" "$WORK/err"; then
 		pass "$2: $(cat "$WORK/err")"

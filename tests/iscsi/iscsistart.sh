@@ -8,15 +8,6 @@
 
 FIXTURES=$(cd "$(dirname "$0")/../fixtures/ibft" 2>/dev/null && pwd)
 
-expect_exit() { # CODE DESCRIPTION CMD...
-	local want=$1 what=$2
-	shift 2
-	"$@" >"$WORK/out" 2>"$WORK/err"
-	local rc=$?
-	if [ "$rc" = "$want" ]; then pass "$what (exit $rc)"; else
-		fail "$what: exit $rc, expected $want"; cat "$WORK/out" "$WORK/err" >&2; fi
-}
-
 expect_err() { # PATTERN DESCRIPTION
 	if grep -q -- "$1" "$WORK/err"; then pass "$2: $(head -1 "$WORK/err")"
 	else fail "$2: stderr lacks '$1':"; cat "$WORK/err" >&2; fi

@@ -18,6 +18,17 @@ fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 pass() { echo "ok: $*"; }
 die() { echo "FAIL: $*" >&2; exit 1; }
 
+# expect_exit CODE DESCRIPTION CMD...: runs CMD with its output in
+# $WORK/out and $WORK/err, and checks its exit code.
+expect_exit() {
+	local want=$1 what=$2
+	shift 2
+	"$@" >"$WORK/out" 2>"$WORK/err"
+	local rc=$?
+	if [ "$rc" = "$want" ]; then pass "$what (exit $rc)"; else
+		fail "$what: exit $rc, expected $want"; cat "$WORK/out" "$WORK/err" >&2; fi
+}
+
 # tgtd listens on a port of its own; the control socket index is
 # derived from it, so parallel tests never share either.
 pick_port() {
