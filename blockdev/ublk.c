@@ -33,9 +33,8 @@
 #include "ublk.h"
 
 #define UBLK_CONTROL "/dev/ublk-control"
-/* The session does not expose its command window (MaxCmdSN - ExpCmdSN +
- * 1, which the target may change with every response), so the queue
- * depth is fixed: 64 covers tgtd's window and QD32 benchmarks. */
+/* Without a queue depth from the caller (serve.c gives the target's
+ * command window, capped by its buffer budget), 64 tags. */
 #define UBLK_DEPTH_DEFAULT 64
 #define UBLK_START_TIMEOUT_MS 120000    /* START_DEV reads the partition table */
 #define UBLK_CTRL_TIMEOUT_MS 10000

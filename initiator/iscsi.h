@@ -130,6 +130,9 @@ const struct iscsi_params *iscsi_session_params(const struct iscsi_session *s);
 uint16_t iscsi_session_tpgt(const struct iscsi_session *s);
 /* How many times the session was reinstated after a loss. */
 unsigned iscsi_session_recoveries(const struct iscsi_session *s);
+/* The commands the target takes at once now (MaxCmdSN - ExpCmdSN + 1,
+ * RFC 7143 §3.2.2.1); it may change with every response. */
+unsigned iscsi_session_cmd_window(const struct iscsi_session *s);
 /* The most commands that were on the wire at once. */
 unsigned iscsi_session_max_inflight(const struct iscsi_session *s);
 /* Drops the connection as if the network failed (tests, diagnostics). */

@@ -935,6 +935,14 @@ unsigned iscsi_session_recoveries(const struct iscsi_session *s)
 	return s->recoveries;
 }
 
+unsigned iscsi_session_cmd_window(const struct iscsi_session *s)
+{
+	/* MaxCmdSN - ExpCmdSN + 1, serial arithmetic; 0 when closed. */
+	uint32_t w = s->maxcmdsn - s->expcmdsn + 1;
+
+	return w > (1u << 31) ? 0 : w;
+}
+
 unsigned iscsi_session_max_inflight(const struct iscsi_session *s)
 {
 	return s->max_inflight;

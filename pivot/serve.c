@@ -358,7 +358,8 @@ static const char *serve_pick_backend(const char *forced)
 	return ublk ? "ublk" : "nbd";
 }
 
-/* ublk's tags (requests in flight) and the buffer memory they may hold. */
+/* ublk's tags (requests in flight, at most) and the buffer memory they
+ * may hold. */
 #define UBLK_QUEUE_DEPTH 32
 #define UBLK_BUFFER_BUDGET (2u << 20)
 
@@ -388,8 +389,14 @@ static struct bdev_config bdev_config_of(const struct serve *s, const struct ser
 	 * small machine. The block layer splits a larger request into
 	 * pieces that are all in flight at once. NBD keeps its default. */
 	if (ublk) {
-		uint32_t budget = UBLK_BUFFER_BUDGET / UBLK_QUEUE_DEPTH;
-		bc.queue_depth = UBLK_QUEUE_DEPTH;
+		/* No deeper than the target's command window at login: more
+		 * would only wait in the session. A small window leaves room
+		 * for larger buffers in the same budget. */
+		unsigned window = iscsi_session_cmd_window(s->session);
+		uint16_t depth = (uint16_t)(window ? MIN(window, UBLK_QUEUE_DEPTH)
+						  : UBLK_QUEUE_DEPTH);
+		uint32_t budget = UBLK_BUFFER_BUDGET / depth;
+		bc.queue_depth = depth;
 		bc.max_io_bytes = MIN(burst, budget);
 		if (d->max_xfer_bytes)
 			bc.max_io_bytes = MIN(bc.max_io_bytes, d->max_xfer_bytes);
