@@ -27,7 +27,9 @@ static bool iscsi_root_configured(const struct boot_config *bc)
 static int attach(const struct boot_config *bc, char **argv, char *disk, size_t len)
 {
 	int64_t deadline = now_ms() + (bc->wait_s > 0 ? bc->wait_s : 180) * 1000ll;
-	int max = bc->login_retry_max >= 0 ? bc->login_retry_max + 1 : 1 << 30;
+	/* rd.iscsi.login_retry_max bounds the daemon's own login retries:
+	 * one daemon then, not a retry of retries. */
+	int max = bc->login_retry_max >= 0 ? 1 : 1 << 30;
 	int fatal = 0;
 	char msg[600];
 
