@@ -78,12 +78,13 @@ load_modules() {
 	done
 }
 
-# the process whose argv[0] begins with '@': the root-storage daemon
+# the root-storage daemon's serving process ("@iscsiroot daemon …"; its
+# keeper is "@iscsiroot keeper …")
 daemon_pid() {
 	for p in /proc/[0-9]*; do
-		a=
-		read -r a <"$p/cmdline" 2>/dev/null
-		case $a in @*) echo "${p#/proc/}"; return ;; esac
+		case $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) in
+		"@iscsiroot daemon "*) echo "${p#/proc/}"; return ;;
+		esac
 	done
 }
 

@@ -52,6 +52,8 @@ struct bdev_config {
 	bool can_discard;
 	unsigned queues;        /* connections / hardware queues */
 	int index;              /* device number, -1: any free one */
+	bool recover;           /* ublk: index names a device whose server
+				 * died; recover it, never add a new one */
 	bool nbd_ioctl;         /* NBD: use the ioctl set-up, not netlink */
 	/* Geometry for ublk's parameters; 0 means unknown. */
 	uint32_t physical_block_size;
@@ -98,6 +100,9 @@ int bdev_ublk_create(struct ev_loop *loop, const struct bdev_config *cfg,
 		     char *err, size_t errlen);
 /* "/dev/ublkb0" */
 const char *bdev_ublk_path(const struct bdev_ublk *u);
+/* The device number a new server can recover after this one dies
+ * (UBLK_F_USER_RECOVERY), or -1 when the disk would go with it. */
+int bdev_ublk_recovery_index(const struct bdev_ublk *u);
 unsigned bdev_ublk_pending(const struct bdev_ublk *u);
 /* The answer to a request of a ublk device (bdev_io_complete's twin). */
 void bdev_ublk_io_complete(struct bdev_io *io, int err);

@@ -38,6 +38,9 @@
 #define UBLK_DEPTH_DEFAULT 64
 #define UBLK_START_TIMEOUT_MS 120000    /* START_DEV reads the partition table */
 #define UBLK_CTRL_TIMEOUT_MS 10000
+/* How long a new server waits for the kernel to notice that the old one
+ * died and quiesce the disk (6.12 checks every 5 s). */
+#define UBLK_RECOVER_WAIT_MS 30000
 #define UDATA_CTRL (1ull << 63)
 /* 6.9+: DEL_DEV that does not wait for the last reference to go. */
 #define UBLK_U_CMD_DEL_DEV_ASYNC _IOR('u', 0x14, struct ublksrv_ctrl_cmd)
@@ -415,6 +418,33 @@ static bool waits_for_recovery(struct bdev_ublk *u)
 	return info.nr_hw_queues == 1;
 }
 
+/* cfg->recover: the old server was just killed, and the kernel may not
+ * have noticed yet (the disk is still LIVE): wait for it to quiesce. */
+static int wait_for_recovery(struct bdev_ublk *u, char *err, size_t errlen)
+{
+	for (int waited = 0; waited < UBLK_RECOVER_WAIT_MS; waited += 100) {
+		struct ublksrv_ctrl_dev_info info;
+		int r = ctrl_dev_info(u, (uint32_t)u->cfg.index, &info);
+
+		if (r < 0) {
+			snprintf(err, errlen, "ublk device %d is gone: %s", u->cfg.index,
+				 strerror(-r));
+			return -ENODEV;
+		}
+		if (info.state == UBLK_S_DEV_QUIESCED && waits_for_recovery(u))
+			return 0;
+		if (info.state != UBLK_S_DEV_LIVE || !(info.flags & UBLK_F_USER_RECOVERY)) {
+			snprintf(err, errlen, "ublk device %d cannot be recovered (state %u)",
+				 u->cfg.index, info.state);
+			return -ENODEV;
+		}
+		usleep(100 * 1000);
+	}
+	snprintf(err, errlen, "ublk device %d still has a server after %d s", u->cfg.index,
+		 UBLK_RECOVER_WAIT_MS / 1000);
+	return -ETIMEDOUT;
+}
+
 static int ublk_open(struct bdev_ublk *u)
 {
 	int r;
@@ -454,7 +484,14 @@ int bdev_ublk_create(struct ev_loop *loop, const struct bdev_config *cfg,
 	/* GET_FEATURES is 6.5+; before it, no optional flag is asked for. */
 	if (ctrl_features(u, &features) < 0)
 		features = 0;
-	recover = waits_for_recovery(u);
+	if (cfg->recover) {
+		r = wait_for_recovery(u, err, errlen);
+		if (r < 0)
+			goto fail;
+		recover = true;
+	} else {
+		recover = waits_for_recovery(u);
+	}
 	if (!recover) {
 		r = ctrl_add(u, features);
 		if (r < 0) {
@@ -487,6 +524,11 @@ bool bdev_ublk_available(void)
 const char *bdev_ublk_path(const struct bdev_ublk *u)
 {
 	return u->path;
+}
+
+int bdev_ublk_recovery_index(const struct bdev_ublk *u)
+{
+	return u->flags & UBLK_F_USER_RECOVERY ? (int)u->dev_id : -1;
 }
 
 unsigned bdev_ublk_pending(const struct bdev_ublk *u)

@@ -10,7 +10,8 @@
  * the starter writes the whole struct boot_config into it (the same binary
  * is on both ends, so its layout is the same; secrets never appear in
  * argv or the environment), and the daemon answers one line: "ready DEV",
- * "retry MESSAGE" or "fatal MESSAGE".
+ * "retry MESSAGE" or "fatal MESSAGE". The daemon is a keeper and the
+ * worker it forks, which serves (see "The keeper" below).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -29,6 +31,7 @@
 
 extern char **environ;
 
+#define UBLK_CONTROL_PATH "/dev/ublk-control"
 #define DEFAULT_INITIATOR_PREFIX "iqn.2025-01.org.iscsiroot:"
 #define WAIT_REPORT_S 30
 
@@ -72,14 +75,18 @@ int pivot_network_config(const struct boot_config *bc, struct dhcpc_config *dc,
 	return 0;
 }
 
+/* write_files: the hand-over files for the rest of the initramfs; not
+ * again when a restarted serving process renews the lease after the
+ * switch, where "/" is the real root. */
 static int bring_up_network(struct ev_loop *loop, const struct boot_config *bc,
-			    struct dhcpc **d, char *err, size_t errlen)
+			    bool write_files, struct dhcpc **d, char *err, size_t errlen)
 {
 	struct dhcpc_config dc;
 	struct net_wait w = { 0 };
 	int r;
 
 	r = pivot_network_config(bc, &dc, err, errlen);
+	dc.write_files = write_files;
 	if (r < 0 || dc.ip.mode == DHCPC_IP_OFF)
 		return r;
 	r = dhcpc_start(loop, &dc, net_done, &w, d);
@@ -224,9 +231,20 @@ static int find_disk_lun(struct ev_loop *loop, struct serve_options *opt, char *
 	return r;
 }
 
+/* Who a serving process reports to, and what it takes over. */
+struct worker_role {
+	int report_fd;          /* the starter's socket (first worker), else -1 */
+	int keeper_fd;          /* the keeper's pipe: "recoverable N LUN" */
+	bool recover;           /* a restart: take over /dev/ublkb<index> */
+	unsigned index;
+	uint64_t lun;           /* the first worker's LUN, for paths without one */
+	dev_t control_dev, char_dev;    /* /dev/ublk-control, /dev/ublkc<index> */
+};
+
 /* Logs in through the paths in order; the first that answers serves. */
 static int serve_first_path(struct ev_loop *loop, const struct boot_config *bc,
 			    const struct dhcpc_rootpath *paths, unsigned npaths,
+			    const struct worker_role *role, struct serve **srv,
 			    char *dev, size_t devlen, uint64_t *lun, char *err,
 			    size_t errlen)
 {
@@ -234,30 +252,53 @@ static int serve_first_path(struct ev_loop *loop, const struct boot_config *bc,
 
 	for (unsigned i = 0; i < npaths; i++) {
 		struct serve_options opt;
-		struct serve *srv;
 
 		if (i > 0)
 			log_warn("%s; trying the next portal, %s", err, paths[i].host);
 		r = target_config(bc, &paths[i], &opt, err, errlen);
-		if (r == 0 && opt.lun == BOOT_LUN_ANY)
+		opt.recover = role->recover;
+		opt.recover_index = role->index;
+		if (r == 0 && opt.lun == BOOT_LUN_ANY && role->recover)
+			opt.lun = role->lun;
+		else if (r == 0 && opt.lun == BOOT_LUN_ANY)
 			r = find_disk_lun(loop, &opt, err, errlen);
 		if (r == 0)
-			r = serve_start(loop, &opt, &srv, dev, devlen, err, errlen);
+			r = serve_start(loop, &opt, srv, dev, devlen, err, errlen);
 		*lun = opt.lun;
 		secure_zero(&opt, sizeof(opt));
-		if (r == 0)
-			return 0;
+		if (r == 0 || (r == -ENODEV && role->recover))
+			return r;
 	}
 	return r;
 }
 
-static void run_daemon(const struct boot_config *bc, int fd)
+/* "recoverable INDEX LUN CONTROL_DEV CHAR_DEV" when the disk can outlive
+ * this process. The device numbers are taken now, while /dev is ours:
+ * the starter may switch the root as soon as we report ready. */
+static void tell_keeper(int fd, int index, uint64_t lun)
+{
+	char path[32];
+	struct stat control, chardev;
+
+	snprintf(path, sizeof(path), "/dev/ublkc%d", index);
+	if (index < 0 || stat(UBLK_CONTROL_PATH, &control) < 0 || stat(path, &chardev) < 0)
+		return;
+	dprintf(fd, "recoverable %d %016llx %llx %llx\n", index, (unsigned long long)lun,
+		(unsigned long long)control.st_rdev, (unsigned long long)chardev.st_rdev);
+}
+
+/* Exit statuses of a serving process, for the keeper. */
+#define WORKER_FAILED 1
+#define WORKER_NOTHING_TO_RECOVER 3
+
+static void run_worker(const struct boot_config *bc, const struct worker_role *role)
 {
 	struct ev_loop loop;
 	struct dhcpc *net = NULL;
 	struct dhcpc_rootpath from_dhcp;
 	const struct dhcpc_rootpath *paths = bc->paths;
 	unsigned npaths = bc->npaths;
+	struct serve *srv = NULL;
 	char err[512] = "", dev[64], ready[96];
 	uint64_t lun = 0;
 	int r;
@@ -265,27 +306,205 @@ static void run_daemon(const struct boot_config *bc, int fd)
 	log_set_prefix("iscsiroot");
 	r = ev_loop_init(&loop);
 	if (r == 0)
-		r = bring_up_network(&loop, bc, &net, err, sizeof(err));
+		r = bring_up_network(&loop, bc, !role->recover, &net, err, sizeof(err));
 	if (r == 0 && npaths == 0) {
 		r = lease_rootpath(net, &from_dhcp, err, sizeof(err));
 		paths = &from_dhcp;
 		npaths = 1;
 	}
 	if (r == 0)
-		r = serve_first_path(&loop, bc, paths, npaths, dev, sizeof(dev), &lun,
-				     err, sizeof(err));
+		r = serve_first_path(&loop, bc, paths, npaths, role, &srv, dev, sizeof(dev),
+				     &lun, err, sizeof(err));
 	secure_zero(&from_dhcp, sizeof(from_dhcp));
 	if (r < 0) {
-		report(fd, fatal_errno(r) ? "fatal" : "retry", err[0] ? err : strerror(-r));
-		_exit(1);
+		if (role->report_fd >= 0)
+			report(role->report_fd, fatal_errno(r) ? "fatal" : "retry",
+			       err[0] ? err : strerror(-r));
+		else
+			log_err("taking over /dev/ublkb%u failed: %s", role->index,
+				err[0] ? err : strerror(-r));
+		_exit(r == -ENODEV && role->recover ? WORKER_NOTHING_TO_RECOVER : WORKER_FAILED);
 	}
 	snprintf(ready, sizeof(ready), "%s %016llx", dev, (unsigned long long)lun);
-	report(fd, "ready", ready);
-	close(fd);
+	tell_keeper(role->keeper_fd, serve_recovery_index(srv), lun);
+	close(role->keeper_fd);
+	if (role->report_fd >= 0) {
+		report(role->report_fd, "ready", ready);
+		close(role->report_fd);
+	}
 	if (chdir("/") < 0)
 		log_debug("chdir: %s", strerror(errno));
 	for (;;)
 		ev_run_once(&loop, -1);
+}
+
+/* ---- The keeper
+ *
+ * The daemon is two processes. The keeper forks the serving process (the
+ * worker) and waits. With ublk's USER_RECOVERY the disk outlives its
+ * server: the kernel holds its I/O. So when a worker dies, by a bug, the
+ * OOM killer or an admin's kill -9, the keeper starts another that logs in
+ * again and takes the disk over; the re-issued requests cost a pause, not
+ * an I/O error. Without recovery (NBD) the keeper can only say so. */
+
+/* Restarts after 0, 1, 2, 4 … 30 s, so that a worker that cannot come up
+ * (the target down for long) is not restarted in a tight loop. */
+#define KEEPER_BACKOFF_MAX_S 30
+
+/* argv[1] says which of the two a process is in ps: "daemon" (the worker)
+ * or "keeper"; both six letters, so argv is rewritten in place. */
+static void name_role(char **argv, const char *role)
+{
+	if (argv && argv[0] && argv[1] && strlen(argv[1]) == 6 &&
+	    (!strcmp(argv[1], "daemon") || !strcmp(argv[1], "keeper")))
+		memcpy(argv[1], role, 6);
+}
+
+static pid_t fork_worker(const struct boot_config *bc, struct worker_role *role,
+			 char **argv, int *from_worker)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		role->keeper_fd = p[1];
+		name_role(argv, "daemon");
+		daemon_harden(NULL);    /* memory locks are not inherited */
+		run_worker(bc, role);
+		_exit(WORKER_FAILED);
+	}
+	close(p[1]);
+	*from_worker = p[0];
+	return pid;
+}
+
+/* Blocks until the worker serves a disk that can outlive it (true, role
+ * filled from tell_keeper's line) or ends or serves one that cannot. */
+static bool worker_recoverable(int fd, struct worker_role *role)
+{
+	char line[96];
+	ssize_t n;
+	char *end;
+	unsigned long index;
+
+	do
+		n = read(fd, line, sizeof(line) - 1);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return false;
+	line[n] = '\0';
+	if (strncmp(line, "recoverable ", 12))
+		return false;
+	index = strtoul(line + 12, &end, 10);
+	if (*end != ' ' || index > UINT32_MAX)
+		return false;
+	role->index = (unsigned)index;
+	role->lun = strtoull(end + 1, &end, 16);
+	role->control_dev = (dev_t)strtoull(end, &end, 16);
+	role->char_dev = (dev_t)strtoull(end, &end, 16);
+	return true;
+}
+
+static void make_node(const char *path, dev_t dev)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 || !dev)
+		return;
+	mkdir("/dev", 0755);
+	if (mknod(path, S_IFCHR | 0600, dev) < 0)
+		log_warn("cannot make %s: %s", path, strerror(errno));
+}
+
+static void mount_if_missing(const char *probe, const char *dir, const char *type)
+{
+	if (access(probe, F_OK) == 0)
+		return;
+	mkdir(dir, 0555);
+	if (mount(type, dir, type, MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		log_warn("cannot mount %s on %s: %s", type, dir, strerror(errno));
+}
+
+/* After the switch our "/" is the emptied initramfs: /dev, /proc and /sys
+ * moved to the new root, out of our sight. A worker that takes over opens
+ * the ublk nodes (made again from their numbers) and reads /proc and /sys
+ * (the mount watch, oom_score_adj). These stay in our own root, which no
+ * process of the new root can reach or see in its mountinfo. */
+static void prepare_takeover(const struct worker_role *role)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/dev/ublkc%u", role->index);
+	make_node(UBLK_CONTROL_PATH, role->control_dev);
+	make_node(path, role->char_dev);
+	mount_if_missing("/proc/self", "/proc", "proc");
+	mount_if_missing("/sys/class", "/sys", "sysfs");
+}
+
+static const char *how_it_ended(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "was killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+	return buf;
+}
+
+static int wait_worker(pid_t pid)
+{
+	int status = 0;
+
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
+}
+
+static void keep_serving(const struct boot_config *bc, int report_fd, char **argv)
+{
+	struct worker_role role = { .report_fd = report_fd, .keeper_fd = -1 };
+	unsigned backoff = 0;
+
+	for (;;) {
+		int from_worker, status;
+		char how[48];
+		pid_t pid = fork_worker(bc, &role, argv, &from_worker);
+
+		if (pid < 0) {
+			snprintf(how, sizeof(how), "cannot fork: %s", strerror(errno));
+			if (role.report_fd >= 0)
+				report(role.report_fd, "retry", how);
+			log_err("%s", how);
+			_exit(WORKER_FAILED);
+		}
+		name_role(argv, "keeper");
+		/* The starter waits for the first worker's word, not ours. */
+		if (role.report_fd >= 0)
+			close(role.report_fd);
+		role.report_fd = -1;
+		if (worker_recoverable(from_worker, &role)) {
+			role.recover = true;
+			backoff = 0;
+		}
+		close(from_worker);
+		status = wait_worker(pid);
+		if (!role.recover) {
+			if (WIFSIGNALED(status))
+				log_err("the serving process %s; its disk has no server now",
+					how_it_ended(status, how, sizeof(how)));
+			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : WORKER_FAILED);
+		}
+		if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_NOTHING_TO_RECOVER)
+			_exit(WORKER_FAILED);
+		log_warn("the process serving /dev/ublkb%u %s; starting another in %u s",
+			 role.index, how_it_ended(status, how, sizeof(how)), backoff);
+		sleep(backoff);
+		backoff = backoff ? MIN(backoff * 2, KEEPER_BACKOFF_MAX_S) : 1;
+		prepare_takeover(&role);
+	}
 }
 
 /* The daemon outlives whoever started it: no terminal, and no inherited
@@ -340,7 +559,7 @@ int pivot_daemon_main(int argc, char **argv)
 		log_set_level(LOG_DEBUG);
 	detach();
 	daemon_harden(argv - 1);
-	run_daemon(&bc, (int)fd);
+	keep_serving(&bc, (int)fd, argv - 1);
 	return 1;
 }
 
@@ -449,7 +668,7 @@ int pivot_start_daemon(const struct boot_config *bc, char **argv, char *dev,
 			log_set_level(LOG_DEBUG);
 		detach();
 		daemon_harden(argv);
-		run_daemon(bc, fds[1]);
+		keep_serving(bc, fds[1], argv);
 		_exit(1);
 	}
 	close(fds[1]);

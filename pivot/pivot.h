@@ -230,6 +230,9 @@ struct serve_options {
 	const char *backend;         /* "nbd", "ublk", or ""/NULL: ublk where
 	                              * the kernel has it, else nbd */
 	bool nbd_ioctl;              /* set NBD up by ioctls, not netlink */
+	bool recover;                /* take over /dev/ublkb<recover_index>,
+	                              * whose server died (ublk only) */
+	unsigned recover_index;
 };
 /* Logs in, probes the LUN and creates the block device, all on loop;
  * then keeps serving it from loop. dev gets e.g. "/dev/nbd0". */
@@ -237,6 +240,9 @@ int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 		struct serve **out, char *dev, size_t devlen, char *err, size_t errlen);
 const struct iscsi_disk *serve_disk(const struct serve *s);
 struct iscsi_session *serve_session(const struct serve *s);
+/* The ublk device number a new server can take over if this process
+ * dies (serve_options.recover), or -1 (NBD, or no USER_RECOVERY). */
+int serve_recovery_index(const struct serve *s);
 
 /* The rules of a process that backs the root filesystem: an argv[0]
  * starting with '@' (systemd's root storage daemon mark), mlockall,

@@ -438,8 +438,13 @@ int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 	r = iscsi_disk_probe(loop, s->session, opt->lun, &s->disk, err, errlen);
 	if (r < 0)
 		goto fail;
-	s->ops = strcmp(serve_pick_backend(opt->backend), "ublk") ? &nbd_ops : &bdev_ublk_ops;
+	s->ops = strcmp(serve_pick_backend(opt->recover ? "ublk" : opt->backend), "ublk")
+		 ? &nbd_ops : &bdev_ublk_ops;
 	bc = bdev_config_of(s, opt, s->ops == &bdev_ublk_ops);
+	if (opt->recover) {
+		bc.index = (int)opt->recover_index;
+		bc.recover = true;
+	}
 	consumer = (struct bdev_consumer){ .submit = on_block_request, .ctx = s };
 	r = s->ops->create(loop, &bc, &consumer, &s->bdev, err, errlen);
 	if (r < 0)
@@ -463,6 +468,11 @@ const struct iscsi_disk *serve_disk(const struct serve *s)
 struct iscsi_session *serve_session(const struct serve *s)
 {
 	return s->session;
+}
+
+int serve_recovery_index(const struct serve *s)
+{
+	return s->ops == &bdev_ublk_ops ? bdev_ublk_recovery_index(s->bdev) : -1;
 }
 
 static void write_file(const char *path, const char *text)

@@ -38,6 +38,25 @@ static int kmsg_priority(enum log_level level)
 	return prio[level];
 }
 
+/* One write per message: /dev/kmsg makes a record of every write (an
+ * unbuffered dprintf would split one line into several, some empty, and
+ * spend the kernel's per-file rate limit on them), and lines of several
+ * processes on one console must not interleave. */
+static void write_record(int fd, const char *prio, const char *prefix, const char *line)
+{
+	char rec[1100];
+	int n = snprintf(rec, sizeof(rec), "%s%s: %s\n", prio, prefix, line);
+
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(rec)) {
+		n = sizeof(rec) - 1;
+		rec[n - 1] = '\n';
+	}
+	if (write(fd, rec, (size_t)n) < 0)
+		return;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	char line[1024];
@@ -56,8 +75,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	while (n > 0 && line[n - 1] == '\n')
 		line[--n] = '\0';
 	if (kmsg_fd < 0 || kmsg_priority(level) >= kmsg_console_level)
-		fprintf(stderr, "%s: %s\n", log_prefix, line);
-	if (kmsg_fd >= 0)
-		dprintf(kmsg_fd, "<%d>%s: %s\n", kmsg_priority(level), log_prefix,
-			line);
+		write_record(2, "", log_prefix, line);
+	if (kmsg_fd >= 0) {
+		char prio[8];
+		snprintf(prio, sizeof(prio), "<%d>", kmsg_priority(level));
+		write_record(kmsg_fd, prio, log_prefix, line);
+	}
 }

@@ -49,7 +49,7 @@ echo "initramfs: $(stat -c %s "$E2E_WORK/initrd") bytes"
 boot_ok "target on the command line" "$NETROOT e2e.daemon=1" && {
 	d=$(e2e_log_line "$E2E_MARK daemon argv0")
 	echo "$d"
-	grep -q "argv0=@iscsiroot oom=-1000 locked_kb=[1-9][0-9]* rss_kb=[0-9]* exe=/memfd:iscsiroot.* files_on_root=0" <<<"$d" &&
+	grep -qE "argv0=@iscsiroot oom=-1000 locked_kb=[1-9][0-9]* rss_kb=[0-9]* exe=/memfd:iscsiroot.* files_on_root=0 keeper=[0-9]+ keeper_oom=-1000 keeper_locked_kb=[1-9][0-9]*" <<<"$d" &&
 		pass "daemon: @ name, oom -1000, memory locked, no file of the root or initramfs" ||
 		fail "daemon rules: $d"
 	e2e_log_has "$E2E_MARK daemon survived signals" && pass "daemon survived TERM, INT, STOP/CONT" ||

@@ -69,23 +69,30 @@ stress() {
 # or of the initramfs open (its exe is a memfd), and it survives TERM, INT
 # and the STOP/CONT sweep with the root disk still working afterwards.
 daemon_check() {
-	local p pid= a exe n=0 fd t
+	local p pid= keeper= a exe n=0 fd t
 	for p in /proc/[0-9]*; do
-		a=$(tr '\0' ' ' <$p/cmdline 2>/dev/null)
-		case $a in @*) pid=${p#/proc/}; break ;; esac
+		t=$(tr '\0' ' ' <$p/cmdline 2>/dev/null)
+		case $t in
+		"@iscsiroot daemon "*) pid=${p#/proc/}; a=$t ;;
+		"@iscsiroot keeper "*) keeper=${p#/proc/} ;;
+		esac
 	done
-	[ -n "$pid" ] || { echo "$M daemon FAILED: no @ process"; return; }
+	[ -n "$pid" ] || { echo "$M daemon FAILED: no @iscsiroot daemon process"; return; }
 	exe=$(readlink /proc/$pid/exe)
-	for fd in /proc/$pid/fd/*; do
+	for fd in /proc/$pid/fd/* /proc/$keeper/fd/*; do
 		t=$(readlink "$fd")
 		case $t in /dev/*|/proc/*|socket:*|pipe:*|anon_inode:*|/memfd:*) ;; *) n=$((n + 1)); echo "$M daemon open file $t" ;; esac
 	done
 	echo "$M daemon argv0=${a%% *} oom=$(cat /proc/$pid/oom_score_adj)" \
 		"locked_kb=$(awk '/VmLck/ {print $2}' /proc/$pid/status)" \
-		"rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status) exe=$exe files_on_root=$n"
-	kill -TERM $pid; kill -INT $pid; kill -STOP $pid; sleep 1; kill -CONT $pid
+		"rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status) exe=$exe files_on_root=$n" \
+		"keeper=${keeper:-none} keeper_oom=$(cat /proc/$keeper/oom_score_adj)" \
+		"keeper_locked_kb=$(awk '/VmLck/ {print $2}' /proc/$keeper/status)" \
+		"keeper_rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$keeper/status)"
+	kill -TERM $pid $keeper; kill -INT $pid $keeper; kill -STOP $pid; sleep 1; kill -CONT $pid
 	echo after-signals >/var/lib/e2e/daemon-check && sync
-	kill -0 $pid 2>/dev/null && [ "$(cat /var/lib/e2e/daemon-check)" = after-signals ] &&
+	kill -0 $pid 2>/dev/null && kill -0 $keeper 2>/dev/null &&
+		[ "$(cat /var/lib/e2e/daemon-check)" = after-signals ] &&
 		echo "$M daemon survived signals" || echo "$M daemon FAILED signals"
 }
 

@@ -10,8 +10,10 @@
 #      the kernel has it, and the first boot's write is there;
 #   3. tgtd restarted (killed, then stopped) during a write + verify loop:
 #      no data or kernel I/O error, the session reinstated;
-#   4. the daemon killed: /dev/ublkb0 and its partition stay (USER_RECOVERY:
-#      the kernel holds the I/O for a new server instead of removing them).
+#   4. the serving process killed (SIGKILL) during direct writes and again
+#      during direct reads: the keeper starts another that takes the disk
+#      over (USER_RECOVERY), the I/O completes with the right bytes and no
+#      error.
 # usage: ublk-boot.sh ISCSIROOT_STATIC_BINARY   (exit 77: no 6.12 kernel)
 . "$(dirname "$0")/lib.sh"
 
@@ -48,28 +50,59 @@ mount -o remount,ro /
 exec /sbin/init
 '
 
-# The daemon killed (SIGKILL; it ignores the rest), then a look at the disk
-# and a power-off that waits for no I/O (sysrq, not sync + poweroff). The
-# tools it runs after the kill are run once before, so that nothing has to
-# be read from the disk that has no server.
-KILL_INIT='#!/bin/sh
+# The serving process killed twice (SIGKILL), during direct 4 KiB writes
+# and during direct reads of the raw disk: the keeper starts another that
+# takes the disk over (USER_RECOVERY), the I/O waits and completes, and the
+# bytes are the right ones. Then a power-off that waits for no I/O. Only
+# busybox runs after the kills (in memory already): nothing has to be read
+# from the disk while it has no server, except what the test waits for.
+RECOVER_INIT='#!/bin/sh
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 M=ISCSIROOT-E2E:
 [ -r /proc/uptime ] || mount -t proc proc /proc
 [ -d /sys/kernel ] || mount -t sysfs sys /sys
-pid=
-for p in /proc/[0-9]*; do
-	case $(tr "\0" " " <$p/cmdline 2>/dev/null) in @*) pid=${p#/proc/} ;; esac
-done
-sleep 0; ls /sys/block/ublkb0/ublkb0p1 >/dev/null
-echo "$M killing daemon pid $pid"
-kill -KILL $pid
-n=0
-while kill -0 $pid 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
-sleep 3
-[ -e /sys/block/ublkb0/ublkb0p1 ] && echo "$M ublkb0p1 outlived the daemon" ||
-	echo "$M ublkb0p1 GONE with the daemon"
+role_pid() { # ROLE: the pid of "@iscsiroot ROLE ..."
+	for p in /proc/[0-9]*; do
+		case $(tr "\0" " " <$p/cmdline 2>/dev/null) in "@iscsiroot $1 "*) echo ${p#/proc/}; return ;; esac
+	done
+}
+rss() { sed -n "s/^VmRSS:[^0-9]*\([0-9]*\).*/\1/p" /proc/$1/status; }
+kill_worker() { # WHEN
+	w=$(role_pid daemon)
+	kill -KILL $w && echo "$M killed worker $w $1"
+	n=0
+	while kill -0 $w 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+}
+keeper=$(role_pid keeper)
+echo "$M keeper $keeper rss_kb=$(rss $keeper) worker $(role_pid daemon) rss_kb=$(rss $(role_pid daemon))"
+mount -t tmpfs tmpfs /run
+dd if=/dev/urandom of=/run/data bs=64k count=128 2>/dev/null
+want=$(md5sum </run/data)
+mount -o remount,rw /
+dd if=/run/data of=/var/lib/e2e/recover bs=4k oflag=direct conv=fsync 2>/run/dd.err &
+dd_pid=$!
+sleep 1
+kill_worker "during writes"
+wait $dd_pid && echo "$M writes across the kill ok" ||
+	echo "$M writes across the kill FAILED: $(tr "\n" " " </run/dd.err)"
+sync; echo 3 >/proc/sys/vm/drop_caches
+[ "$(md5sum </var/lib/e2e/recover)" = "$want" ] && echo "$M file after the kill ok" ||
+	echo "$M file after the kill DIFFERS"
+rm /var/lib/e2e/recover; sync
+mount -o remount,ro /
+sleep 6  # the kernel lets a kmsg writer burst 10 lines per 5 s: the daemon's
+ref=$(dd if=/dev/ublkb0 bs=64k count=128 iflag=direct 2>/dev/null | md5sum)
+(dd if=/dev/ublkb0 bs=4k count=2048 iflag=direct 2>/dev/null | md5sum >/run/read) &
+rd_pid=$!
+sleep 1
+kill_worker "during reads"
+wait $rd_pid
+[ "$(cat /run/read)" = "$ref" ] && echo "$M reads across the kill ok" ||
+	echo "$M reads across the kill DIFFER"
+echo "$M keeper now $(role_pid keeper) worker now $(role_pid daemon)"
+echo "$M kernel io errors $(dmesg | grep -cE "I/O error|blk_update_request|EXT4-fs error|Remounting filesystem read-only")"
 echo o >/proc/sysrq-trigger
+sleep 30
 '
 
 boot_ok() { # WHAT APPEND [SECONDS]
@@ -98,7 +131,7 @@ put_script() {
 		debugfs -w -R "write $E2E_WORK/script $2" "$img" >/dev/null 2>&1 &&
 		debugfs -w -R "sif $2 mode 0100755" "$img" >/dev/null 2>&1
 }
-put_script "$CHECK_INIT" /sbin/e2e-ublk-check && put_script "$KILL_INIT" /sbin/e2e-ublk-kill ||
+put_script "$CHECK_INIT" /sbin/e2e-ublk-check && put_script "$RECOVER_INIT" /sbin/e2e-ublk-recover ||
 	{ echo "cannot put the checks into the image"; exit 1; }
 e2e_server_up "$E2E_WORK/root.img" || exit 1
 # Thin provisioning: READ CAPACITY(16) LBPME and the Block Limits VPD's
@@ -131,7 +164,7 @@ boot_ok "root on ublk" "$NETROOT $UBLK $VERBOSE e2e.daemon=1 init=/sbin/e2e-ublk
 		pass "read-only remount of ublkb0p1 seen: final SYNCHRONIZE CACHE" ||
 		fail "no final cache flush after the read-only remount"
 	d=$(e2e_log_line "$E2E_MARK daemon argv0")
-	grep -q "argv0=@iscsiroot oom=-1000 locked_kb=[1-9][0-9]* rss_kb=[0-9]* exe=/memfd:iscsiroot.* files_on_root=0" <<<"$d" &&
+	grep -qE "argv0=@iscsiroot oom=-1000 locked_kb=[1-9][0-9]* rss_kb=[0-9]* exe=/memfd:iscsiroot.* files_on_root=0 keeper=[0-9]+ keeper_oom=-1000 keeper_locked_kb=[1-9][0-9]*" <<<"$d" &&
 		pass "daemon rules: $d" || fail "daemon rules: $d"
 	e2e_log_has "$E2E_MARK daemon survived signals" && pass "daemon survived TERM, INT, STOP/CONT" ||
 		fail "daemon did not survive signals"
@@ -163,13 +196,30 @@ else
 	e2e_vm_kill
 fi
 
-# 4. The daemon killed: the disk stays for a new server.
-if e2e_vm_boot "$E2E_WORK/initrd" "$BASE $NETROOT $UBLK init=/sbin/e2e-ublk-kill" 200; then
-	e2e_log_has "$E2E_MARK ublkb0p1 outlived the daemon" &&
-		pass "daemon killed: /dev/ublkb0p1 outlived it (USER_RECOVERY)" ||
-		fail "daemon killed: $(e2e_log_line "ublkb0p1|killing")"
+# 4. The serving process killed twice: the keeper's new one takes over.
+if e2e_vm_boot "$E2E_WORK/initrd" "$BASE $NETROOT $UBLK $VERBOSE init=/sbin/e2e-ublk-recover" 300; then
+	k=$(e2e_log_line "$E2E_MARK keeper [0-9]+ rss")
+	echo "$k"
+	now=$(e2e_log_line "$E2E_MARK keeper now")
+	first=$(sed -n 's/.* worker \([0-9]*\) .*/\1/p' <<<"$k")
+	keeper=$(sed -n 's/.*keeper \([0-9]*\) .*/\1/p' <<<"$k")
+	[ "$(grep -c "$E2E_MARK killed worker" "$E2E_VM_LOG")" = 2 ] && pass "worker killed twice" ||
+		fail "the worker was not killed twice: $(e2e_log_line "killed worker")"
+	e2e_log_has "$E2E_MARK writes across the kill ok" && e2e_log_has "$E2E_MARK file after the kill ok" &&
+		pass "direct 4 KiB writes across a kill completed, file read back intact" ||
+		fail "writes across the kill: $(e2e_log_line "writes across|file after")"
+	e2e_log_has "$E2E_MARK reads across the kill ok" && pass "direct reads across a kill: the same bytes" ||
+		fail "reads across the kill: $(e2e_log_line "reads across")"
+	e2e_log_has "$E2E_MARK kernel io errors 0" && pass "no kernel I/O error" ||
+		fail "kernel I/O errors: $(e2e_log_line "kernel io errors")"
+	[ "$(grep -cE "/dev/ublkb0: recovered" "$E2E_VM_LOG")" = 2 ] &&
+		e2e_log_has "the process serving /dev/ublkb0 was killed by signal 9" &&
+		pass "the keeper restarted the worker twice, the disk recovered each time" ||
+		fail "no two recoveries logged: $(e2e_log_line "recovered|serving /dev/ublkb0")"
+	[[ "$now" =~ "keeper now $keeper worker now "[0-9]+ && "$now" != *"worker now $first" ]] &&
+		pass "same keeper ($keeper), new worker: $now" || fail "keeper/worker after the kills: $now"
 else
-	fail "daemon kill boot did not power off"
+	fail "the recovery boot did not power off"
 fi
 
 [ "$FAILS" = 0 ] && { echo "ublk e2e: all cases passed"; exit 0; }
