@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* One iSCSI connection: framing only (RFC 7143 §11.1, digests §13.1). */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -13,9 +14,9 @@
 #include "crc32c.h"
 
 #define RBUF_SIZE (256 * 1024)
-/* Data segments at least this large that are not yet buffered are read
- * straight into their destination, skipping the read-ahead copy. */
-#define DIRECT_READ_MIN (32 * 1024)
+/* After a data segment at least this large, read ahead only up to the next
+ * header, so that the next (likely as large) payload is read in place. */
+#define LARGE_SEGMENT_MIN (32 * 1024)
 /* Bytes handled per readiness event before yielding to the loop. */
 #define RX_BUDGET (16 * 1024 * 1024)
 #define TX_IOV_MAX 96
@@ -152,6 +153,17 @@ int conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t salen)
 	return ev_set_fd(&c->io, fd, EPOLLOUT);
 }
 
+int conn_adopt(struct conn *c, int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	conn_close(c);
+	c->fd = fd;
+	return ev_set_fd(&c->io, fd, EPOLLIN);
+}
+
 /* ---- Receive */
 
 static void put_le32(uint8_t *p, uint32_t v)
@@ -191,7 +203,7 @@ static int header_complete(struct conn *c)
 	r = c->ops->header(c->owner, &c->rx_cur, &c->rx_dst);
 	if (r < 0)
 		return r;
-	c->rx_large = c->rx_cur.data_len >= DIRECT_READ_MIN && c->rx_dst;
+	c->rx_large = c->rx_cur.data_len >= LARGE_SEGMENT_MIN && c->rx_dst;
 	if (!c->rx_dst)
 		c->rx_dst = c->rx_internal;
 	c->rx_data_got = 0;
@@ -263,39 +275,56 @@ static int rx_consume(struct conn *c)
 	return -EINVAL;
 }
 
-/* Reads from the socket: straight into a large data destination when
- * nothing is buffered, else into the read-ahead buffer. *drained: the
- * read got less than it asked for, so the socket is (very likely) empty. */
+/* How much to read ahead into rbuf. After a large data segment, only the
+ * rest of the current stage and the next header (BHS and its digest; an
+ * AHS comes in a read of its own): reading more would take in the start
+ * of the next large payload and cost a copy. Else as much as fits, so
+ * that one read takes many small PDUs. */
+static size_t rx_ahead(const struct conn *c)
+{
+	uint32_t hdr = ISCSI_BHS_LEN + (c->header_digest ? ISCSI_DIGEST_LEN : 0);
+
+	if (!c->rx_large)
+		return RBUF_SIZE;
+	switch (c->rx_state) {
+	case RX_HEADER:
+		return MAX(c->rx_hdr_need, hdr) - c->rx_hdr_got;
+	case RX_DATA:
+	case RX_TRAILER:
+		return c->rx_trailer_need - c->rx_trailer_got + hdr;
+	}
+	return RBUF_SIZE;
+}
+
+/* Reads from the socket with one system call, called only when rbuf is
+ * empty. In RX_DATA the rest of the payload goes straight to its
+ * destination and what follows (trailer, next headers) to rbuf, whatever
+ * the sizes: no payload byte is copied after a scatter read. *drained:
+ * the read got less than it asked for, so the socket is (very likely)
+ * empty. */
 static ssize_t rx_read(struct conn *c, bool *drained)
 {
-	size_t want;
+	struct iovec iov[2];
+	size_t data = 0, want;
+	int niov = 0;
 	ssize_t n;
 
-	if (c->rx_state == RX_DATA &&
-	    c->rx_cur.data_len - c->rx_data_got >= DIRECT_READ_MIN) {
-		want = c->rx_cur.data_len - c->rx_data_got;
-		n = read(c->fd, c->rx_dst + c->rx_data_got, want);
-		*drained = n >= 0 && (size_t)n < want;
-		if (n > 0) {
-			c->rx_data_got += (uint32_t)n;
-			if (c->rx_data_got == c->rx_cur.data_len)
-				c->rx_state = RX_TRAILER;
-		}
-		return n;
+	if (c->rx_state == RX_DATA) {
+		data = c->rx_cur.data_len - c->rx_data_got;
+		iov[niov++] = (struct iovec){ c->rx_dst + c->rx_data_got, data };
 	}
-	/* While large segments stream in (1 MiB reads), reading ahead would
-	 * swallow the next payload and cost a copy: read just the stage. */
-	want = RBUF_SIZE;
-	if (c->rx_large && c->rx_state == RX_HEADER)
-		want = c->rx_hdr_need - c->rx_hdr_got;
-	else if (c->rx_large && c->rx_state == RX_TRAILER)
-		want = c->rx_trailer_need - c->rx_trailer_got + ISCSI_BHS_LEN;
-	n = read(c->fd, c->rbuf, want);
+	iov[niov++] = (struct iovec){ c->rbuf, rx_ahead(c) };
+	want = data + iov[niov - 1].iov_len;
+	n = readv(c->fd, iov, niov);
 	*drained = n >= 0 && (size_t)n < want;
-	if (n > 0) {
-		c->rpos = 0;
-		c->rend = (size_t)n;
-	}
+	if (n <= 0)
+		return n;
+	data = MIN(data, (size_t)n);
+	c->rx_data_got += (uint32_t)data;
+	if (c->rx_state == RX_DATA && c->rx_data_got == c->rx_cur.data_len)
+		c->rx_state = RX_TRAILER;
+	c->rpos = 0;
+	c->rend = (size_t)n - data;
 	return n;
 }
 

@@ -86,6 +86,9 @@ int conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t salen);
 /* Closes the socket and drops queued PDUs (calling tx_done for each task
  * reference) without calling ops->failed. */
 void conn_close(struct conn *c);
+/* Takes over a socket that is already connected (a socketpair in the
+ * tests): sets it non-blocking and starts receiving. */
+int conn_adopt(struct conn *c, int fd);
 bool conn_is_open(const struct conn *c);
 void conn_set_digests(struct conn *c, bool header, bool data);
 
