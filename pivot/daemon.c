@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/sysmacros.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -374,6 +375,10 @@ static pid_t fork_worker(const struct boot_config *bc, struct worker_role *role,
 		role->keeper_fd = p[1];
 		name_role(argv, "daemon");
 		daemon_harden(NULL);    /* memory locks are not inherited */
+		/* The kernel lets one open /dev/kmsg burst 10 lines per 5 s: a
+		 * new worker's own keeps its lines from being dropped. */
+		if (role->recover)
+			log_use_kmsg();
 		run_worker(bc, role);
 		_exit(WORKER_FAILED);
 	}
@@ -431,8 +436,8 @@ static void mount_if_missing(const char *probe, const char *dir, const char *typ
 
 /* After the switch our "/" is the emptied initramfs: /dev, /proc and /sys
  * moved to the new root, out of our sight. A worker that takes over opens
- * the ublk nodes (made again from their numbers) and reads /proc and /sys
- * (the mount watch, oom_score_adj). These stay in our own root, which no
+ * the ublk nodes (made again from their numbers) and /dev/kmsg, and reads
+ * /proc and /sys (the mount watch, oom_score_adj). These stay in our own root, which no
  * process of the new root can reach or see in its mountinfo. */
 static void prepare_takeover(const struct worker_role *role)
 {
@@ -441,6 +446,7 @@ static void prepare_takeover(const struct worker_role *role)
 	snprintf(path, sizeof(path), "/dev/ublkc%u", role->index);
 	make_node(UBLK_CONTROL_PATH, role->control_dev);
 	make_node(path, role->char_dev);
+	make_node("/dev/kmsg", makedev(1, 11));
 	mount_if_missing("/proc/self", "/proc", "proc");
 	mount_if_missing("/sys/class", "/sys", "sysfs");
 }

@@ -27,6 +27,9 @@ void log_use_kmsg(void)
 
 	if (read_text_file("/proc/sys/kernel/printk", printk, sizeof(printk)) == 0)
 		console_level = atoi(printk);
+	/* A new open is a new rate limit (the kernel's is per open file). */
+	if (kmsg_fd >= 0)
+		close(kmsg_fd);
 	log_set_kmsg_fd(open("/dev/kmsg", O_WRONLY | O_CLOEXEC), console_level);
 }
 void log_set_prefix(const char *prefix) { log_prefix = prefix; }

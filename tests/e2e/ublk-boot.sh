@@ -90,7 +90,6 @@ sync; echo 3 >/proc/sys/vm/drop_caches
 	echo "$M file after the kill DIFFERS"
 rm /var/lib/e2e/recover; sync
 mount -o remount,ro /
-sleep 6  # the kernel lets a kmsg writer burst 10 lines per 5 s: the daemon's
 ref=$(dd if=/dev/ublkb0 bs=64k count=128 iflag=direct 2>/dev/null | md5sum)
 (dd if=/dev/ublkb0 bs=4k count=2048 iflag=direct 2>/dev/null | md5sum >/run/read) &
 rd_pid=$!
