@@ -19,6 +19,10 @@
 #define LARGE_SEGMENT_MIN (32 * 1024)
 /* Bytes handled per readiness event before yielding to the loop. */
 #define RX_BUDGET (16 * 1024 * 1024)
+/* rbuf's room beyond RBUF_SIZE: a predicted payload of up to RBUF_SIZE
+ * bytes can go back into rbuf with the trailer and the next header that
+ * were read behind it (at most 3 + 4 + 48 + 4 bytes). */
+#define RBUF_CAP (RBUF_SIZE + 64)
 #define TX_IOV_MAX 96
 
 static void conn_on_io(struct ev_source *src, uint32_t revents);
@@ -34,7 +38,7 @@ int conn_init(struct conn *c, struct ev_loop *loop, const struct conn_ops *ops,
 	c->ops = ops;
 	c->owner = owner;
 	c->max_recv_dsl = 262144;
-	c->rbuf = malloc(RBUF_SIZE);
+	c->rbuf = malloc(RBUF_CAP);
 	c->rx_internal = malloc(c->max_recv_dsl);
 	if (!c->rbuf || !c->rx_internal) {
 		conn_destroy(c);
@@ -89,6 +93,8 @@ static void rx_reset(struct conn *c)
 	c->rx_hdr_need = ISCSI_BHS_LEN;
 	c->rx_hdr_got = 0;
 	c->rpos = c->rend = 0;
+	c->rx_spec = NULL;
+	c->rx_spec_len = 0;
 	c->rx_large = false;
 }
 
@@ -227,6 +233,20 @@ static int trailer_complete(struct conn *c)
 	return 0;
 }
 
+/* Header bytes arrived in rx_hdr: once the BHS is in, the header's full
+ * length (AHS, digest) is known; once that is in, it is complete. */
+static int header_step(struct conn *c)
+{
+	if (c->rx_hdr_got < ISCSI_BHS_LEN)
+		return 0;
+	if (c->rx_hdr_need == ISCSI_BHS_LEN)
+		c->rx_hdr_need += (uint32_t)c->rx_hdr[4] * 4 +
+				  (c->header_digest ? ISCSI_DIGEST_LEN : 0);
+	if (c->rx_hdr_got < c->rx_hdr_need)
+		return 0;
+	return header_complete(c);
+}
+
 /* Moves buffered bytes into the current stage. Returns a negative errno
  * for a protocol error, else 0. */
 static int rx_consume(struct conn *c)
@@ -240,17 +260,7 @@ static int rx_consume(struct conn *c)
 		memcpy(c->rx_hdr + c->rx_hdr_got, c->rbuf + c->rpos, n);
 		c->rpos += n;
 		c->rx_hdr_got += (uint32_t)n;
-		if (c->rx_hdr_got < c->rx_hdr_need)
-			return 0;
-		if (c->rx_hdr_need == ISCSI_BHS_LEN) {
-			uint32_t extra = (uint32_t)c->rx_hdr[4] * 4 +
-					 (c->header_digest ? ISCSI_DIGEST_LEN : 0);
-			if (extra) {
-				c->rx_hdr_need += extra;
-				return 0;
-			}
-		}
-		return header_complete(c);
+		return header_step(c);
 	case RX_DATA:
 		n = MIN(avail, c->rx_cur.data_len - c->rx_data_got);
 		memcpy(c->rx_dst + c->rx_data_got, c->rbuf + c->rpos, n);
@@ -275,56 +285,140 @@ static int rx_consume(struct conn *c)
 	return -EINVAL;
 }
 
-/* How much to read ahead into rbuf. After a large data segment, only the
- * rest of the current stage and the next header (BHS and its digest; an
- * AHS comes in a read of its own): reading more would take in the start
- * of the next large payload and cost a copy. Else as much as fits, so
- * that one read takes many small PDUs. */
-static size_t rx_ahead(const struct conn *c)
+/* Puts len stream bytes back in front of the buffered ones. */
+static void unread(struct conn *c, const uint8_t *p, size_t len)
+{
+	size_t buffered = c->rend - c->rpos;
+
+	if (len <= c->rpos) {
+		c->rpos -= len;
+	} else {
+		memmove(c->rbuf + len, c->rbuf + c->rpos, buffered);
+		c->rpos = 0;
+		c->rend = len + buffered;
+	}
+	memcpy(c->rbuf + c->rpos, p, len);
+}
+
+/* A read put the bytes after a header into the predicted buffer. Now the
+ * header is decoded (or known to go on: an AHS). The bytes that are this
+ * PDU's payload, at its destination, stay; the rest go back ahead of
+ * rbuf's, where the stream continues, before anything else is done. */
+static void spec_settle(struct conn *c)
+{
+	uint32_t keep = 0;
+
+	if (c->rx_state == RX_DATA && c->rx_dst == c->rx_spec) {
+		keep = MIN(c->rx_spec_len, c->rx_cur.data_len);
+		c->rx_data_got = keep;
+		if (keep == c->rx_cur.data_len)
+			c->rx_state = RX_TRAILER;
+	}
+	unread(c, c->rx_spec + keep, c->rx_spec_len - keep);
+	c->rx_spec = NULL;
+	c->rx_spec_len = 0;
+}
+
+/* After a read straight into rx_hdr (and the predicted buffer). */
+static int rx_header_read(struct conn *c)
+{
+	int r = header_step(c);
+
+	if (r < 0)
+		return r;
+	if (c->rx_spec_len)
+		spec_settle(c);
+	return 0;
+}
+
+/* How much to read ahead into rbuf, behind the stage's own destination
+ * (spec: the length of a predicted payload behind a header). After a
+ * large data segment, only what is left of the current PDU and the next
+ * header (BHS and digest; an AHS comes in a read of its own): more would
+ * take in the start of the next large payload and cost a copy. Else as
+ * much as fits, so that one read takes many small PDUs. */
+static size_t rx_ahead(const struct conn *c, uint32_t spec)
 {
 	uint32_t hdr = ISCSI_BHS_LEN + (c->header_digest ? ISCSI_DIGEST_LEN : 0);
+	uint32_t digest = c->data_digest ? ISCSI_DIGEST_LEN : 0;
+	size_t want = RBUF_SIZE;
 
-	if (!c->rx_large)
-		return RBUF_SIZE;
-	switch (c->rx_state) {
-	case RX_HEADER:
-		return MAX(c->rx_hdr_need, hdr) - c->rx_hdr_got;
-	case RX_DATA:
-	case RX_TRAILER:
-		return c->rx_trailer_need - c->rx_trailer_got + hdr;
+	if (c->rx_large) {
+		switch (c->rx_state) {
+		case RX_HEADER:
+			want = spec ? pdu_pad(spec) + digest + hdr : 0;
+			break;
+		case RX_DATA:
+		case RX_TRAILER:
+			want = c->rx_trailer_need - c->rx_trailer_got + hdr;
+			break;
+		}
 	}
-	return RBUF_SIZE;
+	/* Predicted bytes that turn out not to be payload go back into rbuf
+	 * ahead of what it holds: leave them room. */
+	return MIN(want, RBUF_CAP - spec);
+}
+
+/* Where a read waiting for a header puts what follows it: the predicted
+ * destination of the next payload, if the owner has one. */
+static uint32_t rx_predict(struct conn *c, uint8_t **dst)
+{
+	uint32_t len = 0;
+
+	if (!c->ops->expect_data)
+		return 0;
+	c->ops->expect_data(c->owner, dst, &len);
+	return MIN(len, MIN(c->max_recv_dsl, (uint32_t)RBUF_SIZE));
 }
 
 /* Reads from the socket with one system call, called only when rbuf is
- * empty. In RX_DATA the rest of the payload goes straight to its
- * destination and what follows (trailer, next headers) to rbuf, whatever
- * the sizes: no payload byte is copied after a scatter read. *drained:
- * the read got less than it asked for, so the socket is (very likely)
- * empty. */
+ * empty. The current stage's bytes go straight to their place: the rest
+ * of a payload to its destination; a header to rx_hdr, followed by the
+ * predicted payload. What comes after goes to rbuf. So a payload is not
+ * copied, whatever its size, unless it came in a read that was meant for
+ * an earlier PDU. *drained: the read got less than it asked for, so the
+ * socket is (very likely) empty. */
 static ssize_t rx_read(struct conn *c, bool *drained)
 {
-	struct iovec iov[2];
-	size_t data = 0, want;
+	struct iovec iov[3];
+	size_t head = 0, spec = 0, want = 0, left;
+	uint8_t *spec_dst = NULL;
 	int niov = 0;
 	ssize_t n;
 
 	if (c->rx_state == RX_DATA) {
-		data = c->rx_cur.data_len - c->rx_data_got;
-		iov[niov++] = (struct iovec){ c->rx_dst + c->rx_data_got, data };
+		head = c->rx_cur.data_len - c->rx_data_got;
+		iov[niov++] = (struct iovec){ c->rx_dst + c->rx_data_got, head };
+	} else if (c->rx_state == RX_HEADER) {
+		/* Until the BHS says otherwise, a header is the BHS and its
+		 * digest (AHS bytes read here land at their place anyway). */
+		uint32_t hdr = ISCSI_BHS_LEN + (c->header_digest ? ISCSI_DIGEST_LEN : 0);
+		head = MAX(c->rx_hdr_need, hdr) - c->rx_hdr_got;
+		iov[niov++] = (struct iovec){ c->rx_hdr + c->rx_hdr_got, head };
+		spec = rx_predict(c, &spec_dst);
+		if (spec)
+			iov[niov++] = (struct iovec){ spec_dst, spec };
 	}
-	iov[niov++] = (struct iovec){ c->rbuf, rx_ahead(c) };
-	want = data + iov[niov - 1].iov_len;
+	iov[niov++] = (struct iovec){ c->rbuf, rx_ahead(c, (uint32_t)spec) };
+	for (int i = 0; i < niov; i++)
+		want += iov[i].iov_len;
 	n = readv(c->fd, iov, niov);
 	*drained = n >= 0 && (size_t)n < want;
 	if (n <= 0)
 		return n;
-	data = MIN(data, (size_t)n);
-	c->rx_data_got += (uint32_t)data;
-	if (c->rx_state == RX_DATA && c->rx_data_got == c->rx_cur.data_len)
-		c->rx_state = RX_TRAILER;
+	left = (size_t)n - MIN((size_t)n, head);
+	if (c->rx_state == RX_DATA) {
+		c->rx_data_got += (uint32_t)MIN((size_t)n, head);
+		if (c->rx_data_got == c->rx_cur.data_len)
+			c->rx_state = RX_TRAILER;
+	} else if (c->rx_state == RX_HEADER) {
+		c->rx_hdr_got += (uint32_t)MIN((size_t)n, head);
+		c->rx_spec = spec_dst;
+		c->rx_spec_len = (uint32_t)MIN(left, spec);
+		left -= c->rx_spec_len;
+	}
 	c->rpos = 0;
-	c->rend = (size_t)n - data;
+	c->rend = left;
 	return n;
 }
 
@@ -370,9 +464,10 @@ static void rx_run(struct conn *c)
 				return;
 			}
 			budget -= MIN(budget, (size_t)n);
-			continue;
+			r = c->rx_state == RX_HEADER ? rx_header_read(c) : 0;
+		} else {
+			r = rx_consume(c);
 		}
-		r = rx_consume(c);
 		if (r < 0 && gen == c->generation) {
 			conn_fail(c, r, rx_error_text(r));
 			return;

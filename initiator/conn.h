@@ -44,6 +44,14 @@ struct conn_ops {
 	void (*failed)(void *owner, int err, const char *why);
 	/* A PDU that references a task has been written out entirely. */
 	void (*tx_done)(void *owner, struct iscsi_task *task);
+	/* Optional: where the next PDU's data most likely goes, so that the
+	 * read that takes its header takes the payload in place too: *len
+	 * bytes at *dst, or *len = 0 for no guess. Asked before each read
+	 * that waits for a header. The range may receive other stream bytes
+	 * before its data arrives, so it must belong to a read that is still
+	 * waiting for exactly those bytes (whose content is undefined until
+	 * then); header() giving the same *dst is what confirms the guess. */
+	void (*expect_data)(void *owner, uint8_t **dst, uint32_t *len);
 };
 
 enum conn_rx_state { RX_HEADER, RX_DATA, RX_TRAILER };
@@ -67,11 +75,15 @@ struct conn {
 	uint32_t rx_data_got;
 	uint8_t rx_trailer[3 + ISCSI_DIGEST_LEN];
 	uint32_t rx_trailer_need, rx_trailer_got;
+	uint8_t *rx_spec;        /* rx_spec_len bytes read after the header */
+	uint32_t rx_spec_len;    /* into a predicted payload (expect_data),
+				  * before rbuf's in stream order */
 	uint8_t *rx_internal;    /* max_recv_dsl bytes, for non-task data */
 	uint8_t *rbuf;           /* read-ahead buffer */
 	size_t rpos, rend;
 	bool rx_large;           /* the last data segment was large: read
-				  * headers alone so payloads go direct */
+				  * ahead only to the next header, so that
+				  * the next payload is read in place */
 	unsigned generation;     /* bumped on close: callbacks detect it */
 
 	struct conn_tx *txq_head, *txq_tail;

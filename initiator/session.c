@@ -683,6 +683,16 @@ static int on_header(void *owner, const struct iscsi_hdr *h, uint8_t **dst)
 	return tasks_header(s, h, dst);
 }
 
+static void on_expect_data(void *owner, uint8_t **dst, uint32_t *len)
+{
+	struct iscsi_session *s = owner;
+
+	*len = 0;
+	/* Commands are in flight only in the full feature phase. */
+	if (s->state == S_READY || s->state == S_DRAINING || s->state == S_LOGOUT)
+		tasks_expect_data(s, dst, len);
+}
+
 static void on_pdu(void *owner, const struct iscsi_hdr *h, uint8_t *data)
 {
 	struct iscsi_session *s = owner;
@@ -733,6 +743,7 @@ static const struct conn_ops session_conn_ops = {
 	.pdu = on_pdu,
 	.failed = on_conn_failed,
 	.tx_done = on_tx_done,
+	.expect_data = on_expect_data,
 };
 
 static void on_timer(struct ev_source *src)
