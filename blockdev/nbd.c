@@ -339,23 +339,6 @@ int bdev_nbd_serve(struct ev_loop *loop, const struct bdev_config *cfg,
 	return 0;
 }
 
-/* A socket's send buffer room for a whole large request or reply
- * (header + one max_sectors request, 1.25 MiB on 6.x), so that one
- * sendmsg carries it: with the default ~200 KiB, a 1 MiB reply went out
- * in five pieces, each a wake-up of the kernel's receiver and of us
- * (71 context switches per MiB read in bench/vm-fio.sh). For AF_UNIX the
- * sender's buffer is the only limit; it is a limit, not memory held.
- * FORCE passes net.core.wmem_max (we are root); else the plain one. */
-#define NBD_SOCKET_BUFFER (4u << 20)
-
-static void size_send_buffer(int fd)
-{
-	int size = NBD_SOCKET_BUFFER;
-
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-}
-
 int bdev_nbd_create(struct ev_loop *loop, const struct bdev_config *cfg,
 		    const struct bdev_consumer *consumer, struct bdev **out,
 		    char *err, size_t errlen)
@@ -378,8 +361,6 @@ int bdev_nbd_create(struct ev_loop *loop, const struct bdev_config *cfg,
 		ours[i] = sv[0];
 		theirs[i] = sv[1];
 		set_nonblocking(ours[i]);
-		size_send_buffer(ours[i]);      /* our replies, READ data */
-		size_send_buffer(theirs[i]);    /* the kernel's WRITE data */
 	}
 	r = cfg->nbd_ioctl ? -ENOENT : nbd_genl_connect(cfg, theirs, n, &index, err, errlen);
 	if (r == -ENOENT) {
