@@ -19,9 +19,9 @@
 #define LARGE_SEGMENT_MIN (32 * 1024)
 /* Bytes handled per readiness event before yielding to the loop. */
 #define RX_BUDGET (16 * 1024 * 1024)
-/* rbuf's room beyond RBUF_SIZE: a predicted payload of up to RBUF_SIZE
- * bytes can go back into rbuf with the trailer and the next header that
- * were read behind it (at most 3 + 4 + 48 + 4 bytes). */
+/* rbuf's room beyond RBUF_SIZE: predicted payloads of up to RBUF_SIZE
+ * bytes in all can go back into rbuf with the trailer and the next header
+ * that were read behind them (at most 3 + 4 + 48 + 4 bytes). */
 #define RBUF_CAP (RBUF_SIZE + 64)
 #define TX_IOV_MAX 96
 
@@ -93,8 +93,8 @@ static void rx_reset(struct conn *c)
 	c->rx_hdr_need = ISCSI_BHS_LEN;
 	c->rx_hdr_got = 0;
 	c->rpos = c->rend = 0;
-	c->rx_spec = NULL;
-	c->rx_spec_len = 0;
+	c->rx_park_head = c->rx_park_n = 0;
+	c->rx_inplace = false;
 	c->rx_large = false;
 }
 
@@ -180,10 +180,19 @@ static void put_le32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)(v >> 24);
 }
 
+static void park_flush(struct conn *c);
+
 static void deliver(struct conn *c)
 {
 	struct iscsi_hdr h = c->rx_cur;
 	uint8_t *data = c->rx_dst;
+
+	/* A delivered PDU may complete a task, whose owner may then reuse
+	 * its buffer: parked bytes may stay only in ranges of tasks that
+	 * still wait. A Data-In taken in place completes at most its own
+	 * task, whose parked range is consumed by now. */
+	if (c->rx_park_head < c->rx_park_n && !c->rx_inplace)
+		park_flush(c);
 
 	c->rx_state = RX_HEADER;
 	c->rx_hdr_need = ISCSI_BHS_LEN;
@@ -213,6 +222,7 @@ static int header_complete(struct conn *c)
 	if (!c->rx_dst)
 		c->rx_dst = c->rx_internal;
 	c->rx_data_got = 0;
+	c->rx_inplace = false;
 	c->rx_trailer_got = 0;
 	c->rx_trailer_need = c->rx_cur.data_len == 0 ? 0 :
 		pdu_pad(c->rx_cur.data_len) + (c->data_digest ? ISCSI_DIGEST_LEN : 0);
@@ -247,32 +257,33 @@ static int header_step(struct conn *c)
 	return header_complete(c);
 }
 
-/* Moves buffered bytes into the current stage. Returns a negative errno
- * for a protocol error, else 0. */
-static int rx_consume(struct conn *c)
+/* Moves stream bytes src[*pos..end) into the current stage, advancing
+ * *pos (before a PDU is delivered). Returns a negative errno for a
+ * protocol error, else 0. */
+static int rx_take(struct conn *c, const uint8_t *src, size_t *pos, size_t end)
 {
-	size_t avail = c->rend - c->rpos, n;
+	size_t avail = end - *pos, n;
 	int r;
 
 	switch (c->rx_state) {
 	case RX_HEADER:
 		n = MIN(avail, c->rx_hdr_need - c->rx_hdr_got);
-		memcpy(c->rx_hdr + c->rx_hdr_got, c->rbuf + c->rpos, n);
-		c->rpos += n;
+		memcpy(c->rx_hdr + c->rx_hdr_got, src + *pos, n);
+		*pos += n;
 		c->rx_hdr_got += (uint32_t)n;
 		return header_step(c);
 	case RX_DATA:
 		n = MIN(avail, c->rx_cur.data_len - c->rx_data_got);
-		memcpy(c->rx_dst + c->rx_data_got, c->rbuf + c->rpos, n);
-		c->rpos += n;
+		memcpy(c->rx_dst + c->rx_data_got, src + *pos, n);
+		*pos += n;
 		c->rx_data_got += (uint32_t)n;
 		if (c->rx_data_got == c->rx_cur.data_len)
 			c->rx_state = RX_TRAILER;
 		return 0;
 	case RX_TRAILER:
 		n = MIN(avail, c->rx_trailer_need - c->rx_trailer_got);
-		memcpy(c->rx_trailer + c->rx_trailer_got, c->rbuf + c->rpos, n);
-		c->rpos += n;
+		memcpy(c->rx_trailer + c->rx_trailer_got, src + *pos, n);
+		*pos += n;
 		c->rx_trailer_got += (uint32_t)n;
 		if (c->rx_trailer_got < c->rx_trailer_need)
 			return 0;
@@ -285,59 +296,71 @@ static int rx_consume(struct conn *c)
 	return -EINVAL;
 }
 
-/* Puts len stream bytes back in front of the buffered ones. */
-static void unread(struct conn *c, const uint8_t *p, size_t len)
+/* Puts the parked bytes not yet consumed back in front of rbuf's, in
+ * stream order (rx_read left room for them), and forgets the parking. */
+static void park_flush(struct conn *c)
 {
-	size_t buffered = c->rend - c->rpos;
+	size_t total = 0, at = 0, buffered = c->rend - c->rpos;
 
-	if (len <= c->rpos) {
-		c->rpos -= len;
-	} else {
-		memmove(c->rbuf + len, c->rbuf + c->rpos, buffered);
-		c->rpos = 0;
-		c->rend = len + buffered;
+	for (unsigned i = c->rx_park_head; i < c->rx_park_n; i++)
+		total += c->rx_park[i].len - c->rx_park[i].off;
+	memmove(c->rbuf + total, c->rbuf + c->rpos, buffered);
+	for (unsigned i = c->rx_park_head; i < c->rx_park_n; i++) {
+		const struct rx_park *pk = &c->rx_park[i];
+		memcpy(c->rbuf + at, pk->p + pk->off, pk->len - pk->off);
+		at += pk->len - pk->off;
 	}
-	memcpy(c->rbuf + c->rpos, p, len);
+	c->rpos = 0;
+	c->rend = total + buffered;
+	c->rx_park_head = c->rx_park_n = 0;
 }
 
-/* A read put the bytes after a header into the predicted buffer. Now the
- * header is decoded (or known to go on: an AHS). The bytes that are this
- * PDU's payload, at its destination, stay; the rest go back ahead of
- * rbuf's, where the stream continues, before anything else is done. */
-static void spec_settle(struct conn *c)
+/* Consumes the oldest parked bytes. A predicted payload is taken where
+ * it lies if it is this PDU's payload from its start; then, if the PDU
+ * has the predicted length, the parked bytes after it (its trailer, the
+ * next header and payload) are aligned as predicted and stay parked.
+ * Anything else sends the parked bytes back to rbuf first: no byte is
+ * ever copied into a payload destination while a predicted range (some
+ * task's buffer) still holds stream bytes that have not been consumed. */
+static int park_consume(struct conn *c)
 {
-	uint32_t keep = 0;
+	struct rx_park *pk = &c->rx_park[c->rx_park_head];
+	uint32_t keep;
+	int r;
 
-	if (c->rx_state == RX_DATA && c->rx_dst == c->rx_spec) {
-		keep = MIN(c->rx_spec_len, c->rx_cur.data_len);
-		c->rx_data_got = keep;
-		if (keep == c->rx_cur.data_len)
-			c->rx_state = RX_TRAILER;
-	}
-	unread(c, c->rx_spec + keep, c->rx_spec_len - keep);
-	c->rx_spec = NULL;
-	c->rx_spec_len = 0;
-}
-
-/* After a read straight into rx_hdr (and the predicted buffer). */
-static int rx_header_read(struct conn *c)
-{
-	int r = header_step(c);
-
-	if (r < 0)
+	if (!pk->payload && c->rx_state != RX_DATA) {
+		r = rx_take(c, pk->p, &pk->off, pk->len);
+		if (pk->off == pk->len && c->rx_park_n)
+			c->rx_park_head++;
 		return r;
-	if (c->rx_spec_len)
-		spec_settle(c);
+	}
+	if (!pk->payload || c->rx_state != RX_DATA || c->rx_data_got ||
+	    c->rx_dst != pk->p) {
+		park_flush(c);
+		return 0;
+	}
+	keep = MIN((uint32_t)pk->len, c->rx_cur.data_len);
+	c->rx_data_got = keep;
+	c->rx_inplace = true;
+	if (keep == c->rx_cur.data_len)
+		c->rx_state = RX_TRAILER;
+	if (c->rx_cur.data_len == pk->want) {
+		c->rx_park_head++;
+	} else {
+		pk->off = keep;
+		park_flush(c);
+	}
 	return 0;
 }
 
 /* How much to read ahead into rbuf, behind the stage's own destination
- * (spec: the length of a predicted payload behind a header). After a
- * large data segment, only what is left of the current PDU and the next
- * header (BHS and digest; an AHS comes in a read of its own): more would
- * take in the start of the next large payload and cost a copy. Else as
- * much as fits, so that one read takes many small PDUs. */
-static size_t rx_ahead(const struct conn *c, uint32_t spec)
+ * (last: the length of the last predicted payload; parked: the bytes of
+ * all predicted payloads and the gaps between them). After a large data
+ * segment, only what is left of the current PDU and the next header (BHS
+ * and digest; an AHS comes in a read of its own): more would take in the
+ * start of the next large payload and cost a copy. Else as much as fits,
+ * so that one read takes many small PDUs. */
+static size_t rx_ahead(const struct conn *c, uint32_t last, size_t parked)
 {
 	uint32_t hdr = ISCSI_BHS_LEN + (c->header_digest ? ISCSI_DIGEST_LEN : 0);
 	uint32_t digest = c->data_digest ? ISCSI_DIGEST_LEN : 0;
@@ -346,7 +369,7 @@ static size_t rx_ahead(const struct conn *c, uint32_t spec)
 	if (c->rx_large) {
 		switch (c->rx_state) {
 		case RX_HEADER:
-			want = spec ? pdu_pad(spec) + digest + hdr : 0;
+			want = last ? pdu_pad(last) + digest + hdr : 0;
 			break;
 		case RX_DATA:
 		case RX_TRAILER:
@@ -354,38 +377,80 @@ static size_t rx_ahead(const struct conn *c, uint32_t spec)
 			break;
 		}
 	}
-	/* Predicted bytes that turn out not to be payload go back into rbuf
+	/* Parked bytes that turn out not to be in place go back into rbuf
 	 * ahead of what it holds: leave them room. */
-	return MIN(want, RBUF_CAP - spec);
+	return MIN(want, RBUF_CAP - parked);
+}
+
+static bool overlaps(const struct iovec *r, unsigned n, const uint8_t *p, size_t len)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *q = r[i].iov_base;
+		if (p < q + r[i].iov_len && q < p + len)
+			return true;
+	}
+	return false;
+}
+
+static void park_add(struct conn *c, struct iovec *iov, uint8_t *p, size_t len,
+		     bool payload)
+{
+	*iov = (struct iovec){ p, len };
+	c->rx_park[c->rx_park_n++] = (struct rx_park){ .p = p, .want = len,
+						       .payload = payload };
 }
 
 /* Where a read waiting for a header puts what follows it: the predicted
- * destination of the next payload, if the owner has one. */
-static uint32_t rx_predict(struct conn *c, uint8_t **dst)
+ * payloads the owner expects next, in order, each followed by a gap slot
+ * for its trailer and the next header. Returns the iovecs added; *last
+ * and *parked as rx_ahead() takes them. */
+static int rx_predict(struct conn *c, struct iovec *iov, uint32_t *last, size_t *parked)
 {
-	uint32_t len = 0;
+	uint32_t hdr = ISCSI_BHS_LEN + (c->header_digest ? ISCSI_DIGEST_LEN : 0);
+	uint32_t digest = c->data_digest ? ISCSI_DIGEST_LEN : 0;
+	uint32_t cap = MIN(c->max_recv_dsl, (uint32_t)RBUF_SIZE), gap = 0;
+	struct iovec r[CONN_PREDICT_MAX];
+	unsigned k;
+	int n = 0;
 
 	if (!c->ops->expect_data)
 		return 0;
-	c->ops->expect_data(c->owner, dst, &len);
-	return MIN(len, MIN(c->max_recv_dsl, (uint32_t)RBUF_SIZE));
+	k = MIN(c->ops->expect_data(c->owner, r, CONN_PREDICT_MAX), CONN_PREDICT_MAX);
+	for (unsigned i = 0; i < k; i++) {
+		size_t len = MIN(r[i].iov_len, cap);
+		/* Overlapping iovecs would overwrite each other's bytes; and all
+		 * that is parked must fit back into rbuf. */
+		if (len == 0 || overlaps(r, i, r[i].iov_base, len) ||
+		    (i > 0 && *parked + gap + len > RBUF_SIZE))
+			break;
+		if (i > 0) {
+			park_add(c, &iov[n++], c->rx_gap[i - 1], gap, false);
+			*parked += gap;
+		}
+		park_add(c, &iov[n++], r[i].iov_base, len, true);
+		*parked += len;
+		*last = (uint32_t)len;
+		gap = pdu_pad((uint32_t)len) + digest + hdr;
+	}
+	return n;
 }
 
-/* Reads from the socket with one system call, called only when rbuf is
- * empty. The current stage's bytes go straight to their place: the rest
- * of a payload to its destination; a header to rx_hdr, followed by the
- * predicted payload. What comes after goes to rbuf. So a payload is not
- * copied, whatever its size, unless it came in a read that was meant for
- * an earlier PDU. *drained: the read got less than it asked for, so the
- * socket is (very likely) empty. */
+/* Reads from the socket with one system call, called only when nothing is
+ * buffered. The current stage's bytes go straight to their place: the
+ * rest of a payload to its destination; a header to rx_hdr, followed by
+ * the predicted payloads (parked until their headers confirm them). What
+ * comes after goes to rbuf. So a payload is not copied, whatever its
+ * size, unless it came where it was not expected. *drained: the read got
+ * less than it asked for, so the socket is (very likely) empty. */
 static ssize_t rx_read(struct conn *c, bool *drained)
 {
-	struct iovec iov[3];
-	size_t head = 0, spec = 0, want = 0, left;
-	uint8_t *spec_dst = NULL;
+	struct iovec iov[2 * CONN_PREDICT_MAX + 1];
+	size_t head = 0, parked = 0, want = 0, left;
+	uint32_t last = 0;
 	int niov = 0;
 	ssize_t n;
 
+	c->rx_park_head = c->rx_park_n = 0;
 	if (c->rx_state == RX_DATA) {
 		head = c->rx_cur.data_len - c->rx_data_got;
 		iov[niov++] = (struct iovec){ c->rx_dst + c->rx_data_got, head };
@@ -395,17 +460,17 @@ static ssize_t rx_read(struct conn *c, bool *drained)
 		uint32_t hdr = ISCSI_BHS_LEN + (c->header_digest ? ISCSI_DIGEST_LEN : 0);
 		head = MAX(c->rx_hdr_need, hdr) - c->rx_hdr_got;
 		iov[niov++] = (struct iovec){ c->rx_hdr + c->rx_hdr_got, head };
-		spec = rx_predict(c, &spec_dst);
-		if (spec)
-			iov[niov++] = (struct iovec){ spec_dst, spec };
+		niov += rx_predict(c, iov + niov, &last, &parked);
 	}
-	iov[niov++] = (struct iovec){ c->rbuf, rx_ahead(c, (uint32_t)spec) };
+	iov[niov++] = (struct iovec){ c->rbuf, rx_ahead(c, last, parked) };
 	for (int i = 0; i < niov; i++)
 		want += iov[i].iov_len;
 	n = readv(c->fd, iov, niov);
 	*drained = n >= 0 && (size_t)n < want;
-	if (n <= 0)
+	if (n <= 0) {
+		c->rx_park_n = 0;
 		return n;
+	}
 	left = (size_t)n - MIN((size_t)n, head);
 	if (c->rx_state == RX_DATA) {
 		c->rx_data_got += (uint32_t)MIN((size_t)n, head);
@@ -413,9 +478,16 @@ static ssize_t rx_read(struct conn *c, bool *drained)
 			c->rx_state = RX_TRAILER;
 	} else if (c->rx_state == RX_HEADER) {
 		c->rx_hdr_got += (uint32_t)MIN((size_t)n, head);
-		c->rx_spec = spec_dst;
-		c->rx_spec_len = (uint32_t)MIN(left, spec);
-		left -= c->rx_spec_len;
+	}
+	/* Parked slots filled in order; the first short one is the last. */
+	for (unsigned i = 0; i < c->rx_park_n; i++) {
+		struct rx_park *pk = &c->rx_park[i];
+		pk->len = MIN(left, pk->want);
+		left -= pk->len;
+		if (pk->len < pk->want) {
+			c->rx_park_n = pk->len ? i + 1 : i;
+			break;
+		}
 	}
 	c->rpos = 0;
 	c->rend = left;
@@ -445,7 +517,9 @@ static void rx_run(struct conn *c)
 			deliver(c);
 			continue;
 		}
-		if (c->rpos == c->rend) {
+		if (c->rx_park_head < c->rx_park_n) {
+			r = park_consume(c);
+		} else if (c->rpos == c->rend) {
 			/* After a short read, another would most likely just say
 			 * EAGAIN: the level-triggered loop calls again if more
 			 * came meanwhile. One system call per wake-up saved. */
@@ -464,9 +538,9 @@ static void rx_run(struct conn *c)
 				return;
 			}
 			budget -= MIN(budget, (size_t)n);
-			r = c->rx_state == RX_HEADER ? rx_header_read(c) : 0;
+			r = c->rx_state == RX_HEADER ? header_step(c) : 0;
 		} else {
-			r = rx_consume(c);
+			r = rx_take(c, c->rbuf, &c->rpos, c->rend);
 		}
 		if (r < 0 && gen == c->generation) {
 			conn_fail(c, r, rx_error_text(r));

@@ -10,11 +10,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "pdu.h"
 #include "util.h"
 
 struct iscsi_task;
+
+/* Payloads predicted per read (struct conn_ops.expect_data). */
+#define CONN_PREDICT_MAX 16
 
 /* One PDU waiting to be sent: header (+digest), optional data that stays
  * owned by its caller until sent, then padding (+digest). */
@@ -44,14 +48,16 @@ struct conn_ops {
 	void (*failed)(void *owner, int err, const char *why);
 	/* A PDU that references a task has been written out entirely. */
 	void (*tx_done)(void *owner, struct iscsi_task *task);
-	/* Optional: where the next PDU's data most likely goes, so that the
-	 * read that takes its header takes the payload in place too: *len
-	 * bytes at *dst, or *len = 0 for no guess. Asked before each read
-	 * that waits for a header. The range may receive other stream bytes
-	 * before its data arrives, so it must belong to a read that is still
-	 * waiting for exactly those bytes (whose content is undefined until
-	 * then); header() giving the same *dst is what confirms the guess. */
-	void (*expect_data)(void *owner, uint8_t **dst, uint32_t *len);
+	/* Optional: where the data of the next PDUs most likely goes, so
+	 * that the read that takes a header takes the payloads behind it in
+	 * place too: at most max ranges, in the order expected, returning
+	 * how many. Asked before each read that waits for a header. A range
+	 * may receive other stream bytes before its data arrives, so it must
+	 * belong to a read that is still waiting for exactly those bytes
+	 * (whose content is undefined until then), and ranges must not
+	 * overlap; header() giving the range's start as a PDU's destination
+	 * is what confirms a guess. */
+	unsigned (*expect_data)(void *owner, struct iovec *ranges, unsigned max);
 };
 
 enum conn_rx_state { RX_HEADER, RX_DATA, RX_TRAILER };
@@ -75,9 +81,18 @@ struct conn {
 	uint32_t rx_data_got;
 	uint8_t rx_trailer[3 + ISCSI_DIGEST_LEN];
 	uint32_t rx_trailer_need, rx_trailer_got;
-	uint8_t *rx_spec;        /* rx_spec_len bytes read after the header */
-	uint32_t rx_spec_len;    /* into a predicted payload (expect_data),
-				  * before rbuf's in stream order */
+	/* Stream bytes a read put after the header, in stream order before
+	 * rbuf's: predicted payloads (expect_data) and the gaps between
+	 * them (rx_gap: a trailer and the next header). */
+	struct rx_park {
+		uint8_t *p;
+		size_t len, off, want; /* read, consumed, expected */
+		bool payload;
+	} rx_park[2 * CONN_PREDICT_MAX - 1];
+	unsigned rx_park_head, rx_park_n;
+	uint8_t rx_gap[CONN_PREDICT_MAX - 1][3 + ISCSI_DIGEST_LEN + ISCSI_BHS_LEN +
+					      ISCSI_DIGEST_LEN];
+	bool rx_inplace;         /* this PDU's payload was read in place */
 	uint8_t *rx_internal;    /* max_recv_dsl bytes, for non-task data */
 	uint8_t *rbuf;           /* read-ahead buffer */
 	size_t rpos, rend;

@@ -683,14 +683,14 @@ static int on_header(void *owner, const struct iscsi_hdr *h, uint8_t **dst)
 	return tasks_header(s, h, dst);
 }
 
-static void on_expect_data(void *owner, uint8_t **dst, uint32_t *len)
+static unsigned on_expect_data(void *owner, struct iovec *ranges, unsigned max)
 {
 	struct iscsi_session *s = owner;
 
-	*len = 0;
 	/* Commands are in flight only in the full feature phase. */
 	if (s->state == S_READY || s->state == S_DRAINING || s->state == S_LOGOUT)
-		tasks_expect_data(s, dst, len);
+		return tasks_expect_data(s, ranges, max);
+	return 0;
 }
 
 static void on_pdu(void *owner, const struct iscsi_hdr *h, uint8_t *data)

@@ -108,8 +108,8 @@ void session_maybe_finish_drain(struct iscsi_session *s);
 void tasks_pump(struct iscsi_session *s);
 int tasks_header(struct iscsi_session *s, const struct iscsi_hdr *h, uint8_t **dst);
 void tasks_pdu(struct iscsi_session *s, const struct iscsi_hdr *h, uint8_t *data);
-/* conn_ops.expect_data: the oldest read's next data range, if any. */
-void tasks_expect_data(struct iscsi_session *s, uint8_t **dst, uint32_t *len);
+/* conn_ops.expect_data: the next data range of each read in flight. */
+unsigned tasks_expect_data(struct iscsi_session *s, struct iovec *ranges, unsigned max);
 void tasks_tx_done(struct iscsi_session *s, struct iscsi_task *t);
 /* Moves every sent but unanswered task back to the head of the queue. */
 void tasks_requeue_inflight(struct iscsi_session *s);

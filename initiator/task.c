@@ -274,27 +274,28 @@ int tasks_header(struct iscsi_session *s, const struct iscsi_hdr *h, uint8_t **d
 	return 0;
 }
 
-/* Where the next Data-In's payload most likely goes: the oldest read in
- * flight that still waits for data, at the offset its data has reached
- * (DataPDUInOrder and DataSequenceInOrder are Yes: offsets only grow,
- * RFC 7143 §13.18, §13.19), at most one PDU's worth. conn.c may read
- * other stream bytes into that range before the header says whose data
- * follows: harmless, as no byte of it has arrived yet and the task is not
- * done, so its buffer is still ours and its content still undefined. */
-void tasks_expect_data(struct iscsi_session *s, uint8_t **dst, uint32_t *len)
+/* Where the next Data-In payloads most likely go: the reads in flight
+ * that still wait for data, oldest first, each at the offset its data
+ * has reached (DataPDUInOrder and DataSequenceInOrder are Yes: offsets
+ * only grow, RFC 7143 §13.18, §13.19), at most one PDU's worth. conn.c
+ * may read other stream bytes into those ranges before a header says
+ * whose data follows: harmless, as no byte of them has arrived yet and
+ * the tasks are not done, so the buffers are still ours and their
+ * content still undefined. */
+unsigned tasks_expect_data(struct iscsi_session *s, struct iovec *ranges, unsigned max)
 {
 	const struct iscsi_params *p = &s->params;
+	unsigned n = 0;
 
-	*len = 0;
 	if (!p->data_pdu_in_order || !p->data_seq_in_order)
-		return;
-	for (struct iscsi_task *t = s->inflight.head; t; t = t->priv.next) {
+		return 0;
+	for (struct iscsi_task *t = s->inflight.head; t && n < max; t = t->priv.next) {
 		if (t->dir != ISCSI_DIR_READ || t->priv.received >= t->len)
 			continue;
-		*dst = t->buf + t->priv.received;
-		*len = MIN(t->len - t->priv.received, p->max_recv_dsl);
-		return;
+		ranges[n++] = (struct iovec){ t->buf + t->priv.received,
+					      MIN(t->len - t->priv.received, p->max_recv_dsl) };
 	}
+	return n;
 }
 
 static void set_residual(struct iscsi_task *t, uint8_t flags, uint32_t residual)
