@@ -349,22 +349,6 @@ static void stream_free(struct stream *st)
 		free(st->slots[i].buf);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			log_err("write to stdout failed: %s", strerror(errno));
-			return EXIT_IO;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return EXIT_OK;
-}
-
 static int read_range(struct stream *st)
 {
 	unsigned issued = 0, head = 0;
@@ -383,8 +367,13 @@ static int read_range(struct stream *st)
 			return EXIT_OK;
 		struct stream_slot *sl = &st->slots[head % IO_DEPTH];
 		r = slot_wait(st, sl);
-		if (r == EXIT_OK)
-			r = write_all(STDOUT_FILENO, sl->buf, sl->len);
+		if (r == EXIT_OK) {
+			int w = write_full(STDOUT_FILENO, sl->buf, sl->len);
+			if (w < 0) {
+				log_err("write to stdout failed: %s", strerror(-w));
+				r = EXIT_IO;
+			}
+		}
 		if (r != EXIT_OK)
 			return r;
 		head++;
@@ -400,23 +389,6 @@ static const char read_help[] =
 	"      --io-size BYTES        bytes per SCSI command (512 to 1M, default 1M)\n"
 	"\n" CLI_EXIT_CODES_HELP;
 
-/* Reads up to len bytes of stdin; fewer only at EOF. */
-static ssize_t read_full(uint8_t *p, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(STDIN_FILENO, p + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
 
 /* A tail shorter than a block keeps the rest of that block as it was. */
 static int fill_partial_block(struct stream *st, struct stream_slot *sl,
@@ -467,7 +439,7 @@ static int write_range(struct stream *st, bool bounded)
 		if (!eof && issued - head < IO_DEPTH && st->pos < st->end) {
 			struct stream_slot *sl = &st->slots[issued % IO_DEPTH];
 			uint32_t want = (uint32_t)MIN(chunk_bytes(st), st->end - st->pos);
-			ssize_t n = read_full(sl->buf, want);
+			ssize_t n = read_full(STDIN_FILENO, sl->buf, want);
 			if (n < 0) {
 				log_err("reading stdin failed: %s", strerror((int)-n));
 				return EXIT_IO;

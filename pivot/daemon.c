@@ -535,17 +535,7 @@ static void detach(void)
 
 static int read_config(int fd, struct boot_config *bc)
 {
-	size_t got = 0;
-
-	while (got < sizeof(*bc)) {
-		ssize_t n = read(fd, (char *)bc + got, sizeof(*bc) - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -EPIPE;
-		got += (size_t)n;
-	}
-	return 0;
+	return read_full(fd, bc, sizeof(*bc)) == (ssize_t)sizeof(*bc) ? 0 : -EPIPE;
 }
 
 int pivot_daemon_main(int argc, char **argv)
@@ -628,21 +618,6 @@ static void exec_daemon_from_memory(int fd)
 		close(mfd);
 }
 
-static int send_config(int fd, const struct boot_config *bc)
-{
-	size_t sent = 0;
-
-	while (sent < sizeof(*bc)) {
-		ssize_t n = write(fd, (const char *)bc + sent, sizeof(*bc) - sent);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -EPIPE;
-		sent += (size_t)n;
-	}
-	return 0;
-}
-
 /* "ready DEV LUN" */
 static void parse_ready(const char *line, char *dev, size_t devlen, uint64_t *lun)
 {
@@ -678,7 +653,7 @@ int pivot_start_daemon(const struct boot_config *bc, char **argv, char *dev,
 		_exit(1);
 	}
 	close(fds[1]);
-	if (send_config(fds[0], bc) < 0 || wait_for_daemon(fds[0], line, sizeof(line)) < 0)
+	if (write_full(fds[0], bc, sizeof(*bc)) < 0 || wait_for_daemon(fds[0], line, sizeof(line)) < 0)
 		snprintf(line, sizeof(line), "retry the daemon exited without a word");
 	close(fds[0]);
 	if (!strncmp(line, "ready ", 6)) {

@@ -203,25 +203,6 @@ int boot_config_parse_initramfs(const char *text, struct boot_config *bc,
 	return parse_text(text, "/etc/iscsi.initramfs", bc, err, errlen);
 }
 
-/* The whole file (it holds passwords: the buffer is wiped after). */
-static ssize_t read_all(int fd, char *buf, size_t cap)
-{
-	size_t n = 0;
-
-	while (n < cap) {
-		ssize_t r = read(fd, buf + n, cap - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	return (ssize_t)n;
-}
-
 int boot_config_read_initramfs_file(const char *path, struct boot_config *bc,
 				    char *err, size_t errlen)
 {
@@ -238,7 +219,7 @@ int boot_config_read_initramfs_file(const char *path, struct boot_config *bc,
 		return r;
 	}
 	buf = malloc(FILE_MAX + 1);
-	n = buf ? read_all(fd, buf, FILE_MAX + 1) : -ENOMEM;
+	n = buf ? read_full(fd, buf, FILE_MAX + 1) : -ENOMEM;
 	close(fd);
 	if (n >= 0 && n <= FILE_MAX && !memchr(buf, '\0', (size_t)n)) {
 		buf[n] = '\0';

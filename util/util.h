@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -135,6 +136,11 @@ bool wildcard_match(const char *pattern, const char *s);
 
 /* O_NONBLOCK on, keeping the other file status flags. */
 int set_nonblocking(int fd);
+/* Blocking I/O until len bytes are done, across EINTR and short counts.
+ * read_full stops early only at EOF: returns the bytes read or -errno.
+ * write_full returns 0 or -errno (-EPIPE when nothing more is taken). */
+ssize_t read_full(int fd, void *buf, size_t len);
+int write_full(int fd, const void *buf, size_t len);
 
 /* Constant-time comparison, for secrets. Returns 0 when equal. */
 int ct_memcmp(const void *a, const void *b, size_t len);
