@@ -54,9 +54,11 @@ struct conn_ops {
 	 * how many. Asked before each read that waits for a header. A range
 	 * may receive other stream bytes before its data arrives, so it must
 	 * belong to a read that is still waiting for exactly those bytes
-	 * (whose content is undefined until then), and ranges must not
-	 * overlap; header() giving the range's start as a PDU's destination
-	 * is what confirms a guess. */
+	 * (whose content is undefined until then), one range per read (a PDU
+	 * taken in place may complete its read, whose buffer must then hold
+	 * no other parked bytes); ranges that overlap an earlier one are not
+	 * used. header() giving the range's start as a PDU's destination is
+	 * what confirms a guess. */
 	unsigned (*expect_data)(void *owner, struct iovec *ranges, unsigned max);
 };
 
