@@ -62,6 +62,8 @@ struct bdev_config {
 	uint32_t discard_alignment;     /* bytes */
 	uint64_t max_discard_bytes;     /* per request */
 	uint16_t queue_depth;           /* ublk: tags per queue */
+	uint32_t buffer_bytes;          /* ublk: the buffer memory the requests
+					 * in flight share (0: 2 MiB) */
 };
 
 struct bdev;

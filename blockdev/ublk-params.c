@@ -8,8 +8,7 @@
 
 #include "ublk.h"
 
-/* The largest request is one buffer per tag, all locked in memory by the
- * daemon (mlockall): 1 MiB keeps a 64-deep queue at 64 MiB at most. */
+/* The largest request: ublk.c's buffer arena holds two of them. */
 #define UBLK_IO_BUF_MAX (1u << 20)
 
 static bool is_pow2(uint64_t v)

@@ -8,11 +8,17 @@
  * ev_source, readable when completions wait (no second loop, no thread).
  * The ring is raw syscalls (ublk-uring.c says why not liburing).
  *
- * Each tag owns one buffer of max_io_buf_bytes, handed to the kernel with
- * every FETCH: the kernel copies a WRITE's data into it before the
- * request reaches us and copies a READ's data out of it at COMMIT. The
- * consumer gets that buffer as bdev_io.buf, so Data-In lands in it and
- * Data-Out leaves from it with no copy of ours.
+ * Buffers: one locked arena (cfg->buffer_bytes, 2 MiB by default) that
+ * the requests in flight share, each taking a run of pages its size. The
+ * largest request (max_io_buf_bytes, one MaxBurstLength) is then not paid
+ * for by every tag: 32 tags of 1 MiB would lock 32 MiB. A READ gets its
+ * run when it arrives and hands it to the kernel at COMMIT, which copies
+ * the data out of it then. A WRITE arrives first without its data
+ * (UBLK_F_NEED_GET_DATA); we answer NEED_GET_DATA with its run and the
+ * kernel copies the data in. The consumer gets the run as bdev_io.buf, so
+ * Data-In lands in it and Data-Out leaves from it with no copy of ours.
+ * A request that does not fit yet waits, in arrival order, for runs to
+ * be freed (each is at most half the arena, so it always fits in time).
  *
  * Requests never time out here: a privileged server's ublk device has no
  * request timeout of its own (the block layer's timer just re-arms), so a
@@ -45,10 +51,19 @@
 /* 6.9+: DEL_DEV that does not wait for the last reference to go. */
 #define UBLK_U_CMD_DEL_DEV_ASYNC _IOR('u', 0x14, struct ublksrv_ctrl_cmd)
 
+/* The arena's pages, tracked in a bitmap. */
+#define ARENA_PAGE 4096u
+#define ARENA_PAGES_MAX 2048u           /* 8 MiB */
+#define ARENA_DEFAULT (2u << 20)
+
 struct ublk_io {
 	struct bdev_io io;
 	struct bdev_ublk *dev;
 	uint16_t tag;
+	uint16_t npages;                /* the run held, from first_page */
+	uint16_t first_page;
+	bool get_data;                  /* a WRITE waiting for its data */
+	struct ublk_io *next_wait;
 };
 
 struct bdev_ublk {
@@ -65,8 +80,13 @@ struct bdev_ublk {
 	uint64_t flags;                 /* UBLK_F_* the kernel accepted */
 	const struct ublksrv_io_desc *descs;
 	size_t descs_len;
-	uint8_t *bufs;
+	uint8_t *bufs;                  /* the arena */
 	size_t bufs_len;
+	uint64_t used[ARENA_PAGES_MAX / 64];
+	struct ublk_io *wait_head, *wait_tail;  /* for pages, in order */
+	uint16_t *release;              /* tags whose run is freed once their
+					 * COMMIT has been submitted */
+	unsigned nrelease;
 	struct ublk_io *ios;
 	unsigned pending;               /* requests with the consumer */
 	bool reaping;                   /* submit once the reap is over */
@@ -128,12 +148,8 @@ static int ctrl_run(struct bdev_ublk *u, uint32_t op, struct ublksrv_ctrl_cmd cm
 	return u->ctrl_busy ? -ETIMEDOUT : u->ctrl_res;
 }
 
-static uint8_t *tag_buf(const struct bdev_ublk *u, uint16_t tag)
-{
-	return u->bufs + (size_t)tag * u->buf_bytes;
-}
-
-static void queue_io_cmd(struct bdev_ublk *u, uint16_t tag, uint32_t op, int32_t result)
+static void queue_io_cmd(struct bdev_ublk *u, uint16_t tag, uint32_t op, int32_t result,
+			 const uint8_t *buf)
 {
 	struct io_uring_sqe *sqe = get_sqe(u);
 	struct ublksrv_io_cmd *c;
@@ -150,7 +166,53 @@ static void queue_io_cmd(struct bdev_ublk *u, uint16_t tag, uint32_t op, int32_t
 	c->q_id = 0;
 	c->tag = tag;
 	c->result = result;
-	c->addr = (uint64_t)(uintptr_t)tag_buf(u, tag);
+	c->addr = (uint64_t)(uintptr_t)buf;
+}
+
+/* ---- The arena */
+
+static bool page_used(const struct bdev_ublk *u, unsigned p)
+{
+	return u->used[p / 64] >> (p % 64) & 1;
+}
+
+static void mark_pages(struct bdev_ublk *u, unsigned first, unsigned n, bool used)
+{
+	for (unsigned p = first; p < first + n; p++) {
+		if (used)
+			u->used[p / 64] |= 1ull << (p % 64);
+		else
+			u->used[p / 64] &= ~(1ull << (p % 64));
+	}
+}
+
+/* First fit: a run of pages for uio->io.len bytes, or false. */
+static bool take_run(struct bdev_ublk *u, struct ublk_io *uio)
+{
+	unsigned pages = (unsigned)(u->bufs_len / ARENA_PAGE);
+	unsigned need = (uio->io.len + ARENA_PAGE - 1) / ARENA_PAGE, run = 0;
+
+	if (need == 0)
+		need = 1;
+	for (unsigned p = 0; p < pages; p++) {
+		run = page_used(u, p) ? 0 : run + 1;
+		if (run == need) {
+			unsigned first = p + 1 - need;
+			mark_pages(u, first, need, true);
+			uio->first_page = (uint16_t)first;
+			uio->npages = (uint16_t)need;
+			uio->io.buf = u->bufs + (size_t)first * ARENA_PAGE;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void drop_run(struct bdev_ublk *u, struct ublk_io *uio)
+{
+	if (uio->npages)
+		mark_pages(u, uio->first_page, uio->npages, false);
+	uio->npages = 0;
 }
 
 /* ---- Requests */
@@ -171,31 +233,103 @@ static bool request_fits(const struct bdev_ublk *u, const struct bdev_io *io)
 	return io->op == BDEV_OP_DISCARD || io->len <= u->buf_bytes;
 }
 
-static void start_request(struct bdev_ublk *u, uint16_t tag)
+static bool needs_buffer(const struct bdev_io *io)
+{
+	return io->op == BDEV_OP_READ || io->op == BDEV_OP_WRITE;
+}
+
+/* The request has its run (or needs none): a WRITE asks for its data
+ * first, the rest goes to the consumer. */
+static void run_request(struct bdev_ublk *u, struct ublk_io *uio)
+{
+	if (uio->get_data) {
+		queue_io_cmd(u, uio->tag, UBLK_U_IO_NEED_GET_DATA, 0, uio->io.buf);
+		if (!u->reaping)
+			uring_submit(&u->ring, 0);
+		return;
+	}
+	u->consumer.submit(u->consumer.ctx, &uio->io);
+}
+
+/* Requests waiting for pages start in arrival order while they fit. */
+static void start_waiting(struct bdev_ublk *u)
+{
+	while (u->wait_head && take_run(u, u->wait_head)) {
+		struct ublk_io *uio = u->wait_head;
+		u->wait_head = uio->next_wait;
+		if (!u->wait_head)
+			u->wait_tail = NULL;
+		run_request(u, uio);
+	}
+}
+
+static void wait_for_pages(struct bdev_ublk *u, struct ublk_io *uio)
+{
+	uio->next_wait = NULL;
+	if (u->wait_tail)
+		u->wait_tail->next_wait = uio;
+	else
+		u->wait_head = uio;
+	u->wait_tail = uio;
+}
+
+/* A request from the kernel: with its data (need_data false) or, a
+ * WRITE under UBLK_F_NEED_GET_DATA, before it. */
+static void start_request(struct bdev_ublk *u, uint16_t tag, bool need_data)
 {
 	const struct ublksrv_io_desc *d = &u->descs[tag];
 	struct ublk_io *uio = &u->ios[tag];
 	uint8_t op = ublksrv_get_op(d);
 	bool known = op < ARRAY_SIZE(op_of_ublk);
 
+	/* The data of a WRITE that asked for it is in its run now. */
+	if (uio->get_data && !need_data) {
+		uio->get_data = false;
+		u->consumer.submit(u->consumer.ctx, &uio->io);
+		return;
+	}
 	uio->io = (struct bdev_io){
 		.op = known ? op_of_ublk[op] : BDEV_OP_FLUSH,
 		.fua = ublksrv_get_flags(d) & UBLK_IO_F_FUA,
 		.offset = d->start_sector << 9,
 		.len = d->nr_sectors << 9,
-		.buf = tag_buf(u, tag),
 		.owner = uio,
 	};
+	uio->get_data = need_data;
 	if (uio->io.op == BDEV_OP_FLUSH)
 		uio->io.len = 0;
 	u->pending++;
 	if (!known || !request_fits(u, &uio->io)) {
 		log_warn("ublk: refusing request op %u, %u sectors at %llu", op, d->nr_sectors,
 			 (unsigned long long)d->start_sector);
+		uio->get_data = false;
 		bdev_ublk_io_complete(&uio->io, known ? -EINVAL : -EOPNOTSUPP);
 		return;
 	}
-	u->consumer.submit(u->consumer.ctx, &uio->io);
+	if (needs_buffer(&uio->io) && (u->wait_head || !take_run(u, uio))) {
+		wait_for_pages(u, uio);
+		return;
+	}
+	run_request(u, uio);
+}
+
+/* Submits what is queued; runs whose COMMIT went in are free then (the
+ * kernel copies a READ's data while it takes the command, inline in
+ * io_uring_enter), and waiting requests may take them. */
+static void submit_and_release(struct bdev_ublk *u)
+{
+	int r = uring_submit(&u->ring, 0);
+
+	if (r < 0) {
+		log_err("ublk: submitting completions failed: %s", strerror(-r));
+		return;
+	}
+	if (*u->ring.sq_head != u->ring.local_tail)
+		return;         /* not all taken yet: free them next time */
+	for (unsigned i = 0; i < u->nrelease; i++)
+		drop_run(u, &u->ios[u->release[i]]);
+	u->nrelease = 0;
+	start_waiting(u);
 }
 
 void bdev_ublk_io_complete(struct bdev_io *io, int err)
@@ -205,14 +339,14 @@ void bdev_ublk_io_complete(struct bdev_io *io, int err)
 	bool data = io->op == BDEV_OP_READ || io->op == BDEV_OP_WRITE;
 
 	u->pending--;
-	/* READ and WRITE report the bytes done; the rest 0 or -errno. */
+	/* READ and WRITE report the bytes done; the rest 0 or -errno. The
+	 * address is where the kernel copies a READ's data from. */
 	queue_io_cmd(u, uio->tag, UBLK_U_IO_COMMIT_AND_FETCH_REQ,
-		     err < 0 ? err : (data ? (int32_t)io->len : 0));
-	if (!u->reaping) {
-		int r = uring_submit(&u->ring, 0);
-		if (r < 0)
-			log_err("ublk: submitting a completion failed: %s", strerror(-r));
-	}
+		     err < 0 ? err : (data ? (int32_t)io->len : 0), uio->npages ? io->buf : NULL);
+	if (uio->npages)
+		u->release[u->nrelease++] = uio->tag;
+	if (!u->reaping)
+		submit_and_release(u);
 }
 
 static void handle_cqe(struct bdev_ublk *u, const struct io_uring_cqe *cqe)
@@ -226,8 +360,8 @@ static void handle_cqe(struct bdev_ublk *u, const struct io_uring_cqe *cqe)
 	}
 	if (tag >= u->depth)
 		return;
-	if (cqe->res == UBLK_IO_RES_OK) {
-		start_request(u, (uint16_t)tag);
+	if (cqe->res == UBLK_IO_RES_OK || cqe->res == UBLK_IO_RES_NEED_GET_DATA) {
+		start_request(u, (uint16_t)tag, cqe->res == UBLK_IO_RES_NEED_GET_DATA);
 		return;
 	}
 	/* UBLK_IO_RES_ABORT: the device is stopping (or a new server will
@@ -240,7 +374,6 @@ static void on_ring(struct ev_source *src, uint32_t revents)
 {
 	struct bdev_ublk *u = src->ctx;
 	struct io_uring_cqe cqe;
-	int r;
 
 	(void)revents;
 	u->reaping = true;
@@ -248,9 +381,7 @@ static void on_ring(struct ev_source *src, uint32_t revents)
 	     budget--)
 		handle_cqe(u, &cqe);
 	u->reaping = false;
-	r = uring_submit(&u->ring, 0);
-	if (r < 0)
-		log_err("ublk: submitting completions failed: %s", strerror(-r));
+	submit_and_release(u);
 }
 
 /* ---- Setup */
@@ -283,8 +414,9 @@ static int ctrl_add(struct bdev_ublk *u, uint64_t features)
 		.max_io_buf_bytes = u->buf_bytes,
 		.dev_id = id,
 		.ublksrv_pid = getpid(),
-		.flags = features & (UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE |
-				     UBLK_F_CMD_IOCTL_ENCODE),
+		.flags = UBLK_F_NEED_GET_DATA |
+			 (features & (UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE |
+				      UBLK_F_CMD_IOCTL_ENCODE)),
 	};
 	struct ublksrv_ctrl_cmd cmd = { .dev_id = id, .queue_id = UINT16_MAX,
 					.addr = (uint64_t)(uintptr_t)&info, .len = sizeof(info) };
@@ -331,6 +463,18 @@ static int open_char_dev(struct bdev_ublk *u)
 	return -ENOENT;
 }
 
+/* The arena: the caller's budget, but room for two of the largest
+ * requests (one may wait for the other, never for ever), and no more
+ * than the bitmap covers. */
+static size_t arena_bytes(const struct bdev_ublk *u)
+{
+	size_t bytes = u->cfg.buffer_bytes ? u->cfg.buffer_bytes : ARENA_DEFAULT;
+
+	bytes = MAX(bytes, 2 * (size_t)u->buf_bytes);
+	bytes = MIN(bytes, (size_t)ARENA_PAGES_MAX * ARENA_PAGE);
+	return bytes / ARENA_PAGE * ARENA_PAGE;
+}
+
 static int map_queue(struct bdev_ublk *u)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -342,7 +486,7 @@ static int map_queue(struct bdev_ublk *u)
 	if (p == MAP_FAILED)
 		return -errno;
 	u->descs = p;
-	u->bufs_len = (size_t)u->depth * u->buf_bytes;
+	u->bufs_len = arena_bytes(u);
 	p = mmap(NULL, u->bufs_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
 		u->bufs = NULL;
@@ -350,7 +494,8 @@ static int map_queue(struct bdev_ublk *u)
 	}
 	u->bufs = p;
 	u->ios = calloc(u->depth, sizeof(*u->ios));
-	if (!u->ios)
+	u->release = calloc(u->depth, sizeof(*u->release));
+	if (!u->ios || !u->release)
 		return -ENOMEM;
 	for (uint16_t t = 0; t < u->depth; t++)
 		u->ios[t] = (struct ublk_io){ .dev = u, .tag = t };
@@ -361,8 +506,9 @@ static int fetch_all(struct bdev_ublk *u)
 {
 	int r;
 
+	/* No buffer with a FETCH: each request gets its run when it comes. */
 	for (uint16_t t = 0; t < u->depth; t++)
-		queue_io_cmd(u, t, UBLK_U_IO_FETCH_REQ, 0);
+		queue_io_cmd(u, t, UBLK_U_IO_FETCH_REQ, 0, NULL);
 	r = uring_submit(&u->ring, 0);
 	return r < 0 ? r : 0;
 }
@@ -506,8 +652,8 @@ int bdev_ublk_create(struct ev_loop *loop, const struct bdev_config *cfg,
 	if (r < 0)
 		goto fail;
 	snprintf(u->path, sizeof(u->path), "/dev/ublkb%u", u->dev_id);
-	log_info("%s: %s, %u tags of %u KiB%s", u->path, recover ? "recovered" : "started",
-		 u->depth, u->buf_bytes >> 10,
+	log_info("%s: %s, %u tags, requests up to %u KiB from %zu KiB of buffers%s", u->path,
+		 recover ? "recovered" : "started", u->depth, u->buf_bytes >> 10, u->bufs_len >> 10,
 		 u->flags & UBLK_F_USER_RECOVERY ? ", survives a server restart" : "");
 	*out = u;
 	return 0;
@@ -570,6 +716,7 @@ void bdev_ublk_destroy(struct bdev_ublk *u)
 	if (u->bufs)
 		munmap(u->bufs, u->bufs_len);
 	free(u->ios);
+	free(u->release);
 	free(u);
 }
 

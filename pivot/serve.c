@@ -359,7 +359,7 @@ static const char *serve_pick_backend(const char *forced)
 }
 
 /* ublk's tags (requests in flight, at most) and the buffer memory they
- * may hold. */
+ * share. */
 #define UBLK_QUEUE_DEPTH 32
 #define UBLK_BUFFER_BUDGET (2u << 20)
 
@@ -382,22 +382,19 @@ static struct bdev_config bdev_config_of(const struct serve *s, const struct ser
 		.physical_block_size = bs << d->capacity.phys_exponent,
 	};
 
-	/* ublk: requests no larger than one burst (one R2T or Data-In
-	 * sequence), and no more buffer than UBLK_BUFFER_BUDGET over all
-	 * tags: each tag's buffer is the daemon's for life and locked
-	 * (mlockall), so 64 tags of a 1 MiB burst would pin 64 MiB of a
-	 * small machine. The block layer splits a larger request into
-	 * pieces that are all in flight at once. NBD keeps its default. */
+	/* ublk: requests as large as one burst (one R2T or Data-In
+	 * sequence), at most half the buffer memory, which the requests in
+	 * flight share: UBLK_BUFFER_BUDGET, the daemon's for life and locked
+	 * (mlockall). The block layer splits a larger request. NBD keeps its
+	 * default. */
 	if (ublk) {
 		/* No deeper than the target's command window at login: more
-		 * would only wait in the session. A small window leaves room
-		 * for larger buffers in the same budget. */
+		 * would only wait in the session. */
 		unsigned window = iscsi_session_cmd_window(s->session);
-		uint16_t depth = (uint16_t)(window ? MIN(window, UBLK_QUEUE_DEPTH)
+		bc.queue_depth = (uint16_t)(window ? MIN(window, UBLK_QUEUE_DEPTH)
 						  : UBLK_QUEUE_DEPTH);
-		uint32_t budget = UBLK_BUFFER_BUDGET / depth;
-		bc.queue_depth = depth;
-		bc.max_io_bytes = MIN(burst, budget);
+		bc.buffer_bytes = UBLK_BUFFER_BUDGET;
+		bc.max_io_bytes = MIN(burst, UBLK_BUFFER_BUDGET / 2);
 		if (d->max_xfer_bytes)
 			bc.max_io_bytes = MIN(bc.max_io_bytes, d->max_xfer_bytes);
 		bc.max_io_bytes = MAX(bc.max_io_bytes / bs * bs, bs);

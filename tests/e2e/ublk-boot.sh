@@ -143,13 +143,15 @@ echo "initramfs: $(stat -c %s "$E2E_WORK/initrd") bytes"
 # 1. ublk, its parameters, discard and flush; the daemon's rules.
 before=$(allocated "$E2E_WORK/root.img")
 boot_ok "root on ublk" "$NETROOT $UBLK $VERBOSE e2e.daemon=1 init=/sbin/e2e-ublk-check" && {
-	e2e_log_has "/dev/ublkb0: started, [0-9]+ tags of [0-9]+ KiB, survives a server restart" &&
+	e2e_log_has "/dev/ublkb0: started, [0-9]+ tags, requests up to [0-9]+ KiB from [0-9]+ KiB of buffers, survives a server restart" &&
 		pass "ublk device with USER_RECOVERY: $(e2e_log_line '/dev/ublkb0: started')" ||
 		fail "no ublk start line with recovery: $(e2e_log_line 'ublkb0')"
 	q=$(e2e_log_line "$E2E_MARK ublk queue")
 	echo "$q"
-	grep -qE "cache=write_back fua=1 discard_max=[1-9][0-9]* max_kb=64 tags=32 parts=1" <<<"$q" &&
-		pass "queue: write cache, FUA, discard, 32 tags of 64 KiB, one partition" || fail "queue: $q"
+	# max_kb: one MaxBurstLength (tgtd's default, 256 KiB).
+	grep -qE "cache=write_back fua=1 discard_max=[1-9][0-9]* max_kb=256 tags=32 parts=1" <<<"$q" &&
+		pass "queue: write cache, FUA, discard, 32 tags, requests up to one burst, one partition" ||
+		fail "queue: $q"
 	e2e_log_has "$E2E_MARK fstrim ok: /: [1-9]" && pass "$(e2e_log_line "fstrim ok")" ||
 		fail "fstrim: $(e2e_log_line "fstrim")"
 	after=$(allocated "$E2E_WORK/root.img")
