@@ -324,7 +324,7 @@ static void submit_and_release(struct bdev_ublk *u)
 		log_err("ublk: submitting completions failed: %s", strerror(-r));
 		return;
 	}
-	if (*u->ring.sq_head != u->ring.local_tail)
+	if (__atomic_load_n(u->ring.sq_head, __ATOMIC_ACQUIRE) != u->ring.local_tail)
 		return;         /* not all taken yet: free them next time */
 	for (unsigned i = 0; i < u->nrelease; i++)
 		drop_run(u, &u->ios[u->release[i]]);
