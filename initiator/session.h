@@ -66,6 +66,8 @@ struct iscsi_session {
 	unsigned next_slot;
 	struct task_list waiting;           /* not sent yet, in order */
 	struct task_list inflight;          /* sent, in CmdSN order */
+	unsigned reads_inflight;            /* of them READs: none, no guess
+					     * of where Data-In goes */
 	unsigned max_inflight;
 	uint16_t own_gen;
 

@@ -154,6 +154,7 @@ static int send_command(struct iscsi_session *s, struct iscsi_task *t)
 	}
 	conn_queue(&s->conn, tx);
 	task_list_push(&s->inflight, t);
+	s->reads_inflight += t->dir == ISCSI_DIR_READ;
 	s->max_inflight = MAX(s->max_inflight, s->inflight.count);
 	if (unsolicited > imm)
 		queue_data_out(s, t, ISCSI_RESERVED_TAG, imm, unsolicited - imm);
@@ -245,6 +246,7 @@ static void deliver(struct iscsi_session *s, struct iscsi_task *t)
 static void answered(struct iscsi_session *s, struct iscsi_task *t)
 {
 	task_list_remove(&s->inflight, t);
+	s->reads_inflight -= t->dir == ISCSI_DIR_READ;
 	free_slot(s, t);
 	t->priv.answered = true;
 	if (t->priv.tx_refs == 0)
@@ -287,7 +289,7 @@ unsigned tasks_expect_data(struct iscsi_session *s, struct iovec *ranges, unsign
 	const struct iscsi_params *p = &s->params;
 	unsigned n = 0;
 
-	if (!p->data_pdu_in_order || !p->data_seq_in_order)
+	if (!s->reads_inflight || !p->data_pdu_in_order || !p->data_seq_in_order)
 		return 0;
 	for (struct iscsi_task *t = s->inflight.head; t && n < max; t = t->priv.next) {
 		if (t->dir != ISCSI_DIR_READ || t->priv.received >= t->len)
@@ -389,6 +391,7 @@ void tasks_requeue_inflight(struct iscsi_session *s)
 	while (s->inflight.tail) {
 		struct iscsi_task *t = s->inflight.tail;
 		task_list_remove(&s->inflight, t);
+		s->reads_inflight -= t->dir == ISCSI_DIR_READ;
 		free_slot(s, t);
 		requeue_front(s, t, 0);
 	}
