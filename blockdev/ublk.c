@@ -53,7 +53,7 @@
 
 /* The arena's pages, tracked in a bitmap. */
 #define ARENA_PAGE 4096u
-#define ARENA_PAGES_MAX 2048u           /* 8 MiB */
+#define ARENA_PAGES_MAX 4096u           /* 16 MiB */
 #define ARENA_DEFAULT (2u << 20)
 
 struct ublk_io {

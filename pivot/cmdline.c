@@ -310,6 +310,17 @@ static int set_queues(struct boot_config *bc, const struct boot_key *k, const ch
 	return 0;
 }
 
+static int set_ublk_buffers(struct boot_config *bc, const struct boot_key *k, const char *v)
+{
+	uint64_t n;
+
+	(void)k;
+	if (parse_count(v, 16, &n) < 0)
+		return -EINVAL;
+	bc->ublk_buffer_mib = (unsigned)n;
+	return 0;
+}
+
 static int set_nbd_mode(struct boot_config *bc, const struct boot_key *k, const char *v)
 {
 	(void)k;
@@ -372,6 +383,7 @@ static const struct boot_key keys[] = {
 	{ "iscsiroot.timeout", set_wait, 0, 0, 0 },
 	{ "iscsiroot.replacement_timeout", set_replacement, 0, 0, 0 },
 	{ "iscsiroot.queues", set_queues, 0, 0, 0 },
+	{ "iscsiroot.ublk_buffers", set_ublk_buffers, 0, 0, 0 },
 	{ "iscsiroot.nbd", set_nbd_mode, 0, 0, 0 },
 	{ "iscsiroot.blockdev", set_blockdev, 0, FIELD(blockdev) },
 };

@@ -203,6 +203,7 @@ static int target_config(const struct boot_config *bc, const struct dhcpc_rootpa
 				 : (unsigned)MIN(MAX(sysconf(_SC_NPROCESSORS_ONLN), 1L), 4L);
 	opt->backend = bc->blockdev;    /* empty: ublk where the kernel has it */
 	opt->nbd_ioctl = bc->nbd_ioctl;
+	opt->ublk_buffer_bytes = bc->ublk_buffer_mib << 20;
 	return apply_params(bc, c, err, errlen);
 }
 

@@ -68,6 +68,7 @@ struct boot_config {
 	char blockdev[8];            /* iscsiroot.blockdev=nbd|ublk; empty: auto */
 	bool nbd_ioctl;              /* iscsiroot.nbd=ioctl (default netlink) */
 	unsigned queues;             /* iscsiroot.queues=N; 0: one per CPU */
+	unsigned ublk_buffer_mib;    /* iscsiroot.ublk_buffers=MiB; 0: 2 */
 	int64_t replacement_timeout_ms; /* iscsiroot.replacement_timeout= (s) */
 };
 
@@ -230,6 +231,7 @@ struct serve_options {
 	const char *backend;         /* "nbd", "ublk", or ""/NULL: ublk where
 	                              * the kernel has it, else nbd */
 	bool nbd_ioctl;              /* set NBD up by ioctls, not netlink */
+	uint32_t ublk_buffer_bytes;  /* ublk's buffer memory; 0: 2 MiB */
 	bool recover;                /* take over /dev/ublkb<recover_index>,
 	                              * whose server died (ublk only) */
 	unsigned recover_index;

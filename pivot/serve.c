@@ -359,7 +359,9 @@ static const char *serve_pick_backend(const char *forced)
 }
 
 /* ublk's tags (requests in flight, at most) and the buffer memory they
- * share. */
+ * share unless iscsiroot.ublk_buffers= says otherwise: 2 MiB keeps the
+ * daemon under 4 MiB resident; more lets more large requests run at once
+ * (bench/README.md: 1 MiB writes at QD32 137 -> 209 MiB/s with 8 MiB). */
 #define UBLK_QUEUE_DEPTH 32
 #define UBLK_BUFFER_BUDGET (2u << 20)
 
@@ -393,8 +395,9 @@ static struct bdev_config bdev_config_of(const struct serve *s, const struct ser
 		unsigned window = iscsi_session_cmd_window(s->session);
 		bc.queue_depth = (uint16_t)(window ? MIN(window, UBLK_QUEUE_DEPTH)
 						  : UBLK_QUEUE_DEPTH);
-		bc.buffer_bytes = UBLK_BUFFER_BUDGET;
-		bc.max_io_bytes = MIN(burst, UBLK_BUFFER_BUDGET / 2);
+		bc.buffer_bytes = opt->ublk_buffer_bytes ? opt->ublk_buffer_bytes
+							 : UBLK_BUFFER_BUDGET;
+		bc.max_io_bytes = MIN(burst, bc.buffer_bytes / 2);
 		if (d->max_xfer_bytes)
 			bc.max_io_bytes = MIN(bc.max_io_bytes, d->max_xfer_bytes);
 		bc.max_io_bytes = MAX(bc.max_io_bytes / bs * bs, bs);

@@ -35,7 +35,7 @@ static const struct field {
 	F(firmware, INT), F(login_retry_max, INT), F(waitnet, BOOL),
 	F(testroute, BOOL), F(ip, STR), F(bootif, STR), F(debug, BOOL),
 	F(shell, BOOL), F(wait_s, INT), F(blockdev, STR), F(nbd_ioctl, BOOL),
-	F(queues, UINT), F(replacement_timeout_ms, I64),
+	F(queues, UINT), F(ublk_buffer_mib, UINT), F(replacement_timeout_ms, I64),
 #undef F
 };
 
@@ -182,9 +182,10 @@ static const struct row rows[] = {
 
 	/* iscsiroot.* */
 	{ NULL, "iscsiroot.debug iscsiroot.shell=1 iscsiroot.timeout=120 iscsiroot.blockdev=ublk "
-	  "iscsiroot.replacement_timeout=30 iscsiroot.queues=4 iscsiroot.nbd=ioctl", 0,
+	  "iscsiroot.replacement_timeout=30 iscsiroot.queues=4 iscsiroot.nbd=ioctl "
+	  "iscsiroot.ublk_buffers=8", 0,
 	  { "debug=1", "shell=1", "wait_s=120", "blockdev=ublk", "replacement_timeout_ms=30000",
-	    "queues=4", "nbd_ioctl=1" } },
+	    "queues=4", "nbd_ioctl=1", "ublk_buffer_mib=8" } },
 	{ NULL, "iscsiroot.nbd=netlink iscsiroot.blockdev=nbd iscsiroot.shell=0", 0,
 	  { "nbd_ioctl=0", "blockdev=nbd", "shell=0" } },
 
@@ -230,6 +231,7 @@ static const struct row rows[] = {
 	{ NULL, "iscsiroot.blockdev=floppy", -EINVAL, { "err~iscsiroot.blockdev" } },
 	{ NULL, "iscsiroot.nbd=carrier-pigeon", -EINVAL, { "err~iscsiroot.nbd" } },
 	{ NULL, "iscsiroot.queues=17", -EINVAL, { "err~iscsiroot.queues" } },
+	{ NULL, "iscsiroot.ublk_buffers=17", -EINVAL, { "err~iscsiroot.ublk_buffers" } },
 	{ NULL, "iscsiroot.shell=maybe", -EINVAL, { "err~iscsiroot.shell" } },
 	{ NULL, "rd.iscsi.waitnet=2", -EINVAL, { "err~rd.iscsi.waitnet" } },
 	{ NULL, "rd.iscsi.firmware=sure", -EINVAL, { "err~rd.iscsi.firmware" } },

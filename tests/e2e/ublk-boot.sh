@@ -7,7 +7,8 @@
 #      (write cache, FUA, discard), fstrim reaching the target as UNMAP
 #      (the image file shrinks), an fsync'd file (FLUSH);
 #   2. a second boot, with no iscsiroot.blockdev=: ublk is picked because
-#      the kernel has it, and the first boot's write is there;
+#      the kernel has it, and the first boot's write is there; 8 MiB of
+#      request buffers (iscsiroot.ublk_buffers=8);
 #   3. tgtd restarted (killed, then stopped) during a write + verify loop:
 #      no data or kernel I/O error, the session reinstated;
 #   4. the serving process killed (SIGKILL) during direct writes and again
@@ -171,9 +172,12 @@ boot_ok "root on ublk" "$NETROOT $UBLK $VERBOSE e2e.daemon=1 init=/sbin/e2e-ublk
 		fail "daemon did not survive signals"
 }
 # 2. The backend picked automatically; the first boot's write is there.
-boot_ok "second boot, backend not given" "$NETROOT" && {
+boot_ok "second boot, backend not given" "$NETROOT $VERBOSE iscsiroot.ublk_buffers=8" && {
 	e2e_log_has "$E2E_MARK boot count 2" && pass "the first boot's write survived" ||
 		fail "boot count is not 2: $(e2e_log_line "boot count")"
+	e2e_log_has "/dev/ublkb0: started, 32 tags, requests up to 256 KiB from 8192 KiB of buffers" &&
+		pass "iscsiroot.ublk_buffers=8: $(e2e_log_line '/dev/ublkb0: started')" ||
+		fail "iscsiroot.ublk_buffers=8 not applied: $(e2e_log_line 'ublkb0: started')"
 	[ "$(e2e_rootdisk_boot_count "$E2E_WORK/root.img")" = 2 ] &&
 		pass "the host reads 2 from the image" || fail "the host does not read 2"
 }
