@@ -299,25 +299,14 @@ static int set_replacement(struct boot_config *bc, const struct boot_key *k, con
 	return 0;
 }
 
-static int set_queues(struct boot_config *bc, const struct boot_key *k, const char *v)
+/* An unsigned field from 0 to 16 (iscsiroot.queues, .ublk_buffers). */
+static int set_count16(struct boot_config *bc, const struct boot_key *k, const char *v)
 {
 	uint64_t n;
 
-	(void)k;
 	if (parse_count(v, 16, &n) < 0)
 		return -EINVAL;
-	bc->queues = (unsigned)n;
-	return 0;
-}
-
-static int set_ublk_buffers(struct boot_config *bc, const struct boot_key *k, const char *v)
-{
-	uint64_t n;
-
-	(void)k;
-	if (parse_count(v, 16, &n) < 0)
-		return -EINVAL;
-	bc->ublk_buffer_mib = (unsigned)n;
+	*(unsigned *)field(bc, k) = (unsigned)n;
 	return 0;
 }
 
@@ -382,8 +371,8 @@ static const struct boot_key keys[] = {
 	{ "iscsiroot.shell", set_bool, 0, FIELD(shell) },
 	{ "iscsiroot.timeout", set_wait, 0, 0, 0 },
 	{ "iscsiroot.replacement_timeout", set_replacement, 0, 0, 0 },
-	{ "iscsiroot.queues", set_queues, 0, 0, 0 },
-	{ "iscsiroot.ublk_buffers", set_ublk_buffers, 0, 0, 0 },
+	{ "iscsiroot.queues", set_count16, 0, FIELD(queues) },
+	{ "iscsiroot.ublk_buffers", set_count16, 0, FIELD(ublk_buffer_mib) },
 	{ "iscsiroot.nbd", set_nbd_mode, 0, 0, 0 },
 	{ "iscsiroot.blockdev", set_blockdev, 0, FIELD(blockdev) },
 };
