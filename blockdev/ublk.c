@@ -89,7 +89,8 @@ struct bdev_ublk {
 	unsigned nrelease;
 	struct ublk_io *ios;
 	unsigned pending;               /* requests with the consumer */
-	bool reaping;                   /* submit once the reap is over */
+	bool reaping;                   /* in a reap or a release: completions
+					 * only queue, the caller submits */
 	bool ctrl_busy;
 	int ctrl_res;
 	char path[32];
@@ -242,13 +243,10 @@ static bool needs_buffer(const struct bdev_io *io)
  * first, the rest goes to the consumer. */
 static void run_request(struct bdev_ublk *u, struct ublk_io *uio)
 {
-	if (uio->get_data) {
+	if (uio->get_data)
 		queue_io_cmd(u, uio->tag, UBLK_U_IO_NEED_GET_DATA, 0, uio->io.buf);
-		if (!u->reaping)
-			uring_submit(&u->ring, 0);
-		return;
-	}
-	u->consumer.submit(u->consumer.ctx, &uio->io);
+	else
+		u->consumer.submit(u->consumer.ctx, &uio->io);
 }
 
 /* Requests waiting for pages start in arrival order while they fit. */
@@ -313,23 +311,31 @@ static void start_request(struct bdev_ublk *u, uint16_t tag, bool need_data)
 	run_request(u, uio);
 }
 
-/* Submits what is queued; runs whose COMMIT went in are free then (the
+/* The one place that submits. Runs whose COMMIT went in are free then (the
  * kernel copies a READ's data while it takes the command, inline in
- * io_uring_enter), and waiting requests may take them. */
+ * io_uring_enter); waiting requests take them, and what they queue (their
+ * NEED_GET_DATA, an answer the consumer gives at once) goes in next round.
+ * While it runs, and while CQEs are reaped, completions only queue. */
 static void submit_and_release(struct bdev_ublk *u)
 {
-	int r = uring_submit(&u->ring, 0);
+	for (;;) {
+		int r = uring_submit(&u->ring, 0);
 
-	if (r < 0) {
-		log_err("ublk: submitting completions failed: %s", strerror(-r));
-		return;
+		if (r < 0) {
+			log_err("ublk: submitting to the ring failed: %s", strerror(-r));
+			return;
+		}
+		/* Not all taken yet, or nothing to free: the next call frees. */
+		if (__atomic_load_n(u->ring.sq_head, __ATOMIC_ACQUIRE) != u->ring.local_tail ||
+		    !u->nrelease)
+			return;
+		for (unsigned i = 0; i < u->nrelease; i++)
+			drop_run(u, &u->ios[u->release[i]]);
+		u->nrelease = 0;
+		u->reaping = true;
+		start_waiting(u);
+		u->reaping = false;
 	}
-	if (__atomic_load_n(u->ring.sq_head, __ATOMIC_ACQUIRE) != u->ring.local_tail)
-		return;         /* not all taken yet: free them next time */
-	for (unsigned i = 0; i < u->nrelease; i++)
-		drop_run(u, &u->ios[u->release[i]]);
-	u->nrelease = 0;
-	start_waiting(u);
 }
 
 void bdev_ublk_io_complete(struct bdev_io *io, int err)
