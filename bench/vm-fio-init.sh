@@ -134,8 +134,11 @@ describe() {
 # 40 read total latency mean (us), 48/49/81 the same for writes, 88/89
 # user and system CPU of the fio process.
 run_job() {
-	BENCH_DEV=$2 BENCH_PID=$3 fio --section="$5" --output-format=terse --terse-version=3 \
+	perf=
+	[ "$5" = "$(arg bench.perf)" ] && perf="perf record -q -a -e cpu-clock -o /tmp/perf.data --"
+	BENCH_DEV=$2 BENCH_PID=$3 $perf fio --section="$5" --output-format=terse --terse-version=3 \
 		/etc/bench.fio 2>/tmp/fio.err >/tmp/fio.out || fail "fio $1 $5: $(tail -1 /tmp/fio.err)"
+	[ -z "$perf" ] || perf_report "$1" "$5"
 	awk -F';' -v m="$M" -v c="$1" -v r="$4" '$1 == 3 {
 		getline pre <"/tmp/snap.pre"; getline post <"/tmp/snap.post"
 		split(pre, a, " "); split(post, b, " ")
@@ -143,6 +146,21 @@ run_job() {
 		       "wbw=%s wiops=%s wlat=%s usr=%s sys=%s busy=%d idle=%d ctxt=%d dusr=%d dsys=%d\n",
 		       m, c, r, $3, $5, $7, $8, $40, $48, $49, $81, $88, $89,
 		       b[1] - a[1], b[2] - a[2], b[3] - a[3], b[4] - a[4], b[5] - a[5] }' /tmp/fio.out
+}
+
+# perf_report NAME JOB: where the CPU went in the profiled job (bench.perf),
+# by process, by process and object, by function, each line marked. No
+# call graphs: perf record -g double-faulted this guest kernel under TCG.
+# cpu-clock is an hrtimer, so a sample taken while interrupts were off
+# lands where they come back on (finish_task_switch, *_unlock_irqrestore,
+# the halt of the idle loop).
+perf_report() {
+	for sort in comm comm,dso dso,sym; do
+		perf report -i /tmp/perf.data --stdio --no-children --sort "$sort" \
+			--percent-limit 0.3 -g none 2>/dev/null | grep -v '^#' | grep -v '^$' |
+			head -60 | sed "s/^/$M bench perf contender=$1 job=$2 sort=$sort: /"
+	done
+	rm -f /tmp/perf.data
 }
 
 # daemon_memory NAME PID: resident and locked memory of an iscsiroot process.

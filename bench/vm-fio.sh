@@ -7,13 +7,17 @@
 # the order reversed every other round; then bench/boot.sh for boot times.
 #
 # usage: bench/vm-fio.sh [-n ROUNDS] [-c NAME,...] [--runtime SEC]
-#                        [--boot-rounds N] [--show]
+#                        [--boot-rounds N] [--show] [--perf JOB]
 #   -n             rounds (default 3) of every job on every contender
 #   -c             contenders (default ublk,nbd,kernel; ublk is needed:
 #                  its `iscsiroot up` brings the guest's network up)
 #   --runtime      seconds per fio job (default 5, after 1 s of ramp)
 #   --boot-rounds  rounds of bench/boot.sh (default 3; 0 skips it)
 #   --show         the console live on stderr
+#   --perf JOB     also profile JOB (e.g. randread-4k-qd1) on every
+#                  contender: perf record -a -e cpu-clock in the guest
+#                  (software sampling: TCG has no PMU), the report on the
+#                  console and in console.fio
 #   --tables LOG   only print the tables of a kept console log (E2E_KEEP=1
 #                  keeps the work folder; the log is console.fio there)
 # ISCSIROOT=path of the static binary (default build-musl/iscsiroot);
@@ -34,6 +38,7 @@ CONTENDERS=ublk,nbd,kernel
 RUNTIME=5
 BOOT_ROUNDS=3
 TABLES_FROM=
+PERF_JOB=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) ROUNDS=$2; shift ;;
@@ -42,7 +47,8 @@ while [ $# -gt 0 ]; do
 	--boot-rounds) BOOT_ROUNDS=$2; shift ;;
 	--show) export E2E_VM_SHOW=1 ;;
 	--tables) TABLES_FROM=$2; shift ;;
-	*) sed -n '9,20s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	--perf) PERF_JOB=$2; shift ;;
+	*) sed -n '9,24s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -102,6 +108,7 @@ build_initramfs() {
 	mkdir -p "$tree"/{dev,proc,sys,run,tmp,etc,root}
 	e2e_busybox_tree "$tree" || return 1
 	copy_exe "$tree" fio && copy_exe "$tree" iscsistart || return 1
+	[ -z "$PERF_JOB" ] || copy_exe "$tree" perf || return 1
 	install -m 0755 "$ISCSIROOT" "$tree/sbin/iscsiroot" || return 1
 	# shellcheck disable=SC2086
 	e2e_modules_install "$tree" $BENCH_MODULES || return 1
@@ -136,6 +143,7 @@ append() {
 	a+=" netroot=$(e2e_root_path) rd.iscsi.initiator=$E2E_INITIATOR-ublk"
 	a+=" iscsiroot.blockdev=ublk root=/dev/ublkb0"
 	a+=" bench.portal=$E2E_SERVER_IP bench.target=$E2E_IQN bench.initiator=$E2E_INITIATOR"
+	[ -z "$PERF_JOB" ] || a+=" bench.perf=$PERF_JOB"
 	echo "$a"
 }
 
@@ -150,6 +158,7 @@ run_boot() {
 	cp "$E2E_VM_LOG" "$E2E_WORK/console.fio" 2>/dev/null
 	parse_console "$E2E_VM_LOG"
 	grep -E "$E2E_MARK bench (attached|daemon) " "$E2E_VM_LOG" | sed 's/.*bench /  /'
+	grep -aE "$E2E_MARK bench perf " "$E2E_VM_LOG" | sed 's/.*bench perf /  perf /' | tr -d '\r'
 	n=$(wc -l <"$RESULTS")
 	if ! e2e_log_has "$E2E_MARK bench done" || [ "$n" != "$want" ]; then
 		echo "vm-fio: $n of $want jobs: $(e2e_log_line "$E2E_MARK bench FAILED" || echo 'no end')" >&2
