@@ -52,8 +52,8 @@ struct bdev_config {
 	bool can_discard;
 	unsigned queues;        /* connections / hardware queues */
 	int index;              /* device number, -1: any free one */
-	bool recover;           /* ublk: index names a device whose server
-				 * died; recover it, never add a new one */
+	bool recover;           /* index names a device whose server died:
+				 * take it over, never add a new one */
 	bool nbd_ioctl;         /* NBD: use the ioctl set-up, not netlink */
 	/* Geometry for ublk's parameters; 0 means unknown. */
 	uint32_t physical_block_size;
@@ -82,8 +82,11 @@ int bdev_nbd_serve(struct ev_loop *loop, const struct bdev_config *cfg,
 const char *bdev_path(const struct bdev *b);
 /* Requests read from the kernel and not yet answered. */
 unsigned bdev_pending(const struct bdev *b);
-/* True once the kernel side has closed every socket. */
+/* True once the kernel side has closed every socket for good. */
 bool bdev_closed(const struct bdev *b);
+/* The device number a new server can take over (cfg->recover) if this
+ * process dies, or -1 (ioctl set-up, or served sockets only). */
+int bdev_nbd_index(const struct bdev *b);
 /* Disconnects (netlink) and frees; pending requests are answered -EIO. */
 void bdev_destroy(struct bdev *b);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Generic netlink for NBD: resolve the "nbd" family, then CONNECT with the
- * size, block size, flags, a long timeout and the sockets. */
+ * size, block size, flags, timeouts and the sockets; RECONFIGURE with a
+ * socket that replaces a dead one. */
 #include <errno.h>
 #include <linux/genetlink.h>
 #include <linux/nbd-netlink.h>
@@ -13,10 +14,15 @@
 
 #include "nbd-genl.h"
 
-/* Requests wait in the daemon while iSCSI recovers; the kernel must not
- * give up on them first. 0 would mean the driver's default (30 s, then
- * the socket is declared dead), so ask for 30 days. */
-#define NBD_REQUEST_TIMEOUT_S (30u * 24 * 3600)
+/* A request unanswered this long makes the driver declare its socket
+ * dead and queue the request again, to be sent on the socket that
+ * replaces it (RECONFIGURE). That is how the requests a dead server had
+ * taken reach the next one; a live server sees its socket closed, waits
+ * for what it still runs and replaces the socket itself (nbd.c). */
+#define NBD_REQUEST_TIMEOUT_S 30u
+/* How long requests wait for a replacement once every socket is dead,
+ * instead of failing at once: as long as the machine may need. */
+#define NBD_DEAD_CONN_TIMEOUT_S (30ull * 24 * 3600)
 
 struct msgbuf {
 	uint8_t buf[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
@@ -200,11 +206,22 @@ uint64_t nbd_server_flags(const struct bdev_config *cfg)
 	return f;
 }
 
+static void put_sockets(struct msgbuf *m, const int *fds, unsigned n)
+{
+	struct nlattr *socks = nest_start(m, NBD_ATTR_SOCKETS);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct nlattr *item = nest_start(m, NBD_SOCK_ITEM);
+		attr_u32(m, NBD_SOCK_FD, (uint32_t)fds[i]);
+		nest_end(m, item);
+	}
+	nest_end(m, socks);
+}
+
 int nbd_genl_connect(const struct bdev_config *cfg, const int *fds, unsigned n,
 		     int *index, char *err, size_t errlen)
 {
 	struct msgbuf m;
-	struct nlattr *socks;
 	uint16_t family;
 	uint32_t chosen = UINT32_MAX;
 	int r = resolve_family(&family);
@@ -221,13 +238,8 @@ int nbd_genl_connect(const struct bdev_config *cfg, const int *fds, unsigned n,
 	attr_u64(&m, NBD_ATTR_BLOCK_SIZE_BYTES, cfg->block_size);
 	attr_u64(&m, NBD_ATTR_SERVER_FLAGS, nbd_server_flags(cfg));
 	attr_u64(&m, NBD_ATTR_TIMEOUT, NBD_REQUEST_TIMEOUT_S);
-	socks = nest_start(&m, NBD_ATTR_SOCKETS);
-	for (unsigned i = 0; i < n; i++) {
-		struct nlattr *item = nest_start(&m, NBD_SOCK_ITEM);
-		attr_u32(&m, NBD_SOCK_FD, (uint32_t)fds[i]);
-		nest_end(&m, item);
-	}
-	nest_end(&m, socks);
+	attr_u64(&m, NBD_ATTR_DEAD_CONN_TIMEOUT, NBD_DEAD_CONN_TIMEOUT_S);
+	put_sockets(&m, fds, n);
 	r = transact(&m, index_reply, &chosen);
 	if (r < 0) {
 		snprintf(err, errlen, "NBD connect failed: %s", strerror(-r));
@@ -252,5 +264,19 @@ int nbd_genl_disconnect(int index)
 		return r;
 	msg_start(&m, family, NBD_CMD_DISCONNECT, NBD_GENL_VERSION);
 	attr_u32(&m, NBD_ATTR_INDEX, (uint32_t)index);
+	return transact(&m, NULL, NULL);
+}
+
+int nbd_genl_reconfigure(int index, int fd)
+{
+	struct msgbuf m;
+	uint16_t family;
+	int r = resolve_family(&family);
+
+	if (r < 0)
+		return r;
+	msg_start(&m, family, NBD_CMD_RECONFIGURE, NBD_GENL_VERSION);
+	attr_u32(&m, NBD_ATTR_INDEX, (uint32_t)index);
+	put_sockets(&m, &fd, 1);
 	return transact(&m, NULL, NULL);
 }

@@ -14,6 +14,10 @@
 int nbd_genl_connect(const struct bdev_config *cfg, const int *fds, unsigned n,
 		     int *index, char *err, size_t errlen);
 int nbd_genl_disconnect(int index);
+/* Gives device index the kernel's end of a new socket in place of a dead
+ * one. -EINVAL: the device is not connected (any more); -ENOSPC: none of
+ * its sockets is dead. */
+int nbd_genl_reconfigure(int index, int fd);
 /* NBD_FLAG_* for what the device can do; both set-ups send the same. */
 uint64_t nbd_server_flags(const struct bdev_config *cfg);
 

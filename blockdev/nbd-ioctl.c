@@ -13,7 +13,8 @@
 #include "nbd-genl.h"
 
 #define NBD_DEVICES_MAX 16
-/* As with netlink: requests wait out iSCSI recovery (30 days). */
+/* Requests wait out iSCSI recovery (30 days): without netlink no new
+ * socket can replace one the kernel would declare dead (nbd-genl.c). */
 #define NBD_IOCTL_TIMEOUT_S (30ul * 24 * 3600)
 
 static int configure(int dev, const struct bdev_config *cfg, const int *fds, unsigned n)

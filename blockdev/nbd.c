@@ -1,14 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * NBD backend: the kernel's nbd driver talks to us over socketpairs, one
- * per queue. Requests wait here for as long as the consumer needs: while
- * the iSCSI session recovers, the sockets stay up and nothing times out
- * (the kernel-side request timeout is set to 30 days by nbd-genl.c).
+ * per queue. Requests wait here for as long as the consumer needs.
+ *
+ * A socket the kernel closes (not by a disconnect) is replaced: the driver
+ * does that when a request stays unanswered for its timeout (nbd-genl.c),
+ * as while the iSCSI session recovers, and sends that socket's requests
+ * again once a new socket is there. The ones still running here become
+ * stale: their answers are dropped, and until the last of them is done
+ * no request is passed on and no socket replaced, so that a request sent
+ * again never runs beside (or after a later write than) its first copy.
+ * A new serving process takes a device over the same way (cfg->recover).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -33,7 +41,10 @@ struct nbd_queue {
 	uint32_t rx_got;
 	struct bdev_io *tx_head, *tx_tail;
 	size_t tx_sent;                 /* of the head reply */
+	unsigned gen;                   /* bumped when the socket goes */
+	unsigned inflight;              /* this socket's requests not answered */
 	bool closed;
+	bool relink;                    /* closed; to be replaced */
 };
 
 struct bdev {
@@ -44,7 +55,12 @@ struct bdev {
 	unsigned nqueues;
 	unsigned pending;
 	int index;                      /* -1: not a netlink device */
+	bool netlink;                   /* sockets can be replaced */
 	bool destroyed;                 /* freed when the last io returns */
+	unsigned stale;                 /* requests of closed sockets still running */
+	struct bdev_io *held_head, *held_tail;  /* waiting for stale == 0 */
+	struct ev_source relink;        /* replaces closed sockets */
+	unsigned relink_delay_s;
 	char path[32];
 };
 
@@ -52,26 +68,84 @@ struct bdev {
 struct nbd_io {
 	struct bdev_io io;
 	struct nbd_queue *q;
+	unsigned gen;                   /* q->gen when it arrived */
 	uint32_t error;
 	uint8_t reply[NBD_REPLY_LEN];
 };
 
 static void queue_on_io(struct ev_source *src, uint32_t revents);
 
-static void queue_close(struct nbd_queue *q)
+static void io_free(struct nbd_io *n)
 {
+	free(n->io.buf);
+	free(n);
+}
+
+static void schedule_relink(struct bdev *d, unsigned delay_s)
+{
+	d->relink.deadline = now_ms() + delay_s * 1000ll;
+}
+
+/* Drops the held requests that came through q: the kernel sends them
+ * again on the socket that replaces it. */
+static void drop_held(struct nbd_queue *q)
+{
+	struct bdev *d = q->dev;
+	struct bdev_io **pp = &d->held_head, *io;
+
+	d->held_tail = NULL;
+	while ((io = *pp)) {
+		struct nbd_io *n = io->owner;
+		if (n->q != q) {
+			d->held_tail = io;
+			pp = &io->next;
+			continue;
+		}
+		*pp = io->next;
+		q->inflight--;
+		d->pending--;
+		io_free(n);
+	}
+}
+
+static void free_replies(struct nbd_queue *q)
+{
+	while (q->tx_head) {
+		struct nbd_io *n = q->tx_head->owner;
+		q->tx_head = n->io.next;
+		io_free(n);
+	}
+	q->tx_tail = NULL;
+	q->tx_sent = 0;
+	if (q->rx_io)
+		io_free(q->rx_io->owner);
+	q->rx_io = NULL;
+	q->hdr_got = 0;
+}
+
+/* The socket is gone: what it brought in and still runs is stale. lost:
+ * closed without a disconnect, so a netlink device gets a new one. */
+static void queue_close(struct nbd_queue *q, bool lost)
+{
+	struct bdev *d = q->dev;
+
 	if (q->closed)
 		return;
 	q->closed = true;
 	ev_del(&q->src);
 	close(q->fd);
 	q->fd = -1;
-}
-
-static void io_free(struct nbd_io *n)
-{
-	free(n->io.buf);
-	free(n);
+	free_replies(q);
+	drop_held(q);
+	d->stale += q->inflight;
+	q->inflight = 0;
+	q->gen++;
+	if (lost && d->netlink && !d->destroyed) {
+		log_warn("%s: the kernel closed a socket%s; replacing it", d->path,
+			 d->stale ? ", after the requests it brought are done" : "");
+		q->relink = true;
+		schedule_relink(d, 0);
+	}
 }
 
 static struct nbd_io *io_new(struct nbd_queue *q, const struct nbd_req *req,
@@ -82,6 +156,7 @@ static struct nbd_io *io_new(struct nbd_queue *q, const struct nbd_req *req,
 	if (!n)
 		return NULL;
 	n->q = q;
+	n->gen = q->gen;
 	n->io.op = op;
 	n->io.fua = req->flags & NBD_REQ_FLAG_FUA;
 	n->io.offset = req->from;
@@ -127,7 +202,7 @@ static void tx_flush(struct nbd_queue *q)
 			break;
 		if (w < 0) {
 			log_warn("nbd: sending a reply failed: %s", strerror(errno));
-			queue_close(q);
+			queue_close(q, true);
 			return;
 		}
 		q->tx_sent += (size_t)w;
@@ -156,6 +231,17 @@ static void reply(struct nbd_queue *q, struct nbd_io *n, uint32_t error)
 	tx_flush(q);
 }
 
+static void release_held(struct bdev *d)
+{
+	while (d->held_head && d->stale == 0) {
+		struct bdev_io *io = d->held_head;
+		d->held_head = io->next;
+		if (!d->held_head)
+			d->held_tail = NULL;
+		d->consumer.submit(d->consumer.ctx, io);
+	}
+}
+
 void bdev_io_complete(struct bdev_io *io, int err)
 {
 	struct nbd_io *n = io->owner;
@@ -163,12 +249,20 @@ void bdev_io_complete(struct bdev_io *io, int err)
 	struct bdev *d = q->dev;
 
 	d->pending--;
-	if (q->closed) {
+	if (n->gen != q->gen) {
 		io_free(n);
-		if (d->destroyed && d->pending == 0)
-			free(d);
+		if (d->destroyed) {
+			if (d->pending == 0)
+				free(d);
+			return;
+		}
+		if (--d->stale == 0) {
+			schedule_relink(d, 0);
+			release_held(d);
+		}
 		return;
 	}
+	q->inflight--;
 	reply(q, n, err < 0 ? (uint32_t)-err : 0);
 }
 
@@ -176,8 +270,28 @@ void bdev_io_complete(struct bdev_io *io, int err)
 
 static void submit(struct nbd_queue *q, struct nbd_io *n)
 {
+	struct bdev *d = q->dev;
+
+	d->pending++;
+	q->inflight++;
+	if (!d->stale) {
+		d->consumer.submit(d->consumer.ctx, &n->io);
+		return;
+	}
+	n->io.next = NULL;
+	if (d->held_tail)
+		d->held_tail->next = &n->io;
+	else
+		d->held_head = &n->io;
+	d->held_tail = &n->io;
+}
+
+/* A request refused without reaching the consumer. */
+static void answer_now(struct nbd_queue *q, struct nbd_io *n, int err)
+{
 	q->dev->pending++;
-	q->dev->consumer.submit(q->dev->consumer.ctx, &n->io);
+	q->inflight++;
+	bdev_io_complete(&n->io, err);
 }
 
 static bool request_fits(const struct bdev *d, const struct nbd_req *r)
@@ -198,7 +312,8 @@ static const enum bdev_op op_of_type[] = {
 	[NBD_TYPE_TRIM] = BDEV_OP_DISCARD,
 };
 
-/* A whole request header arrived. Returns -1 when the queue must close. */
+/* A whole request header arrived. Returns -1 when the queue must close,
+ * 1 for the kernel's disconnect. */
 static int handle_request(struct nbd_queue *q)
 {
 	struct nbd_req req;
@@ -210,7 +325,7 @@ static int handle_request(struct nbd_queue *q)
 		return -1;
 	}
 	if (req.type == NBD_TYPE_DISC)
-		return -1;
+		return 1;
 	bad = req.type >= ARRAY_SIZE(op_of_type) || !request_fits(q->dev, &req);
 	/* A bad WRITE still carries its payload: it must be read and dropped,
 	 * or the stream loses its framing; beyond our limit we cannot. */
@@ -231,8 +346,7 @@ static int handle_request(struct nbd_queue *q)
 		return 0;
 	}
 	if (bad) {
-		q->dev->pending++;
-		bdev_io_complete(&n->io, -EINVAL);
+		answer_now(q, n, -EINVAL);
 		return 0;
 	}
 	submit(q, n);
@@ -245,8 +359,7 @@ static void payload_done(struct nbd_queue *q)
 
 	q->rx_io = NULL;
 	if (n->error) {
-		q->dev->pending++;
-		bdev_io_complete(&n->io, -(int)n->error);
+		answer_now(q, n, -(int)n->error);
 		return;
 	}
 	submit(q, n);
@@ -269,7 +382,7 @@ static void rx_run(struct nbd_queue *q)
 		if (r <= 0) {
 			if (r < 0)
 				log_warn("nbd: receive failed: %s", strerror(errno));
-			queue_close(q);
+			queue_close(q, true);
 			return;
 		}
 		if (q->rx_io) {
@@ -282,8 +395,9 @@ static void rx_run(struct nbd_queue *q)
 		if (q->hdr_got < sizeof(q->hdr))
 			continue;
 		q->hdr_got = 0;
-		if (handle_request(q) < 0) {
-			queue_close(q);
+		r = handle_request(q);
+		if (r != 0) {
+			queue_close(q, r < 0);
 			return;
 		}
 	}
@@ -297,6 +411,82 @@ static void queue_on_io(struct ev_source *src, uint32_t revents)
 		rx_run(q);
 	if (!q->closed && (revents & EPOLLOUT))
 		tx_flush(q);
+}
+
+/* ---- Replacing a socket the kernel closed */
+
+static int open_socket(struct bdev *d, struct nbd_queue *q, int fd)
+{
+	q->fd = fd;
+	q->closed = false;
+	q->src = (struct ev_source){ .fd = fd, .events = EPOLLIN, .deadline = -1,
+				     .on_io = queue_on_io, .ctx = q };
+	return ev_add(d->loop, &q->src);
+}
+
+/* Hands the kernel its end of a new socket in place of a dead one and
+ * closes ours of it. The driver answers "done" even when it had no dead
+ * socket to replace (it then just drops the one given), so whether it
+ * kept it shows on our end: no hang-up. */
+static int give_socket(int index, int theirs, int ours)
+{
+	struct pollfd p = { .fd = ours, .events = POLLRDHUP };
+	int r = nbd_genl_reconfigure(index, theirs);
+
+	close(theirs);
+	if (r == 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLRDHUP)))
+		r = -ENOSPC;
+	return r;
+}
+
+static int relink_queue(struct bdev *d, struct nbd_queue *q)
+{
+	int sv[2], r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	r = give_socket(d->index, sv[1], sv[0]);
+	if (r == 0) {
+		set_nonblocking(sv[0]);
+		r = open_socket(d, q, sv[0]);
+	}
+	if (r < 0) {
+		close(sv[0]);
+		q->fd = -1;
+		q->closed = true;
+	}
+	return r;
+}
+
+static void on_relink(struct ev_source *src)
+{
+	struct bdev *d = src->ctx;
+
+	if (d->stale)
+		return;         /* the last stale answer schedules us again */
+	for (unsigned i = 0; i < d->nqueues; i++) {
+		struct nbd_queue *q = &d->queues[i];
+		int r;
+
+		if (!q->relink)
+			continue;
+		r = relink_queue(d, q);
+		if (r == 0) {
+			q->relink = false;
+			d->relink_delay_s = 0;
+			log_info("%s: a new socket serves in place of the closed one", d->path);
+		} else if (r == -EINVAL) {
+			q->relink = false;
+			log_err("%s: the kernel takes no new socket (%s): the device is gone",
+				d->path, strerror(-r));
+		} else {
+			d->relink_delay_s = MIN(MAX(1u, d->relink_delay_s * 2), 30u);
+			log_warn("%s: replacing a socket failed (%s); again in %u s", d->path,
+				 strerror(-r), d->relink_delay_s);
+			schedule_relink(d, d->relink_delay_s);
+			return;
+		}
+	}
 }
 
 /* ---- Setup */
@@ -318,17 +508,16 @@ int bdev_nbd_serve(struct ev_loop *loop, const struct bdev_config *cfg,
 		d->cfg.max_io_bytes = NBD_DEFAULT_MAX_IO;
 	d->consumer = *consumer;
 	d->index = -1;
+	d->relink = (struct ev_source){ .fd = -1, .deadline = -1, .on_timer = on_relink,
+					.ctx = d };
+	ev_add(loop, &d->relink);
 	d->nqueues = nfds;
 	for (unsigned i = 0; i < nfds; i++) {
 		struct nbd_queue *q = &d->queues[i];
 		int r;
 
 		q->dev = d;
-		q->fd = fds[i];
-		q->src = (struct ev_source){ .fd = fds[i], .events = EPOLLIN,
-					     .deadline = -1, .on_io = queue_on_io,
-					     .ctx = q };
-		r = ev_add(loop, &q->src);
+		r = open_socket(d, q, fds[i]);
 		if (r < 0) {
 			d->nqueues = i;
 			bdev_destroy(d);
@@ -339,16 +528,10 @@ int bdev_nbd_serve(struct ev_loop *loop, const struct bdev_config *cfg,
 	return 0;
 }
 
-int bdev_nbd_create(struct ev_loop *loop, const struct bdev_config *cfg,
-		    const struct bdev_consumer *consumer, struct bdev **out,
-		    char *err, size_t errlen)
+static int make_socketpairs(unsigned n, int *ours, int *theirs, char *err, size_t errlen)
 {
-	int ours[NBD_QUEUES_MAX], theirs[NBD_QUEUES_MAX];
-	unsigned n = MAX(1u, MIN(cfg->queues, (unsigned)NBD_QUEUES_MAX));
-	int index = cfg->index, r;
-
 	for (unsigned i = 0; i < n; i++) {
-		int sv[2];
+		int sv[2], r;
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 			r = -errno;
 			snprintf(err, errlen, "socketpair: %s", strerror(errno));
@@ -362,26 +545,82 @@ int bdev_nbd_create(struct ev_loop *loop, const struct bdev_config *cfg,
 		theirs[i] = sv[1];
 		set_nonblocking(ours[i]);
 	}
-	r = cfg->nbd_ioctl ? -ENOENT : nbd_genl_connect(cfg, theirs, n, &index, err, errlen);
+	return 0;
+}
+
+/* A new server for a device whose sockets died with the old one: each of
+ * ours replaces a dead one; *n becomes how many the kernel took. */
+static int take_over(int index, int *theirs, const int *ours, unsigned *n, char *err,
+		     size_t errlen)
+{
+	unsigned done = 0;
+
+	for (; done < *n; done++) {
+		int r = give_socket(index, theirs[done], ours[done]);
+		theirs[done] = -1;
+		if (r == -ENOSPC && done > 0)
+			break;
+		if (r < 0) {
+			snprintf(err, errlen, "taking over /dev/nbd%d: %s", index,
+				 r == -EINVAL ? "it is not connected" :
+				 r == -ENOSPC ? "it still has its server" : strerror(-r));
+			return r == -EINVAL ? -ENODEV : r;
+		}
+	}
+	*n = done;
+	return 0;
+}
+
+static int connect_kernel(const struct bdev_config *cfg, int *theirs, const int *ours,
+			  unsigned *n, int *index, bool *netlink, char *err, size_t errlen)
+{
+	int r;
+
+	if (cfg->recover)
+		return take_over(cfg->index, theirs, ours, n, err, errlen);
+	r = cfg->nbd_ioctl ? -ENOENT : nbd_genl_connect(cfg, theirs, *n, index, err, errlen);
+	*netlink = r == 0;
 	if (r == -ENOENT) {
 		log_info("setting NBD up through ioctls%s",
 			 cfg->nbd_ioctl ? "" : " (no netlink family)");
-		r = nbd_ioctl_connect(cfg, theirs, n, &index, err, errlen);
+		r = nbd_ioctl_connect(cfg, theirs, *n, index, err, errlen);
 	}
+	return r;
+}
+
+int bdev_nbd_create(struct ev_loop *loop, const struct bdev_config *cfg,
+		    const struct bdev_consumer *consumer, struct bdev **out,
+		    char *err, size_t errlen)
+{
+	int ours[NBD_QUEUES_MAX], theirs[NBD_QUEUES_MAX];
+	unsigned n = MAX(1u, MIN(cfg->queues, (unsigned)NBD_QUEUES_MAX)), made = n;
+	int index = cfg->index, r;
+	bool netlink = cfg->recover;
+
+	r = make_socketpairs(n, ours, theirs, err, errlen);
+	if (r < 0)
+		return r;
+	r = connect_kernel(cfg, theirs, ours, &n, &index, &netlink, err, errlen);
 	/* The kernel holds its own references to its ends now. */
-	for (unsigned i = 0; i < n; i++)
-		close(theirs[i]);
+	for (unsigned i = 0; i < made; i++)
+		if (theirs[i] >= 0)
+			close(theirs[i]);
+	for (unsigned i = n; i < made; i++)
+		close(ours[i]);
 	if (r == 0)
 		r = bdev_nbd_serve(loop, cfg, consumer, ours, n, out);
 	if (r < 0) {
 		for (unsigned i = 0; i < n; i++)
 			close(ours[i]);
-		if (index >= 0)
+		if (index >= 0 && !cfg->recover)
 			nbd_genl_disconnect(index);
 		return r;
 	}
 	(*out)->index = index;
+	(*out)->netlink = netlink;
 	snprintf((*out)->path, sizeof((*out)->path), "/dev/nbd%d", index);
+	if (cfg->recover)
+		log_info("%s: taken over with %u socket%s", (*out)->path, n, n == 1 ? "" : "s");
 	return 0;
 }
 
@@ -398,9 +637,14 @@ unsigned bdev_pending(const struct bdev *b)
 bool bdev_closed(const struct bdev *b)
 {
 	for (unsigned i = 0; i < b->nqueues; i++)
-		if (!b->queues[i].closed)
+		if (!b->queues[i].closed || b->queues[i].relink)
 			return false;
 	return true;
+}
+
+int bdev_nbd_index(const struct bdev *b)
+{
+	return b->netlink ? b->index : -1;
 }
 
 void bdev_destroy(struct bdev *b)
@@ -409,19 +653,11 @@ void bdev_destroy(struct bdev *b)
 		return;
 	if (b->index >= 0)
 		nbd_genl_disconnect(b->index);
-	for (unsigned i = 0; i < b->nqueues; i++) {
-		struct nbd_queue *q = &b->queues[i];
-		queue_close(q);
-		while (q->tx_head) {
-			struct nbd_io *n = q->tx_head->owner;
-			q->tx_head = n->io.next;
-			io_free(n);
-		}
-		if (q->rx_io)
-			io_free(q->rx_io->owner);
-	}
+	ev_del(&b->relink);
 	/* Requests the consumer still holds come back to a closed queue. */
 	b->destroyed = true;
+	for (unsigned i = 0; i < b->nqueues; i++)
+		queue_close(&b->queues[i], false);
 	if (b->pending == 0)
 		free(b);
 }

@@ -178,12 +178,71 @@ static void test_bad_magic_closes(void)
 	CHECK_EQ(recv(kfd, &c, 1, 0), 0);       /* EOF on the kernel side */
 }
 
+/* The kernel closed a socket (its request timeout): what that socket
+ * brought in and still runs is stale, and no request goes on to the
+ * consumer until the last stale one is done, because the kernel sends
+ * the stale ones again; a waiting request of a socket that closes too is
+ * dropped. Three queues: A closes with a request running, C with one
+ * waiting, B keeps serving. */
+static void test_closed_socket_waits_for_stale(void)
+{
+	struct bdev_config cfg = { .size = DISK_SIZE, .block_size = 512,
+				   .max_io_bytes = 128 * 1024, .queues = 3, .index = -1 };
+	struct bdev_consumer consumer = { .submit = mem_submit };
+	int ours[3], kernel[3], main_kfd = kfd;
+	struct bdev *d;
+	uint8_t data[512];
+
+	for (int i = 0; i < 3; i++) {
+		int sv[2];
+		CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		set_nonblocking(sv[0]);
+		ours[i] = sv[0];
+		kernel[i] = sv[1];
+	}
+	CHECK_EQ(bdev_nbd_serve(&loop, &cfg, &consumer, ours, 3, &d), 0);
+	memset(data, 0x5c, sizeof(data));
+	hold_requests = true;
+	nheld = 0;
+	kfd = kernel[0];
+	send_req(NBD_TYPE_READ, 0, 0, 512, 20, NULL);
+	pump();
+	CHECK_EQ(nheld, 1);
+	close(kernel[0]);                       /* A: the kernel gives up */
+	pump();
+	kfd = kernel[2];
+	send_req(NBD_TYPE_READ, 0, 512, 512, 23, NULL);
+	pump();
+	CHECK_EQ(nheld, 1);                     /* waits for the stale one */
+	CHECK_EQ(bdev_pending(d), 2);
+	close(kernel[2]);                       /* C goes: its waiting request too */
+	pump();
+	CHECK_EQ(bdev_pending(d), 1);
+	kfd = kernel[1];
+	send_req(NBD_TYPE_WRITE, 0, 8192, sizeof(data), 21, data);
+	pump();
+	CHECK_EQ(nheld, 1);
+	CHECK(disk[8192] != 0x5c);
+	hold_requests = false;
+	bdev_io_complete(held[0], 0);           /* stale: no answer anywhere */
+	CHECK_EQ(recv_reply(21, NULL, 0), 0);   /* the write ran only now */
+	CHECK_EQ(disk[8192], 0x5c);
+	CHECK_EQ(bdev_pending(d), 0);
+	CHECK(!bdev_closed(d));
+	CHECK_EQ(bdev_nbd_index(d), -1);        /* served sockets: no takeover */
+	bdev_destroy(d);
+	close(kernel[1]);
+	kfd = main_kfd;
+	nheld = 0;
+}
+
 int main(void)
 {
 	setup();
 	test_read_write();
 	test_invalid_requests();
 	test_requests_wait();
+	test_closed_socket_waits_for_stale();
 	test_bad_magic_closes();
 	bdev_destroy(dev);
 	close(kfd);

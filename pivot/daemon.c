@@ -237,8 +237,9 @@ static int find_disk_lun(struct ev_loop *loop, struct serve_options *opt, char *
 struct worker_role {
 	int report_fd;          /* the starter's socket (first worker), else -1 */
 	int keeper_fd;          /* the keeper's pipe: "recoverable N LUN" */
-	bool recover;           /* a restart: take over /dev/ublkb<index> */
+	bool recover;           /* a restart: take over device index */
 	unsigned index;
+	char backend[8];        /* of that device: "ublk" or "nbd" */
 	uint64_t lun;           /* the first worker's LUN, for paths without one */
 	dev_t control_dev, char_dev;    /* /dev/ublk-control, /dev/ublkc<index> */
 };
@@ -260,6 +261,7 @@ static int serve_first_path(struct ev_loop *loop, const struct boot_config *bc,
 		r = target_config(bc, &paths[i], &opt, err, errlen);
 		opt.recover = role->recover;
 		opt.recover_index = role->index;
+		opt.recover_backend = role->backend;
 		if (r == 0 && opt.lun == BOOT_LUN_ANY && role->recover)
 			opt.lun = role->lun;
 		else if (r == 0 && opt.lun == BOOT_LUN_ANY)
@@ -274,19 +276,32 @@ static int serve_first_path(struct ev_loop *loop, const struct boot_config *bc,
 	return r;
 }
 
-/* "recoverable INDEX LUN CONTROL_DEV CHAR_DEV" when the disk can outlive
- * this process. The device numbers are taken now, while /dev is ours:
- * the starter may switch the root as soon as we report ready. */
-static void tell_keeper(int fd, int index, uint64_t lun)
+/* "recoverable INDEX LUN CONTROL_DEV CHAR_DEV BACKEND" when the disk can
+ * outlive this process. ublk's device numbers are taken now, while /dev
+ * is ours: the starter may switch the root as soon as we report ready.
+ * NBD needs no node: a new server reaches the device by netlink. */
+static void tell_keeper(int fd, int index, uint64_t lun, const char *backend)
 {
 	char path[32];
-	struct stat control, chardev;
+	struct stat control = { 0 }, chardev = { 0 };
 
-	snprintf(path, sizeof(path), "/dev/ublkc%d", index);
-	if (index < 0 || stat(UBLK_CONTROL_PATH, &control) < 0 || stat(path, &chardev) < 0)
+	if (index < 0)
 		return;
-	dprintf(fd, "recoverable %d %016llx %llx %llx\n", index, (unsigned long long)lun,
-		(unsigned long long)control.st_rdev, (unsigned long long)chardev.st_rdev);
+	snprintf(path, sizeof(path), "/dev/ublkc%d", index);
+	if (!strcmp(backend, "ublk") &&
+	    (stat(UBLK_CONTROL_PATH, &control) < 0 || stat(path, &chardev) < 0))
+		return;
+	dprintf(fd, "recoverable %d %016llx %llx %llx %s\n", index, (unsigned long long)lun,
+		(unsigned long long)control.st_rdev, (unsigned long long)chardev.st_rdev,
+		backend);
+}
+
+/* "/dev/ublkb0", "/dev/nbd0": the disk a keeper's worker serves. */
+static const char *disk_path(const struct worker_role *role, char *buf, size_t len)
+{
+	snprintf(buf, len, "/dev/%s%u", strcmp(role->backend, "nbd") ? "ublkb" : "nbd",
+		 role->index);
+	return buf;
 }
 
 /* Exit statuses of a serving process, for the keeper. */
@@ -323,12 +338,12 @@ static void run_worker(const struct boot_config *bc, const struct worker_role *r
 			report(role->report_fd, fatal_errno(r) ? "fatal" : "retry",
 			       err[0] ? err : strerror(-r));
 		else
-			log_err("taking over /dev/ublkb%u failed: %s", role->index,
-				err[0] ? err : strerror(-r));
+			log_err("taking over %s failed: %s",
+				disk_path(role, ready, sizeof(ready)), err[0] ? err : strerror(-r));
 		_exit(r == -ENODEV && role->recover ? WORKER_NOTHING_TO_RECOVER : WORKER_FAILED);
 	}
 	snprintf(ready, sizeof(ready), "%s %016llx", dev, (unsigned long long)lun);
-	tell_keeper(role->keeper_fd, serve_recovery_index(srv), lun);
+	tell_keeper(role->keeper_fd, serve_recovery_index(srv), lun, serve_backend(srv));
 	close(role->keeper_fd);
 	if (role->report_fd >= 0) {
 		report(role->report_fd, "ready", ready);
@@ -343,11 +358,14 @@ static void run_worker(const struct boot_config *bc, const struct worker_role *r
 /* ---- The keeper
  *
  * The daemon is two processes. The keeper forks the serving process (the
- * worker) and waits. With ublk's USER_RECOVERY the disk outlives its
- * server: the kernel holds its I/O. So when a worker dies, by a bug, the
+ * worker) and waits. The disk outlives its server: ublk with
+ * USER_RECOVERY holds its I/O, and NBD set up by netlink waits for a new
+ * socket (its requests the dead worker had taken come again after the
+ * driver's request timeout, 30 s). So when a worker dies, by a bug, the
  * OOM killer or an admin's kill -9, the keeper starts another that logs in
  * again and takes the disk over; the re-issued requests cost a pause, not
- * an I/O error. Without recovery (NBD) the keeper can only say so. */
+ * an I/O error. Without that (ublk without recovery, NBD by ioctls) the
+ * keeper can only say so. */
 
 /* Restarts after 0, 1, 2, 4 … 30 s, so that a worker that cannot come up
  * (the target down for long) is not restarted in a tight loop. */
@@ -412,6 +430,12 @@ static bool worker_recoverable(int fd, struct worker_role *role)
 	role->lun = strtoull(end + 1, &end, 16);
 	role->control_dev = (dev_t)strtoull(end, &end, 16);
 	role->char_dev = (dev_t)strtoull(end, &end, 16);
+	while (*end == ' ')
+		end++;
+	end[strcspn(end, " \n")] = '\0';
+	if (strcmp(end, "ublk") && strcmp(end, "nbd"))
+		return false;
+	snprintf(role->backend, sizeof(role->backend), "%s", end);
 	return true;
 }
 
@@ -445,8 +469,10 @@ static void prepare_takeover(const struct worker_role *role)
 	char path[32];
 
 	snprintf(path, sizeof(path), "/dev/ublkc%u", role->index);
-	make_node(UBLK_CONTROL_PATH, role->control_dev);
-	make_node(path, role->char_dev);
+	if (!strcmp(role->backend, "ublk")) {
+		make_node(UBLK_CONTROL_PATH, role->control_dev);
+		make_node(path, role->char_dev);
+	}
 	make_node("/dev/kmsg", makedev(1, 11));
 	mount_if_missing("/proc/self", "/proc", "proc");
 	mount_if_missing("/sys/class", "/sys", "sysfs");
@@ -477,7 +503,7 @@ static void keep_serving(const struct boot_config *bc, int report_fd, char **arg
 
 	for (;;) {
 		int from_worker, status;
-		char how[48];
+		char how[48], path[32];
 		pid_t pid = fork_worker(bc, &role, argv, &from_worker);
 
 		if (pid < 0) {
@@ -506,8 +532,9 @@ static void keep_serving(const struct boot_config *bc, int report_fd, char **arg
 		}
 		if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_NOTHING_TO_RECOVER)
 			_exit(WORKER_FAILED);
-		log_warn("the process serving /dev/ublkb%u %s; starting another in %u s",
-			 role.index, how_it_ended(status, how, sizeof(how)), backoff);
+		log_warn("the process serving %s %s; starting another in %u s",
+			 disk_path(&role, path, sizeof(path)), how_it_ended(status, how, sizeof(how)),
+			 backoff);
 		sleep(backoff);
 		backoff = backoff ? MIN(backoff * 2, KEEPER_BACKOFF_MAX_S) : 1;
 		prepare_takeover(&role);

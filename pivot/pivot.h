@@ -232,9 +232,10 @@ struct serve_options {
 	                              * the kernel has it, else nbd */
 	bool nbd_ioctl;              /* set NBD up by ioctls, not netlink */
 	uint32_t ublk_buffer_bytes;  /* ublk's buffer memory; 0: 2 MiB */
-	bool recover;                /* take over /dev/ublkb<recover_index>,
-	                              * whose server died (ublk only) */
+	bool recover;                /* take over the device recover_index of
+	                              * recover_backend, whose server died */
 	unsigned recover_index;
+	const char *recover_backend; /* "ublk" or "nbd" */
 };
 /* Logs in, probes the LUN and creates the block device, all on loop;
  * then keeps serving it from loop. dev gets e.g. "/dev/nbd0". */
@@ -242,9 +243,12 @@ int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 		struct serve **out, char *dev, size_t devlen, char *err, size_t errlen);
 const struct iscsi_disk *serve_disk(const struct serve *s);
 struct iscsi_session *serve_session(const struct serve *s);
-/* The ublk device number a new server can take over if this process
- * dies (serve_options.recover), or -1 (NBD, or no USER_RECOVERY). */
+/* The device number a new server can take over if this process dies
+ * (serve_options.recover), or -1 (ublk without USER_RECOVERY, NBD set up
+ * by ioctls). */
 int serve_recovery_index(const struct serve *s);
+/* "ublk" or "nbd" */
+const char *serve_backend(const struct serve *s);
 
 /* The rules of a process that backs the root filesystem: an argv[0]
  * starting with '@' (systemd's root storage daemon mark), mlockall,

@@ -438,7 +438,8 @@ int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 	r = iscsi_disk_probe(loop, s->session, opt->lun, &s->disk, err, errlen);
 	if (r < 0)
 		goto fail;
-	s->ops = strcmp(serve_pick_backend(opt->recover ? "ublk" : opt->backend), "ublk")
+	s->ops = strcmp(serve_pick_backend(opt->recover ? opt->recover_backend : opt->backend),
+			"ublk")
 		 ? &nbd_ops : &bdev_ublk_ops;
 	bc = bdev_config_of(s, opt, s->ops == &bdev_ublk_ops);
 	if (opt->recover) {
@@ -472,7 +473,13 @@ struct iscsi_session *serve_session(const struct serve *s)
 
 int serve_recovery_index(const struct serve *s)
 {
-	return s->ops == &bdev_ublk_ops ? bdev_ublk_recovery_index(s->bdev) : -1;
+	return s->ops == &bdev_ublk_ops ? bdev_ublk_recovery_index(s->bdev)
+					: bdev_nbd_index(s->bdev);
+}
+
+const char *serve_backend(const struct serve *s)
+{
+	return s->ops->name;
 }
 
 static void write_file(const char *path, const char *text)

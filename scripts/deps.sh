@@ -19,7 +19,7 @@ aptdir=$deps/apt
 srcdir=$deps/src
 
 # The flags are part of each stamp, so changing them here rebuilds.
-cflags='-O2 -g0 -ffunction-sections -fdata-sections'
+cflags='-Os -g0 -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables'
 nettle_flags=(
 	--disable-shared --enable-static --disable-pic --disable-public-key
 	--disable-documentation --disable-openssl --disable-fat --disable-gcov

@@ -2,8 +2,9 @@
 # The VM boots from iSCSI with iscsiroot as the initramfs's only program
 # (issue 4's cases): target on the command line; a second boot sees the
 # first one's write; target from the DHCP root-path only; root=UUID=;
-# a wrong CHAP password (one clear line, bounded retries, no panic); and
-# tgtd restarted while the guest writes and verifies data.
+# a wrong CHAP password (one clear line, bounded retries, no panic);
+# tgtd restarted while the guest writes and verifies data; and (NBD) tgtd
+# down for longer than the NBD driver's request timeout.
 # usage: iscsiroot-boot.sh ISCSIROOT_STATIC_BINARY
 # E2E_BLOCKDEV=ublk: the same cases on ublk, with the 6.12 kernel
 # (scripts/fetch-kernel.sh); the NBD-only checks are left out.
@@ -117,6 +118,32 @@ if e2e_vm_wait_marker "$E2E_MARK boot count" 150; then
 else
 	fail "stress boot did not start"
 	e2e_vm_kill
+fi
+
+# 7. NBD: tgtd down for longer than the driver's request timeout (30 s)
+# during the same loop: the kernel closes the socket and queues its
+# requests again; the daemon waits for the ones it runs, gives it a new
+# socket, and the loop goes on without an error.
+if nbd_only; then
+	e2e_vm_start "$E2E_WORK/initrd" "$BASE $NETROOT loglevel=7 e2e.stress=70"
+	if e2e_vm_wait_marker "$E2E_MARK boot count" 150; then
+		sleep 5; e2e_tgt_restart hard 45
+		if e2e_vm_wait_exit 300; then
+			e2e_log_has "$E2E_MARK stress ok" && e2e_log_has "$E2E_MARK kernel io errors 0" &&
+				pass "tgtd down 45 s during writes: $(e2e_log_line "stress ok")" ||
+				fail "data or I/O errors across the long outage"
+			e2e_log_has "nbd0: Connection timed out" &&
+				e2e_log_has "/dev/nbd0: a new socket serves in place of the closed one" &&
+				pass "the driver timed out and took a new socket from the daemon" ||
+				fail "no socket replaced: $(e2e_log_line "timed out|new socket|closed a socket")"
+		else
+			fail "the VM did not finish after the long outage"
+			e2e_vm_kill
+		fi
+	else
+		fail "long-outage boot did not start"
+		e2e_vm_kill
+	fi
 fi
 
 [ "$FAILS" = 0 ] && { echo "iscsiroot e2e: all cases passed"; exit 0; }

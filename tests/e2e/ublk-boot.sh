@@ -14,7 +14,10 @@
 #   4. the serving process killed (SIGKILL) during direct writes and again
 #      during direct reads: the keeper starts another that takes the disk
 #      over (USER_RECOVERY), the I/O completes with the right bytes and no
-#      error.
+#      error;
+#   5. the same with iscsiroot.blockdev=nbd: the new process gives the
+#      kernel new sockets (netlink RECONFIGURE); the requests the killed
+#      one had taken come again after the driver's 30 s request timeout.
 # usage: ublk-boot.sh ISCSIROOT_STATIC_BINARY   (exit 77: no 6.12 kernel)
 . "$(dirname "$0")/lib.sh"
 
@@ -52,9 +55,9 @@ exec /sbin/init
 '
 
 # The serving process killed twice (SIGKILL), during direct 4 KiB writes
-# and during direct reads of the raw disk: the keeper starts another that
-# takes the disk over (USER_RECOVERY), the I/O waits and completes, and the
-# bytes are the right ones. Then a power-off that waits for no I/O. Only
+# and during direct reads of the raw disk (e2e.disk=, default /dev/ublkb0):
+# the keeper starts another that takes the disk over, the I/O waits and
+# completes, and the bytes are the right ones. Then a power-off that waits for no I/O. Only
 # busybox runs after the kills (in memory already): nothing has to be read
 # from the disk while it has no server, except what the test waits for.
 RECOVER_INIT='#!/bin/sh
@@ -68,6 +71,8 @@ role_pid() { # ROLE: the pid of "@iscsiroot ROLE ..."
 	done
 }
 rss() { sed -n "s/^VmRSS:[^0-9]*\([0-9]*\).*/\1/p" /proc/$1/status; }
+disk=/dev/ublkb0
+for w in $(cat /proc/cmdline); do case $w in e2e.disk=*) disk=${w#*=} ;; esac; done
 kill_worker() { # WHEN
 	w=$(role_pid daemon)
 	kill -KILL $w && echo "$M killed worker $w $1"
@@ -91,8 +96,8 @@ sync; echo 3 >/proc/sys/vm/drop_caches
 	echo "$M file after the kill DIFFERS"
 rm /var/lib/e2e/recover; sync
 mount -o remount,ro /
-ref=$(dd if=/dev/ublkb0 bs=64k count=128 iflag=direct 2>/dev/null | md5sum)
-(dd if=/dev/ublkb0 bs=4k count=2048 iflag=direct 2>/dev/null | md5sum >/run/read) &
+ref=$(dd if=$disk bs=64k count=128 iflag=direct 2>/dev/null | md5sum)
+(dd if=$disk bs=4k count=2048 iflag=direct 2>/dev/null | md5sum >/run/read) &
 rd_pid=$!
 sleep 1
 kill_worker "during reads"
@@ -101,6 +106,7 @@ wait $rd_pid
 	echo "$M reads across the kill DIFFER"
 echo "$M keeper now $(role_pid keeper) worker now $(role_pid daemon)"
 echo "$M kernel io errors $(dmesg | grep -cE "I/O error|blk_update_request|EXT4-fs error|Remounting filesystem read-only")"
+echo "$M nbd driver timeouts=$(dmesg | grep -c "nbd[0-9]: Connection timed out") new_sockets=$(dmesg | grep -c "nbd[0-9]: reconnected socket")"
 echo o >/proc/sysrq-trigger
 sleep 30
 '
@@ -201,31 +207,41 @@ else
 	e2e_vm_kill
 fi
 
-# 4. The serving process killed twice: the keeper's new one takes over.
-if e2e_vm_boot "$E2E_WORK/initrd" "$BASE $NETROOT $UBLK $VERBOSE init=/sbin/e2e-ublk-recover" 300; then
+# 4. and 5. The serving process killed twice: the keeper's new one takes
+# the disk over, on ublk (USER_RECOVERY) and on NBD (new sockets).
+recover_case() { # BACKEND DISK APPEND SECONDS
+	local be=$1 disk=$2 k now first keeper
+	if ! e2e_vm_boot "$E2E_WORK/initrd" "$3 init=/sbin/e2e-ublk-recover e2e.disk=$disk" "$4"; then
+		fail "$be: the recovery boot did not power off"
+		return 1
+	fi
 	k=$(e2e_log_line "$E2E_MARK keeper [0-9]+ rss")
-	echo "$k"
+	echo "$be: $k"
 	now=$(e2e_log_line "$E2E_MARK keeper now")
 	first=$(sed -n 's/.* worker \([0-9]*\) .*/\1/p' <<<"$k")
 	keeper=$(sed -n 's/.*keeper \([0-9]*\) .*/\1/p' <<<"$k")
-	[ "$(grep -c "$E2E_MARK killed worker" "$E2E_VM_LOG")" = 2 ] && pass "worker killed twice" ||
-		fail "the worker was not killed twice: $(e2e_log_line "killed worker")"
+	[ "$(grep -c "$E2E_MARK killed worker" "$E2E_VM_LOG")" = 2 ] && pass "$be: worker killed twice" ||
+		fail "$be: the worker was not killed twice: $(e2e_log_line "killed worker")"
 	e2e_log_has "$E2E_MARK writes across the kill ok" && e2e_log_has "$E2E_MARK file after the kill ok" &&
-		pass "direct 4 KiB writes across a kill completed, file read back intact" ||
-		fail "writes across the kill: $(e2e_log_line "writes across|file after")"
-	e2e_log_has "$E2E_MARK reads across the kill ok" && pass "direct reads across a kill: the same bytes" ||
-		fail "reads across the kill: $(e2e_log_line "reads across")"
-	e2e_log_has "$E2E_MARK kernel io errors 0" && pass "no kernel I/O error" ||
-		fail "kernel I/O errors: $(e2e_log_line "kernel io errors")"
-	[ "$(grep -cE "/dev/ublkb0: recovered" "$E2E_VM_LOG")" = 2 ] &&
-		e2e_log_has "the process serving /dev/ublkb0 was killed by signal 9" &&
-		pass "the keeper restarted the worker twice, the disk recovered each time" ||
-		fail "no two recoveries logged: $(e2e_log_line "recovered|serving /dev/ublkb0")"
+		pass "$be: direct 4 KiB writes across a kill completed, file read back intact" ||
+		fail "$be: writes across the kill: $(e2e_log_line "writes across|file after")"
+	e2e_log_has "$E2E_MARK reads across the kill ok" && pass "$be: direct reads across a kill: the same bytes" ||
+		fail "$be: reads across the kill: $(e2e_log_line "reads across")"
+	e2e_log_has "$E2E_MARK kernel io errors 0" && pass "$be: no kernel I/O error" ||
+		fail "$be: kernel I/O errors: $(e2e_log_line "kernel io errors")"
+	[ "$(grep -cE "iscsiroot: $disk: (recovered|taken over)" "$E2E_VM_LOG")" = 2 ] &&
+		e2e_log_has "the process serving $disk was killed by signal 9" &&
+		pass "$be: the keeper restarted the worker twice, the disk was taken over each time" ||
+		fail "$be: no two takeovers logged: $(e2e_log_line "recovered|taken over|serving $disk")"
 	[[ "$now" =~ "keeper now $keeper worker now "[0-9]+ && "$now" != *"worker now $first" ]] &&
-		pass "same keeper ($keeper), new worker: $now" || fail "keeper/worker after the kills: $now"
-else
-	fail "the recovery boot did not power off"
-fi
+		pass "$be: same keeper ($keeper), new worker: $now" || fail "$be: keeper/worker after the kills: $now"
+}
+recover_case ublk /dev/ublkb0 "$BASE $NETROOT $UBLK $VERBOSE" 300
+recover_case nbd /dev/nbd0 "${BASE/ublkb0p1/nbd0p1} $NETROOT iscsiroot.blockdev=nbd $VERBOSE" 400 && {
+	e2e_log_has "$E2E_MARK nbd driver timeouts=[1-9][0-9]* new_sockets=2" &&
+		pass "nbd: the driver took a new socket twice, re-sent after its timeout: $(e2e_log_line "nbd driver")" ||
+		fail "nbd: driver messages: $(e2e_log_line "nbd driver")"
+}
 
 [ "$FAILS" = 0 ] && { echo "ublk e2e: all cases passed"; exit 0; }
 echo "ublk e2e: $FAILS failure(s)"
