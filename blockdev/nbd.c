@@ -29,6 +29,16 @@
 #define NBD_DEFAULT_MAX_IO (32u << 20)
 #define NBD_QUEUES_MAX 16
 
+/* Large request buffers are kept for the next requests: a new one is an
+ * mmap whose pages the daemon's mlockall faults in and zeroes every time,
+ * then a munmap. Smaller ones come from malloc's own pools. At most
+ * NBD_SPARE_BYTES are kept, and none once the disk has been idle a while,
+ * so that an idle daemon stays small. */
+#define NBD_SPARE_MIN (128u << 10)
+#define NBD_SPARE_SLOTS 32
+#define NBD_SPARE_BYTES (16u << 20)
+#define NBD_SPARE_IDLE_MS 2000
+
 struct bdev;
 
 struct nbd_queue {
@@ -61,6 +71,13 @@ struct bdev {
 	struct bdev_io *held_head, *held_tail;  /* waiting for stale == 0 */
 	struct ev_source relink;        /* replaces closed sockets */
 	unsigned relink_delay_s;
+	struct spare {
+		uint8_t *p;
+		uint32_t cap;
+	} spares[NBD_SPARE_SLOTS];
+	unsigned nspares;
+	uint32_t spare_bytes;
+	struct ev_source idle;          /* lets the spares go */
 	char path[32];
 };
 
@@ -69,15 +86,60 @@ struct nbd_io {
 	struct bdev_io io;
 	struct nbd_queue *q;
 	unsigned gen;                   /* q->gen when it arrived */
+	uint32_t cap;                   /* io.buf's size */
 	uint32_t error;
 	uint8_t reply[NBD_REPLY_LEN];
 };
 
 static void queue_on_io(struct ev_source *src, uint32_t revents);
 
+/* Sizes in 64 KiB steps from NBD_SPARE_MIN, so that spares fit again. */
+static uint32_t buf_cap(uint32_t len)
+{
+	return len < NBD_SPARE_MIN ? len : (len + 0xffffu) & ~0xffffu;
+}
+
+static uint8_t *buf_get(struct bdev *d, uint32_t len, uint32_t *cap)
+{
+	*cap = buf_cap(len);
+	for (unsigned i = 0; *cap >= NBD_SPARE_MIN && i < d->nspares; i++) {
+		if (d->spares[i].cap == *cap) {
+			uint8_t *p = d->spares[i].p;
+			d->spare_bytes -= *cap;
+			d->spares[i] = d->spares[--d->nspares];
+			return p;
+		}
+	}
+	return malloc(*cap);
+}
+
+static void buf_put(struct bdev *d, uint8_t *p, uint32_t cap)
+{
+	if (p && !d->destroyed && cap >= NBD_SPARE_MIN && d->nspares < NBD_SPARE_SLOTS &&
+	    d->spare_bytes + cap <= NBD_SPARE_BYTES) {
+		d->spares[d->nspares++] = (struct spare){ p, cap };
+		d->spare_bytes += cap;
+		d->idle.deadline = now_ms() + NBD_SPARE_IDLE_MS;
+		return;
+	}
+	free(p);
+}
+
+static void free_spares(struct bdev *d)
+{
+	while (d->nspares)
+		free(d->spares[--d->nspares].p);
+	d->spare_bytes = 0;
+}
+
+static void on_idle(struct ev_source *src)
+{
+	free_spares(src->ctx);
+}
+
 static void io_free(struct nbd_io *n)
 {
-	free(n->io.buf);
+	buf_put(n->q->dev, n->io.buf, n->cap);
 	free(n);
 }
 
@@ -164,7 +226,7 @@ static struct nbd_io *io_new(struct nbd_queue *q, const struct nbd_req *req,
 	n->io.owner = n;
 	memcpy(n->io.handle, req->handle, 8);
 	if (with_buffer && req->len) {
-		n->io.buf = malloc(req->len);
+		n->io.buf = buf_get(q->dev, req->len, &n->cap);
 		if (!n->io.buf) {
 			free(n);
 			return NULL;
@@ -511,6 +573,8 @@ int bdev_nbd_serve(struct ev_loop *loop, const struct bdev_config *cfg,
 	d->relink = (struct ev_source){ .fd = -1, .deadline = -1, .on_timer = on_relink,
 					.ctx = d };
 	ev_add(loop, &d->relink);
+	d->idle = (struct ev_source){ .fd = -1, .deadline = -1, .on_timer = on_idle, .ctx = d };
+	ev_add(loop, &d->idle);
 	d->nqueues = nfds;
 	for (unsigned i = 0; i < nfds; i++) {
 		struct nbd_queue *q = &d->queues[i];
@@ -654,10 +718,12 @@ void bdev_destroy(struct bdev *b)
 	if (b->index >= 0)
 		nbd_genl_disconnect(b->index);
 	ev_del(&b->relink);
+	ev_del(&b->idle);
 	/* Requests the consumer still holds come back to a closed queue. */
 	b->destroyed = true;
 	for (unsigned i = 0; i < b->nqueues; i++)
 		queue_close(&b->queues[i], false);
+	free_spares(b);
 	if (b->pending == 0)
 		free(b);
 }

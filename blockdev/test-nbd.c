@@ -17,10 +17,12 @@ static uint8_t disk[DISK_SIZE];
 static struct bdev_io *held[64];
 static unsigned nheld;
 static bool hold_requests;
+static const uint8_t *last_buf;         /* of the last request submitted */
 
 static void mem_submit(void *ctx, struct bdev_io *io)
 {
 	(void)ctx;
+	last_buf = io->buf;
 	if (hold_requests) {
 		held[nheld++] = io;
 		return;
@@ -124,6 +126,22 @@ static void test_read_write(void)
 	CHECK_EQ(recv_reply(4, NULL, 0), 0);
 	CHECK_EQ(disk[4096], 0);
 	CHECK_EQ(disk[8192], data[4096]);
+}
+
+/* A large request's buffer serves the next one of its size: no new
+ * mapping (faulted in and locked under mlockall) per request. */
+static void test_large_buffers_reused(void)
+{
+	static uint8_t back[128 * 1024];
+	const uint8_t *first;
+
+	send_req(NBD_TYPE_READ, 0, 0, sizeof(back), 30, NULL);
+	CHECK_EQ(recv_reply(30, back, sizeof(back)), 0);
+	first = last_buf;
+	send_req(NBD_TYPE_READ, 0, 128 * 1024, sizeof(back), 31, NULL);
+	CHECK_EQ(recv_reply(31, back, sizeof(back)), 0);
+	CHECK(last_buf == first);
+	CHECK(memcmp(back, disk + 128 * 1024, sizeof(back)) == 0);
 }
 
 static void test_invalid_requests(void)
@@ -240,6 +258,7 @@ int main(void)
 {
 	setup();
 	test_read_write();
+	test_large_buffers_reused();
 	test_invalid_requests();
 	test_requests_wait();
 	test_closed_socket_waits_for_stale();
