@@ -254,7 +254,8 @@ int nbd_genl_connect(const struct bdev_config *cfg, const int *fds, unsigned n,
 	return 0;
 }
 
-int nbd_genl_disconnect(int index)
+/* A command about an existing device: its index, and a socket or none. */
+static int device_command(uint8_t cmd, int index, const int *fd)
 {
 	struct msgbuf m;
 	uint16_t family;
@@ -262,21 +263,19 @@ int nbd_genl_disconnect(int index)
 
 	if (r < 0)
 		return r;
-	msg_start(&m, family, NBD_CMD_DISCONNECT, NBD_GENL_VERSION);
+	msg_start(&m, family, cmd, NBD_GENL_VERSION);
 	attr_u32(&m, NBD_ATTR_INDEX, (uint32_t)index);
+	if (fd)
+		put_sockets(&m, fd, 1);
 	return transact(&m, NULL, NULL);
+}
+
+int nbd_genl_disconnect(int index)
+{
+	return device_command(NBD_CMD_DISCONNECT, index, NULL);
 }
 
 int nbd_genl_reconfigure(int index, int fd)
 {
-	struct msgbuf m;
-	uint16_t family;
-	int r = resolve_family(&family);
-
-	if (r < 0)
-		return r;
-	msg_start(&m, family, NBD_CMD_RECONFIGURE, NBD_GENL_VERSION);
-	attr_u32(&m, NBD_ATTR_INDEX, (uint32_t)index);
-	put_sockets(&m, &fd, 1);
-	return transact(&m, NULL, NULL);
+	return device_command(NBD_CMD_RECONFIGURE, index, &fd);
 }
