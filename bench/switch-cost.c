@@ -128,8 +128,11 @@ static double null_syscall(unsigned n)
 
 int main(int argc, char **argv)
 {
-	unsigned rounds = argc > 1 ? (unsigned)atoi(argv[1]) : 2000;
+	unsigned rounds = argc > 1 ? (unsigned)atoi(argv[1]) : 0;
 	static const unsigned sets[] = { 0, 16, 64, 256 };
+
+	if (rounds == 0)
+		rounds = 2000;
 
 	printf("SWITCH-COST: null syscall %.2f us\n", null_syscall(rounds * 10));
 	for (unsigned i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {

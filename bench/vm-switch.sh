@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 export E2E_KERNEL_VERSION=${E2E_KERNEL_VERSION:-6.12}
 . tests/e2e/lib.sh
 ROUNDS=${1:-2000}
+case $ROUNDS in ''|*[!0-9]*|0) sed -n '10,11s/^# \{0,1\}//p' "$0" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "vm-switch: run as root" >&2; exit 2; }
 command -v musl-gcc >/dev/null || { echo "vm-switch: no musl-gcc" >&2; exit 2; }
 PROBE=$E2E_WORK/switch-cost
