@@ -280,16 +280,22 @@ static void tx_flush(struct nbd_queue *q)
 		ev_set_events(&q->src, EPOLLIN | (q->tx_head ? EPOLLOUT : 0));
 }
 
+/* The replies to send and the requests held back are both FIFO lists. */
+static void append(struct bdev_io **head, struct bdev_io **tail, struct bdev_io *io)
+{
+	io->next = NULL;
+	if (*tail)
+		(*tail)->next = io;
+	else
+		*head = io;
+	*tail = io;
+}
+
 static void reply(struct nbd_queue *q, struct nbd_io *n, uint32_t error)
 {
 	n->error = error;
 	nbd_reply_encode(n->reply, n->io.handle, error);
-	n->io.next = NULL;
-	if (q->tx_tail)
-		q->tx_tail->next = &n->io;
-	else
-		q->tx_head = &n->io;
-	q->tx_tail = &n->io;
+	append(&q->tx_head, &q->tx_tail, &n->io);
 	tx_flush(q);
 }
 
@@ -336,16 +342,10 @@ static void submit(struct nbd_queue *q, struct nbd_io *n)
 
 	d->pending++;
 	q->inflight++;
-	if (!d->stale) {
-		d->consumer.submit(d->consumer.ctx, &n->io);
-		return;
-	}
-	n->io.next = NULL;
-	if (d->held_tail)
-		d->held_tail->next = &n->io;
+	if (d->stale)
+		append(&d->held_head, &d->held_tail, &n->io);
 	else
-		d->held_head = &n->io;
-	d->held_tail = &n->io;
+		d->consumer.submit(d->consumer.ctx, &n->io);
 }
 
 /* A request refused without reaching the consumer. */

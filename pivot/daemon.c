@@ -287,10 +287,11 @@ static void tell_keeper(int fd, int index, uint64_t lun, const char *backend)
 
 	if (index < 0)
 		return;
-	snprintf(path, sizeof(path), "/dev/ublkc%d", index);
-	if (!strcmp(backend, "ublk") &&
-	    (stat(UBLK_CONTROL_PATH, &control) < 0 || stat(path, &chardev) < 0))
-		return;
+	if (!strcmp(backend, "ublk")) {
+		snprintf(path, sizeof(path), "/dev/ublkc%d", index);
+		if (stat(UBLK_CONTROL_PATH, &control) < 0 || stat(path, &chardev) < 0)
+			return;
+	}
 	dprintf(fd, "recoverable %d %016llx %llx %llx %s\n", index, (unsigned long long)lun,
 		(unsigned long long)control.st_rdev, (unsigned long long)chardev.st_rdev,
 		backend);
@@ -468,8 +469,8 @@ static void prepare_takeover(const struct worker_role *role)
 {
 	char path[32];
 
-	snprintf(path, sizeof(path), "/dev/ublkc%u", role->index);
 	if (!strcmp(role->backend, "ublk")) {
+		snprintf(path, sizeof(path), "/dev/ublkc%u", role->index);
 		make_node(UBLK_CONTROL_PATH, role->control_dev);
 		make_node(path, role->char_dev);
 	}
