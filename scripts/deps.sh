@@ -185,11 +185,33 @@ ensure() {
 	built=1
 }
 
+# Every tool the recipes below run, with the Debian package that has it; all
+# are checked before anything starts, and every missing one is named.
+required_tools=(
+	apt-get:apt dpkg-source:dpkg-dev gcc:gcc musl-gcc:musl-tools make:make
+	m4:m4 autoheader:autoconf strip:binutils pkg-config:pkg-config
+	flock:util-linux
+)
+check_tools() {
+	local entry missing=() pkgs=()
+	for entry in "${required_tools[@]}"; do
+		command -v "${entry%%:*}" >/dev/null 2>&1 && continue
+		missing+=("${entry%%:*}")
+		pkgs+=("${entry#*:}")
+	done
+	[ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || {
+		missing+=(debian-archive-keyring.gpg)
+		pkgs+=(debian-archive-keyring)
+	}
+	[ ${#missing[@]} -eq 0 ] && return
+	die "missing ${missing[*]} (apt-get install ${pkgs[*]}; scripts/setup.sh installs them)"
+}
+
+check_tools
 mkdir -p "$deps" "$prefix"
 # setup.sh and build.sh may both run this at once.
 exec 9>"$deps/.deps.lock"
 flock 9
-command -v musl-gcc >/dev/null || die "musl-gcc missing (scripts/setup.sh installs musl-tools)"
 make_kheaders
 built=0
 ensure nettle "cflags=$cflags ${nettle_flags[*]} rev=1"

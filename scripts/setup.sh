@@ -8,12 +8,18 @@ cd "$(dirname "$0")/.."
 packages=(
 	# build
 	meson ninja-build gcc musl-tools clang libclang-rt-14-dev lld pkg-config
-	nettle-dev dpkg-dev
+	nettle-dev
+	# scripts/deps.sh: Debian's sources through apt, built for musl (nettle's
+	# build needs m4 for its assembly and autoheader, from autoconf, because
+	# the unpacked timestamps trigger a regeneration)
+	dpkg-dev debian-archive-keyring make m4 autoconf binutils util-linux
 	# peers and tools the tests drive
 	tgt libiscsi-bin libiscsi-dev open-iscsi dnsmasq isc-dhcp-server
 	iproute2 qemu-system-x86 busybox-static e2fsprogs fdisk linux-image-amd64
 	python3 kmod cpio xz-utils
 	fio valgrind strace # bench/vm-fio.sh (fio in the VM), bench/host-cost.sh
+	time linux-perf     # bench/host.sh (/usr/bin/time), bench/vm-fio.sh --perf
+	debootstrap         # tests/setup: the build in a bare Debian 12 tree
 	grub-pc-bin  # tests/e2e/ipxe-chain.sh: GRUB for BIOS installed into a disk image
 	grub2-common # grub-install (the grub-pc package would install onto the host)
 	ipxe-qemu    # QEMU's iPXE option ROMs: the network-boot chain
