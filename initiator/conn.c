@@ -71,6 +71,7 @@ void conn_destroy(struct conn *c)
 	ev_del(&c->flush);
 	free_tx_list(c->tx_free);
 	c->tx_free = NULL;
+	c->tx_free_n = 0;
 	free(c->rbuf);
 	free(c->rx_internal);
 	c->rbuf = c->rx_internal = NULL;
@@ -98,17 +99,27 @@ static void rx_reset(struct conn *c)
 	c->rx_large = false;
 }
 
-static void tx_release(struct conn *c, struct conn_tx *tx)
+/* tx is off the queue (or never got on it): recycle it, then tell the
+ * owner about its task, which may complete it. */
+static void tx_release(struct conn *c, struct conn_tx *tx, bool queued)
 {
 	struct iscsi_task *task = tx->task;
+	uint8_t mark = tx->mark;
 
+	if (queued && !task)
+		c->tx_own--;
 	free(tx->owned);
 	tx->owned = NULL;
 	tx->task = NULL;
-	tx->next = c->tx_free;
-	c->tx_free = tx;
+	if (c->tx_free_n < CONN_TX_FREE_MAX) {
+		tx->next = c->tx_free;
+		c->tx_free = tx;
+		c->tx_free_n++;
+	} else {
+		free(tx);
+	}
 	if (task && c->ops->tx_done)
-		c->ops->tx_done(c->owner, task);
+		c->ops->tx_done(c->owner, task, mark);
 }
 
 void conn_close(struct conn *c)
@@ -126,9 +137,10 @@ void conn_close(struct conn *c)
 	while (c->txq_head) {
 		struct conn_tx *tx = c->txq_head;
 		c->txq_head = tx->next;
-		tx_release(c, tx);
+		tx_release(c, tx, true);
 	}
 	c->txq_tail = NULL;
+	c->tx_progress_at = -1;
 	rx_reset(c);
 }
 
@@ -555,24 +567,31 @@ struct conn_tx *conn_tx_get(struct conn *c)
 {
 	struct conn_tx *tx = c->tx_free;
 
-	if (tx)
+	if (tx) {
 		c->tx_free = tx->next;
-	else
+		c->tx_free_n--;
+	} else {
 		tx = malloc(sizeof(*tx));
+	}
 	if (tx) {
 		tx->data = NULL;
 		tx->data_len = 0;
 		tx->task = NULL;
 		tx->owned = NULL;
+		tx->mark = 0;
 		tx->next = NULL;
 	}
 	return tx;
 }
 
-void conn_queue(struct conn *c, struct conn_tx *tx)
+int conn_queue(struct conn *c, struct conn_tx *tx)
 {
 	uint32_t pad = pdu_pad(tx->data_len);
 
+	if (!tx->task && c->tx_own >= CONN_OWN_TX_MAX) {
+		tx_release(c, tx, false);
+		return -ENOBUFS;
+	}
 	tx->hdr_len = ISCSI_BHS_LEN;
 	if (c->header_digest) {
 		put_le32(tx->hdr + ISCSI_BHS_LEN, crc32c(0, tx->hdr, ISCSI_BHS_LEN));
@@ -587,13 +606,45 @@ void conn_queue(struct conn *c, struct conn_tx *tx)
 	}
 	tx->sent = 0;
 	tx->next = NULL;
-	if (c->txq_tail)
+	if (c->txq_tail) {
 		c->txq_tail->next = tx;
-	else
+	} else {
 		c->txq_head = tx;
+		c->tx_progress_at = now_ms();
+	}
 	c->txq_tail = tx;
+	c->tx_own += !tx->task;
 	/* Flush once per loop round, so PDUs queued together go in one write. */
 	c->flush.deadline = 0;
+	return 0;
+}
+
+unsigned conn_cancel_unsent(struct conn *c, uint8_t mark)
+{
+	struct conn_tx **link = &c->txq_head, *prev = NULL;
+	unsigned n = 0;
+
+	while (*link) {
+		struct conn_tx *tx = *link;
+		if (tx->mark != mark || tx->sent) {
+			prev = tx;
+			link = &tx->next;
+			continue;
+		}
+		*link = tx->next;
+		if (c->txq_tail == tx)
+			c->txq_tail = prev;
+		tx_release(c, tx, true);
+		n++;
+	}
+	if (!c->txq_head)
+		c->tx_progress_at = -1;
+	return n;
+}
+
+int64_t conn_tx_stalled_since(const struct conn *c)
+{
+	return c->txq_head ? c->tx_progress_at : -1;
 }
 
 static void add_iov(struct iovec *iov, int *n, const void *base, size_t len,
@@ -638,7 +689,7 @@ static void tx_advance(struct conn *c, size_t written)
 		c->txq_head = tx->next;
 		if (!c->txq_head)
 			c->txq_tail = NULL;
-		tx_release(c, tx);
+		tx_release(c, tx, true);
 	}
 }
 
@@ -664,6 +715,8 @@ void conn_flush(struct conn *c)
 			conn_fail(c, -errno, "send failed");
 			return;
 		}
+		if (n > 0)
+			c->tx_progress_at = now_ms();
 		tx_advance(c, (size_t)n);
 	}
 	if (gen == c->generation && c->fd >= 0)

@@ -32,8 +32,16 @@ struct conn_tx {
 	size_t sent;
 	struct iscsi_task *task;  /* counted in task's tx_refs while queued */
 	uint8_t *owned;           /* freed after sending (text payloads) */
+	uint8_t mark;             /* the owner's; given back to tx_done */
 	struct conn_tx *next;
 };
+
+/* The most PDUs of the owner's own (no task: NOP-Out, Text, Logout,
+ * Login) that may wait to be sent at once. A peer that makes us answer
+ * faster than it reads fills it; conn_queue() then refuses. */
+#define CONN_OWN_TX_MAX 16
+/* Recycled entries kept for reuse; the rest go back to the allocator. */
+#define CONN_TX_FREE_MAX 256
 
 struct conn_ops {
 	/* The connection is established (non-blocking connect finished). */
@@ -46,8 +54,9 @@ struct conn_ops {
 	void (*pdu)(void *owner, const struct iscsi_hdr *h, uint8_t *data);
 	/* The connection failed or closed; it is already shut. */
 	void (*failed)(void *owner, int err, const char *why);
-	/* A PDU that references a task has been written out entirely. */
-	void (*tx_done)(void *owner, struct iscsi_task *task);
+	/* A PDU that references a task has been written out entirely (or
+	 * dropped with the connection); mark is the entry's. */
+	void (*tx_done)(void *owner, struct iscsi_task *task, uint8_t mark);
 	/* Optional: where the data of the next PDUs most likely goes, so
 	 * that the read that takes a header takes the payloads behind it in
 	 * place too: at most max ranges, in the order expected, returning
@@ -105,6 +114,10 @@ struct conn {
 
 	struct conn_tx *txq_head, *txq_tail;
 	struct conn_tx *tx_free; /* recycled entries */
+	unsigned tx_free_n;
+	unsigned tx_own;         /* queued entries with no task */
+	int64_t tx_progress_at;  /* last byte written, or the queue filled
+				  * from empty; -1 while the queue is empty */
 };
 
 int conn_init(struct conn *c, struct ev_loop *loop, const struct conn_ops *ops,
@@ -124,7 +137,17 @@ void conn_set_digests(struct conn *c, bool header, bool data);
 /* Takes an entry for a PDU; the header is encoded into tx->hdr by the
  * caller, then conn_queue() adds digests and padding and queues it. */
 struct conn_tx *conn_tx_get(struct conn *c);
-void conn_queue(struct conn *c, struct conn_tx *tx);
+/* Queues tx. An entry with no task is refused (-ENOBUFS, the entry and
+ * its owned data released) when CONN_OWN_TX_MAX of them already wait:
+ * the peer does not read, and the owner must treat the connection as
+ * dead rather than grow. */
+int conn_queue(struct conn *c, struct conn_tx *tx);
+/* Drops every queued entry with this mark that no byte has been sent of
+ * (an answer superseded by a newer one). Returns how many. */
+unsigned conn_cancel_unsent(struct conn *c, uint8_t mark);
+/* Since when bytes have waited to be sent without any going out (ms of
+ * now_ms()), or -1 when nothing waits. */
+int64_t conn_tx_stalled_since(const struct conn *c);
 /* Writes what the socket takes now. */
 void conn_flush(struct conn *c);
 

@@ -7,6 +7,9 @@
 #include "iscsi.h"
 
 #define PROBE_BUF 4096
+/* The most one command moves, whatever the LUN allows: a bound on what a
+ * request holds in memory and on the wire (the block layers ask for less). */
+#define DISK_XFER_MAX (16u << 20)
 
 int iscsi_task_status(const struct iscsi_task *t, char *msg, size_t len)
 {
@@ -17,8 +20,16 @@ int iscsi_task_status(const struct iscsi_task *t, char *msg, size_t len)
 		snprintf(msg, len, "%s", strerror(-t->result));
 		return t->result;
 	}
-	if (t->status == SCSI_STATUS_GOOD || t->status == SCSI_STATUS_CONDITION_MET)
+	if (t->status == SCSI_STATUS_GOOD || t->status == SCSI_STATUS_CONDITION_MET) {
+		/* Never a success unless every byte asked for moved. */
+		if (t->len && (t->overflow || (t->underflow && t->residual && !t->short_ok))) {
+			snprintf(msg, len, "the target moved %s bytes than the %u asked for "
+				 "(residual %u)", t->overflow ? "more" : "fewer", t->len,
+				 t->residual);
+			return -EIO;
+		}
 		return 0;
+	}
 	if (t->status == SCSI_STATUS_CHECK_CONDITION &&
 	    scsi_sense_decode(t->sense, t->sense_len, &sense) == 0) {
 		scsi_sense_describe(&sense, text, sizeof(text));
@@ -55,6 +66,15 @@ static void prep(struct iscsi_task *t, uint64_t lun, enum iscsi_dir dir,
 	t->len = len;
 }
 
+/* Probe commands give an allocation length, not a transfer length: less
+ * data than that is a full answer. */
+static void prep_probe(struct iscsi_task *t, uint64_t lun, enum iscsi_dir dir,
+		       uint8_t *buf, uint32_t len)
+{
+	prep(t, lun, dir, buf, len);
+	t->short_ok = true;
+}
+
 static uint32_t received(const struct iscsi_task *t)
 {
 	return t->underflow ? t->len - MIN(t->residual, t->len) : t->len;
@@ -68,7 +88,7 @@ static int inquiry_page(struct ev_loop *loop, struct iscsi_session *s,
 	char err[64];
 	int r;
 
-	prep(&t, d->lun, ISCSI_DIR_READ, buf, 255);
+	prep_probe(&t, d->lun, ISCSI_DIR_READ, buf, 255);
 	t.cdb_len = (uint8_t)scsi_cdb_inquiry(t.cdb, true, page, 255);
 	r = run(loop, s, &t, "INQUIRY", err, sizeof(err));
 	*got = received(&t);
@@ -117,13 +137,33 @@ static void probe_vpd(struct ev_loop *loop, struct iscsi_session *s,
 	}
 }
 
+/* What the target reports is used for every offset and length after:
+ * a block size that is not a power of two from 512 to 64 KiB, or a size
+ * in bytes that does not fit 64 bits, is refused, not used. */
+static int check_capacity(const struct scsi_capacity *c, char *err, size_t errlen)
+{
+	uint32_t bs = c->block_size;
+
+	if (bs < 512 || bs > 65536 || (bs & (bs - 1))) {
+		snprintf(err, errlen, "the LUN reports a logical block size of %u bytes "
+			 "(a power of two from 512 to 65536 is needed)", bs);
+		return -EMEDIUMTYPE;
+	}
+	if (c->blocks == 0 || c->blocks > UINT64_MAX / bs) {
+		snprintf(err, errlen, "the LUN reports an impossible capacity of %llu "
+			 "blocks of %u bytes", (unsigned long long)c->blocks, bs);
+		return -EMEDIUMTYPE;
+	}
+	return 0;
+}
+
 static int read_capacity(struct ev_loop *loop, struct iscsi_session *s,
 			 struct iscsi_disk *d, uint8_t *buf, char *err, size_t errlen)
 {
 	struct iscsi_task t;
 	int r;
 
-	prep(&t, d->lun, ISCSI_DIR_READ, buf, 8);
+	prep_probe(&t, d->lun, ISCSI_DIR_READ, buf, 8);
 	t.cdb_len = (uint8_t)scsi_cdb_read_capacity10(t.cdb);
 	r = run(loop, s, &t, "READ CAPACITY(10)", err, errlen);
 	if (r < 0)
@@ -132,14 +172,14 @@ static int read_capacity(struct ev_loop *loop, struct iscsi_session *s,
 	if (r < 0)
 		return r;
 	/* (16) for disks past 2 TiB, and for thin provisioning flags. */
-	prep(&t, d->lun, ISCSI_DIR_READ, buf, 32);
+	prep_probe(&t, d->lun, ISCSI_DIR_READ, buf, 32);
 	t.cdb_len = (uint8_t)scsi_cdb_read_capacity16(t.cdb, 32);
 	if (run(loop, s, &t, "READ CAPACITY(16)", err, errlen) == 0)
 		scsi_parse_read_capacity16(buf, received(&t), &d->capacity);
 	else if (d->capacity.blocks > 0xffffffffull)
 		return -EIO;
 	err[0] = '\0';
-	return d->capacity.block_size ? 0 : -EIO;
+	return check_capacity(&d->capacity, err, errlen);
 }
 
 static void probe_write_protect(struct ev_loop *loop, struct iscsi_session *s,
@@ -148,27 +188,27 @@ static void probe_write_protect(struct ev_loop *loop, struct iscsi_session *s,
 	struct iscsi_task t;
 	char err[64];
 
-	prep(&t, d->lun, ISCSI_DIR_READ, buf, 192);
+	prep_probe(&t, d->lun, ISCSI_DIR_READ, buf, 192);
 	t.cdb_len = (uint8_t)scsi_cdb_mode_sense6(t.cdb, 0x3f, 192);
 	if (run(loop, s, &t, "MODE SENSE", err, sizeof(err)) == 0)
 		scsi_parse_mode_sense6_wp(buf, received(&t), &d->write_protected);
 }
 
+/* The most one command moves: the LUN's Block Limits, what the CDB can
+ * say, and DISK_XFER_MAX. One command may span several bursts (R2Ts,
+ * Data-In sequences); each burst keeps within MaxBurstLength (task.c). */
 static void derive_limits(struct iscsi_disk *d)
 {
 	uint64_t bs = d->capacity.block_size;
-	/* One command may span many bursts (R2Ts, Data-In sequences): only
-	 * the LUN and the CDB limit its size, not MaxBurstLength. */
-	uint64_t max = 0;
+	uint64_t max = DISK_XFER_MAX;
 
 	d->use16 = d->capacity.blocks > 0xffffffffull;
 	if (d->have_limits && d->limits.max_xfer_blocks)
-		max = max ? MIN(max, d->limits.max_xfer_blocks * bs)
-			  : d->limits.max_xfer_blocks * bs;
+		max = MIN(max, (uint64_t)d->limits.max_xfer_blocks * bs);
 	/* READ/WRITE(10) carry at most 65535 blocks. */
 	if (!d->use16)
-		max = max ? MIN(max, 65535 * bs) : 65535 * bs;
-	d->max_xfer_bytes = (uint32_t)MIN(max, 0x7fffffffull) / bs * bs;
+		max = MIN(max, 65535 * bs);
+	d->max_xfer_bytes = (uint32_t)(MAX(max / bs, 1) * bs);
 	d->can_unmap = d->capacity.thin && d->have_limits &&
 		       d->limits.max_unmap_lba_count > 0 &&
 		       d->limits.max_unmap_descriptors > 0;
@@ -184,12 +224,12 @@ int iscsi_disk_probe(struct ev_loop *loop, struct iscsi_session *s,
 	memset(d, 0, sizeof(*d));
 	d->lun = lun;
 	/* TUR first: it takes the UNIT ATTENTIONs of a fresh login. */
-	prep(&t, lun, ISCSI_DIR_NONE, NULL, 0);
+	prep_probe(&t, lun, ISCSI_DIR_NONE, NULL, 0);
 	t.cdb_len = (uint8_t)scsi_cdb_test_unit_ready(t.cdb);
 	r = run(loop, s, &t, "TEST UNIT READY", err, errlen);
 	if (r < 0)
 		return r;
-	prep(&t, lun, ISCSI_DIR_READ, buf, 96);
+	prep_probe(&t, lun, ISCSI_DIR_READ, buf, 96);
 	t.cdb_len = (uint8_t)scsi_cdb_inquiry(t.cdb, false, 0, 96);
 	r = run(loop, s, &t, "INQUIRY", err, errlen);
 	if (r < 0)
@@ -210,8 +250,9 @@ int iscsi_disk_probe(struct ev_loop *loop, struct iscsi_session *s,
 void iscsi_disk_rw(const struct iscsi_disk *d, struct iscsi_task *t, bool write,
 		   uint64_t lba, uint32_t blocks, uint8_t *buf, bool fua)
 {
+	/* The caller keeps blocks within max_xfer_bytes: no overflow. */
 	prep(t, d->lun, write ? ISCSI_DIR_WRITE : ISCSI_DIR_READ, buf,
-	     blocks * d->capacity.block_size);
+	     (uint32_t)((uint64_t)blocks * d->capacity.block_size));
 	bool use16 = d->use16 || lba + blocks > 0xffffffffull || blocks > 65535;
 	t->cdb_len = (uint8_t)(write ? scsi_cdb_write(t->cdb, lba, blocks, fua, use16)
 				     : scsi_cdb_read(t->cdb, lba, blocks, use16));
@@ -230,6 +271,9 @@ void iscsi_disk_unmap(const struct iscsi_disk *d, struct iscsi_task *t,
 	int len = scsi_unmap_params(params, 24, &range, 1);
 
 	prep(t, d->lun, ISCSI_DIR_WRITE, params, (uint32_t)len);
+	/* The parameter list is no data of the disk's: tgt 1.0.85 unmaps,
+	 * then reports all of it as residual. */
+	t->short_ok = true;
 	t->cdb_len = (uint8_t)scsi_cdb_unmap(t->cdb, (uint16_t)len);
 }
 
@@ -240,7 +284,7 @@ static bool lun_is_disk(struct ev_loop *loop, struct iscsi_session *s, uint64_t 
 	struct iscsi_task t;
 	char err[128];
 
-	prep(&t, lun, ISCSI_DIR_READ, buf, 96);
+	prep_probe(&t, lun, ISCSI_DIR_READ, buf, 96);
 	t.cdb_len = (uint8_t)scsi_cdb_inquiry(t.cdb, false, 0, 96);
 	return run(loop, s, &t, "INQUIRY", err, sizeof(err)) == 0 &&
 	       scsi_parse_inquiry(buf, received(&t), &inq) == 0 &&
@@ -256,7 +300,7 @@ int iscsi_disk_find(struct ev_loop *loop, struct iscsi_session *s, uint64_t *lun
 	size_t n = 0;
 	int r;
 
-	prep(&t, 0, ISCSI_DIR_READ, buf, sizeof(buf));
+	prep_probe(&t, 0, ISCSI_DIR_READ, buf, sizeof(buf));
 	t.cdb_len = (uint8_t)scsi_cdb_report_luns(t.cdb, sizeof(buf));
 	r = run(loop, s, &t, "REPORT LUNS", err, errlen);
 	if (r == 0 && scsi_parse_report_luns(buf, received(&t), luns, ARRAY_SIZE(luns), &n) < 0) {

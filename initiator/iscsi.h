@@ -73,6 +73,11 @@ struct iscsi_task {
 	enum iscsi_dir dir;
 	uint8_t *buf;
 	uint32_t len;
+	/* A shorter transfer than len is a valid answer (INQUIRY, MODE
+	 * SENSE: the allocation length is a maximum). Without it, GOOD with a
+	 * residual is an error: a READ or WRITE succeeds only when every
+	 * byte it asked for moved. */
+	bool short_ok;
 	void (*done)(struct iscsi_task *t);
 	void *ctx;
 
@@ -90,7 +95,11 @@ struct iscsi_task {
 		struct iscsi_task *next, *prev;
 		uint32_t itt;
 		uint32_t cmdsn;
-		uint32_t received;
+		uint32_t received;      /* Data-In bytes, all from offset 0 */
+		uint32_t datasn;        /* next Data-In DataSN */
+		uint32_t solicited;     /* WRITE: data sent or asked for by R2T */
+		uint32_t r2tsn;         /* next R2TSN */
+		uint32_t r2t_active;    /* R2Ts whose last Data-Out is not out */
 		uint32_t tx_refs;
 		uint16_t retries;
 		bool answered;
@@ -171,7 +180,7 @@ struct iscsi_disk {
 	bool use16;                     /* 16-byte CDBs: LBA or size needs them */
 	bool can_unmap;                 /* thin and Block Limits allow UNMAP */
 	bool write_protected;
-	uint32_t max_xfer_bytes;        /* per command; 0: no limit */
+	uint32_t max_xfer_bytes;        /* per command (at most 16 MiB) */
 };
 
 /* TEST UNIT READY, INQUIRY (standard, VPD 0x00/0x80/0x83/0xB0), READ

@@ -149,6 +149,23 @@ static void consider(int64_t *best, int64_t t)
 		*best = t;
 }
 
+/* When bytes that wait to be sent count as a dead connection: the peer
+ * has read none of them for the NOP timeout, whatever it sends us. */
+static int64_t send_stall_deadline(const struct iscsi_session *s)
+{
+	int64_t since = conn_tx_stalled_since(&s->conn);
+
+	return since < 0 ? -1 : since + MAX(s->cfg.nop_timeout_ms, 1000);
+}
+
+static int64_t keepalive_deadline(const struct iscsi_session *s)
+{
+	if (s->cfg.nop_interval_ms <= 0)
+		return -1;
+	return s->nop_sent_at >= 0 ? s->nop_sent_at + s->cfg.nop_timeout_ms
+				   : s->last_rx + s->cfg.nop_interval_ms;
+}
+
 void session_arm_timer(struct iscsi_session *s)
 {
 	int64_t best = -1;
@@ -157,16 +174,17 @@ void session_arm_timer(struct iscsi_session *s)
 	case S_CONNECTING:
 	case S_LOGIN:
 		consider(&best, s->login_deadline);
+		consider(&best, send_stall_deadline(s));
 		break;
 	case S_READY:
-		if (s->cfg.nop_interval_ms > 0)
-			consider(&best, s->nop_sent_at >= 0 ?
-				 MAX(s->nop_sent_at, s->last_rx) + s->cfg.nop_timeout_ms :
-				 s->last_rx + s->cfg.nop_interval_ms);
+		consider(&best, keepalive_deadline(s));
 		consider(&best, tasks_next_retry(s));
+		consider(&best, send_stall_deadline(s));
 		break;
 	case S_DRAINING:
 		consider(&best, s->drain_deadline);
+		consider(&best, keepalive_deadline(s));
+		consider(&best, send_stall_deadline(s));
 		break;
 	case S_LOGOUT:
 		consider(&best, s->logout_deadline);
@@ -182,14 +200,43 @@ void session_arm_timer(struct iscsi_session *s)
 	s->timer.deadline = best;
 }
 
+/* ---- Our own PDUs (no task) */
+
+static struct conn_tx *own_tx(struct iscsi_session *s)
+{
+	struct conn_tx *tx = conn_tx_get(&s->conn);
+
+	if (!tx)
+		session_connection_lost(s, -ENOMEM, "out of memory");
+	return tx;
+}
+
+/* Queues one of our own PDUs. A peer that keeps asking for answers and
+ * does not read them fills the connection's small queue for these: the
+ * connection is then dead, and we recover instead of growing. */
+static bool queue_own(struct iscsi_session *s, struct conn_tx *tx)
+{
+	if (conn_queue(&s->conn, tx) == 0)
+		return true;
+	session_connection_lost(s, -ENOBUFS, "the target sends requests but does "
+				"not read our answers");
+	return false;
+}
+
 /* ---- Connecting and login */
 
-static void start_connect(struct iscsi_session *s)
+/* One connect and login attempt, to s->target. A redirect continues the
+ * attempt it came in (same deadline), so a target that redirects
+ * without end gets no more time than one that does not answer. */
+static void start_connect(struct iscsi_session *s, bool redirected)
 {
 	int r;
 
 	set_state(s, S_CONNECTING);
-	s->login_deadline = now_ms() + s->cfg.login_timeout_ms;
+	if (!redirected) {
+		s->login_deadline = now_ms() + s->cfg.login_timeout_ms;
+		s->redirects = 0;
+	}
 	r = conn_connect(&s->conn, (struct sockaddr *)&s->target, s->target_len);
 	if (r < 0)
 		session_connection_lost(s, r, "cannot connect");
@@ -270,28 +317,35 @@ static void login_attempt_failed(struct iscsi_session *s, int err, const char *w
 	schedule_reconnect(s, backoff_ms(s));
 }
 
+/* A login request that cannot be built is a failed attempt like any
+ * other: retried, never the end of a session that has I/O to do. */
 static void send_login_request(struct iscsi_session *s)
 {
-	struct conn_tx *tx = conn_tx_get(&s->conn);
+	uint8_t hdr[ISCSI_BHS_LEN];
 	uint8_t *data = malloc(LOGIN_DATA_MAX);
+	struct conn_tx *tx;
 	int n;
 
-	if (!tx || !data) {
-		free(data);
+	if (!data) {
 		session_connection_lost(s, -ENOMEM, "out of memory");
 		return;
 	}
-	n = login_build_request(&s->login, tx->hdr, data, LOGIN_DATA_MAX);
+	n = login_build_request(&s->login, hdr, data, LOGIN_DATA_MAX);
 	if (n < 0) {
 		free(data);
-		session_set_error(s, n, "%s", s->login.error);
-		fail_session(s);
+		session_connection_lost(s, n, s->login.error);
 		return;
 	}
+	tx = own_tx(s);
+	if (!tx) {
+		free(data);
+		return;
+	}
+	memcpy(tx->hdr, hdr, sizeof(hdr));
 	tx->owned = data;
 	tx->data = data;
 	tx->data_len = (uint32_t)n;
-	conn_queue(&s->conn, tx);
+	queue_own(s, tx);
 }
 
 static void on_connected(void *owner)
@@ -308,7 +362,11 @@ static void on_connected(void *owner)
 
 static int follow_redirect(struct iscsi_session *s)
 {
-	int r = resolve(s->login.redirect_host, s->login.redirect_port, &s->target,
+	int r;
+
+	if (++s->redirects > SESSION_REDIRECTS_MAX)
+		return -ELOOP;
+	r = resolve(s->login.redirect_host, s->login.redirect_port, &s->target,
 			&s->target_len);
 
 	if (r < 0)
@@ -319,7 +377,7 @@ static int follow_redirect(struct iscsi_session *s)
 		s->portal_len = s->target_len;
 	}
 	conn_close(&s->conn);
-	start_connect(s);
+	start_connect(s, true);
 	return 0;
 }
 
@@ -332,7 +390,6 @@ static void login_complete(struct iscsi_session *s)
 	s->tpgt = s->login.tpgt;
 	conn_set_digests(&s->conn, s->params.header_digest, s->params.data_digest);
 	set_state(s, S_READY);
-	s->attempt = 0;
 	s->replacement_at = -1;
 	s->failfast = false;
 	s->nop_sent_at = -1;
@@ -360,7 +417,10 @@ static void on_login_pdu(struct iscsi_session *s, const struct iscsi_hdr *h,
 	} else if (r == LOGIN_SEND_NEXT) {
 		send_login_request(s);
 	} else if (r == LOGIN_REDIRECTED) {
-		if (follow_redirect(s) < 0)
+		r = follow_redirect(s);
+		if (r == -ELOOP)
+			session_connection_lost(s, -ELOOP, "too many redirects in one login");
+		else if (r < 0)
 			login_attempt_failed(s, -EHOSTUNREACH, "cannot resolve the redirect target");
 	} else {
 		login_attempt_failed(s, r, s->login.error);
@@ -368,6 +428,33 @@ static void on_login_pdu(struct iscsi_session *s, const struct iscsi_hdr *h,
 }
 
 /* ---- Losing the connection */
+
+/* I/O cannot make progress from here until a login succeeds: the
+ * replacement timeout runs (from the first such moment, whatever the
+ * reason), and a login ends it. */
+static void arm_replacement(struct iscsi_session *s)
+{
+	if (s->replacement_at < 0 && s->cfg.replacement_timeout_ms >= 0)
+		s->replacement_at = now_ms() + s->cfg.replacement_timeout_ms;
+}
+
+/* The connection is gone (or going): every command waits for the next
+ * one, which is tried after delay_ms. */
+static void recover(struct iscsi_session *s, int64_t delay_ms)
+{
+	conn_close(&s->conn);
+	tasks_requeue_inflight(s);
+	arm_replacement(s);
+	emit(s, ISCSI_EVENT_RECOVERING);
+	schedule_reconnect(s, delay_ms);
+}
+
+/* What a target asks us to wait, capped: it cannot park a root disk for
+ * an hour. */
+static int64_t target_wait_ms(unsigned seconds)
+{
+	return MIN((int64_t)seconds * 1000, SESSION_TARGET_WAIT_MAX_MS);
+}
 
 /* The errno's own text, where the reason does not already say it all. */
 static const char *errno_suffix(int err)
@@ -407,15 +494,10 @@ void session_connection_lost(struct iscsi_session *s, int err, const char *why)
 	default:
 		return;
 	}
-	conn_close(&s->conn);
 	log_warn("connection to %s:%u lost (%s%s%s); reconnecting", s->cfg.host,
 		 s->cfg.port, why, *errno_suffix(err) ? ": " : "", errno_suffix(err));
 	session_set_error(s, err, "connection lost: %s", why);
-	tasks_requeue_inflight(s);
-	if (s->replacement_at < 0 && s->cfg.replacement_timeout_ms >= 0)
-		s->replacement_at = now_ms() + s->cfg.replacement_timeout_ms;
-	emit(s, ISCSI_EVENT_RECOVERING);
-	schedule_reconnect(s, backoff_ms(s));
+	recover(s, backoff_ms(s));
 }
 
 static void on_conn_failed(void *owner, int err, const char *why)
@@ -444,63 +526,69 @@ void session_update_sn(struct iscsi_session *s, const struct iscsi_hdr *h,
 		s->maxcmdsn = h->maxcmdsn;
 }
 
-static struct conn_tx *own_tx(struct iscsi_session *s)
-{
-	struct conn_tx *tx = conn_tx_get(&s->conn);
-
-	if (!tx)
-		session_connection_lost(s, -ENOMEM, "out of memory");
-	return tx;
-}
-
 static void send_nop(struct iscsi_session *s, uint32_t itt, uint32_t ttt,
-		     uint64_t lun, const uint8_t *ping, uint32_t len)
+		     uint64_t lun, const uint8_t *ping, uint32_t len, uint8_t mark)
 {
-	struct conn_tx *tx = own_tx(s);
 	struct iscsi_nop_out nop = { .lun = lun, .itt = itt, .ttt = ttt,
 				     .cmdsn = s->cmdsn, .expstatsn = s->expstatsn,
 				     .data_len = len };
+	uint8_t *copy = NULL;
+	struct conn_tx *tx;
 
-	if (!tx)
+	if (len && !(copy = malloc(len))) {
+		session_connection_lost(s, -ENOMEM, "out of memory");
 		return;
+	}
+	tx = own_tx(s);
+	if (!tx) {
+		free(copy);
+		return;
+	}
 	if (len) {
-		tx->owned = malloc(len);
-		if (!tx->owned) {
-			session_connection_lost(s, -ENOMEM, "out of memory");
-			return;
-		}
-		memcpy(tx->owned, ping, len);
-		tx->data = tx->owned;
+		memcpy(copy, ping, len);
+		tx->owned = copy;
+		tx->data = copy;
 		tx->data_len = len;
 	}
+	tx->mark = mark;
 	pdu_encode_nop_out(tx->hdr, &nop);
-	conn_queue(&s->conn, tx);
+	queue_own(s, tx);
 }
 
 static void on_nop_in(struct iscsi_session *s, const struct iscsi_hdr *h,
 		      const uint8_t *data)
 {
 	session_update_sn(s, h, h->itt != ISCSI_RESERVED_TAG);
-	if ((h->itt & 0xffff) == ITT_SLOT_NOP)
+	if ((h->itt & 0xffff) == ITT_SLOT_NOP) {
 		s->nop_sent_at = -1;
-	/* A ping from the target wants its data echoed (§11.19). */
-	if (h->ttt != ISCSI_RESERVED_TAG)
-		send_nop(s, ISCSI_RESERVED_TAG, h->ttt, h->lun, data, h->data_len);
+		s->attempt = 0; /* a round trip works: back off afresh */
+	}
+	/* A ping from the target wants its data echoed (§11.19). Only the
+	 * newest ping is answered: an answer not yet on its way is replaced,
+	 * so a target that pings faster than it reads grows nothing. */
+	if (h->ttt != ISCSI_RESERVED_TAG) {
+		conn_cancel_unsent(&s->conn, TX_MARK_PING_ANSWER);
+		send_nop(s, ISCSI_RESERVED_TAG, h->ttt, h->lun, data, h->data_len,
+			 TX_MARK_PING_ANSWER);
+	}
 }
 
+/* Our NOP-Out must be answered within the timeout of its sending: other
+ * traffic from the target (its own pings, say) does not prove that it
+ * still serves us. */
 static void keepalive(struct iscsi_session *s, int64_t now)
 {
-	if (s->cfg.nop_interval_ms <= 0 || s->state != S_READY)
+	if (s->cfg.nop_interval_ms <= 0 || (s->state != S_READY && s->state != S_DRAINING))
 		return;
 	if (s->nop_sent_at >= 0) {
-		if (now - MAX(s->nop_sent_at, s->last_rx) >= s->cfg.nop_timeout_ms)
+		if (now - s->nop_sent_at >= s->cfg.nop_timeout_ms)
 			session_connection_lost(s, -ETIMEDOUT, "no answer to NOP-Out");
 		return;
 	}
 	if (now - s->last_rx >= s->cfg.nop_interval_ms) {
-		send_nop(s, session_own_itt(s, ITT_SLOT_NOP), ISCSI_RESERVED_TAG, 0,
-			 NULL, 0);
 		s->nop_sent_at = now;
+		send_nop(s, session_own_itt(s, ITT_SLOT_NOP), ISCSI_RESERVED_TAG, 0,
+			 NULL, 0, 0);
 	}
 }
 
@@ -516,7 +604,8 @@ static void send_logout(struct iscsi_session *s)
 	if (!tx)
 		return;
 	pdu_encode_logout(tx->hdr, &req);
-	conn_queue(&s->conn, tx);
+	if (!queue_own(s, tx))
+		return;
 	set_state(s, S_LOGOUT);
 	s->logout_deadline = now_ms() + 5000;
 	session_arm_timer(s);
@@ -528,16 +617,14 @@ void session_maybe_finish_drain(struct iscsi_session *s)
 		send_logout(s);
 }
 
-static void logout_done(struct iscsi_session *s, uint32_t wait_ms)
+static void logout_done(struct iscsi_session *s, int64_t wait_ms)
 {
-	conn_close(&s->conn);
 	if (s->reconnect_after_logout) {
 		s->reconnect_after_logout = false;
-		tasks_requeue_inflight(s);
-		emit(s, ISCSI_EVENT_RECOVERING);
-		schedule_reconnect(s, wait_ms);
+		recover(s, wait_ms);
 		return;
 	}
+	conn_close(&s->conn);
 	set_state(s, S_CLOSED);
 	session_arm_timer(s);
 	emit(s, ISCSI_EVENT_CLOSED);
@@ -546,6 +633,8 @@ static void logout_done(struct iscsi_session *s, uint32_t wait_ms)
 static void start_drain(struct iscsi_session *s, int64_t deadline, bool reconnect)
 {
 	s->reconnect_after_logout = reconnect;
+	if (reconnect)
+		arm_replacement(s);
 	s->drain_deadline = deadline;
 	set_state(s, S_DRAINING);
 	session_arm_timer(s);
@@ -569,17 +658,14 @@ void session_handle_async(struct iscsi_session *s, const struct iscsi_hdr *h,
 		break;
 	case 1: /* logout requested, within Parameter3 seconds */
 		log_info("target requested logout; finishing commands, then reconnecting");
-		start_drain(s, now_ms() + (a->u.async.param3 ? a->u.async.param3 : 10) * 1000ll,
+		start_drain(s, now_ms() + target_wait_ms(a->u.async.param3 ? a->u.async.param3 : 10),
 			    true);
 		break;
 	case 2: /* the target will drop this connection */
 	case 3: /* ... or all of the session's connections */
-		log_info("target is dropping the connection; reconnecting in %u s",
-			 a->u.async.param2);
-		conn_close(&s->conn);
-		tasks_requeue_inflight(s);
-		emit(s, ISCSI_EVENT_RECOVERING);
-		schedule_reconnect(s, a->u.async.param2 * 1000ll);
+		log_info("target is dropping the connection; reconnecting in %lld ms",
+			 (long long)target_wait_ms(a->u.async.param2));
+		recover(s, target_wait_ms(a->u.async.param2));
 		break;
 	case 4: /* renegotiation request: our parameters stand */
 		log_debug("target asked for renegotiation; ignored");
@@ -613,7 +699,7 @@ static void on_text_rsp(struct iscsi_session *s, const struct iscsi_hdr *h,
 					      .expstatsn = s->expstatsn };
 		if (tx) {
 			pdu_encode_text(tx->hdr, &req);
-			conn_queue(&s->conn, tx);
+			queue_own(s, tx);
 		}
 		return;
 	}
@@ -645,9 +731,10 @@ int iscsi_send_targets(struct iscsi_session *s,
 	pdu_encode_text(tx->hdr, &req);
 	tx->data = (const uint8_t *)query;
 	tx->data_len = sizeof(query);
+	if (conn_queue(&s->conn, tx) < 0)
+		return -ENOBUFS;
 	s->text_cb = cb;
 	s->text_ctx = ctx;
-	conn_queue(&s->conn, tx);
 	return 0;
 }
 
@@ -720,7 +807,7 @@ static void on_pdu(void *owner, const struct iscsi_hdr *h, uint8_t *data)
 	case ISCSI_OP_LOGOUT_RSP:
 		session_update_sn(s, h, true);
 		if (s->state == S_LOGOUT)
-			logout_done(s, h->u.logout.time2wait * 1000u);
+			logout_done(s, target_wait_ms(h->u.logout.time2wait));
 		break;
 	case ISCSI_OP_REJECT:
 		on_reject(s, h, data);
@@ -732,9 +819,9 @@ static void on_pdu(void *owner, const struct iscsi_hdr *h, uint8_t *data)
 	session_arm_timer(s);
 }
 
-static void on_tx_done(void *owner, struct iscsi_task *t)
+static void on_tx_done(void *owner, struct iscsi_task *t, uint8_t mark)
 {
-	tasks_tx_done(owner, t);
+	tasks_tx_done(owner, t, mark);
 }
 
 static const struct conn_ops session_conn_ops = {
@@ -745,6 +832,19 @@ static const struct conn_ops session_conn_ops = {
 	.tx_done = on_tx_done,
 	.expect_data = on_expect_data,
 };
+
+/* The peer has read nothing of what waits for it for the NOP timeout:
+ * the connection is dead, however much it sends us. */
+static bool send_stalled(struct iscsi_session *s, int64_t now)
+{
+	int64_t deadline = send_stall_deadline(s);
+
+	if (deadline < 0 || now < deadline)
+		return false;
+	session_connection_lost(s, -ETIMEDOUT, "the target has read nothing we sent "
+				"for the NOP timeout");
+	return true;
+}
 
 static void on_timer(struct ev_source *src)
 {
@@ -762,22 +862,29 @@ static void on_timer(struct ev_source *src)
 	case S_LOGIN:
 		if (now >= s->login_deadline)
 			session_connection_lost(s, -ETIMEDOUT, "no answer");
+		else
+			send_stalled(s, now);
 		break;
 	case S_WAIT:
 		if (now >= s->reconnect_at)
-			start_connect(s);
+			start_connect(s, false);
 		break;
 	case S_READY:
+		if (send_stalled(s, now))
+			break;
 		keepalive(s, now);
 		tasks_pump(s);
 		break;
 	case S_DRAINING:
-		if (now >= s->drain_deadline)
+		if (send_stalled(s, now))
+			break;
+		keepalive(s, now);
+		if (s->state == S_DRAINING && now >= s->drain_deadline)
 			send_logout(s);
 		break;
 	case S_LOGOUT:
 		if (now >= s->logout_deadline)
-			logout_done(s, s->params.time2wait * 1000u);
+			logout_done(s, target_wait_ms(s->params.time2wait));
 		break;
 	default:
 		break;
@@ -856,7 +963,7 @@ int iscsi_session_start(struct iscsi_session *s)
 	if (s->state == S_CLOSED && s->portal_len) {
 		s->error[0] = '\0';
 		s->error_code = 0;
-		start_connect(s);
+		start_connect(s, false);
 		return 0;
 	}
 	if (s->state != S_IDLE)
@@ -871,7 +978,7 @@ int iscsi_session_start(struct iscsi_session *s)
 	s->target_len = s->portal_len;
 	if (s->cfg.first_login_timeout_ms >= 0)
 		s->first_login_deadline = now_ms() + s->cfg.first_login_timeout_ms;
-	start_connect(s);
+	start_connect(s, false);
 	return 0;
 }
 

@@ -18,6 +18,17 @@
 #define ITT_SLOT_TEXT 0xfffd
 #define ITT_SLOT_LOGOUT 0xfffc
 
+/* conn_tx.mark values: the last Data-Out answering an R2T (task.c), and
+ * our answer to a target's ping, of which only the newest is sent. */
+#define TX_MARK_R2T_END 1
+#define TX_MARK_PING_ANSWER 2
+/* The longest a target may make us wait before reconnecting or before
+ * logging out (Async Message Time2Wait / Parameter3, Logout Response
+ * Time2Wait): RFC 7143 allows up to an hour. */
+#define SESSION_TARGET_WAIT_MAX_MS 30000
+/* Redirects followed within one login attempt. */
+#define SESSION_REDIRECTS_MAX 8
+
 enum session_state {
 	S_IDLE,         /* not started */
 	S_CONNECTING,   /* TCP connect in progress */
@@ -76,7 +87,10 @@ struct iscsi_session {
 	int64_t reconnect_at;
 	int64_t replacement_at;             /* -1: none pending */
 	bool failfast;                      /* replacement timeout passed */
-	unsigned attempt;                   /* reconnect attempts in a row */
+	unsigned attempt;                   /* reconnect attempts in a row: reset
+					     * only once a command completes or
+					     * a NOP-Out is answered after login */
+	unsigned redirects;                 /* in this login attempt */
 	int64_t last_rx;
 	int64_t nop_sent_at;                /* -1: none outstanding */
 	int64_t drain_deadline;
@@ -112,7 +126,7 @@ int tasks_header(struct iscsi_session *s, const struct iscsi_hdr *h, uint8_t **d
 void tasks_pdu(struct iscsi_session *s, const struct iscsi_hdr *h, uint8_t *data);
 /* conn_ops.expect_data: the next data range of each read in flight. */
 unsigned tasks_expect_data(struct iscsi_session *s, struct iovec *ranges, unsigned max);
-void tasks_tx_done(struct iscsi_session *s, struct iscsi_task *t);
+void tasks_tx_done(struct iscsi_session *s, struct iscsi_task *t, uint8_t mark);
 /* Moves every sent but unanswered task back to the head of the queue. */
 void tasks_requeue_inflight(struct iscsi_session *s);
 /* Completes every held task (waiting and in flight) with err. */

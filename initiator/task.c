@@ -4,6 +4,8 @@
  * policy that keeps transient conditions from reaching the caller
  * (RFC 7143 §3.2.2, §11.2–11.8). */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "session.h"
@@ -12,6 +14,22 @@
  * capacity change...); more in a row than this means something is wrong. */
 #define UA_RETRIES_MAX 16
 #define BUSY_RETRY_DELAY_MS 100
+/* The target broke a rule of the protocol for a task: nothing it sent on
+ * this connection can be trusted, so the connection goes and every
+ * command is issued again on a new one. The task never completes with
+ * what arrived. */
+static void violation(struct iscsi_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void violation(struct iscsi_session *s, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	session_connection_lost(s, -EPROTO, why);
+}
 
 void task_list_push(struct task_list *l, struct iscsi_task *t)
 {
@@ -85,6 +103,9 @@ static struct iscsi_task *lookup(struct iscsi_session *s, uint32_t itt)
 	return s->slots[slot];
 }
 
+/* Data-Out PDUs for [offset, offset + len): they point into the task's
+ * buffer, so their number is bounded by the bytes the caller has in
+ * flight, whatever the target asks. */
 static void queue_data_out(struct iscsi_session *s, struct iscsi_task *t,
 			   uint32_t ttt, uint32_t offset, uint32_t len)
 {
@@ -107,6 +128,8 @@ static void queue_data_out(struct iscsi_session *s, struct iscsi_task *t,
 		tx->data = t->buf + offset;
 		tx->data_len = chunk;
 		tx->task = t;
+		if (chunk == len && ttt != ISCSI_RESERVED_TAG)
+			tx->mark = TX_MARK_R2T_END;
 		t->priv.tx_refs++;
 		conn_queue(&s->conn, tx);
 		offset += chunk;
@@ -138,6 +161,10 @@ static int send_command(struct iscsi_session *s, struct iscsi_task *t)
 	}
 	t->priv.cmdsn = s->cmdsn++;
 	t->priv.received = 0;
+	t->priv.datasn = 0;
+	t->priv.solicited = unsolicited;
+	t->priv.r2tsn = 0;
+	t->priv.r2t_active = 0;
 	t->priv.answered = false;
 	struct iscsi_scsi_cmd cmd = {
 		.final = unsolicited == imm, .read = t->dir == ISCSI_DIR_READ,
@@ -146,12 +173,12 @@ static int send_command(struct iscsi_session *s, struct iscsi_task *t)
 		.cdb_len = t->cdb_len, .data_len = imm,
 	};
 	pdu_encode_scsi_cmd(tx->hdr, &cmd);
-	if (imm) {
-		tx->data = t->buf;
-		tx->data_len = imm;
-		tx->task = t;
-		t->priv.tx_refs++;
-	}
+	tx->data = imm ? t->buf : NULL;
+	tx->data_len = imm;
+	/* The command PDU is the task's too: it is bounded by the tasks the
+	 * caller has, not by the connection's small queue of our own PDUs. */
+	tx->task = t;
+	t->priv.tx_refs++;
 	conn_queue(&s->conn, tx);
 	task_list_push(&s->inflight, t);
 	s->reads_inflight += t->dir == ISCSI_DIR_READ;
@@ -249,30 +276,66 @@ static void answered(struct iscsi_session *s, struct iscsi_task *t)
 	s->reads_inflight -= t->dir == ISCSI_DIR_READ;
 	free_slot(s, t);
 	t->priv.answered = true;
+	/* The connection carries commands: the next loss starts the reconnect
+	 * backoff afresh. */
+	s->attempt = 0;
 	if (t->priv.tx_refs == 0)
 		deliver(s, t);
 	session_maybe_finish_drain(s);
 }
 
-void tasks_tx_done(struct iscsi_session *s, struct iscsi_task *t)
+void tasks_tx_done(struct iscsi_session *s, struct iscsi_task *t, uint8_t mark)
 {
+	/* Once an R2T's last Data-Out is out, the R2T is no longer
+	 * outstanding (RFC 7143 §13.17). */
+	if (mark == TX_MARK_R2T_END && t->priv.r2t_active)
+		t->priv.r2t_active--;
 	if (--t->priv.tx_refs == 0 && t->priv.answered)
 		deliver(s, t);
 }
 
+/* Says what was wrong with a Data-In header; the connection then fails
+ * with -EPROTO (conn.c) and every command is issued again. */
+static int bad_data_in(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad_data_in(const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	log_warn("the target sent Data-In %s", why);
+	return -EPROTO;
+}
+
+/* A Data-In header, before its payload is read into the task's buffer:
+ * the payload must continue the task's data exactly where it ends (no
+ * gap, no overlap: DataPDUInOrder and DataSequenceInOrder are Yes, as we
+ * offer them and both are OR keys, RFC 7143 §13.18, §13.19), in DataSN
+ * order and within the buffer. A Data-In sequence longer than
+ * MaxBurstLength is let through: tgt 1.0.85 sends a whole READ as one,
+ * and every byte still lands inside the command's own buffer. */
 int tasks_header(struct iscsi_session *s, const struct iscsi_hdr *h, uint8_t **dst)
 {
 	struct iscsi_task *t;
+	uint32_t off = h->u.data_in.offset;
 
 	if (h->opcode != ISCSI_OP_DATA_IN)
 		return 0;
 	t = lookup(s, h->itt);
 	if (!t || t->dir != ISCSI_DIR_READ)
-		return -EPROTO;
-	if (h->u.data_in.offset > t->len ||
-	    h->data_len > t->len - h->u.data_in.offset)
-		return -EPROTO;
-	*dst = t->buf + h->u.data_in.offset;
+		return bad_data_in("for no READ in flight (ITT 0x%08x)", h->itt);
+	if (off > t->len || h->data_len > t->len - off)
+		return bad_data_in("outside the READ (%u bytes at %u of %u)",
+				   h->data_len, off, t->len);
+	if (h->data_len && off != t->priv.received)
+		return bad_data_in("at offset %u, where %u bytes had come", off,
+				   t->priv.received);
+	if (h->u.data_in.datasn != t->priv.datasn)
+		return bad_data_in("DataSN %u, expected %u", h->u.data_in.datasn,
+				   t->priv.datasn);
+	*dst = t->buf + off;
 	return 0;
 }
 
@@ -307,6 +370,46 @@ static void set_residual(struct iscsi_task *t, uint8_t flags, uint32_t residual)
 	t->residual = t->underflow || t->overflow ? residual : 0;
 }
 
+/* With its status, a task's data must add up: a READ received exactly
+ * what the residual leaves of its length, a WRITE sent all of it (or the
+ * residual says it did not). A target whose counts disagree with its
+ * own status is lying about what moved. */
+static bool counts_agree(struct iscsi_session *s, struct iscsi_task *t,
+			 uint32_t expdatasn)
+{
+	uint64_t moved, expect;
+
+	if (t->status != SCSI_STATUS_GOOD && t->status != SCSI_STATUS_CONDITION_MET)
+		return true; /* not a success whatever arrived */
+	if ((t->underflow && t->overflow) || (t->underflow && t->residual > t->len)) {
+		violation(s, "status with an impossible residual (%u of %u bytes)",
+			  t->residual, t->len);
+		return false;
+	}
+	expect = t->underflow ? t->len - t->residual : t->len;
+	moved = t->dir == ISCSI_DIR_READ ? t->priv.received :
+		t->dir == ISCSI_DIR_WRITE ? t->priv.solicited : 0;
+	if (t->dir != ISCSI_DIR_NONE && t->len && moved != expect &&
+	    !(t->dir == ISCSI_DIR_WRITE && t->underflow)) {
+		violation(s, "GOOD status for a %s of %u bytes after %llu bytes moved%s",
+			  t->dir == ISCSI_DIR_READ ? "READ" : "WRITE", t->len,
+			  (unsigned long long)moved,
+			  t->underflow ? " (and another residual)" : "");
+		return false;
+	}
+	/* ExpDataSN counts the Data-In PDUs the target sent for the command
+	 * (RFC 7143 §11.4.8): one lost in between is caught here even where
+	 * the bytes would add up. For a WRITE it is 0, or the R2T count as
+	 * RFC 3720 had it. */
+	if (expdatasn != UINT32_MAX && expdatasn != t->priv.datasn &&
+	    !(t->dir == ISCSI_DIR_WRITE && expdatasn == t->priv.r2tsn)) {
+		violation(s, "SCSI Response ExpDataSN %u, but %u Data-In PDUs came",
+			  expdatasn, t->priv.datasn);
+		return false;
+	}
+	return true;
+}
+
 static void on_data_in(struct iscsi_session *s, const struct iscsi_hdr *h)
 {
 	struct iscsi_task *t = lookup(s, h->itt);
@@ -316,13 +419,19 @@ static void on_data_in(struct iscsi_session *s, const struct iscsi_hdr *h)
 	if (!t)
 		return;
 	t->priv.received += h->data_len;
+	t->priv.datasn++;
 	if (!status)
 		return;
+	if (!(h->flags & ISCSI_FLAG_FINAL)) {
+		violation(s, "Data-In with status but without the F bit");
+		return;
+	}
 	t->result = 0;
 	t->status = h->u.data_in.status;
 	t->sense_len = 0;
 	set_residual(t, h->flags, h->u.data_in.residual);
-	answered(s, t);
+	if (counts_agree(s, t, UINT32_MAX))
+		answered(s, t);
 }
 
 static void on_response(struct iscsi_session *s, const struct iscsi_hdr *h,
@@ -350,9 +459,16 @@ static void on_response(struct iscsi_session *s, const struct iscsi_hdr *h,
 	if (t->result < 0)
 		log_warn("target failed a command (iSCSI response 0x%02x)",
 			 h->u.rsp.response);
+	else if (!counts_agree(s, t, h->u.rsp.expdatasn))
+		return;
 	answered(s, t);
 }
 
+/* An R2T asks for the next part of a WRITE's data: it continues exactly
+ * where the data sent or asked for so far ends (DataSequenceInOrder),
+ * comes in R2TSN order, asks for at most MaxBurstLength, and no more
+ * than MaxOutstandingR2T of them are being answered at once. Anything
+ * else could make us send data twice, out of order, or without end. */
 static void on_r2t(struct iscsi_session *s, const struct iscsi_hdr *h)
 {
 	struct iscsi_task *t = lookup(s, h->itt);
@@ -364,6 +480,19 @@ static void on_r2t(struct iscsi_session *s, const struct iscsi_hdr *h)
 		session_connection_lost(s, -EPROTO, "invalid R2T from the target");
 		return;
 	}
+	if (h->u.r2t.r2tsn != t->priv.r2tsn || off != t->priv.solicited) {
+		violation(s, "R2T out of order (R2TSN %u, offset %u; expected %u, %u)",
+			  h->u.r2t.r2tsn, off, t->priv.r2tsn, t->priv.solicited);
+		return;
+	}
+	if (t->priv.r2t_active >= s->params.max_outstanding_r2t) {
+		violation(s, "more R2Ts outstanding than MaxOutstandingR2T=%u",
+			  s->params.max_outstanding_r2t);
+		return;
+	}
+	t->priv.r2tsn++;
+	t->priv.r2t_active++;
+	t->priv.solicited += len;
 	queue_data_out(s, t, h->ttt, off, len);
 }
 

@@ -194,6 +194,8 @@ static int setup(struct stress *st, char **argv)
 	snprintf(cfg.target_name, sizeof(cfg.target_name), "%s", argv[2]);
 	if (getenv("STRESS_DIGESTS"))
 		cfg.header_digest = cfg.data_digest = DIGEST_CRC32C;
+	if (getenv("STRESS_DEBUG"))
+		log_set_level(LOG_DEBUG);
 	if (ev_loop_init(&st->loop) < 0)
 		return -1;
 	st->s = iscsi_session_new(&st->loop, &cfg);
