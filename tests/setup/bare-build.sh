@@ -206,7 +206,10 @@ rc=0
 in_tree /bin/bash -c "cd $project && scripts/setup.sh" >"$logs/setup.log" 2>&1 || rc=$?
 if [ "$rc" != 0 ]; then
 	tail -40 "$logs/setup.log"
-	fail "scripts/setup.sh exited $rc in a bare Debian 12 tree (its output's tail above)"
+	# The reason: deps.sh's or apt's last word, else the last line.
+	why=$(grep -E '^(deps|setup|E): ' "$logs/setup.log" | tail -1 || true)
+	[ -n "$why" ] || why=$(tail -1 "$logs/setup.log")
+	fail "scripts/setup.sh exited $rc in a bare Debian 12 tree: $why"
 fi
 grep '^setup:' "$logs/setup.log" | cut -c1-300 || true
 [ -f "$root$project/.deps/musl/lib/libnettle.a" ] ||
@@ -221,7 +224,13 @@ step "scripts/build.sh in the tree"
 rc=0
 # Offline: a build that would download anything fails here.
 in_tree --offline /bin/bash -c "cd $project && scripts/build.sh" || rc=$?
-[ "$rc" = 0 ] || fail "scripts/build.sh exited $rc in the tree that scripts/setup.sh set up"
+if [ "$rc" != 0 ]; then
+	# build.sh logs each tree to build-NAME[.setup].log, in order: the
+	# newest is the tree that failed.
+	# shellcheck disable=SC2012 # names of build.sh's own making
+	tree=$(cd "$root$project" && ls -t build-*.log 2>/dev/null | head -1)
+	fail "scripts/build.sh exited $rc in the tree that scripts/setup.sh set up (${tree%%.*}, its log's tail above)"
+fi
 step "scripts/fetch-kernel.sh in the tree"
 rc=0
 in_tree /bin/bash -c "cd $project && scripts/fetch-kernel.sh" >"$logs/fetch-kernel.log" 2>&1 || rc=$?
