@@ -14,25 +14,17 @@ SERIES=${KERNEL_SERIES:-6.12}
 DEST=$PWD/.deps/kernel-$SERIES
 APT=$PWD/.deps/apt-bpo
 
-# The mirror the machine already uses for Debian (deb822 or one-line form).
-find_mirror() {
-	local f
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.sources \
-		 /etc/apt/sources.list.d/*.list; do
-		[ -r "$f" ] || continue
-		case $f in
-		*.sources) awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }' "$f" ;;
-		*) awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }' "$f" ;;
-		esac
-	done | grep -v -e security -e '^$' | grep -m1 -e /debian -e debian.org
-}
+# debian_mirror: the mirror the machine already uses for Debian.
+# shellcheck source=scripts/debian-mirror.sh
+. scripts/debian-mirror.sh
 
 if ls "$DEST"/boot/vmlinuz-"$SERIES".* >/dev/null 2>&1; then
 	basename "$(ls -d "$DEST"/lib/modules/"$SERIES".* | sort -V | tail -1)"
 	exit 0
 fi
 
-mirror=$(find_mirror) || { echo "fetch-kernel: no Debian mirror in /etc/apt" >&2; exit 1; }
+mirror=$(debian_mirror)
+[ -n "$mirror" ] || { echo "fetch-kernel: no bookworm mirror in /etc/apt" >&2; exit 1; }
 mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" "$DEST"
 echo "deb $mirror bookworm-backports main" >"$APT/sources.list"
 opts=(-o Dir::Etc::SourceList="$APT/sources.list" -o Dir::Etc::SourceParts=/dev/null

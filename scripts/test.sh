@@ -1,6 +1,7 @@
 #!/bin/bash
 # The whole test suite: set-up, build, unit and integration tests under
-# ASan+UBSan, short fuzz runs, then one summary line from the results.
+# ASan+UBSan, short fuzz runs, the set-up itself once more in a bare Debian 12
+# tree (tests/setup), then one summary line from the results.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +12,8 @@ scripts/fetch-kernel.sh >/dev/null || exit 1
 
 status=0
 meson test -C build-asan --no-rebuild --print-errorlogs \
-	--suite unit --suite integration --suite e2e --suite e2e-baseline "$@" ||
+	--suite unit --suite integration --suite e2e --suite e2e-baseline \
+	--suite setup "$@" ||
 	status=1
 meson test -C build-fuzz --no-rebuild --print-errorlogs --suite fuzz || status=1
 
