@@ -8,7 +8,10 @@
  *   CHAP_A offered as SHA3-256, SHA-256, SHA-1, MD5 (or the configured
  *   node.session.auth.chap_algs), or MD5 alone on the retry for targets
  *   that reject a list (pre-3.15 LIO, Synology);
- *   CHAP_N, CHAP_R and, for mutual CHAP, CHAP_I and CHAP_C. */
+ *   CHAP_N, CHAP_R and, for mutual CHAP, CHAP_I and CHAP_C.
+ * Text longer than one PDU travels in parts with the C bit, both ways
+ * (RFC 7143 §6.1); each part is answered by an empty PDU. The whole text
+ * of one exchange is capped at TEXT_MAX_TOTAL either way. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,8 +21,6 @@
 #include "chap.h"
 #include "login.h"
 #include "util.h"
-
-#define MAX_PAIRS 256
 
 static const char *step_name(enum login_step s)
 {
@@ -41,8 +42,10 @@ static const uint8_t md5_alone[] = { CHAP_ALG_MD5 };
 
 /* The CHAP_A list we offer: MD5 alone on the retry, else the configured
  * list (node.session.auth.chap_algs), else every algorithm we have. */
-static size_t offered_chap_algs(const struct login_config *c, const uint8_t **algs)
+static size_t offered_chap_algs(const struct login *l, const uint8_t **algs)
 {
+	const struct login_config *c = l->cfg;
+
 	if (c->md5_only) {
 		*algs = md5_alone;
 		return 1;
@@ -55,10 +58,10 @@ static size_t offered_chap_algs(const struct login_config *c, const uint8_t **al
 	return ARRAY_SIZE(default_chap_algs);
 }
 
-static bool chap_alg_offered(const struct login_config *c, int alg)
+static bool chap_alg_offered(const struct login *l, int alg)
 {
 	const uint8_t *algs;
-	size_t n = offered_chap_algs(c, &algs);
+	size_t n = offered_chap_algs(l, &algs);
 
 	return alg >= 0 && alg <= 255 && memchr(algs, alg, n) != NULL;
 }
@@ -146,7 +149,7 @@ bool login_failed_at_chap_list(const struct login *l)
 	const uint8_t *algs;
 
 	/* Offering MD5 alone is a retry only if the list had more, and MD5. */
-	if (offered_chap_algs(l->cfg, &algs) < 2 || !chap_alg_offered(l->cfg, CHAP_ALG_MD5))
+	if (offered_chap_algs(l, &algs) < 2 || !chap_alg_offered(l, CHAP_ALG_MD5))
 		return false;
 	/* A failure status answered the list, or the connection dropped
 	 * while the answer was awaited. */
@@ -159,10 +162,28 @@ bool login_failed_at_chap_list(const struct login *l)
 	       !auth_failure && l->status_class != 0;
 }
 
+/* Where the part of our text that starts at text ends: after the last
+ * whole pair within limit bytes, so that targets see a pair split across
+ * PDUs only when one pair alone is longer than a PDU (RFC 7143 §6.1
+ * allows any split). */
+static size_t part_length(const uint8_t *text, size_t limit)
+{
+	for (size_t n = limit; n > 0; n--)
+		if (text[n - 1] == '\0')
+			return n;
+	return limit;
+}
+
+static void reset_out(struct login *l)
+{
+	secure_zero(l->out_keys, l->out.len);
+	text_out_init(&l->out, l->out_keys, sizeof(l->out_keys));
+	l->out_sent = 0;
+}
+
 int login_build_request(struct login *l, uint8_t *bhs, uint8_t *data, size_t cap)
 {
 	struct iscsi_login_req req = {
-		.transit = l->next_transit,
 		.csg = l->next_csg,
 		.nsg = l->next_nsg,
 		.isid = l->isid,
@@ -172,13 +193,24 @@ int login_build_request(struct login *l, uint8_t *bhs, uint8_t *data, size_t cap
 		.cmdsn = l->cmdsn,
 		.expstatsn = l->expstatsn,
 	};
-	size_t len = l->out.len;
+	size_t limit = MIN(cap, (size_t)LOGIN_PDU_DATA_MAX);
+	size_t left = l->out.len - l->out_sent, len = left;
 
-	if (l->out.overflow || len > cap)
-		return fail(l, -E2BIG, "login keys do not fit in one PDU");
-	memcpy(data, l->out_keys, len);
-	secure_zero(l->out_keys, len);
-	text_out_init(&l->out, l->out_keys, sizeof(l->out_keys));
+	/* Handling the response that made this text checked its length. */
+	if (l->out.overflow)
+		return fail(l, -EMSGSIZE, "login text longer than %d bytes", TEXT_MAX_TOTAL);
+	if (limit == 0)
+		return fail(l, -EINVAL, "no room for a Login Request's text");
+	/* A part with the C bit must not have the T bit (RFC 7143 §11.12). */
+	req.cont = left > limit;
+	if (req.cont)
+		len = part_length(l->out_keys + l->out_sent, limit);
+	req.transit = !req.cont && l->next_transit;
+	memcpy(data, l->out_keys + l->out_sent, len);
+	l->out_sent += len;
+	l->part_pending = req.cont;
+	if (!req.cont)
+		reset_out(l);
 	req.data_len = (uint32_t)len;
 	pdu_encode_login(bhs, &req);
 	return (int)len;
@@ -268,7 +300,7 @@ static int handle_common_keys(struct login *l, struct text_pair *p, size_t n)
 static void add_chap_algs(struct login *l)
 {
 	const uint8_t *algs;
-	size_t n = offered_chap_algs(l->cfg, &algs), len = 0;
+	size_t n = offered_chap_algs(l, &algs), len = 0;
 	char list[4 * 8];
 
 	for (size_t i = 0; i < n && len + 5 < sizeof(list); i++)
@@ -355,7 +387,7 @@ static int handle_chap_challenge(struct login *l, struct text_pair *p, size_t n)
 	size_t clen;
 	int r;
 
-	if (!a || parse_u64(a, 0, 255, &alg) < 0 || !chap_alg_offered(l->cfg, (int)alg)) {
+	if (!a || parse_u64(a, 0, 255, &alg) < 0 || !chap_alg_offered(l, (int)alg)) {
 		l->chap_list_failed = true;
 		return fail(l, -EPROTO, "target rejected our CHAP_A list (answered %.32s)",
 			    a ? a : "nothing");
@@ -429,8 +461,9 @@ static int collect_text(struct login *l, const uint8_t *data, size_t len)
 {
 	char *grown;
 
-	if (l->rx_len + len > TEXT_MAX_TOTAL)
-		return fail(l, -EMSGSIZE, "login response text too long");
+	if (len > TEXT_MAX_TOTAL - l->rx_len)
+		return fail(l, -EPROTO, "target's login text is longer than %d bytes",
+			    TEXT_MAX_TOTAL);
 	grown = realloc(l->rx_text, l->rx_len + len + 1);
 	if (!grown)
 		return fail(l, -ENOMEM, "out of memory");
@@ -466,11 +499,105 @@ static int finish(struct login *l, const struct iscsi_hdr *h)
 	return LOGIN_COMPLETE;
 }
 
+/* The target's answer to a part of our text with the C bit: an empty
+ * Login Response that asks for the next part. */
+static int part_acknowledged(struct login *l, const struct iscsi_hdr *h, size_t len)
+{
+	if (len || (h->flags & (ISCSI_FLAG_LOGIN_CONTINUE | ISCSI_FLAG_LOGIN_TRANSIT)))
+		return fail(l, -EPROTO, "target answered a Login Request with the C "
+			    "bit with%s%s%s", len ? " text" : "",
+			    h->flags & ISCSI_FLAG_LOGIN_CONTINUE ? " the C bit" : "",
+			    h->flags & ISCSI_FLAG_LOGIN_TRANSIT ? " the T bit" : "");
+	return LOGIN_SEND_NEXT;
+}
+
+/* A part of the target's text with more to come: an empty request, in
+ * our current stage and without the T bit, asks for the next. */
+static int part_received(struct login *l, const struct iscsi_hdr *h, size_t len)
+{
+	if (h->flags & ISCSI_FLAG_LOGIN_TRANSIT)
+		return fail(l, -EPROTO, "Login Response with both the C and the T bit");
+	/* Empty parts would let a target keep us busy without end. */
+	if (len == 0)
+		return fail(l, -EPROTO, "Login Response with the C bit and no text");
+	next_request(l, l->next_csg, l->next_nsg, false);
+	return LOGIN_SEND_NEXT;
+}
+
+/* A failure status: class 2 (initiator error), 3 (target error) or any
+ * other but 0 (success) and 1 (redirection). */
+static int login_refused(struct login *l)
+{
+	if (l->step == LOGIN_CHAP_ALGORITHM)
+		l->chap_list_failed = true;
+	return fail(l, status_errno(l->status_class, l->status_detail),
+		    "login failed: %s (0x%02x%02x)",
+		    iscsi_login_status_name(l->status_class, l->status_detail),
+		    l->status_class, l->status_detail);
+}
+
+/* Our answer, built while handling the response, must fit the cap. */
+static int check_answer_length(struct login *l, int r)
+{
+	if (r == LOGIN_SEND_NEXT && l->out.overflow)
+		return fail(l, -EPROTO, "our answer to the target's login text would "
+			    "exceed %d bytes", TEXT_MAX_TOTAL);
+	return r;
+}
+
+static size_t count_nuls(const char *text, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += text[i] == '\0';
+	return n;
+}
+
+/* What the whole text of a response says, parsed into p. */
+static int act_on_response(struct login *l, const struct iscsi_hdr *h,
+			   struct text_pair *p, size_t n)
+{
+	int r;
+
+	if (l->status_class == 1)
+		return handle_redirect(l, p, n);
+	if (l->status_class != 0)
+		return login_refused(l);
+	if (h->u.login.version_active != 0)
+		return fail(l, -EPROTO, "target speaks iSCSI version %u, not 0",
+			    h->u.login.version_active);
+	r = handle_common_keys(l, p, n);
+	if (r < 0)
+		return r;
+	r = check_answer_length(l, dispatch_step(l, h, p, n));
+	return r == LOGIN_COMPLETE ? finish(l, h) : r;
+}
+
+/* The whole text of a response has come: parse it and act on it. */
+static int handle_whole_response(struct login *l, const struct iscsi_hdr *h)
+{
+	/* Every pair ends in a NUL, so there are no more pairs than NULs. */
+	size_t max = count_nuls(l->rx_text, l->rx_len) + 1, n;
+	struct text_pair *pairs = calloc(max, sizeof(*pairs));
+	int r;
+
+	if (!pairs)
+		return fail(l, -ENOMEM, "out of memory");
+	r = text_parse(l->rx_text, l->rx_len, pairs, max, &n);
+	l->rx_len = 0;
+	if (r < 0)
+		r = fail(l, -EPROTO, "malformed login response text");
+	else
+		r = act_on_response(l, h, pairs, n);
+	free(pairs);
+	return r;
+}
+
 int login_handle_response(struct login *l, const struct iscsi_hdr *h,
 			  const uint8_t *data, size_t len)
 {
-	struct text_pair pairs[MAX_PAIRS];
-	size_t n;
+	bool whole_request_seen = !l->part_pending;
 	int r;
 
 	if (h->opcode != ISCSI_OP_LOGIN_RSP)
@@ -479,35 +606,13 @@ int login_handle_response(struct login *l, const struct iscsi_hdr *h,
 	l->status_class = h->u.login.status_class;
 	l->status_detail = h->u.login.status_detail;
 	l->expstatsn = h->statsn + 1;
+	l->part_pending = false;
+	if (!whole_request_seen && l->status_class == 0)
+		return part_acknowledged(l, h, len);
 	r = collect_text(l, data, len);
 	if (r < 0)
 		return r;
-	if (h->flags & ISCSI_FLAG_LOGIN_CONTINUE) {
-		/* More text follows: an empty request asks for it. */
-		next_request(l, h->u.login.csg, h->u.login.nsg, false);
-		return LOGIN_SEND_NEXT;
-	}
-	r = text_parse(l->rx_text ? l->rx_text : (char *)"", l->rx_len, pairs,
-		       MAX_PAIRS, &n);
-	l->rx_len = 0;
-	if (r < 0)
-		return fail(l, -EPROTO, "malformed login response text");
-	if (l->status_class == 1)
-		return handle_redirect(l, pairs, n);
-	if (l->status_class != 0) {
-		if (l->step == LOGIN_CHAP_ALGORITHM)
-			l->chap_list_failed = true;
-		return fail(l, status_errno(l->status_class, l->status_detail),
-			    "login failed: %s (0x%02x%02x)",
-			    iscsi_login_status_name(l->status_class, l->status_detail),
-			    l->status_class, l->status_detail);
-	}
-	if (h->u.login.version_active != 0)
-		return fail(l, -EPROTO, "target speaks iSCSI version %u, not 0",
-			    h->u.login.version_active);
-	r = handle_common_keys(l, pairs, n);
-	if (r < 0)
-		return r;
-	r = dispatch_step(l, h, pairs, n);
-	return r == LOGIN_COMPLETE ? finish(l, h) : r;
+	if (h->flags & ISCSI_FLAG_LOGIN_CONTINUE)
+		return part_received(l, h, len);
+	return handle_whole_response(l, h);
 }

@@ -17,6 +17,9 @@
 
 #define ISCSI_NAME_MAX 224      /* RFC 7143 §4.2.7.1 */
 #define CHAP_SECRET_MAX 256
+/* Until the login ends, the target's MaxRecvDataSegmentLength is its
+ * default (RFC 7143 §13.12): no Login Request carries more than this. */
+#define LOGIN_PDU_DATA_MAX 8192
 
 struct login_config {
 	const char *initiator_name;
@@ -64,15 +67,20 @@ struct login {
 	uint8_t mutual_id;
 	uint8_t mutual_challenge[16];
 	struct iscsi_params result;
-	/* a response split over PDUs (C bit) is collected here */
+	/* The target's text, collected over Login Responses with the C bit
+	 * (RFC 7143 §6.1) and read when the last part has come. */
 	char *rx_text;
 	size_t rx_len;
 
-	/* the next request, prepared while handling a response */
+	/* Our next text, prepared whole while handling a response, then
+	 * sent in parts of at most LOGIN_PDU_DATA_MAX bytes: all but the
+	 * last with the C bit, each awaiting the target's empty answer. */
 	uint8_t next_csg, next_nsg;
 	bool next_transit;
-	uint8_t out_keys[8192];
+	uint8_t out_keys[TEXT_MAX_TOTAL];
 	struct text_out out;
+	size_t out_sent;        /* bytes of out already in a request */
+	bool part_pending;      /* a part with the C bit awaits its answer */
 
 	/* outcome */
 	uint8_t status_class, status_detail;
@@ -86,8 +94,11 @@ struct login {
 void login_init(struct login *l, const struct login_config *cfg, uint64_t isid,
 		uint16_t tsih, uint32_t cmdsn, uint32_t expstatsn);
 void login_free(struct login *l);
-/* Encodes the next Login Request into bhs and its keys into data (cap
- * bytes). Returns the data length or a negative errno. */
+/* Encodes the next Login Request into bhs and up to cap bytes of its text
+ * (at most LOGIN_PDU_DATA_MAX) into data: a part with the C bit when the
+ * text is longer. Returns the data length, or a negative errno with
+ * l->error set (cap 0); never a length error
+ * for text within TEXT_MAX_TOTAL. */
 int login_build_request(struct login *l, uint8_t *bhs, uint8_t *data, size_t cap);
 /* Consumes a Login Response. Returns an enum login_result, or a negative
  * errno with l->error describing the failure in one line. */
