@@ -46,7 +46,7 @@ static size_t offered_chap_algs(const struct login *l, const uint8_t **algs)
 {
 	const struct login_config *c = l->cfg;
 
-	if (c->md5_only) {
+	if (l->md5_only) {
 		*algs = md5_alone;
 		return 1;
 	}
@@ -120,6 +120,21 @@ static void prepare_operational(struct login *l)
 	next_request(l, ISCSI_STAGE_OPERATIONAL, ISCSI_STAGE_FULL_FEATURE, true);
 }
 
+int login_config_check(const struct login_config *cfg, char *err, size_t errlen)
+{
+	/* One secret for both directions would let a rogue target reflect
+	 * our own challenge back to us in another login, and pass off our
+	 * answer as its own. */
+	if (want_mutual(cfg) && cfg->secret_len == cfg->rsecret_len &&
+	    (cfg->secret_len == 0 ||
+	     ct_memcmp(cfg->secret, cfg->rsecret, cfg->secret_len) == 0)) {
+		snprintf(err, errlen, "the target's secret must differ from the "
+			 "initiator's (RFC 7143 §12.1.3)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 void login_init(struct login *l, const struct login_config *cfg, uint64_t isid,
 		uint16_t tsih, uint32_t cmdsn, uint32_t expstatsn)
 {
@@ -130,6 +145,10 @@ void login_init(struct login *l, const struct login_config *cfg, uint64_t isid,
 	l->tsih = tsih;
 	l->cmdsn = cmdsn;
 	l->expstatsn = expstatsn;
+	/* Copied: the caller may clear the flag at once, so that the MD5
+	 * retry holds for this attempt only. */
+	l->md5_only = cfg->md5_only;
+	l->config_error = login_config_check(cfg, l->error, sizeof(l->error));
 	params_rfc_defaults(&l->result);
 	text_out_init(&l->out, l->out_keys, sizeof(l->out_keys));
 	prepare_security(l);
@@ -145,21 +164,14 @@ void login_free(struct login *l)
 
 bool login_failed_at_chap_list(const struct login *l)
 {
-	bool auth_failure = l->status_class == 2 && l->status_detail == 1;
 	const uint8_t *algs;
 
 	/* Offering MD5 alone is a retry only if the list had more, and MD5. */
 	if (offered_chap_algs(l, &algs) < 2 || !chap_alg_offered(l, CHAP_ALG_MD5))
 		return false;
-	/* A failure status answered the list, or the connection dropped
-	 * while the answer was awaited. */
-	if (l->chap_list_failed || l->step == LOGIN_CHAP_ALGORITHM)
-		return true;
-	/* tgt 1.0.85 decodes the initiator's CHAP_R into a 20-byte buffer
-	 * when mutual CHAP is on, so SHA-256 and SHA3-256 answers make it
-	 * fail the login with "initiator error" (0x0200), not 0x0201. */
-	return l->step == LOGIN_CHAP_RESPONSE && l->chap_alg != CHAP_ALG_MD5 &&
-	       !auth_failure && l->status_class != 0;
+	/* Set only by a Login Response that refused the list: a connection
+	 * that drops or a target that stays silent never downgrades. */
+	return l->chap_refused;
 }
 
 /* Where the part of our text that starts at text ends: after the last
@@ -196,6 +208,8 @@ int login_build_request(struct login *l, uint8_t *bhs, uint8_t *data, size_t cap
 	size_t limit = MIN(cap, (size_t)LOGIN_PDU_DATA_MAX);
 	size_t left = l->out.len - l->out_sent, len = left;
 
+	if (l->config_error)
+		return l->config_error;
 	/* Handling the response that made this text checked its length. */
 	if (l->out.overflow)
 		return fail(l, -EMSGSIZE, "login text longer than %d bytes", TEXT_MAX_TOTAL);
@@ -378,26 +392,45 @@ static int add_mutual_challenge(struct login *l, const uint8_t *theirs, size_t t
 	return 0;
 }
 
+/* The target's CHAP_A answer to our list: one of ours, or a refusal
+ * (Reject, NotUnderstood, None, a value we did not offer, nothing). */
+static int check_chap_choice(struct login *l, const char *a, uint64_t *alg)
+{
+	if (a && parse_u64(a, 0, 255, alg) == 0 && chap_alg_offered(l, (int)*alg))
+		return 0;
+	l->chap_refused = true;
+	return fail(l, -EPROTO, "target rejected our CHAP_A list (answered %.32s)",
+		    a ? a : "nothing");
+}
+
+static int decode_challenge(struct login *l, const char *c, uint8_t *challenge,
+			    size_t *clen)
+{
+	if (!c || chap_decode_binary(c, challenge, CHAP_CHALLENGE_MAX, clen) < 0)
+		return fail(l, -EPROTO, "missing or bad CHAP_C (up to %d bytes accepted)",
+			    CHAP_CHALLENGE_MAX);
+	if (*clen < CHAP_CHALLENGE_MIN)
+		return fail(l, -EPROTO, "target sent a %zu-byte CHAP challenge; at "
+			    "least %d bytes are required", *clen, CHAP_CHALLENGE_MIN);
+	return 0;
+}
+
 static int handle_chap_challenge(struct login *l, struct text_pair *p, size_t n)
 {
 	const char *a = find_key(p, n, "CHAP_A"), *i = find_key(p, n, "CHAP_I");
-	const char *c = find_key(p, n, "CHAP_C");
 	uint8_t challenge[CHAP_CHALLENGE_MAX];
 	uint64_t alg, id;
 	size_t clen;
 	int r;
 
-	if (!a || parse_u64(a, 0, 255, &alg) < 0 || !chap_alg_offered(l, (int)alg)) {
-		l->chap_list_failed = true;
-		return fail(l, -EPROTO, "target rejected our CHAP_A list (answered %.32s)",
-			    a ? a : "nothing");
-	}
+	r = check_chap_choice(l, a, &alg);
+	if (r < 0)
+		return r;
 	if (!i || parse_u64(i, 0, 255, &id) < 0)
 		return fail(l, -EPROTO, "missing or bad CHAP_I");
-	if (!c || chap_decode_binary(c, challenge, sizeof(challenge), &clen) < 0 ||
-	    clen == 0)
-		return fail(l, -EPROTO, "missing or bad CHAP_C (up to %d bytes accepted)",
-			    CHAP_CHALLENGE_MAX);
+	r = decode_challenge(l, find_key(p, n, "CHAP_C"), challenge, &clen);
+	if (r < 0)
+		return r;
 	l->chap_alg = (int)alg;
 	log_debug("login: CHAP with %s, %zu-byte challenge", chap_alg_name((int)alg), clen);
 	r = add_chap_answer(l, (int)alg, (uint8_t)id, challenge, clen);
@@ -526,14 +559,23 @@ static int part_received(struct login *l, const struct iscsi_hdr *h, size_t len)
 
 /* A failure status: class 2 (initiator error), 3 (target error) or any
  * other but 0 (success) and 1 (redirection). */
-static int login_refused(struct login *l)
+static int login_refused(struct login *l, bool whole_request_seen)
 {
-	if (l->step == LOGIN_CHAP_ALGORITHM)
-		l->chap_list_failed = true;
+	uint16_t status = (uint16_t)(l->status_class << 8 | l->status_detail);
+
+	/* Targets that cannot take a CHAP_A list (pre-3.15 LIO, Synology)
+	 * answer it 0x0201 or 0x0200. tgt 1.0.85 picks SHA-256 but decodes
+	 * the initiator's CHAP_R into a 20-byte buffer, so it fails the
+	 * answer with 0x0200 ("initiator error"; a wrong secret is 0x0201). */
+	if (whole_request_seen && l->step == LOGIN_CHAP_ALGORITHM &&
+	    (status == 0x0200 || status == 0x0201))
+		l->chap_refused = true;
+	if (whole_request_seen && l->step == LOGIN_CHAP_RESPONSE && status == 0x0200 &&
+	    l->chap_alg != CHAP_ALG_MD5)
+		l->chap_refused = true;
 	return fail(l, status_errno(l->status_class, l->status_detail),
-		    "login failed: %s (0x%02x%02x)",
-		    iscsi_login_status_name(l->status_class, l->status_detail),
-		    l->status_class, l->status_detail);
+		    "login failed: %s (0x%04x)",
+		    iscsi_login_status_name(l->status_class, l->status_detail), status);
 }
 
 /* Our answer, built while handling the response, must fit the cap. */
@@ -556,14 +598,14 @@ static size_t count_nuls(const char *text, size_t len)
 
 /* What the whole text of a response says, parsed into p. */
 static int act_on_response(struct login *l, const struct iscsi_hdr *h,
-			   struct text_pair *p, size_t n)
+			   struct text_pair *p, size_t n, bool whole_request_seen)
 {
 	int r;
 
 	if (l->status_class == 1)
 		return handle_redirect(l, p, n);
 	if (l->status_class != 0)
-		return login_refused(l);
+		return login_refused(l, whole_request_seen);
 	if (h->u.login.version_active != 0)
 		return fail(l, -EPROTO, "target speaks iSCSI version %u, not 0",
 			    h->u.login.version_active);
@@ -575,7 +617,8 @@ static int act_on_response(struct login *l, const struct iscsi_hdr *h,
 }
 
 /* The whole text of a response has come: parse it and act on it. */
-static int handle_whole_response(struct login *l, const struct iscsi_hdr *h)
+static int handle_whole_response(struct login *l, const struct iscsi_hdr *h,
+				 bool whole_request_seen)
 {
 	/* Every pair ends in a NUL, so there are no more pairs than NULs. */
 	size_t max = count_nuls(l->rx_text, l->rx_len) + 1, n;
@@ -589,7 +632,7 @@ static int handle_whole_response(struct login *l, const struct iscsi_hdr *h)
 	if (r < 0)
 		r = fail(l, -EPROTO, "malformed login response text");
 	else
-		r = act_on_response(l, h, pairs, n);
+		r = act_on_response(l, h, pairs, n, whole_request_seen);
 	free(pairs);
 	return r;
 }
@@ -603,6 +646,8 @@ int login_handle_response(struct login *l, const struct iscsi_hdr *h,
 	if (h->opcode != ISCSI_OP_LOGIN_RSP)
 		return fail(l, -EPROTO, "expected a Login Response, got %s",
 			    iscsi_opcode_name(h->opcode));
+	if (l->config_error)
+		return l->config_error;
 	l->status_class = h->u.login.status_class;
 	l->status_detail = h->u.login.status_detail;
 	l->expstatsn = h->statsn + 1;
@@ -614,5 +659,5 @@ int login_handle_response(struct login *l, const struct iscsi_hdr *h,
 		return r;
 	if (h->flags & ISCSI_FLAG_LOGIN_CONTINUE)
 		return part_received(l, h, len);
-	return handle_whole_response(l, h);
+	return handle_whole_response(l, h, whole_request_seen);
 }

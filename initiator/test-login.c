@@ -2,7 +2,9 @@
 /* The login state machine against canned target responses: AuthMethod
  * None, one-way and mutual CHAP, failures by RFC name, redirection,
  * keys we must answer NotUnderstood, text split over PDUs with the C bit
- * in both directions and its cap. */
+ * in both directions and its cap, the CHAP hardening (short challenges,
+ * one secret for both directions) and when the MD5-alone retry is
+ * allowed. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -592,6 +594,256 @@ static void test_part_answers(void)
 	login_free(&l);
 }
 
+/* ---- CHAP hardening (RFC 7143 §12.1.3) */
+
+static void test_same_secret_both_ways(void)
+{
+	struct login_config cfg = config(true, true);
+	char err[128] = "";
+	struct login l;
+
+	CHECK_EQ(login_config_check(&cfg, err, sizeof(err)), 0);
+	cfg.rsecret = (const uint8_t *)"secret123456";
+	cfg.rsecret_len = 12;
+	CHECK_EQ(login_config_check(&cfg, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "the target's secret must differ from the initiator's "
+		  "(RFC 7143 §12.1.3)");
+	login_init(&l, &cfg, 1, 0, 1, 0);
+	CHECK_EQ(login_build_request(&l, req_bhs, req_data, sizeof(req_data)), -EINVAL);
+	CHECK_STR(l.error, err);
+	login_free(&l);
+	/* A prefix is another secret; one-way CHAP has no target secret. */
+	cfg.rsecret_len = 11;
+	CHECK_EQ(login_config_check(&cfg, err, sizeof(err)), 0);
+	cfg.rsecret_len = 12;
+	cfg.ruser = NULL;
+	CHECK_EQ(login_config_check(&cfg, err, sizeof(err)), 0);
+}
+
+/* Up to the target's CHAP challenge, with the given CHAP_C value. */
+static int chap_with_challenge(struct login *l, const struct login_config *cfg,
+			       const char *challenge)
+{
+	char text[2200];
+	int n;
+
+	login_init(l, cfg, 1, 0, 1, 0);
+	next(l);
+	RSP(l, 0, 0, 1, "AuthMethod=CHAP\0");
+	next(l);
+	n = snprintf(text, sizeof(text), "CHAP_A=5%cCHAP_I=3%cCHAP_C=%s%c", 0, 0,
+		     challenge, 0);
+	return respond(l, 0, 0, 1, 0, 0, text, (size_t)n);
+}
+
+static void test_short_challenge(void)
+{
+	struct login_config cfg = config(true, false);
+	struct login l;
+
+	CHECK_EQ(chap_with_challenge(&l, &cfg, "0x01"), -EPROTO);
+	CHECK_STR(l.error, "target sent a 1-byte CHAP challenge; at least 16 bytes "
+		  "are required");
+	CHECK(!login_failed_at_chap_list(&l));
+	login_free(&l);
+	CHECK_EQ(chap_with_challenge(&l, &cfg, "0x0102030405060708090a0b0c0d0e0f"),
+		 -EPROTO);
+	CHECK_STR(l.error, "target sent a 15-byte CHAP challenge; at least 16 bytes "
+		  "are required");
+	login_free(&l);
+	CHECK_EQ(chap_with_challenge(&l, &cfg, "0bAQIDBAUGBwgJCgsMDQ4PEA=="),
+		 LOGIN_SEND_NEXT);
+	login_free(&l);
+}
+
+/* Ours, in mutual CHAP: 16 random bytes, new for every login. */
+static void test_our_challenge(void)
+{
+	struct login_config cfg = config(true, true);
+	uint8_t first[CHAP_CHALLENGE_MAX], second[CHAP_CHALLENGE_MAX];
+	size_t len1 = 0, len2 = 0;
+	struct login l;
+
+	CHECK_EQ(chap_with_challenge(&l, &cfg, "0x00112233445566778899aabbccddeeff"),
+		 LOGIN_SEND_NEXT);
+	next(&l);
+	CHECK_EQ(chap_decode_binary(req_value("CHAP_C"), first, sizeof(first), &len1), 0);
+	login_free(&l);
+	chap_with_challenge(&l, &cfg, "0x00112233445566778899aabbccddeeff");
+	next(&l);
+	CHECK_EQ(chap_decode_binary(req_value("CHAP_C"), second, sizeof(second), &len2), 0);
+	login_free(&l);
+	CHECK_EQ(len1, CHAP_CHALLENGE_MIN);
+	CHECK_EQ(len2, CHAP_CHALLENGE_MIN);
+	CHECK(memcmp(first, second, CHAP_CHALLENGE_MIN) != 0);
+}
+
+/* ---- When the MD5-alone retry is allowed */
+
+/* Up to our CHAP_A list, with a config of our choosing. */
+static void to_chap_list(struct login *l, const struct login_config *cfg)
+{
+	login_init(l, cfg, 1, 0, 1, 0);
+	next(l);
+	CHECK_EQ(RSP(l, 0, 0, 1, "AuthMethod=CHAP\0"), LOGIN_SEND_NEXT);
+	next(l);
+}
+
+/* The answer to our CHAP_A list is a failure status: retry or not. */
+static bool retry_after_status(const struct login_config *cfg, uint8_t cls,
+			       uint8_t detail)
+{
+	struct login l;
+	bool retry;
+
+	to_chap_list(&l, cfg);
+	CHECK(respond(&l, 0, 0, 1, cls, detail, "", 0) < 0);
+	retry = login_failed_at_chap_list(&l);
+	login_free(&l);
+	return retry;
+}
+
+/* The answer to our CHAP_A list is a CHAP_A value: retry or not. */
+static bool retry_after_choice(const struct login_config *cfg, const char *text,
+			       size_t len)
+{
+	struct login l;
+	bool retry;
+
+	to_chap_list(&l, cfg);
+	CHECK_EQ(respond(&l, 0, 0, 1, 0, 0, text, len), -EPROTO);
+	retry = login_failed_at_chap_list(&l);
+	login_free(&l);
+	return retry;
+}
+
+#define CHOICE(cfg, text) retry_after_choice(cfg, text, sizeof(text) - 1)
+
+/* The target explicitly refused the list: allowed. */
+static void test_md5_retry_on_refusal(void)
+{
+	struct login_config cfg = config(true, false);
+
+	CHECK(retry_after_status(&cfg, 2, 0));          /* initiator error */
+	CHECK(retry_after_status(&cfg, 2, 1));          /* authentication failure */
+	CHECK(CHOICE(&cfg, "CHAP_A=Reject\0"));
+	CHECK(CHOICE(&cfg, "CHAP_A=NotUnderstood\0"));
+	CHECK(CHOICE(&cfg, "CHAP_A=None\0"));
+	CHECK(CHOICE(&cfg, "CHAP_A=3\0CHAP_I=1\0CHAP_C=0x01\0")); /* not offered */
+	CHECK(CHOICE(&cfg, "CHAP_I=1\0CHAP_C=0x01\0"));           /* no answer */
+}
+
+/* Anything else: not allowed. */
+static void test_md5_retry_refused(void)
+{
+	struct login_config cfg = config(true, false);
+	static const uint8_t no_md5[] = { CHAP_ALG_SHA256, CHAP_ALG_SHA1 };
+	struct login l;
+
+	/* Other statuses do not speak of the list. */
+	CHECK(!retry_after_status(&cfg, 2, 2));         /* authorization */
+	CHECK(!retry_after_status(&cfg, 2, 3));         /* not found */
+	CHECK(!retry_after_status(&cfg, 3, 0));         /* target error */
+	CHECK(!retry_after_status(&cfg, 3, 1));         /* service unavailable */
+	/* The connection dropped, or the target stayed silent, while the
+	 * answer to the list was awaited: no response was ever handled. */
+	to_chap_list(&l, &cfg);
+	CHECK(!login_failed_at_chap_list(&l));
+	login_free(&l);
+	/* Before the list went out. */
+	login_init(&l, &cfg, 1, 0, 1, 0);
+	next(&l);
+	CHECK(!login_failed_at_chap_list(&l));
+	CHECK_EQ(respond(&l, 0, 0, 1, 2, 1, "", 0), -EACCES);
+	CHECK(!login_failed_at_chap_list(&l));
+	login_free(&l);
+	/* The retry itself, and lists that are not a list of MD5 and more. */
+	cfg.md5_only = true;
+	CHECK(!retry_after_status(&cfg, 2, 1));
+	CHECK(!CHOICE(&cfg, "CHAP_A=Reject\0"));
+	cfg.md5_only = false;
+	cfg.chap_algs = no_md5;
+	cfg.nchap_algs = 2;
+	CHECK(!retry_after_status(&cfg, 2, 1));
+	cfg.chap_algs = no_md5 + 1;
+	cfg.nchap_algs = 1;
+	CHECK(!retry_after_status(&cfg, 2, 0));
+}
+
+/* The flag is read once: clearing it after login_init() (as the session
+ * does, so that the retry holds for one attempt) keeps this attempt's. */
+static void test_md5_only_for_one_attempt(void)
+{
+	struct login_config cfg = config(true, false);
+	struct login l;
+
+	cfg.md5_only = true;
+	login_init(&l, &cfg, 1, 0, 1, 0);
+	cfg.md5_only = false;
+	next(&l);
+	RSP(&l, 0, 0, 1, "AuthMethod=CHAP\0");
+	next(&l);
+	CHECK(req_has("CHAP_A=5"));
+	login_free(&l);
+	to_chap_list(&l, &cfg);
+	CHECK(req_has("CHAP_A=8,7,6,5"));
+	login_free(&l);
+}
+
+/* tgt 1.0.85 chooses SHA-256, then fails our answer with 0x0200 (it
+ * decodes CHAP_R into a 20-byte buffer): allowed then, and only then. */
+static int tgt_chap_response(const struct login_config *cfg, const char *alg,
+			     uint8_t cls, uint8_t detail)
+{
+	char text[120];
+	struct login l;
+	int n, r;
+
+	to_chap_list(&l, cfg);
+	n = snprintf(text, sizeof(text), "CHAP_A=%s%cCHAP_I=1%c"
+		     "CHAP_C=0x0102030405060708090a0b0c0d0e0f10%c", alg, 0, 0, 0);
+	CHECK_EQ(respond(&l, 0, 0, 1, 0, 0, text, (size_t)n), LOGIN_SEND_NEXT);
+	next(&l);
+	CHECK(respond(&l, T, 0, 1, cls, detail, "", 0) < 0);
+	r = login_failed_at_chap_list(&l);
+	login_free(&l);
+	return r;
+}
+
+static void test_md5_retry_tgt_sha256(void)
+{
+	struct login_config mutual = config(true, true), one_way = config(true, false);
+
+	CHECK(tgt_chap_response(&one_way, "7", 2, 0));
+	CHECK(tgt_chap_response(&one_way, "8", 2, 0));
+	CHECK(tgt_chap_response(&mutual, "7", 2, 0));
+	CHECK(!tgt_chap_response(&one_way, "7", 2, 1)); /* a wrong secret */
+	CHECK(!tgt_chap_response(&one_way, "5", 2, 0)); /* MD5 already */
+	CHECK(!tgt_chap_response(&one_way, "7", 2, 2));
+	CHECK(!tgt_chap_response(&one_way, "7", 3, 0));
+}
+
+/* Our CHAP_A list travels in parts (the target sent many keys to answer
+ * first): a failure before the last part never saw the list. */
+static void test_md5_retry_needs_whole_list(void)
+{
+	struct login_config cfg = config(true, false);
+	char *junk = malloc(TEXT_MAX_TOTAL);
+	size_t len = junk_keys(junk, TEXT_MAX_TOTAL, 600, 0);
+	struct login l;
+
+	login_init(&l, &cfg, 1, 0, 1, 0);
+	next(&l);
+	memcpy(junk + len, "AuthMethod=CHAP", 16);
+	CHECK_EQ(respond(&l, 0, 0, 1, 0, 0, junk, len + 16), LOGIN_SEND_NEXT);
+	next(&l);
+	CHECK_EQ(req_bhs[1] & C, C);
+	CHECK_EQ(respond(&l, 0, 0, 1, 2, 1, "", 0), -EACCES);
+	CHECK(!login_failed_at_chap_list(&l));
+	login_free(&l);
+	free(junk);
+}
+
 int main(void)
 {
 	params_our_offer(&offer, DIGEST_NONE, DIGEST_NONE);
@@ -613,5 +865,13 @@ int main(void)
 	test_text_caps();
 	test_request_cut_mid_pair();
 	test_part_answers();
+	test_same_secret_both_ways();
+	test_short_challenge();
+	test_our_challenge();
+	test_md5_retry_on_refusal();
+	test_md5_retry_refused();
+	test_md5_only_for_one_attempt();
+	test_md5_retry_tgt_sha256();
+	test_md5_retry_needs_whole_list();
 	return test_report("login");
 }
