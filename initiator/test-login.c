@@ -592,6 +592,17 @@ static void test_part_answers(void)
 	CHECK_EQ(respond(&l, 0, 0, 1, 2, 7, "", 0), -EPROTO);
 	CHECK_STR(l.error, "login failed: missing parameter (0x0207)");
 	login_free(&l);
+	/* So does a redirection, even in parts: the rest of our text is
+	 * dropped, and an empty request asks for the rest of the target's. */
+	login_init(&l, &cfg, 1, 0, 1, 0);
+	login_build_request(&l, req_bhs, part, sizeof(part));
+	CHECK_EQ(respond(&l, C, 0, 1, 1, 1, "TargetAddress=", 14), LOGIN_SEND_NEXT);
+	next(&l);
+	CHECK_EQ(req_len, 0);
+	CHECK_EQ(req_bhs[1] & (C | T), 0);
+	CHECK_EQ(respond(&l, 0, 0, 1, 1, 1, "10.0.0.9\0", 9), LOGIN_REDIRECTED);
+	CHECK_STR(l.redirect_host, "10.0.0.9");
+	login_free(&l);
 }
 
 /* ---- CHAP hardening (RFC 7143 §12.1.3) */
