@@ -12,7 +12,7 @@
 #   UNIT ATTENTION retry       iscsi-reconnect.sh (after each tgtd restart)
 #   digests                    iscsi-digests.sh, and below: a drop with digests
 #   redirect                   below: the fake redirects to a real tgtd
-#   CHAP MD5 retry             iscsi-login.sh (tgt's mutual CHAP)
+#   CHAP MD5 retry             iscsi-login.sh (tgt and SHA-256)
 #   NOP-In pings               below: tgtd with nop_interval
 # A failure known to come from the initiator prints "KNOWN BUG: ..." and
 # counts as a failure like any other.
