@@ -654,7 +654,7 @@ int login_handle_response(struct login *l, const struct iscsi_hdr *h,
 	l->part_pending = false;
 	if (!whole_request_seen && l->status_class == 0)
 		return part_acknowledged(l, h, len);
-	/* A failure status cut our text short: its rest is never sent. */
+	/* Any other status cut our text short: its rest is never sent. */
 	if (!whole_request_seen)
 		reset_out(l);
 	r = collect_text(l, data, len);

@@ -526,8 +526,8 @@ static void test_text_caps(void)
 	CHECK_EQ(send_junk(&l, 1, junk, len), -EPROTO);
 	CHECK_STR(l.error, "target's login text is longer than 65536 bytes");
 	login_free(&l);
-	/* 5000 keys with empty values fit (~66 KiB is over, so 4500: 57 KiB),
-	 * but 4500 NotUnderstood answers (~112 KiB) do not. */
+	/* 4500 keys with empty values (57 KiB) fit, but their 4500
+	 * NotUnderstood answers (~112 KiB) do not. */
 	len = junk_keys(junk, TEXT_MAX_TOTAL, 4500, 0);
 	CHECK(len <= TEXT_MAX_TOTAL);
 	to_operational(&l, &cfg);
