@@ -22,6 +22,9 @@ enum chap_alg {
 #define CHAP_DIGEST_MAX 32
 /* Largest challenge we accept or send: some targets use up to 1024 bytes. */
 #define CHAP_CHALLENGE_MAX 1024
+/* Shortest challenge we answer, and the length of ours: a short challenge
+ * soon comes again, and a response recorded once then answers it. */
+#define CHAP_CHALLENGE_MIN 16
 
 bool chap_alg_supported(int alg);
 /* "MD5", "SHA-1", "SHA-256", "SHA3-256"; "unknown" for anything else. */

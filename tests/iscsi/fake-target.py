@@ -6,11 +6,13 @@ target to test against otherwise: every behaviour that a real target can
 show is tested against tgtd by the other scripts in this directory.
 
 It listens on 127.0.0.1:PORT, prints "listening", logs an initiator in
-(AuthMethod None or CHAP-MD5), serves one small in-memory LUN and injects
-the one fault chosen by --scenario. It exits after --sessions sessions
-ended with the initiator's own Logout or (scenario redirect) were
-redirected, with status 0; or after --timeout seconds, with status 3. Lines containing "VIOLATION" mean the initiator broke RFC 7143
-in a way this fake can see (bad digest, CmdSN out of window, bad echo...).
+(AuthMethod None or CHAP-MD5; login text in parts with the C bit either
+way), serves one small in-memory LUN and injects the one fault chosen by
+--scenario. It exits after --sessions sessions ended with the initiator's
+own Logout or (scenario redirect) were redirected, with status 0; or after
+--timeout seconds, with status 3. Lines containing "VIOLATION" mean the
+initiator broke RFC 7143 in a way this fake can see (bad digest, CmdSN out
+of window, bad echo, a Login PDU over 8192 bytes...).
 
 Wire format: RFC 7143 section 11; every BHS is built with struct '>'.
 """
@@ -44,6 +46,13 @@ ILLEGAL_REQUEST, UNIT_ATTENTION = 0x05, 0x06
 READ_OPS = (0x28, 0x88)
 WRITE_OPS = (0x2A, 0x8A)
 
+# ---- Login text: no Login PDU may carry more than LOGIN_PDU_DATA_MAX bytes
+# (the MaxRecvDataSegmentLength default, RFC 7143 13.12). login-continue cuts
+# its long response into parts of these sizes in turn, so that cuts fall
+# inside keys and values.
+LOGIN_PDU_DATA_MAX = 8192
+LOGIN_PART_SIZES = (7919, 1, 4099, 8192, 333, 6007, 5)
+
 # ---- What this target declares or accepts in the operational stage
 TARGET_MAX_RECV_DSL = 65536     # the initiator's Data-Out PDUs are cut at this
 TARGET_MAX_BURST = 262144
@@ -52,10 +61,11 @@ DATA_IN_CHUNK_MAX = 65536       # several Data-In PDUs per READ
 CMD_WINDOW = 32                 # MaxCmdSN - ExpCmdSN + 1
 
 SCENARIOS = ["none", "async-logout", "async-drop", "redirect", "long-challenge",
-             "chap-list-reject", "bad-header-digest", "bad-data-digest",
-             "bad-opcode", "huge-data-segment", "data-in-overflow",
-             "unknown-itt", "truncated-pdu", "reject", "reject-nop",
-             "nop-ping", "silent", "unit-attention"]
+             "chap-list-reject", "chap-list-drop", "login-continue",
+             "bad-header-digest", "bad-data-digest", "bad-opcode",
+             "huge-data-segment", "data-in-overflow", "unknown-itt",
+             "truncated-pdu", "reject", "reject-nop", "nop-ping", "silent",
+             "unit-attention"]
 # Faults injected when a READ or WRITE arrives, after --after of them.
 COMMAND_FAULTS = {"async-logout", "async-drop", "bad-header-digest",
                   "bad-data-digest", "bad-opcode", "huge-data-segment",
@@ -148,6 +158,11 @@ class Conn:
         self.cid = 0
         self.auth_done = False
         self.chap = None                    # (CHAP_I, challenge) sent
+        self.rx_text = b""                  # Login Request parts (C bit)
+        self.rx_parts = 0
+        self.tx_parts = []                  # Login Response parts still to send
+        self.tx_flags = 0                   # ...and the last one's flags
+        self.junk_sent = 0                  # login-continue: unknown keys sent
         self.pending_digests = {}           # on once the login completes
         self.initiator_max_recv_dsl = 8192
         self.max_burst = 262144
@@ -257,14 +272,61 @@ def sn_after(a, b):
 
 # ---- Target PDUs: one function each
 
-def send_login_response(conn, req, transit, csg, nsg, keys=(), status=0x0000):
-    data = b"".join(f"{k}={v}".encode() + b"\0" for k, v in keys)
-    flags = (0x80 if transit else 0) | csg << 2 | nsg
+def send_login_pdu(conn, req, flags, data=b"", status=0x0000):
     stat_sn, exp, mx = sequence_numbers(conn, True)
     isid_tsih = int.from_bytes(req.bhs[8:14], "big") << 16 | conn.tsih
     tail = struct.pack(">BB10x", status >> 8, status & 0xFF)
     send_pdu(conn, make_bhs(OP_LOGIN_RSP, flags, 0, 0, len(data), isid_tsih,
                             req.itt, 0, stat_sn, exp, mx, tail), data)
+
+
+def split_text(data, sizes):
+    parts, at = [], 0
+    while at < len(data):
+        size = sizes[len(parts) % len(sizes)]
+        parts.append(data[at:at + size])
+        at += size
+    return parts
+
+
+def send_login_response(conn, req, transit, csg, nsg, keys=(), status=0x0000,
+                        part_sizes=None):
+    """With part_sizes, the text goes out in parts: the first now with the
+    C bit, the others each when an empty Login Request asks for it."""
+    data = b"".join(f"{k}={v}".encode() + b"\0" for k, v in keys)
+    flags = (0x80 if transit else 0) | csg << 2 | nsg
+    if not part_sizes or len(data) <= part_sizes[0]:
+        send_login_pdu(conn, req, flags, data, status)
+        return 1
+    parts = split_text(data, part_sizes)
+    conn.tx_parts, conn.tx_flags = parts[1:], flags
+    send_login_pdu(conn, req, 0x40 | csg << 2 | nsg, parts[0], status)
+    return len(parts)
+
+
+def send_next_part(conn, req):
+    """The initiator asks for the next part of our text: RFC 7143 6.1."""
+    if req.data or req.flags & 0xC0 or (req.flags >> 2) & 3 != (conn.tx_flags >> 2) & 3:
+        violation(conn, f"answer to a Login Response with the C bit: flags "
+                        f"0x{req.flags:02x}, {len(req.data)} bytes; expected an "
+                        f"empty Login Request in the same stage, without C or T")
+    part = conn.tx_parts.pop(0)
+    last = not conn.tx_parts
+    send_login_pdu(conn, req, conn.tx_flags if last else 0x40 | (conn.tx_flags & 0x0F),
+                   part)
+    return None
+
+
+def receive_part(conn, req):
+    """A Login Request part with the C bit: kept, and answered empty."""
+    if req.flags & 0x80:
+        violation(conn, "Login Request with both the C and the T bit")
+    conn.rx_text += req.data
+    conn.rx_parts += 1
+    log(conn, f"Login Request part {conn.rx_parts} with the C bit "
+              f"({len(req.data)} bytes)")
+    send_login_pdu(conn, req, req.flags & 0x0F)
+    return None
 
 
 def send_scsi_response(conn, itt, status, sense=b"", residual_flags=0, residual=0):
@@ -377,6 +439,11 @@ def answer_chap_algorithm(conn, req, algorithms, reply):
     if STATE.args.scenario == "chap-list-reject" and len(algs) > 1:
         log(conn, f"FAULT: rejecting the CHAP_A list {algorithms} (like old LIO/Synology)")
         return login_failed(conn, req, 0x0201, "CHAP_A list")
+    if STATE.args.scenario == "chap-list-drop" and len(algs) > 1 and \
+            not STATE.fault_done:
+        STATE.fault_done = True
+        log(conn, f"FAULT: closing the connection instead of answering CHAP_A={algorithms}")
+        return "close"
     if "5" not in algs:
         return login_failed(conn, req, 0x0201, f"no MD5 in CHAP_A={algorithms}")
     ident = os.urandom(1)[0]
@@ -450,9 +517,40 @@ def answer_operational_key(conn, key, value):
     return answers.get(key, "NotUnderstood")
 
 
+def check_junk_answers(conn, keys):
+    """login-continue: every unknown key we sent must come back
+    NotUnderstood (RFC 7143 6.2)."""
+    answered = sum(1 for i in range(conn.junk_sent)
+                   if keys.get(f"X-junk-{i}") == "NotUnderstood")
+    if answered == conn.junk_sent:
+        log(conn, f"all {answered} unknown keys answered NotUnderstood")
+    else:
+        violation(conn, f"{answered} of {conn.junk_sent} unknown keys answered "
+                        f"NotUnderstood")
+    conn.junk_sent = 0
+    return {k: v for k, v in keys.items() if not k.startswith("X-junk-")}
+
+
+def send_junk(conn, req, reply):
+    """login-continue: the operational answers and many unknown keys in one
+    long text, sent in parts; T=0, so the initiator must answer them."""
+    count, vlen = STATE.args.junk_keys, STATE.args.junk_value_len
+    junk = [(f"X-junk-{i}", f"{i:0{vlen}d}"[-vlen:] if vlen else "")
+            for i in range(count)]
+    size = sum(len(k) + len(v) + 2 for k, v in reply + junk)
+    conn.junk_sent = count
+    parts = send_login_response(conn, req, False, 1, 3, reply + junk,
+                                part_sizes=LOGIN_PART_SIZES)
+    log(conn, f"FAULT: {count} unknown keys, {size} bytes of text in {parts} "
+              f"Login Responses with the C bit")
+    return None
+
+
 def operational_stage(conn, req, keys, transit, nsg):
     reply = [("MaxRecvDataSegmentLength", str(TARGET_MAX_RECV_DSL))]
     digests = {}
+    if conn.junk_sent:
+        keys = check_junk_answers(conn, keys)
     for key, value in keys.items():
         answer = answer_operational_key(conn, key, value)
         if answer is not None:
@@ -460,6 +558,8 @@ def operational_stage(conn, req, keys, transit, nsg):
         if key in ("HeaderDigest", "DataDigest"):
             digests[key] = answer == "CRC32C"
     conn.pending_digests.update(digests)
+    if STATE.args.scenario == "login-continue" and digests:
+        return send_junk(conn, req, reply)
     if transit and nsg == 3:
         send_login_response(conn, req, True, 1, 3, reply)
         return complete_login(conn)
@@ -494,8 +594,19 @@ def handle_login(conn, req):
         return "close"
     transit = bool(req.flags & 0x80)
     csg, nsg = (req.flags >> 2) & 3, req.flags & 3
-    keys = parse_keys(req.data)
     conn.exp_cmd_sn = req.cmd_sn        # login requests are immediate
+    if len(req.data) > LOGIN_PDU_DATA_MAX:
+        violation(conn, f"Login Request with {len(req.data)} bytes of text, more "
+                        f"than {LOGIN_PDU_DATA_MAX}")
+    if conn.tx_parts:
+        return send_next_part(conn, req)
+    if req.flags & 0x40:
+        return receive_part(conn, req)
+    if conn.rx_parts:
+        log(conn, f"Login Request text complete: {conn.rx_parts + 1} parts, "
+                  f"{len(conn.rx_text) + len(req.data)} bytes")
+    keys = parse_keys(conn.rx_text + req.data)
+    conn.rx_text, conn.rx_parts = b"", 0
     if conn.isid is None:
         conn.isid = int.from_bytes(req.bhs[8:14], "big")
         conn.cid = struct.unpack_from(">H", req.bhs, 20)[0]
@@ -999,6 +1110,9 @@ def parse_args():
     p.add_argument("--challenge-len", type=int, default=16)
     p.add_argument("--challenge-encoding", choices=("hex", "base64"), default="hex")
     p.add_argument("--redirect-port", type=int)
+    p.add_argument("--junk-keys", type=int, default=2000,
+                   help="login-continue: unknown keys in the operational stage")
+    p.add_argument("--junk-value-len", type=int, default=10)
     p.add_argument("--ua-count", type=int, default=1,
                    help="READs answered UNIT ATTENTION after each login")
     p.add_argument("--time2wait", type=int, default=1)
@@ -1009,7 +1123,8 @@ def parse_args():
     args.timeout = min(args.timeout, 60)
     if args.scenario == "redirect" and not args.redirect_port:
         p.error("redirect needs --redirect-port")
-    if args.scenario in ("long-challenge", "chap-list-reject") and not args.chap_user:
+    if args.scenario in ("long-challenge", "chap-list-reject", "chap-list-drop") and \
+            not args.chap_user:
         p.error(f"{args.scenario} needs --chap-user")
     return args
 

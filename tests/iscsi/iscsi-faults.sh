@@ -1,8 +1,9 @@
 #!/bin/bash
 # Faults that no real target produces on demand, injected by the fake target
-# (fake-target.py, one scenario per run): async events, redirects, long or
-# refused CHAP offers, bit flips under digests, malformed PDUs, Rejects,
-# NOP-In pings, a silent peer, UNIT ATTENTION. Each must end in a clean
+# (fake-target.py, one scenario per run): async events, redirects, long,
+# short or refused CHAP offers, login text over many PDUs (C bit), bit
+# flips under digests, malformed PDUs, Rejects, NOP-In pings, a silent
+# peer, UNIT ATTENTION. Each must end in a clean
 # reconnect (same ISID, TSIH 0, data byte-exact) or one clear error line;
 # never a crash, a hang or a sanitizer report.
 #
@@ -11,7 +12,7 @@
 #   UNIT ATTENTION retry       iscsi-reconnect.sh (after each tgtd restart)
 #   digests                    iscsi-digests.sh, and below: a drop with digests
 #   redirect                   below: the fake redirects to a real tgtd
-#   CHAP MD5 retry             iscsi-login.sh (tgt's mutual CHAP)
+#   CHAP MD5 retry             iscsi-login.sh (tgt and SHA-256)
 #   NOP-In pings               below: tgtd with nop_interval
 # A failure known to come from the initiator prints "KNOWN BUG: ..." and
 # counts as a failure like any other.
@@ -296,6 +297,32 @@ fake_stop 0
 	pass "long-challenge: 1025 bytes refused: $(cat "$WORK/err")" ||
 	{ fail "long-challenge: 1025 bytes: exit $RC"; cat "$WORK/err" >&2; }
 
+# Shorter than 16 bytes is refused too, and mutual CHAP with one secret
+# for both directions before any login PDU is sent.
+fake_start long-challenge --chap-user alice --chap-secret "$SECRET" --challenge-len 15
+run_ir "$WORK/out" inquiry -u alice -w "$SECRET"
+fake_stop 0
+[ "$RC" = 5 ] && [ "$(wc -l <"$WORK/err")" = 1 ] &&
+	grep -q "target sent a 15-byte CHAP challenge; at least 16 bytes are required" \
+		"$WORK/err" &&
+	pass "short challenge: 15 bytes refused: $(cat "$WORK/err")" ||
+	{ fail "short challenge: 15 bytes: exit $RC"; cat "$WORK/err" >&2; }
+fake_start long-challenge --chap-user alice --chap-secret "$SECRET"
+run_ir "$WORK/out" inquiry -u alice -w "$SECRET" -U target -W "$SECRET"
+fake_stop 0
+if grep -q "in send_login_request" "$WORK/err"; then
+	# (check_run counted the sanitizer report; keep the line before it)
+	echo "KNOWN BUG: session.c's send_login_request() leaks its conn_tx when" \
+		"login_build_request() fails, as it does for this configuration" >&2
+	sed -i '/^$/,$d' "$WORK/err"
+fi
+[ "$RC" != 0 ] && [ "$(wc -l <"$WORK/err")" = 1 ] &&
+	grep -q "the target's secret must differ from the initiator's (RFC 7143 §12.1.3)" \
+		"$WORK/err" && ! fake_said "login request" &&
+	pass "one secret both ways refused: $(cat "$WORK/err")" ||
+	{ fail "one secret both ways: exit $RC"; cat "$WORK/err" >&2; show_logs; }
+grep -q "$SECRET" "$WORK/out" "$INIT_LOG" && fail "one secret both ways: the secret was printed"
+
 # ---- 5. A target that refuses a CHAP_A list: the retry offers MD5 alone.
 fake_start chap-list-reject --chap-user alice --chap-secret "$SECRET"
 run_ir "$WORK/out" inquiry -u alice -w "$SECRET"
@@ -305,6 +332,21 @@ if [ "$RC" = 0 ] && fake_said "rejecting the CHAP_A list" &&
 	pass "chap-list-reject: retried with CHAP_A=5"
 else
 	fail "chap-list-reject: exit $RC"
+	show_logs
+fi
+
+# A connection that drops while the answer to the list is awaited is no
+# refusal: the next login offers the whole list again (no downgrade that
+# anyone on the path could force).
+fake_start chap-list-drop --chap-user alice --chap-secret "$SECRET"
+run_ir "$WORK/out" inquiry -u alice -w "$SECRET"
+fake_stop
+if [ "$RC" = 0 ] && fake_said "FAULT: closing the connection" &&
+	[ "$(grep -c "CHAP_A=8,7,6,5: chose MD5" "$FAKE_LOG")" = 1 ] &&
+	! fake_said "CHAP_A=5:"; then
+	pass "chap-list-drop: the next login offered the whole list again"
+else
+	fail "chap-list-drop: exit $RC"
 	show_logs
 fi
 
@@ -397,5 +439,45 @@ else
 	check_no_relogin reject-nop
 fi
 [ "$RT_OK" = 1 ] || show_logs
+
+# ---- 12. Login text longer than one PDU (C bit, RFC 7143 §6.1): the
+# operational answer comes in 11 parts with 2000 unknown keys (cut inside
+# keys and values); the 2000 NotUnderstood answers (~50 KiB) go back in
+# parts of at most 8192 bytes, each after the fake's empty answer (the
+# fake flags a bigger Login PDU, C with T, or a missing answer). Past
+# 64 KiB either way: one clear line, exit 5.
+fake_start login-continue --sessions 3
+run_ir "$WORK/out" inquiry
+[ "$RC" = 0 ] && grep -q "vendor: FAKETGT" "$WORK/out" &&
+	grep -qx "max xmit data segment: 65536" "$WORK/out" &&
+	pass "login-continue: inquiry, the target's MaxRecvDataSegmentLength from a part" ||
+	{ fail "login-continue: inquiry exit $RC"; cat "$WORK/err" >&2; }
+roundtrip login-continue
+fake_stop
+[ "$RT_OK" = 1 ] && pass "login-continue: data intact"
+answered=$(grep -c "all 2000 unknown keys answered NotUnderstood" "$FAKE_LOG")
+parts=$(sed -n 's/.*Login Request text complete: \([0-9]*\) parts.*/\1/p' "$FAKE_LOG" | sort -u)
+[ "$answered" = 3 ] && [ "$parts" -ge 7 ] 2>/dev/null &&
+	pass "login-continue: 3 logins, 2000 NotUnderstood answers each in $parts parts" ||
+	{ fail "login-continue: $answered logins answered all keys (parts: ${parts:-none})"
+	  show_logs; }
+check_fake_clean login-continue
+cap_case() { # DESCRIPTION LINE [fake options...]
+	local what=$1 line=$2
+	shift 2
+	fake_start login-continue "$@"
+	run_ir "$WORK/out" inquiry
+	fake_stop 0
+	[ "$RC" = 5 ] && [ "$(wc -l <"$WORK/err")" = 1 ] && grep -q "$line" "$WORK/err" &&
+		pass "$what: $(cat "$WORK/err")" ||
+		{ fail "$what: exit $RC"; cat "$WORK/err" >&2; }
+	check_fake_clean "$what"
+}
+cap_case "login-continue: 4500 answers over 64 KiB" \
+	"our answer to the target's login text would exceed 65536 bytes" \
+	--junk-keys 4500 --junk-value-len 0
+cap_case "login-continue: 96 KiB of target text" \
+	"target's login text is longer than 65536 bytes" \
+	--junk-keys 3000 --junk-value-len 20
 
 finish
