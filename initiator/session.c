@@ -14,7 +14,6 @@
 #include "chap.h"
 #include "session.h"
 
-#define LOGIN_DATA_MAX 8192
 #define RECONNECT_DELAY_MIN_MS 250
 
 static const char *state_name(enum session_state st)
@@ -291,10 +290,12 @@ static void login_attempt_failed(struct iscsi_session *s, int err, const char *w
 	bool first = !s->ever_ready;
 
 	conn_close(&s->conn);
+	/* The target refused our CHAP_A list: the next attempt, and only
+	 * that one, offers MD5 alone (on_connected() clears the flag). */
 	if (s->state == S_LOGIN && login_failed_at_chap_list(&s->login)) {
 		log_debug("CHAP with %s failed; retrying with MD5 only",
 			 s->login.chap_alg ? chap_alg_name(s->login.chap_alg) : "the CHAP_A list");
-		s->md5_only = s->login_cfg.md5_only = true;
+		s->login_cfg.md5_only = true;
 		schedule_reconnect(s, 0);
 		return;
 	}
@@ -317,12 +318,14 @@ static void login_attempt_failed(struct iscsi_session *s, int err, const char *w
 	schedule_reconnect(s, backoff_ms(s));
 }
 
-/* A login request that cannot be built is a failed attempt like any
- * other: retried, never the end of a session that has I/O to do. */
+/* Sends the next Login Request: the whole text, or its next part with
+ * the C bit (login.c cuts it at LOGIN_PDU_DATA_MAX). One that cannot be
+ * built is a failed attempt like any other: retried, never the end of a
+ * session that has I/O to do. */
 static void send_login_request(struct iscsi_session *s)
 {
 	uint8_t hdr[ISCSI_BHS_LEN];
-	uint8_t *data = malloc(LOGIN_DATA_MAX);
+	uint8_t *data = malloc(LOGIN_PDU_DATA_MAX);
 	struct conn_tx *tx;
 	int n;
 
@@ -330,7 +333,7 @@ static void send_login_request(struct iscsi_session *s)
 		session_connection_lost(s, -ENOMEM, "out of memory");
 		return;
 	}
-	n = login_build_request(&s->login, hdr, data, LOGIN_DATA_MAX);
+	n = login_build_request(&s->login, hdr, data, LOGIN_PDU_DATA_MAX);
 	if (n < 0) {
 		free(data);
 		session_connection_lost(s, n, s->login.error);
@@ -357,6 +360,9 @@ static void on_connected(void *owner)
 	 * target still holds for us (reinstatement, §6.3.5). */
 	login_free(&s->login);
 	login_init(&s->login, &s->login_cfg, s->isid, 0, s->cmdsn, s->expstatsn);
+	/* An MD5-alone retry holds for this attempt only (login_init()
+	 * copied the flag). */
+	s->login_cfg.md5_only = false;
 	send_login_request(s);
 }
 
@@ -956,6 +962,7 @@ void iscsi_session_on_event(struct iscsi_session *s,
 
 int iscsi_session_start(struct iscsi_session *s)
 {
+	char why[160];
 	int r;
 
 	/* After a logout, a new start logs in again at the portal resolved
@@ -968,6 +975,12 @@ int iscsi_session_start(struct iscsi_session *s)
 	}
 	if (s->state != S_IDLE)
 		return -EALREADY;
+	r = login_config_check(&s->login_cfg, why, sizeof(why));
+	if (r < 0) {
+		session_set_error(s, r, "%s", why);
+		set_state(s, S_FAILED);
+		return r;
+	}
 	r = resolve(s->cfg.host, s->cfg.port, &s->portal, &s->portal_len);
 	if (r < 0) {
 		session_set_error(s, r, "cannot resolve %s", s->cfg.host);

@@ -63,7 +63,6 @@ struct iscsi_session {
 	struct login_config login_cfg;
 	struct iscsi_params offer;
 	struct iscsi_params params;
-	bool md5_only;
 	uint64_t isid;
 	uint16_t tsih;
 	uint16_t tpgt;

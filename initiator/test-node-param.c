@@ -204,7 +204,7 @@ static int chap_login(const char *algs, const char *chosen, const char *offer,
 	struct iscsi_config c;
 	struct login_config lc;
 	struct login l;
-	char text[64];
+	char text[96];
 	int r;
 
 	iscsi_config_defaults(&c);
@@ -220,7 +220,8 @@ static int chap_login(const char *algs, const char *chosen, const char *offer,
 	CHECK_EQ(answer(&l, chap, sizeof(chap)), LOGIN_SEND_NEXT);
 	req_len = login_build_request(&l, req_bhs, req_data, sizeof(req_data));
 	CHECK(request_has(offer));
-	r = snprintf(text, sizeof(text), "CHAP_A=%s%cCHAP_I=1%cCHAP_C=0x0102", chosen, 0, 0);
+	r = snprintf(text, sizeof(text), "CHAP_A=%s%cCHAP_I=1%c"
+		     "CHAP_C=0x0102030405060708090a0b0c0d0e0f10", chosen, 0, 0);
 	r = answer(&l, text, (size_t)r + 1);
 	*retry_md5 = login_failed_at_chap_list(&l);
 	login_free(&l);
