@@ -213,6 +213,12 @@ static int login_and_probe(struct cli_iscsi *c, struct iscsi_disk *d)
 		log_err("%s", err[0] ? err : strerror(-r));
 		return EXIT_IO;
 	}
+	/* After a reconnect, I/O goes on only to the same disk. */
+	c->guard = iscsi_disk_guard_new(&c->loop, c->session, d);
+	if (!c->guard) {
+		log_err("out of memory");
+		return EXIT_IO;
+	}
 	return EXIT_OK;
 }
 

@@ -205,6 +205,8 @@ void cli_close(struct cli_iscsi *c)
 		iscsi_session_free(c->session);
 		c->session = NULL;
 	}
+	iscsi_disk_guard_free(c->guard);
+	c->guard = NULL;
 	if (c->loop.epfd >= 0)
 		ev_loop_close(&c->loop);
 }

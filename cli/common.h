@@ -76,6 +76,7 @@ struct cli_iscsi {
 	bool help;
 	struct ev_loop loop;
 	struct iscsi_session *session;
+	struct iscsi_disk_guard *guard;  /* after a probe: the same disk */
 };
 
 void cli_iscsi_init(struct cli_iscsi *c);

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "iscsi.h"
+#include "disk.h"
 
 #define PROBE_BUF 4096
 /* The most one command moves, whatever the LUN allows: a bound on what a
@@ -95,7 +95,7 @@ static int inquiry_page(struct ev_loop *loop, struct iscsi_session *s,
 	return r;
 }
 
-static void pick_designator(struct iscsi_disk *d, const uint8_t *buf, uint32_t len)
+void disk_best_designator(const uint8_t *buf, uint32_t len, char *out, size_t outlen)
 {
 	struct scsi_designator des[8];
 	size_t n = 0;
@@ -112,7 +112,7 @@ static void pick_designator(struct iscsi_disk *d, const uint8_t *buf, uint32_t l
 			best = (int)i;
 	}
 	if (best >= 0)
-		scsi_designator_format(&des[best], d->designator, sizeof(d->designator));
+		scsi_designator_format(&des[best], out, outlen);
 }
 
 static void probe_vpd(struct ev_loop *loop, struct iscsi_session *s,
@@ -131,7 +131,7 @@ static void probe_vpd(struct ev_loop *loop, struct iscsi_session *s,
 		if (pages[i] == 0x80)
 			scsi_parse_vpd_serial(buf, got, d->serial, sizeof(d->serial));
 		else if (pages[i] == 0x83)
-			pick_designator(d, buf, got);
+			disk_best_designator(buf, got, d->designator, sizeof(d->designator));
 		else if (pages[i] == 0xb0)
 			d->have_limits = scsi_parse_vpd_block_limits(buf, got, &d->limits) == 0;
 	}
@@ -140,7 +140,7 @@ static void probe_vpd(struct ev_loop *loop, struct iscsi_session *s,
 /* What the target reports is used for every offset and length after:
  * a block size that is not a power of two from 512 to 64 KiB, or a size
  * in bytes that does not fit 64 bits, is refused, not used. */
-static int check_capacity(const struct scsi_capacity *c, char *err, size_t errlen)
+int disk_check_capacity(const struct scsi_capacity *c, char *err, size_t errlen)
 {
 	uint32_t bs = c->block_size;
 
@@ -179,7 +179,7 @@ static int read_capacity(struct ev_loop *loop, struct iscsi_session *s,
 	else if (d->capacity.blocks > 0xffffffffull)
 		return -EIO;
 	err[0] = '\0';
-	return check_capacity(&d->capacity, err, errlen);
+	return disk_check_capacity(&d->capacity, err, errlen);
 }
 
 static void probe_write_protect(struct ev_loop *loop, struct iscsi_session *s,

@@ -104,6 +104,7 @@ struct iscsi_task {
 		uint16_t retries;
 		bool answered;
 		bool queued;
+		bool urgent;            /* passes the gate (iscsi_submit_urgent) */
 		int64_t not_before;
 	} priv;
 };
@@ -147,6 +148,23 @@ unsigned iscsi_session_max_inflight(const struct iscsi_session *s);
 /* Drops the connection as if the network failed (tests, diagnostics). */
 void iscsi_session_drop(struct iscsi_session *s);
 
+/* The gate: after every login but the first, and whenever a UNIT
+ * ATTENTION says the LUN may have changed (capacity, inquiry data,
+ * device identifier, medium), the session holds every command and calls
+ * gate(ctx); only urgent tasks run until iscsi_session_open_gate(). The
+ * owner checks there that the LUN is still the disk it attached
+ * (disk.c's guard). The replacement timeout runs while the gate is
+ * shut. A connection lost meanwhile completes urgent tasks with
+ * -ECONNRESET; the next login calls gate again. */
+void iscsi_session_set_gate(struct iscsi_session *s, void (*gate)(void *ctx),
+			    void *ctx);
+void iscsi_session_open_gate(struct iscsi_session *s);
+/* Shuts the gate again (and calls gate) if it is open. */
+void iscsi_session_shut_gate(struct iscsi_session *s);
+bool iscsi_session_gate_shut(const struct iscsi_session *s);
+/* A command that runs ahead of every other and passes a shut gate. */
+int iscsi_submit_urgent(struct iscsi_session *s, struct iscsi_task *t);
+
 /* Discovery: on a session with no target name, SendTargets=All. The
  * callback gets the raw key list (NUL-separated) or an error. */
 int iscsi_send_targets(struct iscsi_session *s,
@@ -182,6 +200,40 @@ struct iscsi_disk {
 	bool write_protected;
 	uint32_t max_xfer_bytes;        /* per command (at most 16 MiB) */
 };
+
+/* What makes a LUN the disk that was attached: its VPD 0x83 designator
+ * (the best one: NAA, EUI-64, then any of the LU), its serial number
+ * (VPD 0x80), vendor and product when it has neither, block size and
+ * capacity. */
+struct iscsi_disk_identity {
+	char designator[300];
+	char serial[256];
+	char vendor[9], product[17];
+	uint32_t block_size;
+	uint64_t blocks;
+};
+void iscsi_disk_identity_of(const struct iscsi_disk *d, struct iscsi_disk_identity *id);
+/* 0 when now is the disk was describes (it may have grown); -ESTALE with
+ * the difference in why otherwise. */
+int iscsi_disk_identity_check(const struct iscsi_disk_identity *was,
+			      const struct iscsi_disk_identity *now, char *why,
+			      size_t len);
+
+/* Keeps a session on the disk it attached: the session's gate (see
+ * iscsi_session_set_gate) reads the LUN's identity again after every
+ * re-login and every UNIT ATTENTION that says the LUN may have changed,
+ * and lets commands through only when it matches d's. Another disk keeps
+ * them waiting (until the replacement timeout, if one is set), says so
+ * in one line, and is looked at again every 30 s. */
+struct iscsi_disk_guard;
+struct iscsi_disk_guard *iscsi_disk_guard_new(struct ev_loop *loop,
+					      struct iscsi_session *s,
+					      const struct iscsi_disk *d);
+/* After iscsi_session_free(), whose end completes a check in flight. */
+void iscsi_disk_guard_free(struct iscsi_disk_guard *g);
+/* Checks run and mismatches seen, for status and tests. */
+unsigned iscsi_disk_guard_checks(const struct iscsi_disk_guard *g);
+unsigned iscsi_disk_guard_mismatches(const struct iscsi_disk_guard *g);
 
 /* TEST UNIT READY, INQUIRY (standard, VPD 0x00/0x80/0x83/0xB0), READ
  * CAPACITY(10), then (16) when needed or thin, MODE SENSE for WP. */

@@ -387,6 +387,8 @@ static int follow_redirect(struct iscsi_session *s)
 	return 0;
 }
 
+static void shut_gate(struct iscsi_session *s);
+
 static void login_complete(struct iscsi_session *s)
 {
 	bool recovered = s->ever_ready;
@@ -396,14 +398,20 @@ static void login_complete(struct iscsi_session *s)
 	s->tpgt = s->login.tpgt;
 	conn_set_digests(&s->conn, s->params.header_digest, s->params.data_digest);
 	set_state(s, S_READY);
-	s->replacement_at = -1;
-	s->failfast = false;
 	s->nop_sent_at = -1;
 	s->last_rx = now_ms();
 	s->ever_ready = true;
 	if (recovered) {
 		s->recoveries++;
-		log_info("session reinstated; re-issuing %u command(s)", s->waiting.count);
+		log_info("session reinstated; %u command(s) to re-issue%s", s->waiting.count,
+			 s->gate ? " once the LUN is checked" : "");
+	}
+	/* I/O makes progress from here, unless the gate must look first. */
+	if (recovered && s->gate) {
+		shut_gate(s);
+	} else if (!s->gate_shut) {
+		s->replacement_at = -1;
+		s->failfast = false;
 	}
 	session_arm_timer(s);
 	emit(s, ISCSI_EVENT_READY);
@@ -442,6 +450,54 @@ static void arm_replacement(struct iscsi_session *s)
 {
 	if (s->replacement_at < 0 && s->cfg.replacement_timeout_ms >= 0)
 		s->replacement_at = now_ms() + s->cfg.replacement_timeout_ms;
+}
+
+/* ---- The gate (iscsi_session_set_gate) */
+
+static void shut_gate(struct iscsi_session *s)
+{
+	s->gate_shut = true;
+	arm_replacement(s);
+	s->gate(s->gate_ctx);
+}
+
+void session_lun_changed(struct iscsi_session *s)
+{
+	if (!s->gate || s->gate_shut || s->state != S_READY)
+		return;
+	log_info("the LUN reports a change; checking that it is still the same disk");
+	shut_gate(s);
+}
+
+void iscsi_session_set_gate(struct iscsi_session *s, void (*gate)(void *ctx),
+			    void *ctx)
+{
+	s->gate = gate;
+	s->gate_ctx = ctx;
+	if (!gate)
+		iscsi_session_open_gate(s);
+}
+
+void iscsi_session_open_gate(struct iscsi_session *s)
+{
+	if (!s->gate_shut)
+		return;
+	s->gate_shut = false;
+	s->replacement_at = -1;
+	s->failfast = false;
+	session_arm_timer(s);
+	tasks_pump(s);
+}
+
+void iscsi_session_shut_gate(struct iscsi_session *s)
+{
+	if (s->gate && !s->gate_shut)
+		shut_gate(s);
+}
+
+bool iscsi_session_gate_shut(const struct iscsi_session *s)
+{
+	return s->gate_shut;
 }
 
 /* The connection is gone (or going): every command waits for the next
@@ -1021,19 +1077,30 @@ int iscsi_session_logout(struct iscsi_session *s)
 	}
 }
 
-int iscsi_submit(struct iscsi_session *s, struct iscsi_task *t)
+static int submit(struct iscsi_session *s, struct iscsi_task *t, bool urgent)
 {
 	if (t->cdb_len == 0 || t->cdb_len > SCSI_CDB_MAX ||
 	    (t->dir != ISCSI_DIR_NONE && !t->buf && t->len))
 		return -EINVAL;
-	if (s->state == S_FAILED || s->state == S_CLOSED || s->failfast)
+	if (s->state == S_FAILED || s->state == S_CLOSED || (s->failfast && !urgent))
 		return s->error_code ? s->error_code : -EIO;
 	memset(&t->priv, 0, sizeof(t->priv));
 	t->result = 0;
 	t->priv.queued = true;
-	task_list_push(&s->waiting, t);
+	t->priv.urgent = urgent;
+	task_list_push(urgent ? &s->urgent : &s->waiting, t);
 	tasks_pump(s);
 	return 0;
+}
+
+int iscsi_submit(struct iscsi_session *s, struct iscsi_task *t)
+{
+	return submit(s, t, false);
+}
+
+int iscsi_submit_urgent(struct iscsi_session *s, struct iscsi_task *t)
+{
+	return submit(s, t, true);
 }
 
 bool iscsi_session_ready(const struct iscsi_session *s)

@@ -75,6 +75,7 @@ struct iscsi_session {
 	uint16_t slot_gen[SESSION_SLOTS];
 	unsigned next_slot;
 	struct task_list waiting;           /* not sent yet, in order */
+	struct task_list urgent;            /* not sent yet, ahead of waiting */
 	struct task_list inflight;          /* sent, in CmdSN order */
 	unsigned reads_inflight;            /* of them READs: none, no guess
 					     * of where Data-In goes */
@@ -101,6 +102,10 @@ struct iscsi_session {
 	char *text_buf;
 	size_t text_len;
 
+	void (*gate)(void *ctx);            /* see iscsi_session_set_gate() */
+	void *gate_ctx;
+	bool gate_shut;
+
 	void (*event_cb)(void *ctx, enum iscsi_event ev);
 	void *event_ctx;
 	int error_code;
@@ -118,6 +123,8 @@ void session_update_sn(struct iscsi_session *s, const struct iscsi_hdr *h,
 void session_handle_async(struct iscsi_session *s, const struct iscsi_hdr *h,
 			  const uint8_t *data);
 void session_maybe_finish_drain(struct iscsi_session *s);
+/* A UNIT ATTENTION said the LUN may have changed: shut the gate. */
+void session_lun_changed(struct iscsi_session *s);
 
 /* task.c */
 void tasks_pump(struct iscsi_session *s);

@@ -188,23 +188,38 @@ static int send_command(struct iscsi_session *s, struct iscsi_task *t)
 	return 0;
 }
 
+/* The queue the next command comes from: urgent ones first; the rest
+ * only while the gate is open. */
+static struct task_list *next_queue(struct iscsi_session *s)
+{
+	if (s->urgent.head)
+		return &s->urgent;
+	return s->gate_shut ? NULL : &s->waiting;
+}
+
+static struct task_list *queue_of(struct iscsi_session *s, const struct iscsi_task *t)
+{
+	return t->priv.urgent ? &s->urgent : &s->waiting;
+}
+
 void tasks_pump(struct iscsi_session *s)
 {
 	int64_t now = now_ms();
+	struct task_list *q;
 
-	while (s->state == S_READY && s->waiting.head &&
+	while (s->state == S_READY && (q = next_queue(s)) && q->head &&
 	       sn_le(s->cmdsn, s->maxcmdsn) && s->inflight.count < SESSION_SLOTS) {
-		struct iscsi_task *t = s->waiting.head;
+		struct iscsi_task *t = q->head;
 
 		if (t->priv.not_before > now) {
 			session_arm_timer(s);
 			break;
 		}
-		task_list_remove(&s->waiting, t);
+		task_list_remove(q, t);
 		t->priv.queued = false;
 		int r = send_command(s, t);
 		if (r < 0) {
-			task_list_push_front(&s->waiting, t);
+			task_list_push_front(q, t);
 			t->priv.queued = true;
 			session_connection_lost(s, r, "cannot send a command");
 			return;
@@ -214,7 +229,8 @@ void tasks_pump(struct iscsi_session *s)
 
 int64_t tasks_next_retry(const struct iscsi_session *s)
 {
-	const struct iscsi_task *t = s->waiting.head;
+	const struct iscsi_task *t = s->urgent.head ? s->urgent.head :
+				     s->gate_shut ? NULL : s->waiting.head;
 
 	return t && t->priv.not_before > 0 ? t->priv.not_before : -1;
 }
@@ -234,7 +250,23 @@ static void requeue_front(struct iscsi_session *s, struct iscsi_task *t,
 	reset_results(t);
 	t->priv.not_before = not_before;
 	t->priv.queued = true;
-	task_list_push_front(&s->waiting, t);
+	task_list_push_front(queue_of(s, t), t);
+}
+
+/* UNIT ATTENTIONs after which the LUN may be another disk, or this one
+ * with another size (SPC-4 annex F): the owner's gate checks it. */
+static bool lun_may_have_changed(const struct scsi_sense *sense)
+{
+	switch (sense->asc << 8 | sense->ascq) {
+	case 0x2800: /* not ready to ready change, medium may have changed */
+	case 0x2a09: /* capacity data has changed */
+	case 0x3f03: /* inquiry data has changed */
+	case 0x3f05: /* device identifier changed */
+	case 0x3f0e: /* reported luns data has changed */
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* Transient conditions are retried here, so that only real answers (and
@@ -256,6 +288,8 @@ static bool should_retry(struct iscsi_session *s, struct iscsi_task *t)
 	log_debug("retrying after UNIT ATTENTION %02x/%02x", sense.asc, sense.ascq);
 	t->priv.retries++;
 	requeue_front(s, t, 0);
+	if (lun_may_have_changed(&sense))
+		session_lun_changed(s);
 	return true;
 }
 
@@ -514,6 +548,18 @@ void tasks_pdu(struct iscsi_session *s, const struct iscsi_hdr *h, uint8_t *data
 	tasks_pump(s);
 }
 
+static void fail_queue(struct task_list *q, int err)
+{
+	while (q->head) {
+		struct iscsi_task *t = q->head;
+		task_list_remove(q, t);
+		t->priv.queued = false;
+		reset_results(t);
+		t->result = err;
+		t->done(t);
+	}
+}
+
 void tasks_requeue_inflight(struct iscsi_session *s)
 {
 	/* Walk backwards so the oldest command ends up first. */
@@ -524,17 +570,13 @@ void tasks_requeue_inflight(struct iscsi_session *s)
 		free_slot(s, t);
 		requeue_front(s, t, 0);
 	}
+	/* The gate's own checks belong to the connection they were for: the
+	 * next login asks the gate again. */
+	fail_queue(&s->urgent, -ECONNRESET);
 }
 
 void tasks_fail_all(struct iscsi_session *s, int err)
 {
 	tasks_requeue_inflight(s);
-	while (s->waiting.head) {
-		struct iscsi_task *t = s->waiting.head;
-		task_list_remove(&s->waiting, t);
-		t->priv.queued = false;
-		reset_results(t);
-		t->result = err;
-		t->done(t);
-	}
+	fail_queue(&s->waiting, err);
 }

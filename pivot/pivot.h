@@ -236,12 +236,17 @@ struct serve_options {
 	                              * recover_backend, whose server died */
 	unsigned recover_index;
 	const char *recover_backend; /* "ublk" or "nbd" */
+	/* The disk the device was made for (a takeover): another one is
+	 * refused, not served. NULL: whatever the LUN is. */
+	const struct iscsi_disk_identity *expect;
 };
 /* Logs in, probes the LUN and creates the block device, all on loop;
  * then keeps serving it from loop. dev gets e.g. "/dev/nbd0". */
 int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 		struct serve **out, char *dev, size_t devlen, char *err, size_t errlen);
 const struct iscsi_disk *serve_disk(const struct serve *s);
+/* The disk's identity at attach, which the guard holds the LUN to. */
+void serve_identity(const struct serve *s, struct iscsi_disk_identity *id);
 struct iscsi_session *serve_session(const struct serve *s);
 /* The device number a new server can take over if this process dies
  * (serve_options.recover), or -1 (ublk without USER_RECOVERY, NBD set up

@@ -47,6 +47,7 @@ struct serve {
 	struct ev_loop *loop;
 	struct iscsi_session *session;
 	struct iscsi_disk disk;
+	struct iscsi_disk_guard *guard;
 	const struct bdev_ops *ops;
 	void *bdev;
 	struct mount_watch watch;
@@ -412,6 +413,22 @@ static struct bdev_config bdev_config_of(const struct serve *s, const struct ser
 	return bc;
 }
 
+/* A new server takes over a device made for one disk: it must find that
+ * disk, or the filesystem on it would get another's blocks. */
+static int check_takeover(const struct serve *s, const struct iscsi_disk_identity *expect,
+			  char *err, size_t errlen)
+{
+	struct iscsi_disk_identity now;
+	char why[400];
+
+	iscsi_disk_identity_of(&s->disk, &now);
+	if (iscsi_disk_identity_check(expect, &now, why, sizeof(why)) == 0)
+		return 0;
+	snprintf(err, errlen, "the LUN is not the disk the device was made for (%s); "
+		 "not taking the device over", why);
+	return -ESTALE;
+}
+
 int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 		struct serve **out, char *dev, size_t devlen, char *err, size_t errlen)
 {
@@ -436,8 +453,15 @@ int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 	log_info("logged in to %s at %s:%u", opt->iscsi.target_name, opt->iscsi.host,
 		 opt->iscsi.port);
 	r = iscsi_disk_probe(loop, s->session, opt->lun, &s->disk, err, errlen);
+	if (r == 0 && opt->expect)
+		r = check_takeover(s, opt->expect, err, errlen);
 	if (r < 0)
 		goto fail;
+	s->guard = iscsi_disk_guard_new(loop, s->session, &s->disk);
+	if (!s->guard) {
+		r = -ENOMEM;
+		goto fail;
+	}
 	s->ops = strcmp(serve_pick_backend(opt->recover ? opt->recover_backend : opt->backend),
 			"ublk")
 		 ? &nbd_ops : &bdev_ublk_ops;
@@ -457,6 +481,7 @@ int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 	return 0;
 fail:
 	iscsi_session_free(s->session);
+	iscsi_disk_guard_free(s->guard);
 	free(s);
 	return r;
 }
@@ -464,6 +489,11 @@ fail:
 const struct iscsi_disk *serve_disk(const struct serve *s)
 {
 	return &s->disk;
+}
+
+void serve_identity(const struct serve *s, struct iscsi_disk_identity *id)
+{
+	iscsi_disk_identity_of(&s->disk, id);
 }
 
 struct iscsi_session *serve_session(const struct serve *s)

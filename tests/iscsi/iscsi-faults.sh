@@ -203,7 +203,7 @@ timeout -k 5 "$RUN_TIMEOUT" "$STRESS" "127.0.0.1:$FAKE_PORT" "$FAKE_IQN" 1 5 16 
 	>"$WORK/stress.out" 2>&1
 RC=$?
 fake_stop
-grep -q "recoveries=1$" "$WORK/stress.out" && [ "$RC" = 0 ] &&
+grep -q "recoveries=1 " "$WORK/stress.out" && [ "$RC" = 0 ] &&
 	pass "async-logout under load: $(cat "$WORK/stress.out" | tail -1)" ||
 	{ fail "async-logout under load: exit $RC"; cat "$WORK/stress.out" >&2; }
 check_fake_clean "async-logout under load"
@@ -222,7 +222,7 @@ timeout -k 5 "$RUN_TIMEOUT" "$STRESS" "127.0.0.1:$FAKE_PORT" "$FAKE_IQN" 1 5 16 
 	>"$WORK/stress.out" 2>&1
 RC=$?
 fake_stop
-grep -q "recoveries=1$" "$WORK/stress.out" && [ "$RC" = 0 ] &&
+grep -q "recoveries=1 " "$WORK/stress.out" && [ "$RC" = 0 ] &&
 	pass "async-drop under load: $(cat "$WORK/stress.out" | tail -1)" ||
 	{ fail "async-drop under load: exit $RC"; cat "$WORK/stress.out" >&2; }
 
@@ -253,7 +253,7 @@ sid=$(tgtadm_ --op show --mode conn --tid 1 | sed -n 's/.*Session: *\([0-9]*\).*
 [ -n "$sid" ] && tgtadm_ --op delete --mode conn --tid 1 --sid "$sid" --cid 0
 wait "$STRESS_PID"
 RC=$?
-if [ "$RC" = 0 ] && grep -q "recoveries=1$" "$WORK/stress.out"; then
+if [ "$RC" = 0 ] && grep -q "recoveries=1 " "$WORK/stress.out"; then
 	pass "tgtd drop with digests: $(tail -1 "$WORK/stress.out")"
 elif grep -q "login to .*: receive failed" "$WORK/stress.out"; then
 	known_bug "with digests on, every re-login after a lost connection fails: the" \
@@ -271,7 +271,7 @@ tgtadm_ --op update --mode target --tid 1 -n nop_interval -v 1 || die "nop_inter
 tgtadm_ --op update --mode target --tid 1 -n nop_count -v 2 || die "nop_count"
 timeout -k 5 30 "$STRESS" "127.0.0.1:$TGT_PORT" "$IQN" 1 5 4 64 10 >"$WORK/stress.out" 2>&1
 RC=$?
-[ "$RC" = 0 ] && grep -q "recoveries=0$" "$WORK/stress.out" &&
+[ "$RC" = 0 ] && grep -q "recoveries=0 " "$WORK/stress.out" &&
 	pass "tgtd NOP-In pings answered: $(tail -1 "$WORK/stress.out")" ||
 	{ fail "tgtd NOP-In pings: exit $RC"; tail -5 "$WORK/stress.out" >&2; }
 tgt_cleanup

@@ -36,4 +36,10 @@ cat "$WORK/stress.out"
 [ "$rc" = 0 ] && pass "no error, no byte lost" || fail "stress run failed (exit $rc)"
 rec=$(sed -n 's/.*recoveries=\([0-9]*\).*/\1/p' "$WORK/stress.out")
 [ "${rec:-0}" -ge 3 ] && pass "$rec reinstatements" || fail "only ${rec:-0} reinstatements"
+# Every reinstatement checked that the LUN is still the same disk, and the
+# restarted tgtd's LUN (same backing file) was found to be.
+checks=$(sed -n 's/.*identity_checks=\([0-9]*\).*/\1/p' "$WORK/stress.out")
+[ "${checks:-0}" -ge "${rec:-1}" ] && grep -q "mismatches=0$" "$WORK/stress.out" &&
+	pass "$checks identity checks, no mismatch" ||
+	fail "identity checks ${checks:-none} for $rec reinstatements, or a mismatch"
 finish

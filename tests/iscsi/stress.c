@@ -35,6 +35,7 @@ struct stress {
 	struct ev_loop loop;
 	struct iscsi_session *s;
 	struct iscsi_disk disk;
+	struct iscsi_disk_guard *guard;
 	uint8_t *shadow;
 	uint64_t size;
 	struct op *ops;
@@ -208,6 +209,9 @@ static int setup(struct stress *st, char **argv)
 		fprintf(stderr, "stress: probe: %s\n", err);
 		return -1;
 	}
+	st->guard = iscsi_disk_guard_new(&st->loop, st->s, &st->disk);
+	if (!st->guard)
+		return -1;
 	st->size = MIN(st->disk.capacity.blocks * st->disk.capacity.block_size,
 		       (uint64_t)256 << 20);
 	st->shadow = malloc(st->size);
@@ -254,10 +258,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("stress: ops=%" PRIu64 " bytes=%" PRIu64 " errors=%" PRIu64
-	       " max_inflight=%u recoveries=%u\n", st.ops_done, st.bytes, st.errors,
-	       iscsi_session_max_inflight(st.s), iscsi_session_recoveries(st.s));
+	       " max_inflight=%u recoveries=%u identity_checks=%u mismatches=%u\n",
+	       st.ops_done, st.bytes, st.errors, iscsi_session_max_inflight(st.s),
+	       iscsi_session_recoveries(st.s), iscsi_disk_guard_checks(st.guard),
+	       iscsi_disk_guard_mismatches(st.guard));
 	iscsi_sync_logout(&st.loop, st.s);
 	iscsi_session_free(st.s);
+	iscsi_disk_guard_free(st.guard);
 	ev_loop_close(&st.loop);
 	for (unsigned i = 0; i < st.depth; i++)
 		free(st.ops[i].buf);
