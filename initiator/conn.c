@@ -35,6 +35,8 @@ int conn_init(struct conn *c, struct ev_loop *loop, const struct conn_ops *ops,
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
+	c->loop = loop;
+	c->tx_progress_at = -1;
 	c->ops = ops;
 	c->owner = owner;
 	c->max_recv_dsl = 262144;
@@ -610,7 +612,8 @@ int conn_queue(struct conn *c, struct conn_tx *tx)
 		c->txq_tail->next = tx;
 	} else {
 		c->txq_head = tx;
-		c->tx_progress_at = now_ms();
+		if (c->tx_progress_at < 0)
+			c->tx_progress_at = ev_now(c->loop);
 	}
 	c->txq_tail = tx;
 	c->tx_own += !tx->task;
@@ -637,8 +640,8 @@ unsigned conn_cancel_unsent(struct conn *c, uint8_t mark)
 		tx_release(c, tx, true);
 		n++;
 	}
-	if (!c->txq_head)
-		c->tx_progress_at = -1;
+	/* The stall clock keeps running: what replaces the answers goes on
+	 * waiting behind the same unread bytes. */
 	return n;
 }
 
@@ -687,8 +690,10 @@ static void tx_advance(struct conn *c, size_t written)
 		if (tx->sent < total)
 			break;
 		c->txq_head = tx->next;
-		if (!c->txq_head)
+		if (!c->txq_head) {
 			c->txq_tail = NULL;
+			c->tx_progress_at = -1; /* all written: nothing stalls */
+		}
 		tx_release(c, tx, true);
 	}
 }
@@ -716,7 +721,7 @@ void conn_flush(struct conn *c)
 			return;
 		}
 		if (n > 0)
-			c->tx_progress_at = now_ms();
+			c->tx_progress_at = ev_now(c->loop);
 		tx_advance(c, (size_t)n);
 	}
 	if (gen == c->generation && c->fd >= 0)

@@ -74,6 +74,7 @@ struct conn_ops {
 enum conn_rx_state { RX_HEADER, RX_DATA, RX_TRAILER };
 
 struct conn {
+	struct ev_loop *loop;
 	int fd;
 	bool connecting;
 	bool header_digest;
@@ -143,10 +144,12 @@ struct conn_tx *conn_tx_get(struct conn *c);
  * dead rather than grow. */
 int conn_queue(struct conn *c, struct conn_tx *tx);
 /* Drops every queued entry with this mark that no byte has been sent of
- * (an answer superseded by a newer one). Returns how many. */
+ * (an answer superseded by a newer one, which the caller queues at once:
+ * the stall clock, conn_tx_stalled_since, keeps running). Returns how
+ * many. */
 unsigned conn_cancel_unsent(struct conn *c, uint8_t mark);
-/* Since when bytes have waited to be sent without any going out (ms of
- * now_ms()), or -1 when nothing waits. */
+/* Since when bytes have waited to be sent without any going out (the
+ * loop's time, ev_now), or -1 when nothing waits. */
 int64_t conn_tx_stalled_since(const struct conn *c);
 /* Writes what the socket takes now. */
 void conn_flush(struct conn *c);

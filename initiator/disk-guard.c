@@ -76,6 +76,7 @@ enum guard_step {
 };
 
 struct iscsi_disk_guard {
+	struct ev_loop *loop;
 	struct iscsi_session *s;
 	struct iscsi_disk_identity want, got;
 	uint64_t lun;
@@ -194,7 +195,7 @@ static void mismatch(struct iscsi_disk_guard *g, const char *why)
 	else
 		log_debug("the LUN is still not the attached disk (%s)", why);
 	g->mismatched = true;
-	g->recheck.deadline = now_ms() + GUARD_RECHECK_MS;
+	g->recheck.deadline = ev_now(g->loop) + GUARD_RECHECK_MS;
 }
 
 static void verdict(struct iscsi_disk_guard *g)
@@ -292,6 +293,7 @@ struct iscsi_disk_guard *iscsi_disk_guard_new(struct ev_loop *loop,
 
 	if (!g)
 		return NULL;
+	g->loop = loop;
 	g->s = s;
 	g->lun = d->lun;
 	g->use16 = d->use16;

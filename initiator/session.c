@@ -233,7 +233,7 @@ static void start_connect(struct iscsi_session *s, bool redirected)
 
 	set_state(s, S_CONNECTING);
 	if (!redirected) {
-		s->login_deadline = now_ms() + s->cfg.login_timeout_ms;
+		s->login_deadline = ev_now(s->loop) + s->cfg.login_timeout_ms;
 		s->redirects = 0;
 	}
 	r = conn_connect(&s->conn, (struct sockaddr *)&s->target, s->target_len);
@@ -263,7 +263,7 @@ static int64_t backoff_ms(struct iscsi_session *s)
 static void schedule_reconnect(struct iscsi_session *s, int64_t delay_ms)
 {
 	set_state(s, S_WAIT);
-	s->reconnect_at = now_ms() + delay_ms;
+	s->reconnect_at = ev_now(s->loop) + delay_ms;
 	session_arm_timer(s);
 }
 
@@ -301,7 +301,7 @@ static void login_attempt_failed(struct iscsi_session *s, int err, const char *w
 	}
 	session_set_error(s, err, "%s", why);
 	if (first && (fatal_login_error(err) ||
-		      (s->first_login_deadline >= 0 && now_ms() >= s->first_login_deadline))) {
+		      (s->first_login_deadline >= 0 && ev_now(s->loop) >= s->first_login_deadline))) {
 		fail_session(s);
 		return;
 	}
@@ -399,7 +399,7 @@ static void login_complete(struct iscsi_session *s)
 	conn_set_digests(&s->conn, s->params.header_digest, s->params.data_digest);
 	set_state(s, S_READY);
 	s->nop_sent_at = -1;
-	s->last_rx = now_ms();
+	s->last_rx = ev_now(s->loop);
 	s->ever_ready = true;
 	if (recovered) {
 		s->recoveries++;
@@ -449,7 +449,7 @@ static void on_login_pdu(struct iscsi_session *s, const struct iscsi_hdr *h,
 static void arm_replacement(struct iscsi_session *s)
 {
 	if (s->replacement_at < 0 && s->cfg.replacement_timeout_ms >= 0)
-		s->replacement_at = now_ms() + s->cfg.replacement_timeout_ms;
+		s->replacement_at = ev_now(s->loop) + s->cfg.replacement_timeout_ms;
 }
 
 /* ---- The gate (iscsi_session_set_gate) */
@@ -669,7 +669,7 @@ static void send_logout(struct iscsi_session *s)
 	if (!queue_own(s, tx))
 		return;
 	set_state(s, S_LOGOUT);
-	s->logout_deadline = now_ms() + 5000;
+	s->logout_deadline = ev_now(s->loop) + 5000;
 	session_arm_timer(s);
 }
 
@@ -720,7 +720,7 @@ void session_handle_async(struct iscsi_session *s, const struct iscsi_hdr *h,
 		break;
 	case 1: /* logout requested, within Parameter3 seconds */
 		log_info("target requested logout; finishing commands, then reconnecting");
-		start_drain(s, now_ms() + target_wait_ms(a->u.async.param3 ? a->u.async.param3 : 10),
+		start_drain(s, ev_now(s->loop) + target_wait_ms(a->u.async.param3 ? a->u.async.param3 : 10),
 			    true);
 		break;
 	case 2: /* the target will drop this connection */
@@ -846,7 +846,7 @@ static void on_pdu(void *owner, const struct iscsi_hdr *h, uint8_t *data)
 {
 	struct iscsi_session *s = owner;
 
-	s->last_rx = now_ms();
+	s->last_rx = ev_now(s->loop);
 	if (s->state == S_LOGIN) {
 		on_login_pdu(s, h, data);
 		return;
@@ -911,7 +911,7 @@ static bool send_stalled(struct iscsi_session *s, int64_t now)
 static void on_timer(struct ev_source *src)
 {
 	struct iscsi_session *s = src->ctx;
-	int64_t now = now_ms();
+	int64_t now = ev_now(s->loop);
 
 	if (!s->failfast && s->replacement_at >= 0 && now >= s->replacement_at) {
 		s->failfast = true;
@@ -1046,7 +1046,7 @@ int iscsi_session_start(struct iscsi_session *s)
 	memcpy(&s->target, &s->portal, s->portal_len);
 	s->target_len = s->portal_len;
 	if (s->cfg.first_login_timeout_ms >= 0)
-		s->first_login_deadline = now_ms() + s->cfg.first_login_timeout_ms;
+		s->first_login_deadline = ev_now(s->loop) + s->cfg.first_login_timeout_ms;
 	start_connect(s, false);
 	return 0;
 }
@@ -1060,7 +1060,7 @@ int iscsi_session_logout(struct iscsi_session *s)
 {
 	switch (s->state) {
 	case S_READY:
-		start_drain(s, now_ms() + 30000, false);
+		start_drain(s, ev_now(s->loop) + 30000, false);
 		return 0;
 	case S_DRAINING:
 		s->reconnect_after_logout = false;

@@ -204,7 +204,7 @@ static struct task_list *queue_of(struct iscsi_session *s, const struct iscsi_ta
 
 void tasks_pump(struct iscsi_session *s)
 {
-	int64_t now = now_ms();
+	int64_t now = ev_now(s->loop);
 	struct task_list *q;
 
 	while (s->state == S_READY && (q = next_queue(s)) && q->head &&
@@ -278,7 +278,7 @@ static bool should_retry(struct iscsi_session *s, struct iscsi_task *t)
 	if (t->result < 0 || s->state == S_CLOSED || s->state == S_FAILED)
 		return false;
 	if (t->status == SCSI_STATUS_BUSY || t->status == SCSI_STATUS_TASK_SET_FULL) {
-		requeue_front(s, t, now_ms() + BUSY_RETRY_DELAY_MS);
+		requeue_front(s, t, ev_now(s->loop) + BUSY_RETRY_DELAY_MS);
 		return true;
 	}
 	if (t->status != SCSI_STATUS_CHECK_CONDITION ||

@@ -9,6 +9,8 @@
 int ev_loop_init(struct ev_loop *loop)
 {
 	loop->sources = NULL;
+	loop->clock = NULL;
+	loop->clock_ctx = NULL;
 	loop->npending = 0;
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	return loop->epfd < 0 ? -errno : 0;
@@ -112,7 +114,7 @@ static int fire_timers(struct ev_loop *loop)
 	bool again = true;
 
 	while (again) {
-		int64_t now = now_ms();
+		int64_t now = ev_now(loop);
 		again = false;
 		for (struct ev_source *s = loop->sources; s; s = s->next) {
 			if (s->deadline >= 0 && s->deadline <= now) {
@@ -128,6 +130,17 @@ static int fire_timers(struct ev_loop *loop)
 	return fired;
 }
 
+void ev_set_clock(struct ev_loop *loop, int64_t (*clock)(void *ctx), void *ctx)
+{
+	loop->clock = clock;
+	loop->clock_ctx = ctx;
+}
+
+int64_t ev_now(const struct ev_loop *loop)
+{
+	return loop->clock ? loop->clock(loop->clock_ctx) : now_ms();
+}
+
 int ev_run_once(struct ev_loop *loop, int max_wait_ms)
 {
 	struct epoll_event events[ARRAY_SIZE(loop->pending)];
@@ -135,7 +148,7 @@ int ev_run_once(struct ev_loop *loop, int max_wait_ms)
 	int wait = max_wait_ms, n, handled;
 
 	if (deadline >= 0) {
-		int64_t until = deadline - now_ms();
+		int64_t until = deadline - ev_now(loop);
 		if (until < 0)
 			until = 0;
 		if (wait < 0 || until < wait)

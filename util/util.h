@@ -175,9 +175,17 @@ struct ev_loop {
 	 * clears its entry so a removed source is never called back */
 	struct ev_source *pending[32];
 	int npending;
+	/* The loop's time: now_ms() unless a test hands it another clock
+	 * (ev_set_clock), which then drives every timer of the loop and of
+	 * whatever reads ev_now(). */
+	int64_t (*clock)(void *ctx);
+	void *clock_ctx;
 };
 
 int ev_loop_init(struct ev_loop *loop);
+void ev_set_clock(struct ev_loop *loop, int64_t (*clock)(void *ctx), void *ctx);
+/* The loop's time in ms (deadlines are in it). */
+int64_t ev_now(const struct ev_loop *loop);
 void ev_loop_close(struct ev_loop *loop);
 /* Links src into the loop; registers src->fd when it is >= 0. */
 int ev_add(struct ev_loop *loop, struct ev_source *src);

@@ -1,0 +1,671 @@
+/* SPDX-License-Identifier: MIT */
+/* The session's timers and recovery paths, driven by a fake clock and a
+ * scripted target in the same event loop (a listening socket on
+ * 127.0.0.1): backoff after logins that drop at once, redirect loops,
+ * capped target waits, the replacement timeout on every path, a ping
+ * flood from a target that does not read, a READ answered short, and the
+ * gate that keeps I/O from another disk. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "session.h"
+#include "test.h"
+
+#define LUN_BYTES 8192
+#define BS 512
+
+static int64_t fake_now = 1000000;
+
+static int64_t fake_clock(void *ctx)
+{
+	(void)ctx;
+	return fake_now;
+}
+
+/* ---- The scripted target */
+
+enum script {
+	SCRIPT_NORMAL,          /* answers everything right */
+	SCRIPT_REDIRECT,        /* every login: temporary redirect to itself */
+	SCRIPT_DROP_ON_CMD,     /* logs in, closes on every SCSI command */
+	SCRIPT_SHORT_READ_ONCE, /* first READ: half its data, then GOOD */
+	SCRIPT_SILENT,          /* logs in, then reads nothing and answers nothing */
+};
+
+struct peer {
+	struct ev_loop *loop;
+	int listen_fd;
+	uint16_t port;
+	struct ev_source accept_src;
+	int fd;
+	struct ev_source io;
+	uint8_t rbuf[1 << 17];
+	size_t rlen;
+	bool reading;           /* false: the target stops reading its socket */
+	enum script script;
+	unsigned connections, commands, reads;
+	uint32_t statsn;
+	uint8_t lun[LUN_BYTES];
+	char serial[16];
+};
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Sends one PDU whole (the socket buffer takes these small ones). */
+static void peer_send(struct peer *p, uint8_t *bhs, const void *data, uint32_t len)
+{
+	static const uint8_t zero[4];
+	uint32_t pad = (4 - (len & 3)) & 3;
+
+	bhs[5] = (uint8_t)(len >> 16);
+	bhs[6] = (uint8_t)(len >> 8);
+	bhs[7] = (uint8_t)len;
+	put32(bhs + 28, 1);             /* ExpCmdSN: the window never closes */
+	put32(bhs + 32, 1000000);       /* MaxCmdSN */
+	struct iovec iov[3] = { { bhs, ISCSI_BHS_LEN }, { (void *)data, len },
+				{ (void *)zero, pad } };
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 3 };
+
+	/* One write: no Nagle wait between a header and its data. */
+	if (p->fd >= 0)
+		(void)!sendmsg(p->fd, &msg, MSG_NOSIGNAL);
+}
+
+static void peer_close(struct peer *p)
+{
+	if (p->fd < 0)
+		return;
+	ev_del(&p->io);
+	close(p->fd);
+	p->fd = -1;
+	p->rlen = 0;
+}
+
+static void send_login_rsp(struct peer *p, const uint8_t *req, uint8_t cls,
+			   uint8_t detail, const char *text, uint32_t len)
+{
+	uint8_t b[ISCSI_BHS_LEN] = { ISCSI_OP_LOGIN_RSP };
+	uint8_t csg = (req[1] >> 2) & 3;
+
+	/* Security straight on to operational, operational to full feature. */
+	b[1] = cls ? 0 : (uint8_t)(ISCSI_FLAG_LOGIN_TRANSIT | csg << 2 | (csg == 0 ? 1 : 3));
+	memcpy(b + 8, req + 8, 6);      /* ISID */
+	if (!cls && csg == 1)
+		b[15] = 0x21;           /* TSIH */
+	memcpy(b + 16, req + 16, 4);    /* ITT */
+	put32(b + 24, p->statsn++);
+	b[36] = cls;
+	b[37] = detail;
+	peer_send(p, b, text, len);
+}
+
+static void on_login(struct peer *p, const uint8_t *req)
+{
+	char text[64];
+
+	if (p->script == SCRIPT_REDIRECT) {
+		snprintf(text, sizeof(text), "TargetAddress=127.0.0.1:%u,1", p->port);
+		send_login_rsp(p, req, 1, 1, text, (uint32_t)strlen(text) + 1);
+		return;
+	}
+	if (((req[1] >> 2) & 3) == 0)
+		send_login_rsp(p, req, 0, 0, "AuthMethod=None", 16);
+	else
+		send_login_rsp(p, req, 0, 0, "TargetPortalGroupTag=1", 23);
+}
+
+/* GOOD (or status) after sent bytes of Data-In in expdatasn PDUs; less
+ * than the command's length is said as underflow, as RFC 7143 §11.4.5
+ * asks. */
+static void send_status(struct peer *p, const uint8_t *cmd, uint8_t status,
+			uint32_t expdatasn, uint32_t sent)
+{
+	uint8_t b[ISCSI_BHS_LEN] = { ISCSI_OP_SCSI_RSP, ISCSI_FLAG_FINAL };
+	uint32_t edtl = get32(cmd + 20);
+
+	if (sent < edtl && (cmd[1] & 0x40)) {
+		b[1] |= 0x02;           /* U */
+		put32(b + 44, edtl - sent);
+	}
+	b[3] = status;
+	memcpy(b + 16, cmd + 16, 4);
+	put32(b + 24, p->statsn++);
+	put32(b + 36, expdatasn);
+	peer_send(p, b, NULL, 0);
+}
+
+static void send_data_in(struct peer *p, const uint8_t *cmd, const uint8_t *data,
+			 uint32_t len)
+{
+	uint8_t b[ISCSI_BHS_LEN] = { ISCSI_OP_DATA_IN, ISCSI_FLAG_FINAL };
+
+	memcpy(b + 16, cmd + 16, 4);
+	put32(b + 20, ISCSI_RESERVED_TAG);
+	put32(b + 36, 0);               /* DataSN */
+	put32(b + 40, 0);               /* offset */
+	peer_send(p, b, data, len);
+}
+
+/* INQUIRY VPD 0x80 (serial) and 0x00; READ CAPACITY(10); READ(10). */
+static void on_command(struct peer *p, const uint8_t *cmd)
+{
+	const uint8_t *cdb = cmd + 32;
+	uint8_t buf[64] = { 0 };
+
+	p->commands++;
+	if (p->script == SCRIPT_DROP_ON_CMD) {
+		peer_close(p);
+		return;
+	}
+	if (cdb[0] == 0x12 && (cdb[1] & 1) && cdb[2] == 0x80) {
+		size_t n = strlen(p->serial);
+		buf[1] = 0x80;
+		buf[3] = (uint8_t)n;
+		memcpy(buf + 4, p->serial, n);
+		send_data_in(p, cmd, buf, (uint32_t)(4 + n));
+		send_status(p, cmd, 0, 1, (uint32_t)(4 + n));
+	} else if (cdb[0] == 0x25) {
+		put32(buf, LUN_BYTES / BS - 1);
+		put32(buf + 4, BS);
+		send_data_in(p, cmd, buf, 8);
+		send_status(p, cmd, 0, 1, 8);
+	} else if (cdb[0] == 0x28) {
+		uint32_t lba = get32(cdb + 2), len = (uint32_t)(cdb[7] << 8 | cdb[8]) * BS;
+		bool shorten = p->script == SCRIPT_SHORT_READ_ONCE && p->reads == 0;
+		p->reads++;
+		/* The short answer lies: half the data, and no residual. */
+		send_data_in(p, cmd, p->lun + lba * BS, shorten ? len / 2 : len);
+		send_status(p, cmd, 0, 1, len);
+	} else {
+		send_status(p, cmd, 0, 0, get32(cmd + 20));
+	}
+}
+
+static void on_peer_pdu(struct peer *p, const uint8_t *bhs)
+{
+	switch (bhs[0] & 0x3f) {
+	case ISCSI_OP_LOGIN_REQ:
+		on_login(p, bhs);
+		break;
+	case ISCSI_OP_SCSI_CMD:
+		if (p->script != SCRIPT_SILENT)
+			on_command(p, bhs);
+		else
+			p->reading = false;
+		break;
+	case ISCSI_OP_NOP_OUT:
+		if (get32(bhs + 16) != ISCSI_RESERVED_TAG) {
+			uint8_t b[ISCSI_BHS_LEN] = { ISCSI_OP_NOP_IN, ISCSI_FLAG_FINAL };
+			memcpy(b + 16, bhs + 16, 4);
+			put32(b + 20, ISCSI_RESERVED_TAG);
+			put32(b + 24, p->statsn++);
+			peer_send(p, b, NULL, 0);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void peer_on_io(struct ev_source *src, uint32_t revents)
+{
+	struct peer *p = src->ctx;
+	ssize_t n;
+
+	(void)revents;
+	if (!p->reading)
+		return;
+	n = recv(p->fd, p->rbuf + p->rlen, sizeof(p->rbuf) - p->rlen, MSG_DONTWAIT);
+	if (n <= 0) {
+		peer_close(p);
+		return;
+	}
+	p->rlen += (size_t)n;
+	while (p->fd >= 0 && p->rlen >= ISCSI_BHS_LEN) {
+		uint32_t dlen = (uint32_t)p->rbuf[5] << 16 | p->rbuf[6] << 8 | p->rbuf[7];
+		size_t total = ISCSI_BHS_LEN + ((dlen + 3) & ~3u);
+		if (p->rlen < total)
+			break;
+		on_peer_pdu(p, p->rbuf);
+		if (p->fd < 0)
+			break;
+		memmove(p->rbuf, p->rbuf + total, p->rlen - total);
+		p->rlen -= total;
+	}
+	/* A target that stops reading: no more events for it. */
+	if (p->fd >= 0 && !p->reading)
+		ev_set_events(&p->io, 0);
+}
+
+static void peer_on_accept(struct ev_source *src, uint32_t revents)
+{
+	struct peer *p = src->ctx;
+	/* Blocking for sends, so a PDU goes whole; reads never wait. */
+	int fd = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+	(void)revents;
+	if (fd < 0)
+		return;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	peer_close(p);
+	p->fd = fd;
+	p->connections++;
+	p->reading = true;
+	p->io = (struct ev_source){ .fd = fd, .events = EPOLLIN, .deadline = -1,
+				    .on_io = peer_on_io, .ctx = p };
+	CHECK_EQ(ev_add(p->loop, &p->io), 0);
+}
+
+static void peer_start(struct peer *p, struct ev_loop *loop, enum script script)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+
+	memset(p, 0, sizeof(*p));
+	p->loop = loop;
+	p->fd = -1;
+	p->script = script;
+	p->statsn = 1;
+	snprintf(p->serial, sizeof(p->serial), "disk-A");
+	for (size_t i = 0; i < sizeof(p->lun); i++)
+		p->lun[i] = (uint8_t)(i * 7 + 3);
+	p->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	CHECK(p->listen_fd >= 0);
+	/* A small receive window (set before listen, so that the connection
+	 * is made with it) makes a target that stops reading felt soon. */
+	setsockopt(p->listen_fd, SOL_SOCKET, SO_RCVBUF, &(int){ 4096 }, sizeof(int));
+	CHECK_EQ(bind(p->listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	CHECK_EQ(listen(p->listen_fd, 16), 0);
+	CHECK_EQ(getsockname(p->listen_fd, (struct sockaddr *)&sa, &len), 0);
+	p->port = ntohs(sa.sin_port);
+	p->accept_src = (struct ev_source){ .fd = p->listen_fd, .events = EPOLLIN,
+					    .deadline = -1, .on_io = peer_on_accept,
+					    .ctx = p };
+	CHECK_EQ(ev_add(loop, &p->accept_src), 0);
+}
+
+static void peer_stop(struct peer *p)
+{
+	peer_close(p);
+	ev_del(&p->accept_src);
+	close(p->listen_fd);
+}
+
+/* ---- The initiator under test */
+
+struct rig {
+	struct ev_loop loop;
+	struct peer peer;
+	struct iscsi_session *s;
+	struct iscsi_config cfg;
+};
+
+static void rig_start(struct rig *r, enum script script)
+{
+	CHECK_EQ(ev_loop_init(&r->loop), 0);
+	ev_set_clock(&r->loop, fake_clock, NULL);
+	peer_start(&r->peer, &r->loop, script);
+	iscsi_config_defaults(&r->cfg);
+	snprintf(r->cfg.host, sizeof(r->cfg.host), "127.0.0.1");
+	r->cfg.port = r->peer.port;
+	snprintf(r->cfg.target_name, sizeof(r->cfg.target_name), "iqn.2025-01.test:t");
+}
+
+static void rig_new_session(struct rig *r)
+{
+	r->s = iscsi_session_new(&r->loop, &r->cfg);
+	CHECK(r->s != NULL);
+	CHECK_EQ(iscsi_session_start(r->s), 0);
+}
+
+static void rig_stop(struct rig *r)
+{
+	iscsi_session_free(r->s);
+	peer_stop(&r->peer);
+	ev_loop_close(&r->loop);
+}
+
+/* Runs the loop until nothing happens for three rounds of 2 ms (real
+ * time: the two sockets' bytes in flight); the fake clock stands still. */
+static void settle(struct rig *r)
+{
+	int idle = 0;
+
+	for (int i = 0; i < 20000; i++) {
+		if (ev_run_once(&r->loop, 2) > 0)
+			idle = 0;
+		else if (++idle == 3)
+			return;
+	}
+	CHECK(!"the loop kept busy at one instant of the clock");
+}
+
+/* Moves the clock forward in steps, settling at each. */
+static void advance(struct rig *r, int64_t ms, int64_t step)
+{
+	for (int64_t t = 0; t < ms; t += step) {
+		fake_now += step;
+		settle(r);
+	}
+}
+
+static void rig_login(struct rig *r)
+{
+	rig_new_session(r);
+	settle(r);
+	CHECK(iscsi_session_ready(r->s));
+}
+
+/* ---- Tests */
+
+struct read_check {
+	uint8_t buf[2 * BS];
+	int done;
+};
+
+static void read_done(struct iscsi_task *t)
+{
+	((struct read_check *)t->ctx)->done++;
+}
+
+static void read_task(struct iscsi_task *t, struct read_check *rc, uint32_t lba,
+		      uint32_t blocks)
+{
+	memset(rc->buf, 0xee, sizeof(rc->buf));
+	memset(t, 0, sizeof(*t));
+	t->cdb_len = (uint8_t)scsi_cdb_read(t->cdb, lba, blocks, false);
+	t->dir = ISCSI_DIR_READ;
+	t->buf = rc->buf;
+	t->len = blocks * BS;
+	t->done = read_done;
+	t->ctx = rc;
+}
+
+/* Logins that succeed but drop at the first command back off as failed
+ * ones do: in 20 s of the clock, a handful of connections, not
+ * thousands, with the delays growing. */
+static void test_backoff_after_login_drops(void)
+{
+	struct rig r;
+	struct read_check rc = { .done = 0 };
+	struct iscsi_task t;
+
+	rig_start(&r, SCRIPT_DROP_ON_CMD);
+	r.cfg.reconnect_delay_max_ms = 8000;
+	rig_login(&r);
+	read_task(&t, &rc, 0, 1);
+	CHECK_EQ(iscsi_submit(r.s, &t), 0);
+	advance(&r, 20000, 50);
+	/* 0, 0.25, 0.5, 1, 2, 4, 8, 8 s (+-12 %): about 8, never hundreds */
+	CHECK(r.peer.connections >= 5);
+	CHECK(r.peer.connections <= 10);
+	CHECK(r.s->attempt >= 5);
+	CHECK_EQ(rc.done, 0);
+	r.peer.script = SCRIPT_NORMAL;  /* and then it works */
+	advance(&r, 10000, 100);
+	CHECK_EQ(rc.done, 1);
+	CHECK_EQ(t.result, 0);
+	CHECK_EQ(r.s->attempt, 0);
+	rig_stop(&r);
+}
+
+/* A target that redirects every login to itself: at most
+ * SESSION_REDIRECTS_MAX redirects per attempt, and the first login
+ * fails at its deadline. */
+static void test_redirect_loop(void)
+{
+	struct rig r;
+
+	rig_start(&r, SCRIPT_REDIRECT);
+	r.cfg.first_login_timeout_ms = 3000;
+	r.cfg.login_timeout_ms = 2000;
+	rig_new_session(&r);
+	advance(&r, 5000, 20);
+	CHECK_EQ(r.s->state, S_FAILED);
+	CHECK(r.peer.connections >= SESSION_REDIRECTS_MAX);
+	/* attempts at 0, 0, 0.25, 0.75, 1.75 s of backoff, each followed up
+	 * to SESSION_REDIRECTS_MAX times */
+	CHECK(r.peer.connections <= 6 * (SESSION_REDIRECTS_MAX + 1));
+	rig_stop(&r);
+}
+
+static void send_async(struct peer *p, uint8_t event, uint16_t param2, uint16_t param3)
+{
+	uint8_t b[ISCSI_BHS_LEN] = { ISCSI_OP_ASYNC_MSG, ISCSI_FLAG_FINAL };
+
+	put32(b + 16, ISCSI_RESERVED_TAG);
+	put32(b + 24, p->statsn++);
+	b[36] = event;
+	b[40] = (uint8_t)(param2 >> 8);
+	b[41] = (uint8_t)param2;
+	b[42] = (uint8_t)(param3 >> 8);
+	b[43] = (uint8_t)param3;
+	peer_send(p, b, NULL, 0);
+}
+
+static void mark_done(struct iscsi_task *t)
+{
+	*(int *)t->ctx += 1;
+}
+
+/* Time2Wait 65535 s is capped at SESSION_TARGET_WAIT_MAX_MS; the
+ * replacement timeout runs on this path too and fails the waiting I/O. */
+static void test_async_drop_capped_and_replacement(void)
+{
+	struct rig r;
+	struct iscsi_task t;
+	uint8_t buf[BS];
+	int done = 0;
+
+	rig_start(&r, SCRIPT_NORMAL);
+	r.cfg.replacement_timeout_ms = 5000;
+	rig_login(&r);
+	send_async(&r.peer, 2, 65535, 0);       /* dropping the connection */
+	settle(&r);
+	CHECK_EQ(r.s->state, S_WAIT);
+	CHECK(r.s->reconnect_at - fake_now <= SESSION_TARGET_WAIT_MAX_MS);
+	CHECK(r.s->replacement_at >= 0);
+	memset(&t, 0, sizeof(t));
+	t.cdb_len = (uint8_t)scsi_cdb_read(t.cdb, 0, 1, false);
+	t.dir = ISCSI_DIR_READ;
+	t.buf = buf;
+	t.len = BS;
+	t.done = mark_done;
+	t.ctx = &done;
+	CHECK_EQ(iscsi_submit(r.s, &t), 0);
+	advance(&r, 6000, 100);
+	CHECK_EQ(done, 1);
+	CHECK_EQ(t.result, -EIO);
+	/* It does reconnect within the cap. */
+	advance(&r, SESSION_TARGET_WAIT_MAX_MS, 500);
+	CHECK(iscsi_session_ready(r.s));
+	rig_stop(&r);
+}
+
+/* A target that pings as fast as it can and never reads: what waits to
+ * be sent stays bounded (one ping answer at a time), and the connection
+ * is declared dead within the NOP timeout of the last progress. */
+static void note_recovering(void *ctx, enum iscsi_event ev)
+{
+	int64_t *at = ctx;
+
+	if (ev == ISCSI_EVENT_RECOVERING && *at < 0)
+		*at = fake_now;
+}
+
+static void test_ping_flood_without_reading(void)
+{
+	struct rig r;
+	uint8_t ping[4096], b[ISCSI_BHS_LEN];
+	unsigned max_own = 0, sent = 0;
+	int64_t lost_at = -1, stalled_since = -1;
+
+	rig_start(&r, SCRIPT_NORMAL);
+	r.cfg.nop_timeout_ms = 3000;
+	rig_login(&r);
+	iscsi_session_on_event(r.s, note_recovering, &lost_at);
+	r.peer.reading = false;
+	ev_set_events(&r.peer.io, 0);
+	memset(ping, 0x5a, sizeof(ping));
+	for (int round = 0; round < 2000 && lost_at < 0; round++) {
+		for (int i = 0; i < 10; i++) {
+			memset(b, 0, sizeof(b));
+			b[0] = ISCSI_OP_NOP_IN;
+			b[1] = ISCSI_FLAG_FINAL;
+			put32(b + 16, ISCSI_RESERVED_TAG);
+			put32(b + 20, 0x100 + sent++);  /* TTT: a ping */
+			put32(b + 24, r.peer.statsn);
+			peer_send(&r.peer, b, ping, sizeof(ping));
+		}
+		fake_now += 10;
+		settle(&r);
+		max_own = MAX(max_own, r.s->conn.tx_own);
+		if (conn_tx_stalled_since(&r.s->conn) >= 0)
+			stalled_since = conn_tx_stalled_since(&r.s->conn);
+	}
+	/* Once the socket takes nothing more (loopback's buffers hold many
+	 * MiB), the connection is dead one NOP timeout later. */
+	CHECK(lost_at >= 0);
+	CHECK(stalled_since >= 0);
+	CHECK(lost_at - stalled_since >= r.cfg.nop_timeout_ms);
+	CHECK(lost_at - stalled_since <= r.cfg.nop_timeout_ms + 20);
+	CHECK(max_own <= 2);
+	CHECK(sent > 500);
+	rig_stop(&r);
+}
+
+/* A READ answered with half its data and GOOD is never a success: the
+ * connection goes, the READ is issued again and completes with the
+ * right bytes. */
+static void test_short_read_is_retried(void)
+{
+	struct rig r;
+	struct read_check rc = { .done = 0 };
+	struct iscsi_task t;
+
+	rig_start(&r, SCRIPT_SHORT_READ_ONCE);
+	rig_login(&r);
+	read_task(&t, &rc, 2, 2);
+	CHECK_EQ(iscsi_submit(r.s, &t), 0);
+	advance(&r, 3000, 50);
+	CHECK_EQ(rc.done, 1);
+	CHECK_EQ(t.result, 0);
+	CHECK_EQ(t.status, 0);
+	CHECK_EQ(r.peer.reads, 2);
+	CHECK_EQ(r.peer.connections, 2);
+	CHECK(!memcmp(rc.buf, r.peer.lun + 2 * BS, sizeof(rc.buf)));
+	rig_stop(&r);
+}
+
+/* A target that takes a command and then reads nothing, answering
+ * nothing: our NOP-Out goes unanswered, and the connection is dead
+ * within the NOP interval and timeout. */
+static void test_silent_target(void)
+{
+	struct rig r;
+	struct read_check rc = { .done = 0 };
+	struct iscsi_task t;
+
+	rig_start(&r, SCRIPT_SILENT);
+	r.cfg.nop_interval_ms = 1000;
+	r.cfg.nop_timeout_ms = 2000;
+	rig_login(&r);
+	read_task(&t, &rc, 0, 1);
+	CHECK_EQ(iscsi_submit(r.s, &t), 0);
+	settle(&r);
+	advance(&r, 3100, 100);
+	CHECK(r.peer.connections >= 2);
+	CHECK_EQ(rc.done, 0);
+	r.peer.script = SCRIPT_NORMAL;
+	advance(&r, 5000, 100);
+	CHECK_EQ(rc.done, 1);
+	CHECK_EQ(t.result, 0);
+	CHECK(!memcmp(rc.buf, r.peer.lun, BS));
+	rig_stop(&r);
+}
+
+/* The gate: after a reconnect the LUN's serial number is read again;
+ * another disk keeps I/O waiting, the right one lets it through. */
+static void test_gate_refuses_another_disk(void)
+{
+	struct rig r;
+	struct iscsi_disk disk;
+	struct iscsi_disk_guard *g;
+	struct read_check rc = { .done = 0 };
+	struct iscsi_task t;
+	char err[200];
+
+	rig_start(&r, SCRIPT_NORMAL);
+	rig_login(&r);
+	memset(&disk, 0, sizeof(disk));
+	snprintf(disk.serial, sizeof(disk.serial), "disk-A");
+	disk.capacity.block_size = BS;
+	disk.capacity.blocks = LUN_BYTES / BS;
+	g = iscsi_disk_guard_new(&r.loop, r.s, &disk);
+	CHECK(g != NULL);
+	snprintf(r.peer.serial, sizeof(r.peer.serial), "disk-B");
+	iscsi_session_drop(r.s);
+	advance(&r, 1000, 50);
+	CHECK(iscsi_session_ready(r.s));
+	CHECK(iscsi_session_gate_shut(r.s));
+	CHECK_EQ(iscsi_disk_guard_mismatches(g), 1);
+	read_task(&t, &rc, 0, 2);
+	CHECK_EQ(iscsi_submit(r.s, &t), 0);
+	advance(&r, 5000, 100);
+	CHECK_EQ(rc.done, 0);           /* nothing went to the other disk */
+	CHECK_EQ(r.peer.reads, 0);
+	snprintf(r.peer.serial, sizeof(r.peer.serial), "disk-A");
+	advance(&r, 30000, 500);        /* the recheck finds the right disk */
+	CHECK(!iscsi_session_gate_shut(r.s));
+	CHECK_EQ(rc.done, 1);
+	CHECK_EQ(iscsi_task_status(&t, err, sizeof(err)), 0);
+	CHECK(!memcmp(rc.buf, r.peer.lun, sizeof(rc.buf)));
+	rig_stop(&r);
+	iscsi_disk_guard_free(g);
+}
+
+static const struct {
+	const char *name;
+	void (*run)(void);
+} tests[] = {
+	{ "backoff", test_backoff_after_login_drops },
+	{ "redirect", test_redirect_loop },
+	{ "async-drop", test_async_drop_capped_and_replacement },
+	{ "ping-flood", test_ping_flood_without_reading },
+	{ "short-read", test_short_read_is_retried },
+	{ "silent", test_silent_target },
+	{ "gate", test_gate_refuses_another_disk },
+};
+
+/* TEST_ONLY=name runs one; TEST_DEBUG=1 shows the session's log. */
+int main(void)
+{
+	const char *only = getenv("TEST_ONLY");
+
+	log_set_level(getenv("TEST_DEBUG") ? LOG_DEBUG : LOG_ERR);
+	for (size_t i = 0; i < ARRAY_SIZE(tests); i++)
+		if (!only || !strcmp(only, tests[i].name))
+			tests[i].run();
+	return test_report("session");
+}
