@@ -88,10 +88,26 @@ static int attach_disk(const struct boot_config *bc, char **argv, char *dev,
 	}
 }
 
+/* The disk's logical block size, which its partition table counts in
+ * (a 4Kn LUN: 4096); the daemon gave the device the LUN's. */
+static uint32_t logical_block_size(const char *disk)
+{
+	int fd = open(disk, O_RDONLY | O_CLOEXEC);
+	int size = 0;
+
+	if (fd >= 0) {
+		if (ioctl(fd, BLKSSZGET, &size) < 0)
+			size = 0;
+		close(fd);
+	}
+	return size >= 512 ? (uint32_t)size : 512;
+}
+
 int pivot_find_root(const struct boot_config *bc, const char *disk, char *dev,
 		    size_t devlen, struct fs_info *fs)
 {
 	int fd = open(disk, O_RDONLY | O_CLOEXEC);
+	uint32_t sector_size = logical_block_size(disk);
 	int r = -ENOENT;
 
 	/* The kernel reads the partition table when asked; devtmpfs then
@@ -101,8 +117,8 @@ int pivot_find_root(const struct boot_config *bc, const char *disk, char *dev,
 		close(fd);
 	}
 	for (int i = 0; i < 100; i++) {
-		r = root_resolve(strcmp(bc->root, "dhcp") ? bc->root : "", disk, 512, dev,
-				 devlen, fs);
+		r = root_resolve(strcmp(bc->root, "dhcp") ? bc->root : "", disk, sector_size,
+				 dev, devlen, fs);
 		if (r == 0 && access(dev, F_OK) == 0)
 			return 0;
 		usleep(100 * 1000);
