@@ -182,8 +182,10 @@ int pivot_mount_api_filesystems(void);
 int pivot_load_module(const char *name, const char *options);
 /* Loads the driver of every network device, by modalias. */
 int pivot_load_nic_drivers(void);
-/* Mounts dev on /root, moves /dev /proc /sys /run there, deletes the
- * initramfs's files, chroots, and returns so the caller can exec init. */
+/* Mounts dev on /root, moves /dev /proc /sys /run there (detaching the
+ * ones the new root has no directory for, as util-linux's switch_root
+ * does), deletes the initramfs's files, chroots, and returns so the
+ * caller can exec init. When dev cannot be mounted, nothing changes. */
 int pivot_switch_root(const char *dev, const char *fstype, const char *flags,
 		      bool read_only, char *err, size_t errlen);
 
