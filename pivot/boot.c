@@ -6,7 +6,8 @@
  *  - PID 1 itself: waits for the daemon's "ready", finds and mounts the
  *    root filesystem, switches root and execs init. It never serves I/O,
  *    so it can become init without leaving anything half-done behind.
- * They talk over a pipe: "ready DEV", "retry MESSAGE" or "fatal MESSAGE".
+ * They talk over a socketpair (start.c). PID 1 stops a daemon that gave
+ * no disk in time before it starts another.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -64,27 +65,37 @@ static void emergency(const struct boot_config *bc, const char *why)
 	}
 }
 
-static int attach_disk(const struct boot_config *bc, char **argv, char *dev,
-		       size_t devlen)
+static int64_t attach_deadline(const struct boot_config *bc)
 {
-	char msg[600];
+	return bc->wait_s > 0 ? now_ms() + bc->wait_s * 1000ll : -1;
+}
+
+/* Starts daemons until one is ready (ds: its disk and PID). One that gave
+ * no disk in time was stopped; the next starts with the next path. */
+static void attach_disk(const struct boot_config *bc, char **argv, struct daemon_start *ds)
+{
 	int fatal = 0;
-	int64_t deadline = bc->wait_s > 0 ? now_ms() + bc->wait_s * 1000ll : -1;
+	int64_t deadline = attach_deadline(bc);
 
 	for (unsigned attempt = 1;; attempt++) {
-		int r = pivot_start_daemon(bc, argv, dev, devlen, NULL, msg, sizeof(msg));
+		int r;
+
+		ds->deadline_ms = deadline;
+		r = pivot_start_daemon(bc, argv, ds);
 		if (r == 0)
-			return 0;
-		log_err("%s", msg);
+			return;
+		log_err("%s", ds->msg);
 		if ((r == -EACCES && ++fatal >= ATTEMPTS_FATAL) ||
 		    (deadline >= 0 && now_ms() >= deadline)) {
 			emergency(bc, fatal >= ATTEMPTS_FATAL ? "giving up after repeated failures"
 					: "no iSCSI disk within iscsiroot.timeout");
 			fatal = 0;
-			deadline = bc->wait_s > 0 ? now_ms() + bc->wait_s * 1000ll : -1;
+			deadline = attach_deadline(bc);
 			continue;
 		}
-		sleep(MIN(attempt * 2, 10u));
+		/* A stuck path costs its time already: the next one at once. */
+		if (r != -ETIMEDOUT)
+			sleep(MIN(attempt * 2, 10u));
 	}
 }
 
@@ -163,8 +174,9 @@ int pivot_configure(struct boot_config *bc, const char *conf_file, char *err,
 int pivot_boot(int argc, char **argv)
 {
 	struct boot_config bc;
+	struct daemon_start ds = { .pid = 0 };
 	struct fs_info fs;
-	char err[512], disk[64], root[128];
+	char err[512], root[128];
 
 	(void)argc;
 	pivot_mount_api_filesystems();
@@ -176,10 +188,10 @@ int pivot_boot(int argc, char **argv)
 		emergency(&bc, err);
 	}
 	for (;;) {
-		attach_disk(&bc, argv, disk, sizeof(disk));
-		if (pivot_find_root(&bc, disk, root, sizeof(root), &fs) < 0) {
+		attach_disk(&bc, argv, &ds);
+		if (pivot_find_root(&bc, ds.dev, root, sizeof(root), &fs) < 0) {
 			snprintf(err, sizeof(err), "no root filesystem%s%s on %s",
-				 bc.root[0] ? " matching " : "", bc.root, disk);
+				 bc.root[0] ? " matching " : "", bc.root, ds.dev);
 			emergency(&bc, err);
 			continue;
 		}

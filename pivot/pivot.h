@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
+#include <sys/types.h>
 
 #include "dhcpc.h"
 #include "iscsi.h"
@@ -208,15 +209,26 @@ int boot_config_use_firmware(struct boot_config *bc, const char *root,
 
 /* ---- The root-storage daemon, the same in every mode */
 
+/* One start of the daemon: what the caller asks, and what came of it. */
+struct daemon_start {
+	int64_t deadline_ms;         /* in: stop waiting (and the daemon) at this
+	                              * now_ms(); -1: no limit but each path's */
+	unsigned first_path;         /* in: the path of bc to try first; out, after
+	                              * -ETIMEDOUT: the one after the stuck one */
+	pid_t pid;                   /* out, when ready: the daemon (its keeper) */
+	char dev[64];                /* out, when ready: e.g. "/dev/nbd0" */
+	uint64_t lun;                /* out, when ready: the LUN served */
+	char msg[600];               /* out, on failure: why, one line */
+};
 /* Forks the daemon, which re-executes this binary from memory (so it
  * holds nothing of the initramfs), brings up the network, logs in to the
- * first path of bc that answers, creates the block device and serves it
- * for the life of the system. Returns 0 with the device in dev and the
- * LUN served in *lun (if not NULL); -EAGAIN
- * (worth retrying) or -EACCES (not: e.g. a wrong password) with one line
- * in msg. argv is the caller's, for the daemon's '@' name. */
-int pivot_start_daemon(const struct boot_config *bc, char **argv, char *dev,
-		       size_t devlen, uint64_t *lun, char *msg, size_t msglen);
+ * first path of bc that answers (from ds->first_path on), creates the
+ * block device and serves it for the life of the system. Returns 0 when
+ * it is ready; -EAGAIN (worth retrying), -EACCES (not: e.g. a wrong
+ * password), or -ETIMEDOUT (no disk by ds->deadline_ms, or a path that
+ * took longer than its limit: the daemon was stopped) with one line in
+ * ds->msg. argv is the caller's, for the daemon's '@' name. */
+int pivot_start_daemon(const struct boot_config *bc, char **argv, struct daemon_start *ds);
 
 /* The network step's configuration from bc: ip=, BOOTIF=, the iBFT NIC;
  * hand-over files under /, the lease kept. */
@@ -238,6 +250,10 @@ struct serve_options {
 	                              * recover_backend, whose server died */
 	unsigned recover_index;
 	const char *recover_backend; /* "ublk" or "nbd" */
+	/* Called once the session is logged in, before the LUN is probed
+	 * (NULL: nothing to tell). */
+	void (*logged_in)(void *ctx);
+	void *logged_in_ctx;
 };
 /* Logs in, probes the LUN and creates the block device, all on loop;
  * then keeps serving it from loop. dev gets e.g. "/dev/nbd0". */
