@@ -69,4 +69,13 @@ int daemon_wait_report(int fd, struct daemon_wait *w);
  * for ever. */
 int64_t daemon_path_limit_ms(const struct boot_config *bc);
 
+/* Whether an environment entry ("NAME=value") may hold a secret: the
+ * CLI's ISCSIROOT_CHAP_* and the configuration keys that may carry one. */
+bool daemon_env_is_secret(const char *entry);
+/* Wipes every string of argv but argv[0] (options such as -w SECRET), and
+ * the values of the secret environment entries, which it also drops from
+ * environ: /proc/PID/cmdline and /proc/PID/environ show that memory. For
+ * a daemon that runs in its starter's image. */
+void daemon_wipe_secrets(char **argv);
+
 #endif

@@ -100,6 +100,11 @@ int boot_config_parse_initramfs(const char *text, struct boot_config *bc,
  * -EINVAL with a message in err that never holds a secret. */
 int boot_config_apply(struct boot_config *bc, const char *key, const char *value,
 		      bool from_file, const char *where, char *err, size_t errlen);
+/* Whether the key (either spelling: iscsi_password, ISCSI_PASSWORD) may
+ * carry a password: root=, netroot=, rd.iscsi.param=, every *password*.
+ * The kernel hands the unknown name=value parameters of its command line
+ * (netroot=, iscsi_password=…) to PID 1 as environment variables. */
+bool boot_config_key_is_secret(const char *name);
 /* After every source is read (every mode calls it): builds paths[] from
  * initramfs-tools' target when no root=/netroot=iscsi: gave any, and gives
  * the dialect-wide CHAP to the paths that carry none of their own. */
@@ -227,7 +232,9 @@ struct daemon_start {
  * it is ready; -EAGAIN (worth retrying), -EACCES (not: e.g. a wrong
  * password), or -ETIMEDOUT (no disk by ds->deadline_ms, or a path that
  * took longer than its limit: the daemon was stopped) with one line in
- * ds->msg. argv is the caller's, for the daemon's '@' name. */
+ * ds->msg. argv is the caller's, for the daemon's '@' name; when the
+ * daemon runs in place (no exec from memory), its strings but argv[0]
+ * are wiped. */
 int pivot_start_daemon(const struct boot_config *bc, char **argv, struct daemon_start *ds);
 
 /* The network step's configuration from bc: ip=, BOOTIF=, the iBFT NIC;

@@ -25,6 +25,56 @@
 extern char **environ;
 
 #define WAIT_REPORT_S 30        /* a line while waiting, this often */
+#define CHAP_ENV_PREFIX "ISCSIROOT_CHAP_"
+
+/* ---- Secrets: never in a daemon's argv or environment */
+
+bool daemon_env_is_secret(const char *entry)
+{
+	char name[64];
+	size_t n = strcspn(entry, "=");
+
+	if (!strncmp(entry, CHAP_ENV_PREFIX, strlen(CHAP_ENV_PREFIX)))
+		return true;
+	if (n >= sizeof(name))
+		return false;
+	memcpy(name, entry, n);
+	name[n] = '\0';
+	return boot_config_key_is_secret(name);
+}
+
+/* environ without its secret entries, for the daemon's execve: a new
+ * array of the same strings. NULL when out of memory. */
+static char **clean_environment(void)
+{
+	size_t n = 0, kept = 0;
+	char **env;
+
+	while (environ && environ[n])
+		n++;
+	env = calloc(n + 1, sizeof(*env));
+	for (size_t i = 0; env && i < n; i++)
+		if (!daemon_env_is_secret(environ[i]))
+			env[kept++] = environ[i];
+	return env;
+}
+
+void daemon_wipe_secrets(char **argv)
+{
+	size_t kept = 0;
+
+	for (int i = 1; argv && argv[0] && argv[i]; i++)
+		secure_zero(argv[i], strlen(argv[i]));
+	for (size_t i = 0; environ && environ[i]; i++) {
+		char *eq = strchr(environ[i], '=');
+		if (!daemon_env_is_secret(environ[i]))
+			environ[kept++] = environ[i];
+		else if (eq)
+			secure_zero(eq + 1, strlen(eq + 1));
+	}
+	if (environ)
+		environ[kept] = NULL;
+}
 
 /* ---- Running it */
 
@@ -35,7 +85,7 @@ static void exec_daemon_from_memory(int fd)
 	char fdarg[16], *args[] = { (char *)"@iscsiroot", (char *)"daemon", fdarg, NULL };
 	int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	int mfd = memfd_create("iscsiroot", MFD_CLOEXEC);
-	char buf[65536];
+	char buf[65536], **env = clean_environment();
 	ssize_t n = -1;
 
 	if (src >= 0 && mfd >= 0)
@@ -46,11 +96,12 @@ static void exec_daemon_from_memory(int fd)
 			}
 	if (src >= 0)
 		close(src);
-	if (n == 0 && fcntl(fd, F_SETFD, 0) == 0) {
+	if (n == 0 && env && fcntl(fd, F_SETFD, 0) == 0) {
 		snprintf(fdarg, sizeof(fdarg), "%d", fd);
-		fexecve(mfd, args, environ);
+		fexecve(mfd, args, env);
 	}
 	log_debug("running the daemon in place: %s", strerror(errno));
+	free(env);
 	if (mfd >= 0)
 		close(mfd);
 }
@@ -329,7 +380,9 @@ static int not_ready(const struct boot_config *bc, pid_t pid, int r,
 static void become_daemon(const struct boot_config *bc, int fd, char **argv)
 {
 	exec_daemon_from_memory(fd);
-	/* In place: the configuration is already here. */
+	/* In place: the configuration is already here; the caller's argv and
+	 * environment may hold secrets (iscsistart -w). */
+	daemon_wipe_secrets(argv);
 	daemon_run(bc, fd, argv);
 }
 

@@ -3,7 +3,8 @@
  * The starter's side of the daemon (start.c): reading its report with the
  * caller's deadline and each path's limit, over a real socketpair with a
  * child process writing the lines as the daemon does; each path's limit
- * from the node settings.
+ * from the node settings; and the secrets kept out of a daemon's argv and
+ * environment.
  */
 #include <errno.h>
 #include <signal.h>
@@ -16,6 +17,8 @@
 
 #include "daemon.h"
 #include "test.h"
+
+extern char **environ;
 
 struct step {
 	int delay_ms;           /* before writing text */
@@ -152,6 +155,51 @@ static void test_path_limit_from_settings(void)
 	CHECK_EQ(daemon_path_limit_ms(&bc), 6000 + 2000 + DAEMON_ANSWER_MS);
 }
 
+static void test_secret_variables(void)
+{
+	static const char *const secret[] = {
+		"ISCSIROOT_CHAP_PASSWORD=x", "ISCSIROOT_CHAP_RPASSWORD=x",
+		"ISCSIROOT_CHAP_USER=alice", "iscsi_password=x", "iscsi_in_password=x",
+		"ISCSI_PASSWORD=x", "ISCSI_IN_PASSWORD=x",
+		"netroot=iscsi:u:p@10.0.0.1::3260:1:iqn.x", "iscsi_param=x",
+	};
+	static const char *const plain[] = {
+		"PATH=/bin", "HOME=/", "iscsi_username=alice", "ISCSI_TARGET_NAME=iqn.x",
+		"iscsi_auto", "iscsi_password_hint=x", "TERM=linux", "",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(secret); i++)
+		CHECK(daemon_env_is_secret(secret[i]));
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
+		CHECK(!daemon_env_is_secret(plain[i]));
+}
+
+static void test_wipe_in_place(void)
+{
+	/* As the kernel lays them out: argv's strings, then the environment's. */
+	static char area[] = "iscsistart\0-w\0sekrit-one\0-i\0iqn.x\0"
+			     "PATH=/bin\0ISCSIROOT_CHAP_PASSWORD=sekrit-two\0netroot=iscsi:u:"
+			     "sekrit-three@h::::iqn.x\0TERM=linux";
+	char *argv[6], *env[5], **saved = environ;
+	char *p = area;
+
+	for (int i = 0; i < 5; i++, p += strlen(p) + 1)
+		argv[i] = p;
+	argv[5] = NULL;
+	for (int i = 0; i < 4; i++, p += strlen(p) + 1)
+		env[i] = p;
+	env[4] = NULL;
+	environ = env;
+	daemon_wipe_secrets(argv);
+	environ = saved;
+	CHECK(memmem(area, sizeof(area), "sekrit", 6) == NULL);
+	CHECK_STR(argv[0], "iscsistart");
+	CHECK_STR(argv[1], "");
+	CHECK_STR(env[0], "PATH=/bin");
+	CHECK_STR(env[1], "TERM=linux");
+	CHECK(env[2] == NULL);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -160,5 +208,7 @@ int main(void)
 	test_answer_limit();
 	test_deadline_and_end();
 	test_path_limit_from_settings();
+	test_secret_variables();
+	test_wipe_in_place();
 	return test_report("start");
 }

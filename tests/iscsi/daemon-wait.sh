@@ -1,10 +1,15 @@
 #!/bin/bash
-# The starter's limits on the root-storage daemon, on the host against
-# the fake target's "mute" scenario: a LUN that logs in and then answers
-# nothing (no command, no NOP-Out), on every connection.
-#  1. The iscsistart drop-in: 30 s after the login the starter stops the
-#     daemon and exits 1 with one line saying why; nothing of it is left.
-#  2. `iscsiroot up` (kernel command line bind-mounted over /proc/cmdline
+# The starter's limits on the root-storage daemon, and its secrets, on the
+# host against the fake target's "mute" scenario: a LUN that logs in and
+# then answers nothing (no command, no NOP-Out), on every connection.
+#  1. The iscsistart drop-in with -w SECRET (and secrets in its
+#     environment, as the kernel and the CLI would leave them): while the
+#     daemon waits, neither /proc/PID/cmdline nor /proc/PID/environ of its
+#     two processes holds a secret; 30 s after the login the starter stops
+#     it and exits 1 with one line saying why; nothing of it is left.
+#  2. The same with the daemon run in place (a PID namespace with
+#     vm.memfd_noexec=1: its memfd copy may not be executed).
+#  3. `iscsiroot up` (kernel command line bind-mounted over /proc/cmdline
 #     in a mount namespace of its own) with two paths, the mute one first:
 #     stopped after 30 s, the next daemon starts with the second path (a
 #     real tgtd; the host has no nbd, so that one ends in "retry"), and up
@@ -15,6 +20,8 @@ FAKE="$(dirname "$0")/fake-target.py"
 FAKE_IQN=iqn.2025-01.org.iscsiroot:fake
 FAKE_PID=
 SECRET=argv-secret-8472
+ENV_SECRET=env-secret-5913
+KERNEL_SECRET=kernel-secret-3306
 ANSWER_S=30             # DAEMON_ANSWER_MS
 
 # fake_start: the mute fake, CHAP user alice with $SECRET, on a port of
@@ -61,9 +68,24 @@ daemons() {
 # alive PID: running, not a zombie.
 alive() { [ -n "$(ps -o stat= -p "$1" 2>/dev/null | grep -v Z)" ]; }
 
+# check_no_secrets WHAT PID...: no secret in their argv or environment.
+check_no_secrets() {
+	local what=$1 p s bad=0
+	shift
+	for p in "$@"; do
+		for s in "$SECRET" "$ENV_SECRET" "$KERNEL_SECRET"; do
+			if grep -aqF -- "$s" /proc/"$p"/cmdline /proc/"$p"/environ; then
+				fail "$what: a secret in /proc/$p/cmdline or environ ($(tr '\0' ' ' </proc/"$p"/cmdline))"
+				bad=1
+			fi
+		done
+	done
+	[ "$bad" = 0 ] && pass "$what: no secret in the argv or environment of daemon PIDs $*"
+}
+
 # watch_starter WHAT PID KIND: while the starter PID waits on the mute
-# LUN: two daemon processes, run KIND (exec: from a memfd; in-place: this
-# binary). Then it must exit 1 about ANSWER_S after
+# LUN: two daemon processes, no secret in them, run KIND (exec: from a
+# memfd; in-place: this binary). Then it must exit 1 about ANSWER_S after
 # the login, the daemon gone. Its output is in $WORK/out.$WHAT / err.$WHAT.
 watch_starter() {
 	local what=$1 pid=$2 kind=$3 start=$4 ds=() p exe rc t
@@ -76,6 +98,7 @@ watch_starter() {
 	mapfile -t ds < <(daemons "$pid")
 	[ "${#ds[@]}" = 2 ] && pass "$what: one daemon, two processes (keeper, worker)" ||
 		fail "$what: ${#ds[@]} daemon processes: ${ds[*]}"
+	check_no_secrets "$what" "${ds[@]}"
 	for p in "${ds[@]}"; do
 		exe=$(readlink /proc/"$p"/exe)
 		case $kind:$exe in
@@ -95,8 +118,8 @@ watch_starter() {
 		"$WORK/why.$what" && pass "$what: $(cat "$WORK/why.$what")" ||
 		{ fail "$what: no clear line:"; cat "$WORK/err.$what" >&2; }
 	[ "$(wc -l <"$WORK/why.$what")" = 1 ] || fail "$what: more than one line on stderr"
-	grep -qF -e "$SECRET" "$WORK/err.$what" "$WORK/out.$what" &&
-		fail "$what: a secret was printed"
+	grep -qF -e "$SECRET" -e "$ENV_SECRET" -e "$KERNEL_SECRET" "$WORK/err.$what" \
+		"$WORK/out.$what" && fail "$what: a secret was printed"
 	sleep 0.5
 	for p in "${ds[@]}"; do
 		alive "$p" && fail "$what: daemon process $p still runs"
@@ -106,16 +129,34 @@ watch_starter() {
 ln -s "$ISCSIROOT" "$WORK/iscsistart"
 IS_ARGS=(-i "$INITIATOR" -g 1 -a 127.0.0.1 -u alice -w "$SECRET"
 	 -P "node.conn[0].timeo.login_timeout=2" -P "node.session.initial_login_retry_max=1")
+# What the kernel hands PID 1 from its command line, and the CLI's own.
+SECRET_ENV=(ISCSIROOT_CHAP_PASSWORD="$ENV_SECRET" iscsi_password="$KERNEL_SECRET"
+	    netroot="iscsi:alice:$KERNEL_SECRET@127.0.0.1::3260:1:$FAKE_IQN")
 
 # 1. The drop-in, the daemon re-executed from memory.
 fake_start
 start=$(date +%s)
-"$WORK/iscsistart" "${IS_ARGS[@]}" -t "$FAKE_IQN" -p "$FAKE_PORT" \
+env "${SECRET_ENV[@]}" "$WORK/iscsistart" "${IS_ARGS[@]}" -t "$FAKE_IQN" -p "$FAKE_PORT" \
 	>"$WORK/out.exec" 2>"$WORK/err.exec" &
 watch_starter exec $! exec "$start"
 fake_stop
 
-# 2. iscsiroot up, two paths: the mute fake, then a real tgtd.
+# 2. The same, run in place: memfds may not be executed in this PID
+# namespace. sh stays its PID 1, so that iscsistart is not in PID 1 mode.
+if [ -e /proc/sys/vm/memfd_noexec ]; then
+	fake_start
+	start=$(date +%s)
+	env "${SECRET_ENV[@]}" unshare --pid --fork --mount-proc sh -c \
+		'echo 1 >/proc/sys/vm/memfd_noexec && "$@"' sh \
+		"$WORK/iscsistart" "${IS_ARGS[@]}" -t "$FAKE_IQN" -p "$FAKE_PORT" \
+		>"$WORK/out.in-place" 2>"$WORK/err.in-place" &
+	watch_starter in-place $! in-place "$start"
+	fake_stop
+else
+	echo "skipped: in place (this kernel has no vm.memfd_noexec)"
+fi
+
+# 3. iscsiroot up, two paths: the mute fake, then a real tgtd.
 fake_start
 tgt_simple 16M
 UP_TIMEOUT=45
