@@ -6,8 +6,10 @@
  *  - PID 1 itself: waits for the daemon's "ready", finds and mounts the
  *    root filesystem, switches root and execs init. It never serves I/O,
  *    so it can become init without leaving anything half-done behind.
- * They talk over a socketpair (start.c). PID 1 stops a daemon that gave
- * no disk in time before it starts another.
+ * They talk over a socketpair (start.c). There is never more than one
+ * daemon: PID 1 stops one that gave no disk in time before it starts
+ * another, and after an emergency shell it keeps the one that serves the
+ * disk and only looks for the root again.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,8 +50,10 @@ static void console_fds(void)
 static void emergency(const struct boot_config *bc, const char *why)
 {
 	if (bc->shell && access("/bin/sh", X_OK) == 0) {
-		pid_t pid = fork();
+		pid_t pid;
+
 		log_err("%s; starting an emergency shell (exit it to retry)", why);
+		pid = fork();
 		if (pid == 0) {
 			execl("/bin/sh", "sh", (char *)NULL);
 			_exit(127);
@@ -97,6 +101,20 @@ static void attach_disk(const struct boot_config *bc, char **argv, struct daemon
 		if (r != -ETIMEDOUT)
 			sleep(MIN(attempt * 2, 10u));
 	}
+}
+
+/* Whether the daemon PID 1 started still runs (it is our child: an
+ * ended one is reaped here). */
+static bool daemon_serves(const struct daemon_start *ds)
+{
+	int status;
+
+	if (ds->pid <= 0)
+		return false;
+	if (waitpid(ds->pid, &status, WNOHANG) == 0)
+		return true;
+	log_err("the daemon serving %s has ended; starting another", ds->dev);
+	return false;
 }
 
 /* The disk's logical block size, which its partition table counts in
@@ -188,7 +206,11 @@ int pivot_boot(int argc, char **argv)
 		emergency(&bc, err);
 	}
 	for (;;) {
-		attach_disk(&bc, argv, &ds);
+		/* After an emergency shell the daemon that serves the disk
+		 * stays: a second one would log in with the same ISID, and the
+		 * two would take the session from each other for ever. */
+		if (!daemon_serves(&ds))
+			attach_disk(&bc, argv, &ds);
 		if (pivot_find_root(&bc, ds.dev, root, sizeof(root), &fs) < 0) {
 			snprintf(err, sizeof(err), "no root filesystem%s%s on %s",
 				 bc.root[0] ? " matching " : "", bc.root, ds.dev);
