@@ -107,11 +107,9 @@ static void attach_disk(const struct boot_config *bc, char **argv, struct daemon
  * ended one is reaped here). */
 static bool daemon_serves(const struct daemon_start *ds)
 {
-	int status;
-
 	if (ds->pid <= 0)
 		return false;
-	if (waitpid(ds->pid, &status, WNOHANG) == 0)
+	if (waitpid(ds->pid, NULL, WNOHANG) == 0)
 		return true;
 	log_err("the daemon serving %s has ended; starting another", ds->dev);
 	return false;

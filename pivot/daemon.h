@@ -60,7 +60,7 @@ void daemon_wait_init(struct daemon_wait *w, int64_t deadline_ms, int64_t path_l
 /* Reads the daemon's lines from fd until its last one (0, in w->line),
  * a deadline (-ETIMEDOUT; w->path says which path it was trying), its
  * end without a last line (-EPIPE) or a failure (negative errno). Says
- * something every 30 s while nothing comes. */
+ * every 30 s what it still waits for. */
 int daemon_wait_report(int fd, struct daemon_wait *w);
 /* How long one path may take before its daemon is deemed stuck, when
  * no login through it is reported: the first login's limit as the node

@@ -286,7 +286,8 @@ void daemon_harden(char **argv);
 int pivot_configure(struct boot_config *bc, const char *conf_file, char *err,
 		    size_t errlen);
 void pivot_load_boot_modules(void);
-/* Re-reads disk's partition table and resolves root= on it, waiting up
+/* Re-reads disk's partition table and resolves root= on it, in the
+ * device's logical block size (BLKSSZGET: 4096 on a 4Kn LUN), waiting up
  * to 10 s for the device node. */
 int pivot_find_root(const struct boot_config *bc, const char *disk, char *dev,
 		    size_t devlen, struct fs_info *fs);
