@@ -371,11 +371,14 @@ static void make_by_path_links(const char *dev, const char *name)
 	}
 }
 
+/* The daemon has until its path's limit (the login's, from -P
+ * node.conn[0].timeo.login_timeout and node.session.initial_login_retry_max,
+ * then 30 s for the LUN to answer): a stuck one is stopped. */
 static int login(struct istart *o, const struct dhcpc_rootpath *rp, char **argv)
 {
 	struct boot_config bc = o->bc;
-	char dev[64], msg[600], name[600];
-	uint64_t lun;
+	struct daemon_start ds = { .deadline_ms = -1 };
+	char name[600];
 	int r;
 
 	if (session_exists(rp)) {
@@ -386,15 +389,15 @@ static int login(struct istart *o, const struct dhcpc_rootpath *rp, char **argv)
 	bc.npaths = 1;
 	/* Like iscsistart, the network is the caller's (ipconfig, -N). */
 	snprintf(bc.ip, sizeof(bc.ip), "off");
-	r = pivot_start_daemon(&bc, argv, dev, sizeof(dev), &lun, msg, sizeof(msg));
+	r = pivot_start_daemon(&bc, argv, &ds);
 	secure_zero(&bc, sizeof(bc));
 	if (r < 0) {
-		log_err("cannot attach %s at %s: %s", rp->target, rp->host, msg);
+		log_err("cannot attach %s at %s: %s", rp->target, rp->host, ds.msg);
 		return ISTART_ERR;
 	}
-	by_path_name(rp, lun, name, sizeof(name));
-	make_by_path_links(dev, name);
-	printf("%s\n", dev);
+	by_path_name(rp, ds.lun, name, sizeof(name));
+	make_by_path_links(ds.dev, name);
+	printf("%s\n", ds.dev);
 	return ISTART_OK;
 }
 

@@ -6,7 +6,10 @@
  *  - PID 1 itself: waits for the daemon's "ready", finds and mounts the
  *    root filesystem, switches root and execs init. It never serves I/O,
  *    so it can become init without leaving anything half-done behind.
- * They talk over a pipe: "ready DEV", "retry MESSAGE" or "fatal MESSAGE".
+ * They talk over a socketpair (start.c). There is never more than one
+ * daemon: PID 1 stops one that gave no disk in time before it starts
+ * another, and after an emergency shell it keeps the one that serves the
+ * disk and only looks for the root again.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,8 +50,10 @@ static void console_fds(void)
 static void emergency(const struct boot_config *bc, const char *why)
 {
 	if (bc->shell && access("/bin/sh", X_OK) == 0) {
-		pid_t pid = fork();
+		pid_t pid;
+
 		log_err("%s; starting an emergency shell (exit it to retry)", why);
+		pid = fork();
 		if (pid == 0) {
 			execl("/bin/sh", "sh", (char *)NULL);
 			_exit(127);
@@ -64,34 +69,72 @@ static void emergency(const struct boot_config *bc, const char *why)
 	}
 }
 
-static int attach_disk(const struct boot_config *bc, char **argv, char *dev,
-		       size_t devlen)
+static int64_t attach_deadline(const struct boot_config *bc)
 {
-	char msg[600];
+	return bc->wait_s > 0 ? now_ms() + bc->wait_s * 1000ll : -1;
+}
+
+/* Starts daemons until one is ready (ds: its disk and PID). One that gave
+ * no disk in time was stopped; the next starts with the next path. */
+static void attach_disk(const struct boot_config *bc, char **argv, struct daemon_start *ds)
+{
 	int fatal = 0;
-	int64_t deadline = bc->wait_s > 0 ? now_ms() + bc->wait_s * 1000ll : -1;
+	int64_t deadline = attach_deadline(bc);
 
 	for (unsigned attempt = 1;; attempt++) {
-		int r = pivot_start_daemon(bc, argv, dev, devlen, NULL, msg, sizeof(msg));
+		int r;
+
+		ds->deadline_ms = deadline;
+		r = pivot_start_daemon(bc, argv, ds);
 		if (r == 0)
-			return 0;
-		log_err("%s", msg);
+			return;
+		log_err("%s", ds->msg);
 		if ((r == -EACCES && ++fatal >= ATTEMPTS_FATAL) ||
 		    (deadline >= 0 && now_ms() >= deadline)) {
 			emergency(bc, fatal >= ATTEMPTS_FATAL ? "giving up after repeated failures"
 					: "no iSCSI disk within iscsiroot.timeout");
 			fatal = 0;
-			deadline = bc->wait_s > 0 ? now_ms() + bc->wait_s * 1000ll : -1;
+			deadline = attach_deadline(bc);
 			continue;
 		}
-		sleep(MIN(attempt * 2, 10u));
+		/* A stuck path costs its time already: the next one at once. */
+		if (r != -ETIMEDOUT)
+			sleep(MIN(attempt * 2, 10u));
 	}
+}
+
+/* Whether the daemon PID 1 started still runs (it is our child: an
+ * ended one is reaped here). */
+static bool daemon_serves(const struct daemon_start *ds)
+{
+	if (ds->pid <= 0)
+		return false;
+	if (waitpid(ds->pid, NULL, WNOHANG) == 0)
+		return true;
+	log_err("the daemon serving %s has ended; starting another", ds->dev);
+	return false;
+}
+
+/* The disk's logical block size, which its partition table counts in
+ * (a 4Kn LUN: 4096); the daemon gave the device the LUN's. */
+static uint32_t logical_block_size(const char *disk)
+{
+	int fd = open(disk, O_RDONLY | O_CLOEXEC);
+	int size = 0;
+
+	if (fd >= 0) {
+		if (ioctl(fd, BLKSSZGET, &size) < 0)
+			size = 0;
+		close(fd);
+	}
+	return size >= 512 ? (uint32_t)size : 512;
 }
 
 int pivot_find_root(const struct boot_config *bc, const char *disk, char *dev,
 		    size_t devlen, struct fs_info *fs)
 {
 	int fd = open(disk, O_RDONLY | O_CLOEXEC);
+	uint32_t sector_size = logical_block_size(disk);
 	int r = -ENOENT;
 
 	/* The kernel reads the partition table when asked; devtmpfs then
@@ -101,8 +144,8 @@ int pivot_find_root(const struct boot_config *bc, const char *disk, char *dev,
 		close(fd);
 	}
 	for (int i = 0; i < 100; i++) {
-		r = root_resolve(strcmp(bc->root, "dhcp") ? bc->root : "", disk, 512, dev,
-				 devlen, fs);
+		r = root_resolve(strcmp(bc->root, "dhcp") ? bc->root : "", disk, sector_size,
+				 dev, devlen, fs);
 		if (r == 0 && access(dev, F_OK) == 0)
 			return 0;
 		usleep(100 * 1000);
@@ -147,8 +190,9 @@ int pivot_configure(struct boot_config *bc, const char *conf_file, char *err,
 int pivot_boot(int argc, char **argv)
 {
 	struct boot_config bc;
+	struct daemon_start ds = { .pid = 0 };
 	struct fs_info fs;
-	char err[512], disk[64], root[128];
+	char err[512], root[128];
 
 	(void)argc;
 	pivot_mount_api_filesystems();
@@ -160,10 +204,14 @@ int pivot_boot(int argc, char **argv)
 		emergency(&bc, err);
 	}
 	for (;;) {
-		attach_disk(&bc, argv, disk, sizeof(disk));
-		if (pivot_find_root(&bc, disk, root, sizeof(root), &fs) < 0) {
+		/* After an emergency shell the daemon that serves the disk
+		 * stays: a second one would log in with the same ISID, and the
+		 * two would take the session from each other for ever. */
+		if (!daemon_serves(&ds))
+			attach_disk(&bc, argv, &ds);
+		if (pivot_find_root(&bc, ds.dev, root, sizeof(root), &fs) < 0) {
 			snprintf(err, sizeof(err), "no root filesystem%s%s on %s",
-				 bc.root[0] ? " matching " : "", bc.root, disk);
+				 bc.root[0] ? " matching " : "", bc.root, ds.dev);
 			emergency(&bc, err);
 			continue;
 		}

@@ -401,6 +401,15 @@ static const struct boot_key *find_key(const char *name, bool from_file)
 	return NULL;
 }
 
+bool boot_config_key_is_secret(const char *name)
+{
+	const struct boot_key *k = find_key(name, false);
+
+	if (!k)
+		k = find_key(name, true);
+	return k && (k->flags & KEY_SECRET);
+}
+
 int boot_config_apply(struct boot_config *bc, const char *key, const char *value,
 		      bool from_file, const char *where, char *err, size_t errlen)
 {

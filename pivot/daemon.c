@@ -4,14 +4,15 @@
  * from initramfs-tools, the iscsistart drop-in): network, iSCSI login, the
  * block device, and then serving it for the life of the system.
  *
- * The starter forks; the child re-executes this binary from a memfd (so
- * after the switch it holds nothing of the deleted initramfs, not even its
- * own executable) as `@iscsiroot daemon FD`. FD is one end of a socketpair:
- * the starter writes the whole struct boot_config into it (the same binary
- * is on both ends, so its layout is the same; secrets never appear in
- * argv or the environment), and the daemon answers one line: "ready DEV",
- * "retry MESSAGE" or "fatal MESSAGE". The daemon is a keeper and the
- * worker it forks, which serves (see "The keeper" below).
+ * The starter (start.c) forks; the child re-executes this binary from a
+ * memfd (so after the switch it holds nothing of the deleted initramfs,
+ * not even its own executable) as `@iscsiroot daemon FD`. FD is one end
+ * of a socketpair: the starter writes the whole struct boot_config into
+ * it (the same binary is on both ends, so its layout is the same; secrets
+ * never appear in argv or the environment), and the daemon answers in the
+ * lines daemon.h lists: "path I HOST" as it tries each path, then one of
+ * "ready DEV LUN", "retry MESSAGE" or "fatal MESSAGE". The daemon is a
+ * keeper and the worker it forks, which serves (see "The keeper" below).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,13 +29,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pivot.h"
-
-extern char **environ;
+#include "daemon.h"
 
 #define UBLK_CONTROL_PATH "/dev/ublk-control"
 #define DEFAULT_INITIATOR_PREFIX "iqn.2025-01.org.iscsiroot:"
-#define WAIT_REPORT_S 30
 
 struct net_wait {
 	bool done;
@@ -91,9 +89,11 @@ static int bring_up_network(struct ev_loop *loop, const struct boot_config *bc,
 	if (r < 0 || dc.ip.mode == DHCPC_IP_OFF)
 		return r;
 	r = dhcpc_start(loop, &dc, net_done, &w, d);
-	while (r == 0 && !w.done)
-		if (ev_run_once(loop, 1000) < 0)
-			break;
+	while (r == 0 && !w.done) {
+		int n = ev_run_once(loop, 1000);
+		if (n < 0)
+			r = n;
+	}
 	if (r == 0)
 		r = w.status;
 	if (r < 0) {
@@ -172,11 +172,12 @@ static void literal_secret(uint8_t *out, size_t *len, const char *password)
 	memcpy(out, password, *len);
 }
 
-static int target_config(const struct boot_config *bc, const struct dhcpc_rootpath *path,
+int daemon_target_config(const struct boot_config *bc, const struct dhcpc_rootpath *path,
 			 struct serve_options *opt, char *err, size_t errlen)
 {
 	struct iscsi_config *c = &opt->iscsi;
 
+	memset(opt, 0, sizeof(*opt));
 	iscsi_config_defaults(c);
 	if (bc->initiator[0])
 		snprintf(c->initiator_name, sizeof(c->initiator_name), "%s", bc->initiator);
@@ -225,7 +226,9 @@ static int find_disk_lun(struct ev_loop *loop, struct serve_options *opt, char *
 	r = iscsi_sync_login(loop, s);
 	if (r < 0)
 		snprintf(err, errlen, "%s", iscsi_session_error(s));
-	else
+	else if (opt->logged_in)
+		opt->logged_in(opt->logged_in_ctx);
+	if (r == 0)
 		r = iscsi_disk_find(loop, s, &opt->lun, err, errlen);
 	if (iscsi_session_ready(s))
 		iscsi_sync_logout(loop, s);
@@ -244,6 +247,27 @@ struct worker_role {
 	dev_t control_dev, char_dev;    /* /dev/ublk-control, /dev/ublkc<index> */
 };
 
+/* What the first worker tells its starter about the path it tries: the
+ * starter stops a daemon stuck on one path, and knows which (daemon.h). */
+struct path_report {
+	int fd;
+	unsigned index;
+};
+
+static void report_path(const struct path_report *p, const char *host)
+{
+	if (p->fd >= 0)
+		dprintf(p->fd, "path %u %s\n", p->index, host);
+}
+
+static void report_login(void *ctx)
+{
+	const struct path_report *p = ctx;
+
+	if (p->fd >= 0)
+		dprintf(p->fd, "login %u\n", p->index);
+}
+
 /* Logs in through the paths in order; the first that answers serves. */
 static int serve_first_path(struct ev_loop *loop, const struct boot_config *bc,
 			    const struct dhcpc_rootpath *paths, unsigned npaths,
@@ -255,10 +279,14 @@ static int serve_first_path(struct ev_loop *loop, const struct boot_config *bc,
 
 	for (unsigned i = 0; i < npaths; i++) {
 		struct serve_options opt;
+		struct path_report report = { .fd = role->report_fd, .index = i };
 
 		if (i > 0)
 			log_warn("%s; trying the next portal, %s", err, paths[i].host);
-		r = target_config(bc, &paths[i], &opt, err, errlen);
+		report_path(&report, paths[i].host);
+		r = daemon_target_config(bc, &paths[i], &opt, err, errlen);
+		opt.logged_in = report_login;
+		opt.logged_in_ctx = &report;
 		opt.recover = role->recover;
 		opt.recover_index = role->index;
 		opt.recover_backend = role->backend;
@@ -352,8 +380,12 @@ static void run_worker(const struct boot_config *bc, const struct worker_role *r
 	}
 	if (chdir("/") < 0)
 		log_debug("chdir: %s", strerror(errno));
-	for (;;)
-		ev_run_once(&loop, -1);
+	/* Only a broken epoll ends this: the keeper then starts a new worker
+	 * that takes the disk over. */
+	while ((r = ev_run_once(&loop, -1)) >= 0)
+		;
+	log_err("serving %s stopped: the event loop failed: %s", dev, strerror(-r));
+	_exit(WORKER_FAILED);
 }
 
 /* ---- The keeper
@@ -567,6 +599,16 @@ static int read_config(int fd, struct boot_config *bc)
 	return read_full(fd, bc, sizeof(*bc)) == (ssize_t)sizeof(*bc) ? 0 : -EPIPE;
 }
 
+void daemon_run(const struct boot_config *bc, int report_fd, char **argv)
+{
+	if (bc->debug)
+		log_set_level(LOG_DEBUG);
+	detach();
+	daemon_harden(argv);
+	keep_serving(bc, report_fd, argv);
+	_exit(WORKER_FAILED);
+}
+
 int pivot_daemon_main(int argc, char **argv)
 {
 	struct boot_config bc;
@@ -580,116 +622,5 @@ int pivot_daemon_main(int argc, char **argv)
 		report((int)fd, "fatal", "the daemon got no configuration");
 		return 1;
 	}
-	if (bc.debug)
-		log_set_level(LOG_DEBUG);
-	detach();
-	daemon_harden(argv - 1);
-	keep_serving(&bc, (int)fd, argv - 1);
-	return 1;
-}
-
-/* ---- Starting it */
-
-/* Waits for the daemon's one line. Says something every 30 s. */
-static int wait_for_daemon(int fd, char *line, size_t len)
-{
-	size_t got = 0;
-	int quiet_s = 0;
-
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int r = poll(&p, 1, 1000);
-		ssize_t n;
-
-		if (r == 0) {
-			if (++quiet_s % WAIT_REPORT_S == 0)
-				log_info("still waiting for the network and the iSCSI target "
-					 "(%d s)", quiet_s);
-			continue;
-		}
-		if (r < 0 && errno == EINTR)
-			continue;
-		n = read(fd, line + got, len - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		line[got] = '\0';
-		if (strchr(line, '\n'))
-			break;
-	}
-	line[got] = '\0';
-	line[strcspn(line, "\n")] = '\0';
-	return got ? 0 : -EPIPE;
-}
-
-static void exec_daemon_from_memory(int fd)
-{
-	char fdarg[16], *args[] = { (char *)"@iscsiroot", (char *)"daemon", fdarg, NULL };
-	int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	int mfd = memfd_create("iscsiroot", MFD_CLOEXEC);
-	char buf[65536];
-	ssize_t n = -1;
-
-	if (src >= 0 && mfd >= 0)
-		while ((n = read(src, buf, sizeof(buf))) > 0)
-			if (write(mfd, buf, (size_t)n) != n) {
-				n = -1;
-				break;
-			}
-	if (src >= 0)
-		close(src);
-	if (n == 0 && fcntl(fd, F_SETFD, 0) == 0) {
-		snprintf(fdarg, sizeof(fdarg), "%d", fd);
-		fexecve(mfd, args, environ);
-	}
-	log_debug("running the daemon in place: %s", strerror(errno));
-	if (mfd >= 0)
-		close(mfd);
-}
-
-/* "ready DEV LUN" */
-static void parse_ready(const char *line, char *dev, size_t devlen, uint64_t *lun)
-{
-	const char *sp = strchr(line, ' ');
-	size_t n = sp ? (size_t)(sp - line) : strlen(line);
-
-	snprintf(dev, devlen, "%.*s", (int)n, line);
-	if (lun)
-		*lun = sp ? strtoull(sp + 1, NULL, 16) : 0;
-}
-
-int pivot_start_daemon(const struct boot_config *bc, char **argv, char *dev,
-		       size_t devlen, uint64_t *lun, char *msg, size_t msglen)
-{
-	char line[600];
-	int fds[2];
-	pid_t pid;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		close(fds[0]);
-		exec_daemon_from_memory(fds[1]);
-		/* In place: the configuration is already here. */
-		if (bc->debug)
-			log_set_level(LOG_DEBUG);
-		detach();
-		daemon_harden(argv);
-		keep_serving(bc, fds[1], argv);
-		_exit(1);
-	}
-	close(fds[1]);
-	if (write_full(fds[0], bc, sizeof(*bc)) < 0 || wait_for_daemon(fds[0], line, sizeof(line)) < 0)
-		snprintf(line, sizeof(line), "retry the daemon exited without a word");
-	close(fds[0]);
-	if (!strncmp(line, "ready ", 6)) {
-		parse_ready(line + 6, dev, devlen, lun);
-		return 0;
-	}
-	waitpid(pid, NULL, 0);
-	snprintf(msg, msglen, "%s", strchr(line, ' ') ? strchr(line, ' ') + 1 : line);
-	return !strncmp(line, "fatal", 5) ? -EACCES : -EAGAIN;
+	daemon_run(&bc, (int)fd, argv - 1);
 }

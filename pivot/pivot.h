@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
+#include <sys/types.h>
 
 #include "dhcpc.h"
 #include "iscsi.h"
@@ -99,6 +100,11 @@ int boot_config_parse_initramfs(const char *text, struct boot_config *bc,
  * -EINVAL with a message in err that never holds a secret. */
 int boot_config_apply(struct boot_config *bc, const char *key, const char *value,
 		      bool from_file, const char *where, char *err, size_t errlen);
+/* Whether the key (either spelling: iscsi_password, ISCSI_PASSWORD) may
+ * carry a password: root=, netroot=, rd.iscsi.param=, every *password*.
+ * The kernel hands the unknown name=value parameters of its command line
+ * (netroot=, iscsi_password=…) to PID 1 as environment variables. */
+bool boot_config_key_is_secret(const char *name);
 /* After every source is read (every mode calls it): builds paths[] from
  * initramfs-tools' target when no root=/netroot=iscsi: gave any, and gives
  * the dialect-wide CHAP to the paths that carry none of their own. */
@@ -182,8 +188,10 @@ int pivot_mount_api_filesystems(void);
 int pivot_load_module(const char *name, const char *options);
 /* Loads the driver of every network device, by modalias. */
 int pivot_load_nic_drivers(void);
-/* Mounts dev on /root, moves /dev /proc /sys /run there, deletes the
- * initramfs's files, chroots, and returns so the caller can exec init. */
+/* Mounts dev on /root, moves /dev /proc /sys /run there (detaching the
+ * ones the new root has no directory for, as util-linux's switch_root
+ * does), deletes the initramfs's files, chroots, and returns so the
+ * caller can exec init. When dev cannot be mounted, nothing changes. */
 int pivot_switch_root(const char *dev, const char *fstype, const char *flags,
 		      bool read_only, char *err, size_t errlen);
 
@@ -206,15 +214,28 @@ int boot_config_use_firmware(struct boot_config *bc, const char *root,
 
 /* ---- The root-storage daemon, the same in every mode */
 
+/* One start of the daemon: what the caller asks, and what came of it. */
+struct daemon_start {
+	int64_t deadline_ms;         /* in: stop waiting (and the daemon) at this
+	                              * now_ms(); -1: no limit but each path's */
+	unsigned first_path;         /* in: the path of bc to try first; out, after
+	                              * -ETIMEDOUT: the one after the stuck one */
+	pid_t pid;                   /* out, when ready: the daemon (its keeper) */
+	char dev[64];                /* out, when ready: e.g. "/dev/nbd0" */
+	uint64_t lun;                /* out, when ready: the LUN served */
+	char msg[600];               /* out, on failure: why, one line */
+};
 /* Forks the daemon, which re-executes this binary from memory (so it
  * holds nothing of the initramfs), brings up the network, logs in to the
- * first path of bc that answers, creates the block device and serves it
- * for the life of the system. Returns 0 with the device in dev and the
- * LUN served in *lun (if not NULL); -EAGAIN
- * (worth retrying) or -EACCES (not: e.g. a wrong password) with one line
- * in msg. argv is the caller's, for the daemon's '@' name. */
-int pivot_start_daemon(const struct boot_config *bc, char **argv, char *dev,
-		       size_t devlen, uint64_t *lun, char *msg, size_t msglen);
+ * first path of bc that answers (from ds->first_path on), creates the
+ * block device and serves it for the life of the system. Returns 0 when
+ * it is ready; -EAGAIN (worth retrying), -EACCES (not: e.g. a wrong
+ * password), or -ETIMEDOUT (no disk by ds->deadline_ms, or a path that
+ * took longer than its limit: the daemon was stopped) with one line in
+ * ds->msg. argv is the caller's, for the daemon's '@' name; when the
+ * daemon runs in place (no exec from memory), its strings but argv[0]
+ * are wiped. */
+int pivot_start_daemon(const struct boot_config *bc, char **argv, struct daemon_start *ds);
 
 /* The network step's configuration from bc: ip=, BOOTIF=, the iBFT NIC;
  * hand-over files under /, the lease kept. */
@@ -239,6 +260,10 @@ struct serve_options {
 	/* The disk the device was made for (a takeover): another one is
 	 * refused, not served. NULL: whatever the LUN is. */
 	const struct iscsi_disk_identity *expect;
+	/* Called once the session is logged in, before the LUN is probed
+	 * (NULL: nothing to tell). */
+	void (*logged_in)(void *ctx);
+	void *logged_in_ctx;
 };
 /* Logs in, probes the LUN and creates the block device, all on loop;
  * then keeps serving it from loop. dev gets e.g. "/dev/nbd0". */
@@ -266,7 +291,8 @@ void daemon_harden(char **argv);
 int pivot_configure(struct boot_config *bc, const char *conf_file, char *err,
 		    size_t errlen);
 void pivot_load_boot_modules(void);
-/* Re-reads disk's partition table and resolves root= on it, waiting up
+/* Re-reads disk's partition table and resolves root= on it, in the
+ * device's logical block size (BLKSSZGET: 4096 on a 4Kn LUN), waiting up
  * to 10 s for the device node. */
 int pivot_find_root(const struct boot_config *bc, const char *disk, char *dev,
 		    size_t devlen, struct fs_info *fs);

@@ -452,6 +452,8 @@ int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 	}
 	log_info("logged in to %s at %s:%u", opt->iscsi.target_name, opt->iscsi.host,
 		 opt->iscsi.port);
+	if (opt->logged_in)
+		opt->logged_in(opt->logged_in_ctx);
 	r = iscsi_disk_probe(loop, s->session, opt->lun, &s->disk, err, errlen);
 	if (r == 0 && opt->expect)
 		r = check_takeover(s, opt->expect, err, errlen);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Mounting the API filesystems, and switch_root: move them into the new
- * root, delete the initramfs's files (its memory is freed only then),
- * make the new root "/" and chroot into it. */
+ * root (or detach the ones it has no directory for), delete the
+ * initramfs's files (its memory is freed only then), make the new root
+ * "/" and chroot into it. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -67,10 +68,41 @@ static void delete_tree(int dirfd, dev_t rootdev)
 	closedir(d);
 }
 
+/* One API filesystem into the new root, as util-linux's switch_root
+ * does it: moved onto the new root's own directory; detached (lazily:
+ * whoever holds it open keeps it) when the new root has no such
+ * directory, has something mounted there already, or the move fails.
+ * The new root may be read-only, so no directory is made in it. Init then
+ * mounts what it needs itself. */
+static void move_api_mount(const char *path, dev_t initramfs, dev_t new_root)
+{
+	const char *why = NULL;
+	char target[64];
+	struct stat st;
+
+	if (stat(path, &st) < 0 || st.st_dev == initramfs)
+		return;         /* nothing mounted there */
+	snprintf(target, sizeof(target), NEW_ROOT "%s", path);
+	if (stat(target, &st) < 0 || !S_ISDIR(st.st_mode))
+		why = "has no such directory";
+	else if (st.st_dev != new_root)
+		why = "has a mount there already";
+	if (why) {
+		log_info("%s: the new root %s; detached ours", path, why);
+		umount2(path, MNT_DETACH);
+		return;
+	}
+	if (mount(path, target, NULL, MS_MOVE, NULL) < 0) {
+		log_warn("moving %s into the new root failed: %s; detached it", path,
+			 strerror(errno));
+		umount2(path, MNT_DETACH);
+	}
+}
+
 int pivot_switch_root(const char *dev, const char *fstype, const char *flags,
 		      bool read_only, char *err, size_t errlen)
 {
-	struct stat st;
+	struct stat st, initramfs;
 	int fd;
 
 	mkdir(NEW_ROOT, 0755);
@@ -80,16 +112,14 @@ int pivot_switch_root(const char *dev, const char *fstype, const char *flags,
 			 fstype, strerror(errno));
 		return -errno;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(api_mounts); i++) {
-		char target[64];
-		snprintf(target, sizeof(target), NEW_ROOT "%s", api_mounts[i]);
-		mkdir(target, 0755);
-		if (mount(api_mounts[i], target, NULL, MS_MOVE, NULL) < 0) {
-			snprintf(err, errlen, "moving %s into the new root failed: %s",
-				 api_mounts[i], strerror(errno));
-			return -errno;
-		}
+	if (stat("/", &initramfs) < 0 || stat(NEW_ROOT, &st) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "examining the new root failed: %s", strerror(e));
+		umount2(NEW_ROOT, MNT_DETACH);
+		return -e;
 	}
+	for (size_t i = 0; i < ARRAY_SIZE(api_mounts); i++)
+		move_api_mount(api_mounts[i], initramfs.st_dev, st.st_dev);
 	if (chdir(NEW_ROOT) < 0 || stat("/", &st) < 0) {
 		snprintf(err, errlen, "entering the new root failed: %s", strerror(errno));
 		return -errno;

@@ -37,6 +37,34 @@ static int make_gpt_image(const char *img)
 		  "dd if=%1$s.fs of=%1$s bs=1M seek=2 conv=notrunc status=none", img);
 }
 
+/* disk4k: the same GPT on a 4Kn disk (4096-byte logical blocks): the
+ * header at LBA 1 = byte 4096, the entries' LBAs in 4096-byte units;
+ * partition 2 at LBA 512 = 2 MiB. fdisk -b writes it (Debian 12's sfdisk,
+ * util-linux 2.38, has no --sector-size yet); its commands: g new GPT,
+ * n new partition (number, first, last), x expert: u its UUID, n its
+ * name, r back, w write. */
+static int make_gpt_4k_image(const char *img)
+{
+	return sh("set -e; truncate -s 16M %1$s;"
+		  "printf 'g\\nn\\n1\\n256\\n511\\nn\\n2\\n512\\n3071\\n"
+		  "x\\nu\\n2\\n" GPT_PARTUUID "\\nn\\n2\\nrootpart\\nn\\n1\\nspare\\n"
+		  "r\\nw\\n' | fdisk -b 4096 %1$s >/dev/null;"
+		  "truncate -s 10M %1$s.fs;"
+		  "mkfs.ext4 -q -F -b 4096 -L root4k -U " FS_UUID " %1$s.fs;"
+		  "dd if=%1$s.fs of=%1$s bs=1M seek=2 conv=notrunc status=none", img);
+}
+
+/* An MBR on a 4Kn disk: its entries count 4096-byte sectors too (o new
+ * MBR, x i its disk identifier, n p 1 from 256 to the end). */
+static int make_mbr_4k_image(const char *img)
+{
+	return sh("set -e; truncate -s 16M %1$s;"
+		  "printf 'o\\nx\\ni\\n0x4096abcd\\nr\\nn\\np\\n1\\n256\\n\\nw\\n' |"
+		  " fdisk -b 4096 %1$s >/dev/null;"
+		  "truncate -s 12M %1$s.fs; mkfs.ext4 -q -F -b 4096 -L mbr4k %1$s.fs;"
+		  "dd if=%1$s.fs of=%1$s bs=1M seek=1 conv=notrunc status=none", img);
+}
+
 static int make_mbr_image(const char *img)
 {
 	return sh("set -e; truncate -s 8M %1$s;"
@@ -102,6 +130,46 @@ static void test_mbr_and_nbd_names(void)
 	CHECK_EQ(root_resolve("LABEL=mbrroot", img, 512, dev, sizeof(dev), &fs), 0);
 }
 
+static void test_4kn(void)
+{
+	char img[128], mbr[128], dev[160];
+	struct part_info parts[8];
+	struct fs_info fs;
+	int fd;
+
+	snprintf(img, sizeof(img), "%s/disk4k", dir);
+	snprintf(mbr, sizeof(mbr), "%s/mbr4k", dir);
+	if (make_gpt_4k_image(img) != 0 || make_mbr_4k_image(mbr) != 0) {
+		CHECK(!"could not make the 4Kn images (fdisk -b 4096, mkfs.ext4 -b 4096)");
+		return;
+	}
+	fd = open(img, O_RDONLY);
+	CHECK_EQ(part_probe(fd, 4096, parts, 8), 2);
+	CHECK_EQ(parts[1].start, 512 * 4096);
+	CHECK_EQ(parts[1].size, 2560 * 4096);
+	CHECK_STR(parts[1].partuuid, GPT_PARTUUID);
+	/* Read as 512-byte sectors, no GPT header is at byte 512; what is
+	 * left is the protective MBR, which names no partition of ours. */
+	CHECK_EQ(part_probe(fd, 512, parts, 8), 0);
+	close(fd);
+	CHECK_EQ(root_resolve("PARTUUID=" GPT_PARTUUID, img, 4096, dev, sizeof(dev), &fs), 0);
+	CHECK(strstr(dev, "disk4k2") != NULL);
+	CHECK_STR(fs.type, "ext4");
+	CHECK_STR(fs.label, "root4k");
+	CHECK_EQ(root_resolve("UUID=" FS_UUID, img, 4096, dev, sizeof(dev), &fs), 0);
+	CHECK_EQ(root_resolve("PARTLABEL=rootpart", img, 4096, dev, sizeof(dev), &fs), 0);
+	CHECK_EQ(root_resolve("", img, 4096, dev, sizeof(dev), &fs), 0);
+	CHECK(strstr(dev, "disk4k2") != NULL);
+	CHECK_EQ(root_resolve("PARTUUID=" GPT_PARTUUID, img, 512, dev, sizeof(dev), &fs),
+		 -ENOENT);
+
+	CHECK_EQ(root_resolve("PARTUUID=4096abcd-01", mbr, 4096, dev, sizeof(dev), &fs), 0);
+	CHECK(strstr(dev, "mbr4k1") != NULL);
+	CHECK_STR(fs.label, "mbr4k");
+	/* 512-byte units put the partition at 128 KiB, where no filesystem is. */
+	CHECK_EQ(root_resolve("LABEL=mbr4k", mbr, 512, dev, sizeof(dev), &fs), -ENOENT);
+}
+
 static void test_garbage(void)
 {
 	char img[128];
@@ -127,6 +195,7 @@ int main(void)
 		return 1;
 	test_gpt();
 	test_mbr_and_nbd_names();
+	test_4kn();
 	test_garbage();
 	sh("rm -rf %s", dir);
 	return test_report("rootdev");

@@ -24,26 +24,35 @@ static bool iscsi_root_configured(const struct boot_config *bc)
 	return bc->npaths > 0 || !strcmp(bc->root, "dhcp");
 }
 
-static int attach(const struct boot_config *bc, char **argv, char *disk, size_t len)
+/* Starts daemons until one is ready, within iscsiroot.timeout (180 s
+ * unset). A daemon that gave no disk in time was stopped; the next one
+ * starts with the next path. */
+static int attach(const struct boot_config *bc, char **argv, struct daemon_start *ds)
 {
 	int64_t deadline = now_ms() + (bc->wait_s > 0 ? bc->wait_s : 180) * 1000ll;
 	/* rd.iscsi.login_retry_max bounds the daemon's own login retries:
-	 * one daemon then, not a retry of retries. */
+	 * one daemon then, not a retry of retries (but each path has one). */
 	int max = bc->login_retry_max >= 0 ? 1 : 1 << 30;
+	unsigned stuck = 0;
 	int fatal = 0;
-	char msg[600];
 
 	for (int attempt = 1;; attempt++) {
-		int r = pivot_start_daemon(bc, argv, disk, len, NULL, msg, sizeof(msg));
+		bool next_path;
+		int r;
+
+		ds->deadline_ms = deadline;
+		r = pivot_start_daemon(bc, argv, ds);
 		if (r == 0)
 			return 0;
-		if ((r == -EACCES && ++fatal >= ATTEMPTS_FATAL) || attempt >= max ||
-		    now_ms() >= deadline) {
-			log_err("%s", msg);
+		next_path = r == -ETIMEDOUT && ++stuck < bc->npaths;
+		if ((r == -EACCES && ++fatal >= ATTEMPTS_FATAL) ||
+		    (attempt >= max && !next_path) || now_ms() >= deadline) {
+			log_err("%s", ds->msg);
 			return r;
 		}
-		log_warn("%s; retrying", msg);
-		sleep(MIN(attempt * 2, 10));
+		log_warn("%s; retrying", ds->msg);
+		if (r != -ETIMEDOUT)
+			sleep(MIN(attempt * 2, 10));
 	}
 }
 
@@ -64,8 +73,9 @@ static int write_root(const char *param_conf, const char *dev)
 int pivot_up(const char *conf_file, const char *param_conf, char **argv)
 {
 	struct boot_config bc;
+	struct daemon_start ds = { .first_path = 0 };
 	struct fs_info fs;
-	char err[512], disk[64], root[128];
+	char err[512], root[128];
 	bool name_root;
 
 	if (pivot_configure(&bc, conf_file, err, sizeof(err)) < 0) {
@@ -77,13 +87,13 @@ int pivot_up(const char *conf_file, const char *param_conf, char **argv)
 	/* root=UUID=... stays initramfs-tools' to find; an empty root= or
 	 * one that named the target gets the partition we find. */
 	name_root = !bc.root[0] || !strcmp(bc.root, "dhcp");
-	if (attach(&bc, argv, disk, sizeof(disk)) < 0)
+	if (attach(&bc, argv, &ds) < 0)
 		return 1;
-	printf("%s\n", disk);
+	printf("%s\n", ds.dev);
 	fflush(stdout);
-	if (pivot_find_root(&bc, disk, root, sizeof(root), &fs) < 0) {
+	if (pivot_find_root(&bc, ds.dev, root, sizeof(root), &fs) < 0) {
 		if (name_root) {
-			log_err("no root filesystem on %s", disk);
+			log_err("no root filesystem on %s", ds.dev);
 			return 1;
 		}
 		return 0;

@@ -250,34 +250,63 @@ e2e_busybox_tree() {
 	done
 }
 
+# _e2e_partition IMG SECTOR_SIZE BYTES: IMG's GPT with one Linux
+# partition (PARTUUID $E2E_ROOT_PARTUUID, name e2eroot) of BYTES from
+# 1 MiB, counted in SECTOR_SIZE-byte sectors. 512: sfdisk. 4096: fdisk -b
+# (Debian 12's sfdisk, util-linux 2.38, has no --sector-size); its
+# commands: g new GPT, n partition 1 from 256 to LAST, x expert: u its
+# UUID, n its name, r back, w write.
+_e2e_partition() {
+	local img=$1 ss=$2 bytes=$3 first
+	first=$((1024 * 1024 / ss))
+	case $ss in
+	512) printf 'label: gpt\nstart=%d, size=%d, type=linux, uuid=%s, name=e2eroot\n' \
+		"$first" $((bytes / ss)) "$E2E_ROOT_PARTUUID" | sfdisk -q "$img" >/dev/null ;;
+	4096) printf 'g\nn\n1\n%d\n%d\nx\nu\n%s\nn\ne2eroot\nr\nw\n' "$first" \
+		$((first + bytes / ss - 1)) "$E2E_ROOT_PARTUUID" | fdisk -b 4096 "$img" >/dev/null ;;
+	*) e2e_log "E2E_ROOT_SECTOR_SIZE must be 512 or 4096"; return 1 ;;
+	esac || { e2e_log "partitioning $img with $ss-byte sectors failed"; return 1; }
+}
+
 # e2e_rootdisk_build IMG [SIZE_MIB]: a GPT disk image (default 64 MiB)
-# with one ext4 partition from 1 MiB, made without loop devices (sfdisk on
-# the file, mkfs.ext4 -d on a separate file, dd at the offset). Its
-# /sbin/init is tests/e2e/root-init.sh. Sets E2E_ROOT_UUID (filesystem),
-# E2E_ROOT_PARTUUID (GPT partition), E2E_ROOT_LABEL and E2E_ROOT_OFFSET
-# (bytes), also written to IMG.env.
+# with one ext4 partition from 1 MiB, made without loop devices (sfdisk or
+# fdisk on the file, mkfs.ext4 -d on a separate file, dd at the offset).
+# Its /sbin/init is tests/e2e/root-init.sh; /var/lib/e2e/payload is 256
+# KiB of random bytes. Sets E2E_ROOT_UUID (filesystem), E2E_ROOT_PARTUUID
+# (GPT partition), E2E_ROOT_LABEL, E2E_ROOT_OFFSET (bytes) and
+# E2E_ROOT_PAYLOAD_MD5, also written to IMG.env.
+# E2E_ROOT_SECTOR_SIZE=4096: a 4Kn disk (the GPT and its LBAs in 4096-byte
+# sectors, ext4 with 4096-byte blocks), for a LUN with that block size
+# (E2E_TGT_BLOCKSIZE). E2E_ROOT_OMIT="run" or "dev proc sys run": the
+# root filesystem has no such directories.
 e2e_rootdisk_build() {
 	local img=$1 size=${2:-64} tree=$E2E_WORK/rootfs.$$ part=$E2E_WORK/part.$$
-	local sectors
+	local ss=${E2E_ROOT_SECTOR_SIZE:-512} bytes d blocks=()
 	E2E_ROOT_UUID=$(cat /proc/sys/kernel/random/uuid)
 	E2E_ROOT_PARTUUID=$(cat /proc/sys/kernel/random/uuid)
 	E2E_ROOT_LABEL=e2eroot
 	E2E_ROOT_OFFSET=$((1024 * 1024))
 	# the partition ends 1 MiB before the end: room for the backup GPT
-	sectors=$(((size - 2) * 2048))
+	bytes=$(((size - 2) * 1024 * 1024))
 	rm -rf "$tree"
-	mkdir -p "$tree"/{dev,proc,sys,run,tmp,root,etc,var/lib/e2e}
+	mkdir -p "$tree"/{tmp,root,etc,var/lib/e2e}
+	for d in dev proc sys run; do
+		case " ${E2E_ROOT_OMIT:-} " in *" $d "*) ;; *) mkdir -p "$tree/$d" ;; esac
+	done
 	e2e_busybox_tree "$tree" || return 1
 	install -m 0755 "$E2E_DIR/root-init.sh" "$tree/sbin/init" || return 1
 	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$tree/etc/passwd"
 	echo 0 >"$tree/var/lib/e2e/boot-count"
+	head -c 262144 /dev/urandom >"$tree/var/lib/e2e/payload" || return 1
+	E2E_ROOT_PAYLOAD_MD5=$(md5sum <"$tree/var/lib/e2e/payload" | cut -d' ' -f1)
 	rm -f "$img" "$part"
 	truncate -s "${size}M" "$img" || return 1
-	printf 'label: gpt\nstart=2048, size=%d, type=linux, uuid=%s, name=e2eroot\n' \
-		"$sectors" "$E2E_ROOT_PARTUUID" | sfdisk -q "$img" >/dev/null ||
-		{ e2e_log "sfdisk failed"; return 1; }
-	truncate -s $((sectors * 512)) "$part"
-	mkfs.ext4 -q -F -U "$E2E_ROOT_UUID" -L "$E2E_ROOT_LABEL" -d "$tree" "$part" ||
+	_e2e_partition "$img" "$ss" "$bytes" || return 1
+	truncate -s "$bytes" "$part"
+	# ext4's blocks no smaller than the disk's (mkfs picks 1 KiB for this size)
+	[ "$ss" = 512 ] || blocks=(-b "$ss")
+	mkfs.ext4 -q -F "${blocks[@]}" -U "$E2E_ROOT_UUID" -L "$E2E_ROOT_LABEL" \
+		-d "$tree" "$part" ||
 		{ e2e_log "mkfs.ext4 failed"; return 1; }
 	dd if="$part" of="$img" bs=1M seek=1 conv=notrunc,sparse status=none || return 1
 	rm -rf "$tree" "$part"
@@ -286,6 +315,7 @@ e2e_rootdisk_build() {
 		E2E_ROOT_PARTUUID=$E2E_ROOT_PARTUUID
 		E2E_ROOT_LABEL=$E2E_ROOT_LABEL
 		E2E_ROOT_OFFSET=$E2E_ROOT_OFFSET
+		E2E_ROOT_PAYLOAD_MD5=$E2E_ROOT_PAYLOAD_MD5
 	EOF
 }
 
@@ -370,7 +400,8 @@ _e2e_tgt_launch() {
 	e2e_wait_until 10 _e2e_tgt_ready || { e2e_log "tgtd did not start"; return 1; }
 	e2e_tgtadm --op new --mode target --tid 1 -T "$E2E_IQN" &&
 		e2e_tgtadm --op bind --mode target --tid 1 -I ALL &&
-		e2e_tgtadm --op new --mode logicalunit --tid 1 --lun 1 -b "$E2E_TGT_IMAGE" ||
+		e2e_tgtadm --op new --mode logicalunit --tid 1 --lun 1 -b "$E2E_TGT_IMAGE" \
+			${E2E_TGT_BLOCKSIZE:+--blocksize "$E2E_TGT_BLOCKSIZE"} ||
 		{ e2e_log "tgtd target set-up failed"; return 1; }
 	for cmd in "${E2E_TGT_SETUP[@]}"; do
 		eval "e2e_tgtadm $cmd" >/dev/null || { e2e_log "tgtadm $cmd failed"; return 1; }
@@ -378,7 +409,8 @@ _e2e_tgt_launch() {
 }
 
 # e2e_tgt_start IMAGE [IQN]: serves IMAGE as LUN 1 of target IQN (default
-# $E2E_IQN) on $E2E_SERVER_IP:3260, any initiator allowed.
+# $E2E_IQN) on $E2E_SERVER_IP:3260, any initiator allowed; in
+# $E2E_TGT_BLOCKSIZE-byte blocks when set (4096: a 4Kn LUN), else 512.
 e2e_tgt_start() {
 	E2E_TGT_IMAGE=$1
 	E2E_IQN=${2:-$E2E_IQN}

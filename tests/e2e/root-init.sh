@@ -6,25 +6,22 @@
 #   e2e.rootdev=GLOB  the device / must be mounted from (e.g. /dev/nbd0p1)
 #   e2e.stress=SECS   a write + verify loop for SECS seconds
 # Then the root is remounted read-only and the machine powers off.
+# A root without /proc (bare_root below) is checked read-only instead.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 M='ISCSIROOT-E2E:'
-
-[ -r /proc/uptime ] || mount -t proc proc /proc
-read -r up _ </proc/uptime
-echo "$M init reached uptime=$up"
-[ -d /sys/kernel ] || mount -t sysfs sys /sys
-[ -c /dev/null ] || mount -t devtmpfs dev /dev
+P=/proc                 # where proc is mounted
+Q=/dev/null             # where error output goes
 
 # arg KEY: the value of KEY=… on the kernel command line
 arg() {
-	for w in $(cat /proc/cmdline); do
+	for w in $(cat $P/cmdline); do
 		case $w in "$1"=*) echo "${w#*=}"; return ;; esac
 	done
 }
 
 check_root() {
 	local dev want
-	dev=$(awk '$2 == "/" { d = $1 } END { print d }' /proc/mounts)
+	dev=$(awk '$2 == "/" { d = $1 } END { print d }' $P/mounts)
 	want=$(arg e2e.rootdev)
 	case $dev in
 	${want:-*}) echo "$M root on $dev" ;;
@@ -96,13 +93,75 @@ daemon_check() {
 		echo "$M daemon survived signals" || echo "$M daemon FAILED signals"
 }
 
+# count_daemons: the root-storage daemon's processes, which must be one
+# of each (a second daemon for the same LUN would fight the first for the
+# session).
+count_daemons() {
+	local p workers=0 keepers=0
+	for p in $P/[0-9]*; do
+		case $(tr '\0' ' ' <$p/cmdline 2>$Q) in
+		"@iscsiroot daemon "*) workers=$((workers + 1)) ;;
+		"@iscsiroot keeper "*) keepers=$((keepers + 1)) ;;
+		esac
+	done
+	echo "$M daemon processes workers=$workers keepers=$keepers"
+}
+
+io_errors() {
+	echo "$M kernel io errors $(dmesg | grep -cE 'I/O error|blk_update_request|EXT4-fs error|Remounting filesystem read-only')"
+}
+
+# bare_root: a root filesystem with none of /dev /proc /sys /run, mounted
+# read-only, where iscsiroot detached the API filesystems it had nowhere
+# to move. Nothing is written to it: proc goes on a tmpfs on /tmp.
+#   ISCSIROOT-E2E: bare root: missing /dev /proc /sys /run
+#   ISCSIROOT-E2E: root read-only                 a write fails, mounts say ro
+#   ISCSIROOT-E2E: api mounts left 0              none of them mounted anywhere
+#   ISCSIROOT-E2E: payload md5 SUM                read from the disk, through the daemon
+bare_root() {
+	local d missing= opts
+	mount -t tmpfs tmp /tmp || echo "$M bare root FAILED: no tmpfs on /tmp"
+	P=/tmp/proc
+	Q=/tmp/errors
+	mkdir -p $P && mount -t proc proc $P || echo "$M bare root FAILED: no proc"
+	read -r up _ <$P/uptime
+	echo "$M init reached uptime=$up"
+	for d in dev proc sys run; do
+		[ -e /$d ] || missing="$missing /$d"
+	done
+	echo "$M bare root: missing${missing:- nothing}"
+	check_root
+	opts=$(awk '$2 == "/" { o = $4 } END { print o }' $P/mounts)
+	if ! touch /e2e-write-probe 2>$Q && [ "${opts%%,*}" = ro ]; then
+		echo "$M root read-only"
+	else
+		echo "$M root FAILED: writable (options $opts)"
+	fi
+	echo "$M api mounts left $(awk '$5 ~ /^\/(dev|proc|sys|run)$/' $P/self/mountinfo | wc -l)"
+	echo 3 >$P/sys/vm/drop_caches
+	echo "$M payload md5 $(md5sum </var/lib/e2e/payload | cut -d' ' -f1)"
+	count_daemons
+	io_errors
+	echo "$M poweroff"
+	poweroff -f
+	sleep 5
+	echo o >$P/sysrq-trigger
+}
+
+[ -d /proc ] || bare_root
+[ -r /proc/uptime ] || mount -t proc proc /proc
+read -r up _ </proc/uptime
+echo "$M init reached uptime=$up"
+[ -d /sys/kernel ] || mount -t sysfs sys /sys
+[ -c /dev/null ] || mount -t devtmpfs dev /dev
+
 check_root
 mount -o remount,rw / || echo "$M remount rw FAILED"
 count_boot
-[ -z "$(arg e2e.daemon)" ] || daemon_check
+[ -z "$(arg e2e.daemon)" ] || { daemon_check; count_daemons; }
 s=$(arg e2e.stress)
 [ -z "$s" ] || stress "$s"
-echo "$M kernel io errors $(dmesg | grep -cE 'I/O error|blk_update_request|EXT4-fs error|Remounting filesystem read-only')"
+io_errors
 sync
 mount -o remount,ro / || echo "$M remount ro FAILED"
 echo "$M poweroff"

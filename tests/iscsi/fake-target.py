@@ -8,11 +8,14 @@ show is tested against tgtd by the other scripts in this directory.
 It listens on 127.0.0.1:PORT, prints "listening", logs an initiator in
 (AuthMethod None or CHAP-MD5; login text in parts with the C bit either
 way), serves one small in-memory LUN and injects the one fault chosen by
---scenario. It exits after --sessions sessions ended with the initiator's
-own Logout or (scenario redirect) were redirected, with status 0; or after
---timeout seconds, with status 3. Lines containing "VIOLATION" mean the
-initiator broke RFC 7143 in a way this fake can see (bad digest, CmdSN out
-of window, bad echo, a Login PDU over 8192 bytes...).
+--scenario ("silent": nothing more answered on the connection after
+--after READs/WRITEs; "mute": nothing answered after the login, on every
+connection). It exits after --sessions sessions ended with the
+initiator's own Logout or (scenario redirect) were redirected, with
+status 0; or after --timeout seconds, with status 3. Lines containing
+"VIOLATION" mean the initiator broke RFC 7143 in a way this fake can see
+(bad digest, CmdSN out of window, bad echo, a Login PDU over 8192
+bytes...).
 
 Wire format: RFC 7143 section 11; every BHS is built with struct '>'.
 """
@@ -65,7 +68,7 @@ SCENARIOS = ["none", "async-logout", "async-drop", "redirect", "long-challenge",
              "bad-header-digest", "bad-data-digest", "bad-opcode",
              "huge-data-segment", "data-in-overflow", "unknown-itt",
              "truncated-pdu", "reject", "reject-nop", "nop-ping", "silent",
-             "unit-attention"]
+             "unit-attention", "mute"]
 # Faults injected when a READ or WRITE arrives, after --after of them.
 COMMAND_FAULTS = {"async-logout", "async-drop", "bad-header-digest",
                   "bad-data-digest", "bad-opcode", "huge-data-segment",
@@ -585,6 +588,11 @@ def complete_login(conn):
               f"HeaderDigest={'CRC32C' if conn.header_digest else 'None'} "
               f"DataDigest={'CRC32C' if conn.data_digest else 'None'} "
               f"initiator MaxRecvDataSegmentLength={conn.initiator_max_recv_dsl}")
+    if STATE.args.scenario == "mute":
+        # A LUN that logs in and then answers nothing, on every connection:
+        # no command, no NOP-Out, no Logout.
+        log(conn, "FAULT: mute from the login on (the TCP connection stays open)")
+        ignore_from_now(conn)
     return None
 
 
