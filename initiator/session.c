@@ -915,8 +915,10 @@ static void on_timer(struct ev_source *src)
 
 	if (!s->failfast && s->replacement_at >= 0 && now >= s->replacement_at) {
 		s->failfast = true;
-		log_err("replacement timeout: no connection to %s for %lld ms; failing I/O",
-			s->cfg.host, (long long)s->cfg.replacement_timeout_ms);
+		log_err("replacement timeout: I/O to %s could not go on for %lld ms (%s); "
+			"failing it", s->cfg.host, (long long)s->cfg.replacement_timeout_ms,
+			s->state == S_READY && s->gate_shut ? "the LUN is not the attached disk"
+							    : "no connection");
 		tasks_fail_all(s, -EIO);
 	}
 	switch (s->state) {

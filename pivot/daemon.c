@@ -16,6 +16,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -245,7 +246,20 @@ struct worker_role {
 	char backend[8];        /* of that device: "ublk" or "nbd" */
 	uint64_t lun;           /* the first worker's LUN, for paths without one */
 	dev_t control_dev, char_dev;    /* /dev/ublk-control, /dev/ublkc<index> */
+	/* The disk the device was made for: a new worker takes the device
+	 * over only if its LUN is still that disk. */
+	struct iscsi_disk_identity identity;
 };
+
+/* What a worker whose disk can outlive it tells the keeper, in one write
+ * (atomic: well under PIPE_BUF): a line "recoverable INDEX LUN
+ * CONTROL_DEV CHAR_DEV BACKEND" and the disk's identity. Keeper and
+ * worker are one program (fork), so the struct goes as it is. */
+struct keeper_note {
+	char line[96];
+	struct iscsi_disk_identity identity;
+};
+_Static_assert(sizeof(struct keeper_note) <= PIPE_BUF, "keeper note not atomic");
 
 /* What the first worker tells its starter about the path it tries: the
  * starter stops a daemon stuck on one path, and knows which (daemon.h). */
@@ -290,6 +304,7 @@ static int serve_first_path(struct ev_loop *loop, const struct boot_config *bc,
 		opt.recover = role->recover;
 		opt.recover_index = role->index;
 		opt.recover_backend = role->backend;
+		opt.expect = role->recover ? &role->identity : NULL;
 		if (r == 0 && opt.lun == BOOT_LUN_ANY && role->recover)
 			opt.lun = role->lun;
 		else if (r == 0 && opt.lun == BOOT_LUN_ANY)
@@ -304,12 +319,15 @@ static int serve_first_path(struct ev_loop *loop, const struct boot_config *bc,
 	return r;
 }
 
-/* "recoverable INDEX LUN CONTROL_DEV CHAR_DEV BACKEND" when the disk can
- * outlive this process. ublk's device numbers are taken now, while /dev
- * is ours: the starter may switch the root as soon as we report ready.
- * NBD needs no node: a new server reaches the device by netlink. */
-static void tell_keeper(int fd, int index, uint64_t lun, const char *backend)
+/* A keeper_note when the disk can outlive this process. ublk's device
+ * numbers are taken now, while /dev is ours: the starter may switch the
+ * root as soon as we report ready. NBD needs no node: a new server
+ * reaches the device by netlink. */
+static void tell_keeper(int fd, const struct serve *srv, uint64_t lun)
 {
+	int index = serve_recovery_index(srv);
+	const char *backend = serve_backend(srv);
+	struct keeper_note note;
 	char path[32];
 	struct stat control = { 0 }, chardev = { 0 };
 
@@ -320,9 +338,13 @@ static void tell_keeper(int fd, int index, uint64_t lun, const char *backend)
 		if (stat(UBLK_CONTROL_PATH, &control) < 0 || stat(path, &chardev) < 0)
 			return;
 	}
-	dprintf(fd, "recoverable %d %016llx %llx %llx %s\n", index, (unsigned long long)lun,
-		(unsigned long long)control.st_rdev, (unsigned long long)chardev.st_rdev,
-		backend);
+	memset(&note, 0, sizeof(note));
+	snprintf(note.line, sizeof(note.line), "recoverable %d %016llx %llx %llx %s", index,
+		 (unsigned long long)lun, (unsigned long long)control.st_rdev,
+		 (unsigned long long)chardev.st_rdev, backend);
+	serve_identity(srv, &note.identity);
+	if (write_full(fd, &note, sizeof(note)) < 0)
+		log_warn("cannot tell the keeper about the disk: it will not be taken over");
 }
 
 /* "/dev/ublkb0", "/dev/nbd0": the disk a keeper's worker serves. */
@@ -372,7 +394,7 @@ static void run_worker(const struct boot_config *bc, const struct worker_role *r
 		_exit(r == -ENODEV && role->recover ? WORKER_NOTHING_TO_RECOVER : WORKER_FAILED);
 	}
 	snprintf(ready, sizeof(ready), "%s %016llx", dev, (unsigned long long)lun);
-	tell_keeper(role->keeper_fd, serve_recovery_index(srv), lun, serve_backend(srv));
+	tell_keeper(role->keeper_fd, srv, lun);
 	close(role->keeper_fd);
 	if (role->report_fd >= 0) {
 		report(role->report_fd, "ready", ready);
@@ -443,17 +465,13 @@ static pid_t fork_worker(const struct boot_config *bc, struct worker_role *role,
  * filled from tell_keeper's line) or ends or serves one that cannot. */
 static bool worker_recoverable(int fd, struct worker_role *role)
 {
-	char line[96];
-	ssize_t n;
-	char *end;
+	struct keeper_note note;
+	char *line = note.line, *end;
 	unsigned long index;
 
-	do
-		n = read(fd, line, sizeof(line) - 1);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
+	if (read_full(fd, &note, sizeof(note)) != (ssize_t)sizeof(note))
 		return false;
-	line[n] = '\0';
+	line[sizeof(note.line) - 1] = '\0';
 	if (strncmp(line, "recoverable ", 12))
 		return false;
 	index = strtoul(line + 12, &end, 10);
@@ -469,6 +487,7 @@ static bool worker_recoverable(int fd, struct worker_role *role)
 	if (strcmp(end, "ublk") && strcmp(end, "nbd"))
 		return false;
 	snprintf(role->backend, sizeof(role->backend), "%s", end);
+	role->identity = note.identity;
 	return true;
 }
 
