@@ -1053,6 +1053,27 @@ int iscsi_session_start(struct iscsi_session *s)
 	return 0;
 }
 
+int session_start_adopted(struct iscsi_session *s, int fd)
+{
+	int r;
+
+	if (s->state != S_IDLE)
+		return -EALREADY;
+	r = resolve(s->cfg.host, s->cfg.port, &s->portal, &s->portal_len);
+	if (r < 0)
+		return r;
+	memcpy(&s->target, &s->portal, s->portal_len);
+	s->target_len = s->portal_len;
+	r = conn_adopt(&s->conn, fd);
+	if (r < 0)
+		return r;
+	set_state(s, S_CONNECTING);
+	s->login_deadline = ev_now(s->loop) + s->cfg.login_timeout_ms;
+	on_connected(s);
+	session_arm_timer(s);
+	return 0;
+}
+
 bool iscsi_session_closed(const struct iscsi_session *s)
 {
 	return s->state == S_CLOSED;

@@ -126,6 +126,11 @@ void session_maybe_finish_drain(struct iscsi_session *s);
 /* A UNIT ATTENTION said the LUN may have changed: shut the gate. */
 void session_lun_changed(struct iscsi_session *s);
 
+/* The I/O seam for fuzzers and tests: starts the login on a socket that
+ * is already connected (a socketpair); reconnects go to the configured
+ * portal as usual. */
+int session_start_adopted(struct iscsi_session *s, int fd);
+
 /* task.c */
 void tasks_pump(struct iscsi_session *s);
 int tasks_header(struct iscsi_session *s, const struct iscsi_hdr *h, uint8_t **dst);
