@@ -16,8 +16,8 @@
 #             one wrong byte on stdout either way. GOOD with a matching
 #             underflow residual: exit 1, "moved fewer bytes", no reconnect.
 #   memory    NOP-In pings (0 and 256 KiB of data) flooded by a target that
-#             reads nothing; R2Ts repeated, out of order, or beyond
-#             MaxOutstandingR2T.
+#             reads nothing; R2Ts repeated, out of order, beyond
+#             MaxOutstandingR2T, or with the reserved Target Transfer Tag.
 #             The connection goes (pings: within nop-interval + nop-timeout
 #             + 2 s; R2Ts: at once, no Data-Out for them), the I/O
 #             completes on a new one with the right bytes, and the peak
@@ -320,6 +320,7 @@ declare -A R2T_LINE=(
 	[r2t-repeat]="R2T out of order (R2TSN 0, offset 65536; expected 1, 262144)"
 	[r2t-order]="R2T out of order (R2TSN 1, offset 163840; expected 0, 65536)"
 	[r2t-excess]="more R2Ts outstanding than MaxOutstandingR2T=1"
+	[r2t-ttt]="R2T with the reserved Target Transfer Tag 0xffffffff"
 )
 
 # R2Ts a correct initiator refuses: the connection goes before any
@@ -359,6 +360,7 @@ memory() {
 	r2t_case r2t-repeat
 	r2t_case r2t-order
 	r2t_case r2t-excess
+	r2t_case r2t-ttt
 }
 
 # ---- loops -----------------------------------------------------------
