@@ -172,7 +172,7 @@ check_lied_always() { # NAME SCENARIO TIMEOUT_S
 	if [ "$RC" = 1 ] && [ "$MS" -ge $(($3 * 1000)) ] && [ "$MS" -le "$limit_ms" ] &&
 		said "$name" "replacement timeout" && said "$name" "${LIE_LINE[$sc]}"; then
 		pass "$name: exit 1 after $(ms_s "$MS") s (replacement timeout $3 s, bound" \
-			"$(ms_s "$limit_ms") s), $(fake_count "$name" FAULT) lies caught"
+			"$(ms_s "$limit_ms") s), $(fake_count "$name" FAULT) lies told"
 	else
 		fail "$name: exit $RC after $(ms_s "$MS") s; expected exit 1 between $3 and" \
 			"$(ms_s "$limit_ms") s with the replacement timeout and the lie named"
