@@ -502,7 +502,10 @@ static void on_response(struct iscsi_session *s, const struct iscsi_hdr *h,
  * where the data sent or asked for so far ends (DataSequenceInOrder),
  * comes in R2TSN order, asks for at most MaxBurstLength, and no more
  * than MaxOutstandingR2T of them are being answered at once. Anything
- * else could make us send data twice, out of order, or without end. */
+ * else could make us send data twice, out of order, or without end.
+ * Its Target Transfer Tag is never the reserved 0xffffffff (RFC 7143
+ * §11.8, R2T): Data-Out with that tag is unsolicited data to the target,
+ * and its last PDU would never end the R2T here (TX_MARK_R2T_END). */
 static void on_r2t(struct iscsi_session *s, const struct iscsi_hdr *h)
 {
 	struct iscsi_task *t = lookup(s, h->itt);
@@ -512,6 +515,10 @@ static void on_r2t(struct iscsi_session *s, const struct iscsi_hdr *h)
 	if (!t || t->dir != ISCSI_DIR_WRITE || off > t->len || len > t->len - off ||
 	    len == 0 || len > s->params.max_burst) {
 		session_connection_lost(s, -EPROTO, "invalid R2T from the target");
+		return;
+	}
+	if (h->ttt == ISCSI_RESERVED_TAG) {
+		violation(s, "R2T with the reserved Target Transfer Tag 0xffffffff");
 		return;
 	}
 	if (h->u.r2t.r2tsn != t->priv.r2tsn || off != t->priv.solicited) {

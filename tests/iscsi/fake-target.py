@@ -17,6 +17,15 @@ status 0; or after --timeout seconds, with status 3. Lines containing
 (bad digest, CmdSN out of window, bad echo, a Login PDU over 8192
 bytes...).
 
+Some scenarios play a hostile target, one that lies or never lets go
+(hostile.sh): READ data that does not add up with its status (read-*),
+R2Ts repeated, out of order, beyond MaxOutstandingR2T or with the
+reserved tag (r2t-*), a flood of NOP-In pings while it reads nothing
+(nop-flood), a connection closed on every SCSI command (drop-command),
+an impossible READ CAPACITY (bad-capacity). --repeat makes a command
+fault hit every command after --after, not just the first; --image gives
+the LUN contents that a lie would corrupt.
+
 Wire format: RFC 7143 section 11; every BHS is built with struct '>'.
 """
 import argparse
@@ -68,15 +77,26 @@ SCENARIOS = ["none", "async-logout", "async-drop", "redirect", "long-challenge",
              "bad-header-digest", "bad-data-digest", "bad-opcode",
              "huge-data-segment", "data-in-overflow", "unknown-itt",
              "truncated-pdu", "reject", "reject-nop", "nop-ping", "silent",
-             "unit-attention", "mute"]
+             "unit-attention", "read-short", "read-underflow", "read-gap",
+             "read-overlap", "read-datasn", "read-expdatasn", "r2t-repeat",
+             "r2t-order", "r2t-excess", "r2t-ttt", "nop-flood", "drop-command",
+             "bad-capacity", "mute"]
+# READs answered with Data-In that does not add up (hostile.sh).
+BAD_READS = {"read-short", "read-underflow", "read-gap", "read-overlap",
+             "read-datasn", "read-expdatasn"}
+# WRITEs answered with R2Ts that break the rules (hostile.sh).
+BAD_R2TS = {"r2t-repeat", "r2t-order", "r2t-excess", "r2t-ttt"}
 # Faults injected when a READ or WRITE arrives, after --after of them.
 COMMAND_FAULTS = {"async-logout", "async-drop", "bad-header-digest",
                   "bad-data-digest", "bad-opcode", "huge-data-segment",
                   "data-in-overflow", "unknown-itt", "truncated-pdu", "reject",
-                  "reject-nop", "nop-ping", "silent"}
+                  "reject-nop", "nop-ping", "silent", "nop-flood"} | \
+    BAD_READS | BAD_R2TS
 # Faults that need a Data-In to ride on: they wait for a READ.
 READ_FAULTS = {"bad-data-digest", "huge-data-segment", "data-in-overflow",
-               "truncated-pdu"}
+               "truncated-pdu"} | BAD_READS
+# ... or a WRITE's R2Ts.
+WRITE_FAULTS = BAD_R2TS
 
 
 # ---- CRC32C (Castagnoli), for HeaderDigest and DataDigest (RFC 7143 13.1)
@@ -118,10 +138,15 @@ class State:
         self.lock = threading.Lock()
         self.log_lock = threading.Lock()
         self.start = time.monotonic()
-        self.lun_data = bytearray(args.size_mib << 20)
+        if args.image:
+            with open(args.image, "rb") as f:
+                self.lun_data = bytearray(f.read())
+        else:
+            self.lun_data = bytearray(args.size_mib << 20)
         self.data_cmds = 0          # READ/WRITE commands seen, all connections
         self.fault_done = False
         self.fault_time = None
+        self.faults = 0             # faults injected (several with --repeat)
         self.sessions_done = 0
         self.next_tsih = 1
         self.next_ttt = 0x100
@@ -175,6 +200,7 @@ class Conn:
         self.held = None                    # (deadline, PDU) answered late
         self.corrupt_next = None            # "header" or "data"
         self.ping = None                    # (TTT, data) awaiting its echo
+        self.r2t_fault = None               # r2t-*: for this connection's WRITE
         self.logout_requested = False
         self.ua_left = 0
 
@@ -332,10 +358,11 @@ def receive_part(conn, req):
     return None
 
 
-def send_scsi_response(conn, itt, status, sense=b"", residual_flags=0, residual=0):
+def send_scsi_response(conn, itt, status, sense=b"", residual_flags=0, residual=0,
+                       exp_data_sn=0):
     data = struct.pack(">H", len(sense)) + sense if sense else b""
     stat_sn, exp, mx = sequence_numbers(conn, True)
-    tail = struct.pack(">III", 0, 0, residual)
+    tail = struct.pack(">III", exp_data_sn, 0, residual)
     send_pdu(conn, make_bhs(OP_SCSI_RSP, 0x80 | residual_flags, 0, status,
                             len(data), 0, itt, 0, stat_sn, exp, mx, tail), data)
 
@@ -356,18 +383,28 @@ def send_data_in(conn, pdu, offset, chunk, data_sn, final_status=None,
                             RESERVED_TAG, stat_sn, exp, mx, tail), chunk)
 
 
-def send_r2t(conn, task):
+def r2t_bytes(conn, task, r2t_sn, offset, length, ttt=None):
     stat_sn, exp, mx = sequence_numbers(conn, False)
-    tail = struct.pack(">III", task.r2t_sn, task.burst_offset, task.burst_len)
-    send_pdu(conn, make_bhs(OP_R2T, 0x80, 0, 0, 0, task.lun, task.itt, task.ttt,
-                            stat_sn, exp, mx, tail))
+    tail = struct.pack(">III", r2t_sn, offset, length)
+    return frame(conn, make_bhs(OP_R2T, 0x80, 0, 0, 0, task.lun, task.itt,
+                                task.ttt if ttt is None else ttt,
+                                stat_sn, exp, mx, tail))
+
+
+def send_r2t(conn, task):
+    conn.sock.sendall(r2t_bytes(conn, task, task.r2t_sn, task.burst_offset,
+                                task.burst_len))
+
+
+def nop_in_bytes(conn, itt, ttt, lun, data):
+    # A reply (ITT set) takes a StatSN; a ping of ours (ITT reserved) does not.
+    stat_sn, exp, mx = sequence_numbers(conn, itt != RESERVED_TAG)
+    return frame(conn, make_bhs(OP_NOP_IN, 0x80, 0, 0, len(data), lun, itt, ttt,
+                                stat_sn, exp, mx, b""), data)
 
 
 def send_nop_in(conn, itt, ttt, lun, data):
-    # A reply (ITT set) takes a StatSN; a ping of ours (ITT reserved) does not.
-    stat_sn, exp, mx = sequence_numbers(conn, itt != RESERVED_TAG)
-    send_pdu(conn, make_bhs(OP_NOP_IN, 0x80, 0, 0, len(data), lun, itt, ttt,
-                            stat_sn, exp, mx, b""), data)
+    conn.sock.sendall(nop_in_bytes(conn, itt, ttt, lun, data))
 
 
 def send_async(conn, event, param1=0, param2=0, param3=0):
@@ -677,6 +714,10 @@ def inquiry(cdb):
 def read_capacity(cdb):
     last = lun_blocks() - 1
     bs = STATE.args.block_size
+    if STATE.args.scenario == "bad-capacity":
+        last, bs = STATE.args.cap_last_lba, STATE.args.cap_block_size
+        log(None, f"FAULT: READ CAPACITY({10 if cdb[0] == 0x25 else 16}) says "
+                  f"last LBA {last}, blocks of {bs} bytes")
     if cdb[0] == 0x25:
         return GOOD, b"", struct.pack(">II", min(last, 0xFFFFFFFF), bs)
     alloc = struct.unpack_from(">I", cdb, 10)[0]
@@ -758,6 +799,7 @@ class WriteTask:
         self.r2t_sn = 0
         self.burst_offset = 0
         self.burst_len = 0
+        self.legit_end = None       # r2t-*: Data-Out past this answers a bad R2T
 
 
 def check_cmd_sn(conn, pdu):
@@ -811,8 +853,42 @@ def continue_write(conn, task):
     STATE.next_ttt += 1
     task.burst_offset = task.received
     task.burst_len = min(task.edtl - task.received, conn.max_burst)
+    if conn.r2t_fault and task.burst_len >= 1024:
+        send_bad_r2ts(conn, task)
+        return
     send_r2t(conn, task)
     task.r2t_sn += 1
+
+
+def send_bad_r2ts(conn, task):
+    """r2t-*: R2Ts that a correct initiator refuses, all in one segment so
+    that they arrive together (none of their Data-Out is out yet)."""
+    sc, conn.r2t_fault = conn.r2t_fault, None
+    sn, off, length = task.r2t_sn, task.burst_offset, task.burst_len
+    half = length // 2 // 512 * 512
+    if sc == "r2t-repeat":
+        out = r2t_bytes(conn, task, sn, off, length) * 2
+        what = f"the same R2T (R2TSN {sn}, {length} bytes at {off}) twice"
+        task.legit_end = off + length
+    elif sc == "r2t-order":
+        out = r2t_bytes(conn, task, sn + 1, off + half, length - half)
+        what = (f"R2TSN {sn + 1} for {length - half} bytes at {off + half} "
+                f"before R2TSN {sn} (never sent)")
+        task.legit_end = off
+    elif sc == "r2t-excess":
+        out = r2t_bytes(conn, task, sn, off, half) + \
+            r2t_bytes(conn, task, sn + 1, off + half, length - half)
+        what = (f"2 R2Ts at once ({half} bytes at {off}, {length - half} at "
+                f"{off + half}) with MaxOutstandingR2T=1")
+        task.legit_end = off + half
+    else:
+        out = r2t_bytes(conn, task, sn, off, length, ttt=RESERVED_TAG)
+        what = (f"R2T with the reserved Target Transfer Tag 0xffffffff "
+                f"(R2TSN {sn}, {length} bytes at {off})")
+        task.legit_end = off
+    log(conn, f"FAULT: {what}")
+    task.r2t_sn += 2
+    conn.sock.sendall(out)
 
 
 def handle_data_out(conn, pdu):
@@ -823,6 +899,11 @@ def handle_data_out(conn, pdu):
         return None
     if pdu.word20 not in (task.ttt, RESERVED_TAG):
         violation(conn, f"Data-Out TTT 0x{pdu.word20:08x}, R2T said 0x{task.ttt:08x}")
+    if task.legit_end is not None and offset + len(pdu.data) > task.legit_end:
+        violation(conn, f"Data-Out at {offset}+{len(pdu.data)} answers an R2T "
+                        f"that breaks the rules (only {task.legit_end} bytes were "
+                        f"asked for correctly)")
+        task.legit_end = None           # said once; the data is kept
     if offset != task.received or offset + len(pdu.data) > task.edtl:
         violation(conn, f"Data-Out at {offset}+{len(pdu.data)}, expected "
                         f"{task.received} within {task.edtl}")
@@ -874,13 +955,17 @@ def finish_session(conn, why):
 # ---- Faults
 
 def fault_due(is_read):
-    if STATE.args.scenario not in COMMAND_FAULTS or STATE.fault_done or \
+    if STATE.args.scenario not in COMMAND_FAULTS or \
+            (STATE.fault_done and not STATE.args.repeat) or \
             STATE.data_cmds <= STATE.args.after:
         return False
     if STATE.args.scenario in READ_FAULTS and not is_read:
         return False
+    if STATE.args.scenario in WRITE_FAULTS and is_read:
+        return False
     STATE.fault_done = True
     STATE.fault_time = time.monotonic()
+    STATE.faults += 1
     return True
 
 
@@ -889,10 +974,68 @@ def ignore_from_now(conn):
     conn.ignore_since = time.monotonic()
 
 
+def send_bad_read(conn, pdu, data):
+    """read-*: Data-In that does not add up with its own GOOD status: part
+    of the data (with no residual, or with a matching underflow one), a
+    gap, an overlap, DataSNs out of order, or a SCSI Response whose
+    ExpDataSN counts a Data-In that never came."""
+    sc = STATE.args.scenario
+    # At least four PDUs, whatever the READ's size: the lies need a middle.
+    chunk_max = min(conn.initiator_max_recv_dsl, DATA_IN_CHUNK_MAX,
+                    max(512, len(data) // 4 // 512 * 512))
+    pieces = [(off, data[off:off + chunk_max])
+              for off in range(0, len(data), chunk_max)]
+    flags, residual, exp_data_sn = 0, 0, None
+    if sc in ("read-short", "read-underflow"):
+        pieces = pieces[:max(1, len(pieces) // 2)]
+        missing = len(data) - sum(len(c) for _, c in pieces)
+        if sc == "read-underflow":
+            flags, residual = 0x02, missing
+        what = (f"{len(pieces)} Data-In, {missing} of {len(data)} bytes missing, "
+                f"then GOOD with " +
+                (f"underflow residual {missing}" if residual else "no residual"))
+    elif sc == "read-gap":
+        gap = pieces.pop(1)
+        what = f"Data-In skipping {len(gap[1])} bytes at offset {gap[0]}, then GOOD"
+    elif sc == "read-overlap":
+        pieces.insert(1, pieces[0])
+        what = f"the Data-In at offset 0 ({len(pieces[0][1])} bytes) twice, then GOOD"
+    elif sc == "read-expdatasn":
+        exp_data_sn = len(pieces) + 1
+        what = (f"{len(pieces)} Data-In, then a SCSI Response GOOD with "
+                f"ExpDataSN {exp_data_sn}")
+    sns = list(range(len(pieces)))
+    if sc == "read-datasn":
+        sns[1], sns[2] = sns[2], sns[1]
+        what = f"{len(pieces)} Data-In in order with DataSN {sns[:4]}..., then GOOD"
+    log(conn, f"FAULT: READ ITT 0x{pdu.itt:08x}: {what}")
+    for i, (off, chunk) in enumerate(pieces):
+        last = i == len(pieces) - 1 and exp_data_sn is None
+        send_data_in(conn, pdu, off, chunk, sns[i], GOOD if last else None,
+                     flags, residual)
+    if exp_data_sn is not None:
+        send_scsi_response(conn, pdu.itt, GOOD, exp_data_sn=exp_data_sn)
+
+
 def inject_fault(conn, pdu, is_read):
     """Returns True when the command must not be answered here."""
     sc = STATE.args.scenario
     edtl = struct.unpack_from(">I", pdu.bhs, 20)[0]
+    if sc in BAD_READS:
+        status, sense, data = execute(conn, pdu.bhs[32:48], pdu.lun)
+        if status != GOOD or len(data) != edtl or edtl < 2048:
+            log(conn, "FAULT not injected: the READ is too short or failed")
+            send_result(conn, pdu, status, sense, data)
+        else:
+            send_bad_read(conn, pdu, data)
+        return True
+    if sc in BAD_R2TS:
+        conn.r2t_fault = sc             # continue_write() sends them
+        return False
+    if sc == "nop-flood":
+        conn.mode = "flood"             # serve() floods, outside the lock
+        conn.ignore_since = time.monotonic()
+        return True
     if sc == "async-logout":
         log(conn, "FAULT: AsyncEvent 1 (logout requested within 3 s)")
         conn.logout_requested = True
@@ -961,6 +1104,14 @@ def handle_scsi_command(conn, pdu, late=False):
         check_cmd_sn(conn, pdu)
     cdb = pdu.bhs[32:48]
     edtl = struct.unpack_from(">I", pdu.bhs, 20)[0]
+    if STATE.args.log_commands and not late:
+        log(conn, f"SCSI command 0x{cdb[0]:02x} ITT 0x{pdu.itt:08x} EDTL {edtl}")
+    if STATE.args.scenario == "drop-command":
+        STATE.faults += 1
+        STATE.fault_time = time.monotonic()
+        log(conn, f"FAULT: closing the connection instead of answering "
+                  f"SCSI command 0x{cdb[0]:02x}")
+        return "close"
     is_read, is_write = cdb[0] in READ_OPS, cdb[0] in WRITE_OPS
     if (is_read or is_write) and not late:
         STATE.data_cmds += 1
@@ -1072,9 +1223,47 @@ def serve(conn):
             continue
         with STATE.lock:
             result = handle_pdu(conn, pdu)
+        if conn.mode == "flood":
+            flood_pings(conn)
+            return
         if result == "close":
             linger_close(conn)
             return
+
+
+def flood_pings(conn):
+    """nop-flood: NOP-In pings (each asks for an echo) as fast as the
+    socket takes them, and not one byte read: the initiator's answers pile
+    up. Ends when the initiator closes the connection, or after
+    --flood-seconds."""
+    size = min(STATE.args.ping_size, conn.initiator_max_recv_dsl)
+    count = 1 if size else 1024         # ~48 KiB of small pings per block
+    block = memoryview(b"".join(
+        nop_in_bytes(conn, RESERVED_TAG, 0x5EED0000 | i, 0, bytes([i & 0xFF]) * size)
+        for i in range(count)))
+    pdu_len = len(block) // count
+    log(conn, f"FAULT: flooding NOP-In pings with {size} bytes of data, reading nothing")
+    conn.sock.setblocking(False)
+    start = time.monotonic()
+    sent = pos = 0
+    why = f"flood stopped after {STATE.args.flood_seconds:.0f} s"
+    while time.monotonic() < start + STATE.args.flood_seconds:
+        _, writable, _ = select.select([], [conn.sock], [], 0.2)
+        if not writable:
+            continue
+        try:
+            n = conn.sock.send(block[pos:])
+        except BlockingIOError:
+            continue
+        except OSError:
+            why = (f"initiator closed the connection "
+                   f"{time.monotonic() - conn.ignore_since:.3f} s after the fault")
+            break
+        sent += n
+        pos = (pos + n) % len(block)
+    log(conn, f"{why}; {sent // pdu_len} pings ({sent} bytes) sent in "
+              f"{time.monotonic() - start:.3f} s")
+    shutdown_quietly(conn)
 
 
 def connection_thread(sock, number):
@@ -1124,6 +1313,18 @@ def parse_args():
     p.add_argument("--ua-count", type=int, default=1,
                    help="READs answered UNIT ATTENTION after each login")
     p.add_argument("--time2wait", type=int, default=1)
+    p.add_argument("--repeat", action="store_true",
+                   help="a command fault hits every command after --after")
+    p.add_argument("--image", help="the LUN's contents (else --size-mib of zeros)")
+    p.add_argument("--ping-size", type=int, default=0,
+                   help="nop-flood: bytes of data in each ping")
+    p.add_argument("--flood-seconds", type=float, default=20)
+    p.add_argument("--cap-block-size", type=int, default=512,
+                   help="bad-capacity: the block size READ CAPACITY reports")
+    p.add_argument("--cap-last-lba", type=int, default=16383,
+                   help="bad-capacity: the last LBA READ CAPACITY reports")
+    p.add_argument("--log-commands", action="store_true",
+                   help="log the opcode of every SCSI command")
     p.add_argument("--sessions", type=int, default=1,
                    help="exit after this many sessions ended by the initiator")
     p.add_argument("--timeout", type=float, default=60)

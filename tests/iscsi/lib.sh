@@ -132,6 +132,71 @@ ir() {
 	"$ISCSIROOT" "$cmd" -p "127.0.0.1:$TGT_PORT" -t "$IQN" -i "$INITIATOR" -l 1 "$@"
 }
 
+# now_ms: the time in milliseconds (EPOCHREALTIME has six decimals,
+# whatever the locale writes between them).
+now_ms() {
+	local t=${EPOCHREALTIME//[!0-9]/}
+	echo $((10#$t / 1000))
+}
+
+# ms_s MS: milliseconds as seconds with three decimals.
+ms_s() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
+
+# wait_for PID SECONDS [START_MS]: waits for a background job of this
+# shell until SECONDS after START_MS (default: now), then stops it and its
+# children (a wrapper's command) by PID, TERM then KILL. WAIT_RC is its
+# exit status, 124 when it had to be stopped; WAIT_END_MS when it was seen
+# to end (0.1 s resolution).
+wait_for() {
+	local pid=$1 deadline=$((${3:-$(now_ms)} + $2 * 1000)) kids
+	while kill -0 "$pid" 2>/dev/null && [ "$(now_ms)" -lt "$deadline" ]; do
+		sleep 0.1
+	done
+	WAIT_END_MS=$(now_ms)
+	if kill -0 "$pid" 2>/dev/null; then
+		kids=$(cat "/proc/$pid/task/$pid/children" 2>/dev/null)
+		kill $kids "$pid" 2>/dev/null
+		sleep 0.3
+		kill -9 $kids "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		WAIT_RC=124
+	else
+		wait "$pid"
+		WAIT_RC=$?
+	fi
+}
+
+# proc_mem PID: "VmRSS VmHWM" of a live process, in KiB; nothing once it
+# has ended.
+proc_mem() {
+	awk '$1 == "VmRSS:" { r = $2 } $1 == "VmHWM:" { h = $2 }
+	     END { if (h) print r, h }' "/proc/$1/status" 2>/dev/null
+}
+
+# watch_mem PID FILE: run in the background, samples proc_mem every 0.1 s
+# while PID lives (at most 3 minutes); each line of FILE is "MS RSS HWM",
+# MS since the first sample. VmHWM only grows, so the last line holds the
+# peak, however short the peak was.
+watch_mem() {
+	local pid=$1 out=$2 t0 m
+	t0=$(now_ms)
+	: >"$out"
+	for _ in $(seq 1 1800); do
+		m=$(proc_mem "$pid")
+		[ -n "$m" ] || break
+		echo "$(($(now_ms) - t0)) $m" >>"$out"
+		sleep 0.1
+	done
+}
+
+# peak_kib FILE: the largest VmHWM in a watch_mem file (0 if empty).
+peak_kib() { awk '$3 > p { p = $3 } END { print p + 0 }' "$1"; }
+
+# fake_accepts LOG: the connections fake-target.py accepted, by its log;
+# fake_accept_times LOG: when (seconds since the fake started), one a line.
+fake_accepts() { grep -c "accepted from" "$1"; }
+fake_accept_times() { sed -n 's/^\[ *\([0-9.]*\)\] conn [0-9]*: accepted from.*/\1/p' "$1"; }
+
 finish() {
 	if [ "$FAILS" -gt 0 ]; then
 		echo "$TEST_NAME: $FAILS check(s) failed"
