@@ -162,6 +162,7 @@ int cli_exit_for_errno(int err)
 		return EXIT_AUTH;
 	case -ENOENT:
 	case -EPROTO:
+	case -ELOOP:            /* redirected without end */
 		return EXIT_LOGIN;
 	case -ETIMEDOUT:
 	case -ECONNREFUSED:

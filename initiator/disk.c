@@ -169,14 +169,22 @@ static int read_capacity(struct ev_loop *loop, struct iscsi_session *s,
 	if (r < 0)
 		return r;
 	r = scsi_parse_read_capacity10(buf, received(&t), &d->capacity);
-	if (r < 0)
-		return r;
-	/* (16) for disks past 2 TiB, and for thin provisioning flags. */
+	if (r < 0) {
+		snprintf(err, errlen, "malformed READ CAPACITY(10) data (block size 0 "
+			 "or too short)");
+		return -EMEDIUMTYPE;
+	}
+	/* (16) for disks past 2 TiB, and for thin provisioning flags. What
+	 * it says, when it answers, is what counts; past 2^32 blocks it must. */
 	prep_probe(&t, d->lun, ISCSI_DIR_READ, buf, 32);
 	t.cdb_len = (uint8_t)scsi_cdb_read_capacity16(t.cdb, 32);
-	if (run(loop, s, &t, "READ CAPACITY(16)", err, errlen) == 0)
-		scsi_parse_read_capacity16(buf, received(&t), &d->capacity);
-	else if (d->capacity.blocks > 0xffffffffull)
+	r = run(loop, s, &t, "READ CAPACITY(16)", err, errlen);
+	if (r == 0 && scsi_parse_read_capacity16(buf, received(&t), &d->capacity) < 0) {
+		snprintf(err, errlen, "malformed READ CAPACITY(16) data (block size 0, "
+			 "last LBA 2^64-1, or too short)");
+		return -EMEDIUMTYPE;
+	}
+	if (r < 0 && d->capacity.blocks > 0xffffffffull)
 		return -EIO;
 	err[0] = '\0';
 	return disk_check_capacity(&d->capacity, err, errlen);

@@ -101,7 +101,8 @@ struct iscsi_task {
 		uint32_t r2tsn;         /* next R2TSN */
 		uint32_t r2t_active;    /* R2Ts whose last Data-Out is not out */
 		uint32_t tx_refs;
-		uint16_t retries;
+		uint16_t retries;       /* UNIT ATTENTIONs in a row */
+		uint16_t busy_retries;  /* BUSY, TASK SET FULL in a row */
 		bool answered;
 		bool queued;
 		bool urgent;            /* passes the gate (iscsi_submit_urgent) */

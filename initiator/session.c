@@ -299,9 +299,13 @@ static void login_attempt_failed(struct iscsi_session *s, int err, const char *w
 		schedule_reconnect(s, 0);
 		return;
 	}
+	int64_t delay = backoff_ms(s);
+
 	session_set_error(s, err, "%s", why);
+	/* The first login ends at its deadline: no attempt starts after it. */
 	if (first && (fatal_login_error(err) ||
-		      (s->first_login_deadline >= 0 && ev_now(s->loop) >= s->first_login_deadline))) {
+		      (s->first_login_deadline >= 0 &&
+		       ev_now(s->loop) + delay >= s->first_login_deadline))) {
 		fail_session(s);
 		return;
 	}
@@ -315,7 +319,7 @@ static void login_attempt_failed(struct iscsi_session *s, int err, const char *w
 		memcpy(&s->target, &s->portal, s->portal_len);
 		s->target_len = s->portal_len;
 	}
-	schedule_reconnect(s, backoff_ms(s));
+	schedule_reconnect(s, delay);
 }
 
 /* Sends the next Login Request: the whole text, or its next part with
@@ -406,13 +410,13 @@ static void login_complete(struct iscsi_session *s)
 		log_info("session reinstated; %u command(s) to re-issue%s", s->waiting.count,
 			 s->gate ? " once the LUN is checked" : "");
 	}
-	/* I/O makes progress from here, unless the gate must look first. */
-	if (recovered && s->gate) {
+	/* The replacement timeout stops once I/O makes progress: a command
+	 * completes, or none waits (a target that logs us in and then fails
+	 * every command is no progress). The gate may have to look first. */
+	if (recovered && s->gate)
 		shut_gate(s);
-	} else if (!s->gate_shut) {
-		s->replacement_at = -1;
-		s->failfast = false;
-	}
+	else if (!s->waiting.head)
+		session_io_progress(s);
 	session_arm_timer(s);
 	emit(s, ISCSI_EVENT_READY);
 	tasks_pump(s);
@@ -483,10 +487,23 @@ void iscsi_session_open_gate(struct iscsi_session *s)
 	if (!s->gate_shut)
 		return;
 	s->gate_shut = false;
-	s->replacement_at = -1;
-	s->failfast = false;
+	if (!s->waiting.head)
+		session_io_progress(s);
 	session_arm_timer(s);
 	tasks_pump(s);
+}
+
+void session_io_stalled(struct iscsi_session *s)
+{
+	arm_replacement(s);
+}
+
+void session_io_progress(struct iscsi_session *s)
+{
+	if (s->gate_shut || s->state != S_READY)
+		return;
+	s->replacement_at = -1;
+	s->failfast = false;
 }
 
 void iscsi_session_shut_gate(struct iscsi_session *s)
@@ -522,7 +539,7 @@ static int64_t target_wait_ms(unsigned seconds)
 static const char *errno_suffix(int err)
 {
 	switch (err) {
-	case 0: case -EPROTO: case -EBADMSG: case -EILSEQ: case -EMSGSIZE:
+	case 0: case -EPROTO: case -EBADMSG: case -EILSEQ: case -EMSGSIZE: case -ELOOP:
 		return "";
 	default:
 		return strerror(-err);
@@ -846,7 +863,10 @@ static void on_pdu(void *owner, const struct iscsi_hdr *h, uint8_t *data)
 {
 	struct iscsi_session *s = owner;
 
-	s->last_rx = ev_now(s->loop);
+	/* The target's own pings do not show that it serves us: they must
+	 * not keep our NOP-Out from going out. */
+	if (h->opcode != ISCSI_OP_NOP_IN || h->ttt == ISCSI_RESERVED_TAG)
+		s->last_rx = ev_now(s->loop);
 	if (s->state == S_LOGIN) {
 		on_login_pdu(s, h, data);
 		return;

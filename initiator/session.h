@@ -123,6 +123,11 @@ void session_update_sn(struct iscsi_session *s, const struct iscsi_hdr *h,
 void session_handle_async(struct iscsi_session *s, const struct iscsi_hdr *h,
 			  const uint8_t *data);
 void session_maybe_finish_drain(struct iscsi_session *s);
+/* A command completed (not one of the gate's own): the replacement
+ * timeout stops, unless the gate is shut. */
+void session_io_progress(struct iscsi_session *s);
+/* A command had to be retried: the replacement timeout runs. */
+void session_io_stalled(struct iscsi_session *s);
 /* A UNIT ATTENTION said the LUN may have changed: shut the gate. */
 void session_lun_changed(struct iscsi_session *s);
 

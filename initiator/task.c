@@ -7,13 +7,18 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "session.h"
 
 /* UNIT ATTENTION is reported once per event (reset, I_T nexus loss,
  * capacity change...); more in a row than this means something is wrong. */
 #define UA_RETRIES_MAX 16
+/* BUSY and TASK SET FULL: again after 100 ms, doubling to 5 s (±12 %,
+ * so that a fleet does not come back in step); the replacement timeout
+ * runs meanwhile. */
 #define BUSY_RETRY_DELAY_MS 100
+#define BUSY_RETRY_DELAY_MAX_MS 5000
 /* The target broke a rule of the protocol for a task: nothing it sent on
  * this connection can be trusted, so the connection goes and every
  * command is issued again on a new one. The task never completes with
@@ -271,6 +276,17 @@ static bool lun_may_have_changed(const struct scsi_sense *sense)
 
 /* Transient conditions are retried here, so that only real answers (and
  * the replacement timeout) reach the caller. */
+static int64_t busy_delay_ms(unsigned retries)
+{
+	int64_t delay = MIN((int64_t)BUSY_RETRY_DELAY_MS << MIN(retries, 10u),
+			    BUSY_RETRY_DELAY_MAX_MS);
+	uint8_t rnd = 128;
+
+	if (getentropy(&rnd, 1) < 0)
+		rnd = 128;
+	return delay + delay * ((int)rnd - 128) / 1024;
+}
+
 static bool should_retry(struct iscsi_session *s, struct iscsi_task *t)
 {
 	struct scsi_sense sense;
@@ -278,7 +294,7 @@ static bool should_retry(struct iscsi_session *s, struct iscsi_task *t)
 	if (t->result < 0 || s->state == S_CLOSED || s->state == S_FAILED)
 		return false;
 	if (t->status == SCSI_STATUS_BUSY || t->status == SCSI_STATUS_TASK_SET_FULL) {
-		requeue_front(s, t, ev_now(s->loop) + BUSY_RETRY_DELAY_MS);
+		requeue_front(s, t, ev_now(s->loop) + busy_delay_ms(t->priv.busy_retries++));
 		return true;
 	}
 	if (t->status != SCSI_STATUS_CHECK_CONDITION ||
@@ -293,12 +309,17 @@ static bool should_retry(struct iscsi_session *s, struct iscsi_task *t)
 	return true;
 }
 
+/* A retried answer is no progress (the replacement timeout runs on); any
+ * other answer is, except the gate's own checks. */
 static void deliver(struct iscsi_session *s, struct iscsi_task *t)
 {
 	if (should_retry(s, t)) {
+		session_io_stalled(s);
 		tasks_pump(s);
 		return;
 	}
+	if (!t->priv.urgent)
+		session_io_progress(s);
 	t->done(t);
 }
 
@@ -311,7 +332,7 @@ static void answered(struct iscsi_session *s, struct iscsi_task *t)
 	free_slot(s, t);
 	t->priv.answered = true;
 	/* The connection carries commands: the next loss starts the reconnect
-	 * backoff afresh. */
+	 * backoff afresh, and I/O has made progress. */
 	s->attempt = 0;
 	if (t->priv.tx_refs == 0)
 		deliver(s, t);

@@ -38,6 +38,7 @@ enum script {
 	SCRIPT_REDIRECT,        /* every login: temporary redirect to itself */
 	SCRIPT_DROP_ON_CMD,     /* logs in, closes on every SCSI command */
 	SCRIPT_SHORT_READ_ONCE, /* first READ: half its data, then GOOD */
+	SCRIPT_SHORT_READ,      /* every READ so */
 	SCRIPT_SILENT,          /* logs in, then reads nothing and answers nothing */
 };
 
@@ -191,7 +192,8 @@ static void on_command(struct peer *p, const uint8_t *cmd)
 		send_status(p, cmd, 0, 1, 8);
 	} else if (cdb[0] == 0x28) {
 		uint32_t lba = get32(cdb + 2), len = (uint32_t)(cdb[7] << 8 | cdb[8]) * BS;
-		bool shorten = p->script == SCRIPT_SHORT_READ_ONCE && p->reads == 0;
+		bool shorten = p->script == SCRIPT_SHORT_READ ||
+			       (p->script == SCRIPT_SHORT_READ_ONCE && p->reads == 0);
 		p->reads++;
 		/* The short answer lies: half the data, and no residual. */
 		send_data_in(p, cmd, p->lun + lba * BS, shorten ? len / 2 : len);
@@ -514,17 +516,19 @@ static void note_recovering(void *ctx, enum iscsi_event ev)
 		*at = fake_now;
 }
 
-static void test_ping_flood_without_reading(void)
+static void ping_flood_without_reading(int nop_interval_ms)
 {
 	struct rig r;
 	uint8_t ping[4096], b[ISCSI_BHS_LEN];
 	unsigned max_own = 0, sent = 0;
-	int64_t lost_at = -1, stalled_since = -1;
+	int64_t start, lost_at = -1, stalled_since = -1;
 
 	rig_start(&r, SCRIPT_NORMAL);
+	r.cfg.nop_interval_ms = nop_interval_ms;
 	r.cfg.nop_timeout_ms = 3000;
 	rig_login(&r);
 	iscsi_session_on_event(r.s, note_recovering, &lost_at);
+	start = fake_now;
 	r.peer.reading = false;
 	ev_set_events(&r.peer.io, 0);
 	memset(ping, 0x5a, sizeof(ping));
@@ -544,15 +548,29 @@ static void test_ping_flood_without_reading(void)
 		if (conn_tx_stalled_since(&r.s->conn) >= 0)
 			stalled_since = conn_tx_stalled_since(&r.s->conn);
 	}
-	/* Once the socket takes nothing more (loopback's buffers hold many
-	 * MiB), the connection is dead one NOP timeout later. */
+	/* The target's pings do not delay our NOP-Out, which it never reads
+	 * nor answers; and once the socket takes nothing more (loopback's
+	 * buffers hold many MiB), one NOP timeout is the most it waits. */
 	CHECK(lost_at >= 0);
-	CHECK(stalled_since >= 0);
-	CHECK(lost_at - stalled_since >= r.cfg.nop_timeout_ms);
-	CHECK(lost_at - stalled_since <= r.cfg.nop_timeout_ms + 20);
+	if (nop_interval_ms)
+		CHECK(lost_at - start <= nop_interval_ms + r.cfg.nop_timeout_ms + 20);
+	else
+		CHECK(stalled_since >= 0);
+	CHECK(stalled_since < 0 || lost_at - stalled_since <= r.cfg.nop_timeout_ms + 20);
 	CHECK(max_own <= 2);
 	CHECK(sent > 500);
 	rig_stop(&r);
+}
+
+/* With keepalive off, the send side stalling is what says so. */
+static void test_ping_flood_stalls_send(void)
+{
+	ping_flood_without_reading(0);
+}
+
+static void test_ping_flood_nop_goes_out(void)
+{
+	ping_flood_without_reading(5000);
 }
 
 /* A READ answered with half its data and GOOD is never a success: the
@@ -575,6 +593,27 @@ static void test_short_read_is_retried(void)
 	CHECK_EQ(r.peer.reads, 2);
 	CHECK_EQ(r.peer.connections, 2);
 	CHECK(!memcmp(rc.buf, r.peer.lun + 2 * BS, sizeof(rc.buf)));
+	rig_stop(&r);
+}
+
+/* A target that logs in fine and lies on every READ: each login is no
+ * progress, so the replacement timeout runs on from the first loss and
+ * the READ fails when it passes, never with the lie's bytes. */
+static void test_lies_forever_hit_replacement(void)
+{
+	struct rig r;
+	struct read_check rc = { .done = 0 };
+	struct iscsi_task t;
+
+	rig_start(&r, SCRIPT_SHORT_READ);
+	r.cfg.replacement_timeout_ms = 8000;
+	rig_login(&r);
+	read_task(&t, &rc, 0, 2);
+	CHECK_EQ(iscsi_submit(r.s, &t), 0);
+	advance(&r, 8000 + r.cfg.reconnect_delay_max_ms + 1000, 100);
+	CHECK_EQ(rc.done, 1);
+	CHECK_EQ(t.result, -EIO);
+	CHECK(r.peer.reads >= 3);
 	rig_stop(&r);
 }
 
@@ -652,9 +691,11 @@ static const struct {
 	{ "backoff", test_backoff_after_login_drops },
 	{ "redirect", test_redirect_loop },
 	{ "async-drop", test_async_drop_capped_and_replacement },
-	{ "ping-flood", test_ping_flood_without_reading },
+	{ "ping-flood-stall", test_ping_flood_stalls_send },
+	{ "ping-flood-nop", test_ping_flood_nop_goes_out },
 	{ "short-read", test_short_read_is_retried },
 	{ "silent", test_silent_target },
+	{ "lies-forever", test_lies_forever_hit_replacement },
 	{ "gate", test_gate_refuses_another_disk },
 };
 
