@@ -130,23 +130,22 @@ static int ctrl_queue(struct bdev_ublk *u, uint32_t op, const struct ublksrv_ctr
 	return r < 0 ? r : 0;
 }
 
+static bool ctrl_answered(void *ctx)
+{
+	return !((const struct bdev_ublk *)ctx)->ctrl_busy;
+}
+
 /* Runs one control command while the loop keeps serving: the kernel does
  * control work in an io-wq thread (it refuses the inline attempt), and
  * START_DEV waits for reads of the partition table that we must answer. */
 static int ctrl_run(struct bdev_ublk *u, uint32_t op, struct ublksrv_ctrl_cmd cmd,
 		    int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
 	int r = ctrl_queue(u, op, &cmd);
 
-	if (r < 0)
-		return r;
-	while (u->ctrl_busy && now_ms() < deadline) {
-		r = ev_run_once(u->loop, 200);
-		if (r < 0)
-			return r;
-	}
-	return u->ctrl_busy ? -ETIMEDOUT : u->ctrl_res;
+	if (r == 0)
+		r = ev_run_until(u->loop, ctrl_answered, u, ev_now(u->loop) + timeout_ms);
+	return r < 0 ? r : u->ctrl_res;
 }
 
 static void queue_io_cmd(struct bdev_ublk *u, uint16_t tag, uint32_t op, int32_t result,

@@ -16,7 +16,7 @@
 #define BENCH_BS_MAX (16u << 20)
 #define BENCH_MEM_MAX (1ull << 30)      /* read buffers: qd x bs */
 #define NS_PER_S 1000000000ll
-#define DRAIN_TIMEOUT_NS (30 * NS_PER_S)
+#define DRAIN_TIMEOUT_MS 30000
 
 /* Latencies go into a log-linear histogram: exact below 64 ns, then 64
  * buckets per power of two (under 1.6 % error), fixed size, no malloc. */
@@ -208,39 +208,65 @@ static void slot_done(struct iscsi_task *t)
 		slot_issue(b, sl);
 }
 
+static bool bench_failed(void *ctx)
+{
+	return ((const struct bench *)ctx)->error != 0;
+}
+
+static bool bench_drained(void *ctx)
+{
+	return ((const struct bench *)ctx)->inflight == 0;
+}
+
+/* Runs the loop until end_ms (the loop's clock) or a failed command. A
+ * loop that fails ends the run like a failed command does. */
+static void run_phase(struct bench *b, int64_t end_ms)
+{
+	int r = ev_run_until(&b->c->loop, bench_failed, b, end_ms);
+
+	if (r < 0 && r != -ETIMEDOUT) {
+		log_err("the event loop failed: %s", strerror(-r));
+		b->error = EXIT_IO;
+		b->phase = PHASE_STOP;
+	}
+}
+
+/* Waits for the commands still in flight. Ones the target sits on past
+ * the timeout do not void what was measured; a failed loop does. */
 static void drain(struct bench *b)
 {
-	int64_t give_up = mono_ns() + DRAIN_TIMEOUT_NS;
+	int r;
 
 	b->phase = PHASE_STOP;
-	while (b->inflight > 0 && mono_ns() < give_up)
-		if (ev_run_once(&b->c->loop, 100) < 0)
-			break;
+	r = ev_run_until(&b->c->loop, bench_drained, b,
+			 ev_now(&b->c->loop) + DRAIN_TIMEOUT_MS);
+	if (r == -ETIMEDOUT) {
+		log_warn("%u commands still in flight after %d s", b->inflight,
+			 DRAIN_TIMEOUT_MS / 1000);
+	} else if (r < 0 && !b->error) {
+		log_err("the event loop failed: %s", strerror(-r));
+		b->error = EXIT_IO;
+	}
 }
 
 static int bench_run(struct bench *b, const struct bench_opts *o,
 		     struct bench_result *res)
 {
-	int64_t t0 = mono_ns(), now = t0;
-	int64_t measure_at = t0 + (int64_t)o->ramp * NS_PER_S;
-	int64_t end = measure_at + (int64_t)o->seconds * NS_PER_S;
-	double cpu0 = cpu_us();
+	int64_t start_ms = ev_now(&b->c->loop), t0, now;
+	int64_t measure_at = start_ms + (int64_t)o->ramp * 1000;
+	double cpu0;
 
 	b->phase = o->ramp ? PHASE_RAMP : PHASE_MEASURE;
 	for (unsigned i = 0; i < b->qd && !b->error; i++)
 		slot_issue(b, &b->slots[i]);
-	while (!b->error && now < end) {
-		if (ev_run_once(&b->c->loop, 100) < 0) {
-			log_err("event loop failed");
-			b->error = EXIT_IO;
-		}
-		now = mono_ns();
-		if (b->phase == PHASE_RAMP && now >= measure_at) {
-			b->phase = PHASE_MEASURE;
-			t0 = now;
-			cpu0 = cpu_us();
-		}
-	}
+	if (o->ramp)
+		run_phase(b, measure_at);
+	if (!b->error)
+		b->phase = PHASE_MEASURE;
+	t0 = mono_ns();
+	cpu0 = cpu_us();
+	run_phase(b, measure_at + (int64_t)o->seconds * 1000);
+	now = mono_ns();
 	res->seconds = (double)(now - t0) / NS_PER_S;
 	res->cpu_us = cpu_us() - cpu0;
 	res->ios = b->ios;

@@ -117,6 +117,8 @@ int cmd_attach(int argc, char **argv)
 	}
 	printf("%s\n", dev);
 	fflush(stdout);
-	for (;;)
-		ev_run_once(&c.loop, -1);
+	/* Serves until killed: only a broken epoll ends this. */
+	r = ev_run_until(&c.loop, NULL, NULL, -1);
+	log_err("serving %s stopped: the event loop failed: %s", dev, strerror(-r));
+	return EXIT_IO;
 }

@@ -340,7 +340,16 @@ static void print_lease(const struct dhcpc_lease *lease)
 struct renew_state {
 	bool done;
 	int status;
+	bool stop;              /* SIGTERM or SIGINT came */
 };
+
+/* A signal, or a client that gave up; a lease (renewed) goes on. */
+static bool renew_should_end(void *ctx)
+{
+	const struct renew_state *rs = ctx;
+
+	return rs->stop || (rs->done && rs->status < 0);
+}
 
 static void on_done(struct dhcpc *d, int status, void *ctx)
 {
@@ -367,11 +376,10 @@ static void on_signal(struct ev_source *src, uint32_t revents)
  * kind of loop the daemon runs, until SIGTERM or SIGINT. */
 static int run_renewing(const struct dhcpc_config *cfg)
 {
-	struct renew_state rs = { false, 0 };
-	bool stop = false;
+	struct renew_state rs = { false, 0, false };
 	struct ev_source sig = { .fd = -1, .events = EPOLLIN, .deadline = -1,
 				 .on_io = on_signal,
-				 .ctx = &stop };
+				 .ctx = &rs.stop };
 	struct ev_loop loop;
 	struct dhcpc *d = NULL;
 	sigset_t mask;
@@ -386,11 +394,8 @@ static int run_renewing(const struct dhcpc_config *cfg)
 		r = ev_add(&loop, &sig);
 	if (r == 0)
 		r = dhcpc_start(&loop, cfg, on_done, &rs, &d);
-	while (r == 0 && !stop && !(rs.done && rs.status < 0)) {
-		int n = ev_run_once(&loop, -1);
-		if (n < 0)
-			r = n;
-	}
+	if (r == 0 && (r = ev_run_until(&loop, renew_should_end, &rs, -1)) < 0)
+		log_err("DHCP stopped: the event loop failed: %s", strerror(-r));
 	dhcpc_stop(d);
 	ev_del(&sig);
 	if (sig.fd >= 0)

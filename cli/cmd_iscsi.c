@@ -111,6 +111,19 @@ static void on_targets(void *ctx, int err, char *text, size_t len)
 						      ARRAY_SIZE(d->targets), &d->n);
 }
 
+struct discover_wait {
+	const struct discover_result *d;
+	const struct iscsi_session *s;
+};
+
+/* The answer came, or the session that was to bring it is gone. */
+static bool discover_settled(void *ctx)
+{
+	const struct discover_wait *w = ctx;
+
+	return w->d->done || !iscsi_session_ready(w->s);
+}
+
 static void print_targets(const struct discover_result *d)
 {
 	for (size_t i = 0; i < d->n; i++) {
@@ -124,6 +137,25 @@ static void print_targets(const struct discover_result *d)
 		if (t->nportals == 0)
 			printf("- %s\n", t->name);
 	}
+}
+
+/* Runs the loop until the SendTargets answer; prints it or says why not. */
+static int finish_discovery(struct cli_iscsi *c, struct discover_result *d)
+{
+	struct discover_wait w = { d, c->session };
+	int r = ev_run_until(&c->loop, discover_settled, &w, -1);
+
+	if (r < 0) {
+		log_err("SendTargets failed: the event loop failed: %s", strerror(-r));
+		return EXIT_IO;
+	}
+	if (!d->done || d->err) {
+		log_err("SendTargets failed: %s",
+			d->done ? strerror(-d->err) : iscsi_session_error(c->session));
+		return EXIT_IO;
+	}
+	print_targets(d);
+	return EXIT_OK;
 }
 
 int cmd_discover(int argc, char **argv)
@@ -140,15 +172,7 @@ int cmd_discover(int argc, char **argv)
 	if (r == EXIT_OK)
 		r = cli_login(&c);
 	if (r == EXIT_OK && (r = iscsi_send_targets(c.session, on_targets, d)) == 0) {
-		while (!d->done && iscsi_session_ready(c.session))
-			ev_run_once(&c.loop, 1000);
-		if (!d->done || d->err) {
-			log_err("SendTargets failed: %s",
-				d->done ? strerror(-d->err) : iscsi_session_error(c.session));
-			r = EXIT_IO;
-		} else {
-			print_targets(d);
-		}
+		r = finish_discovery(&c, d);
 	} else if (r < 0) {
 		log_err("SendTargets failed: %s", strerror(-r));
 		r = EXIT_IO;
@@ -285,9 +309,11 @@ static int slot_wait(struct stream *st, struct stream_slot *sl)
 	char msg[240];
 	int r;
 
-	while (!sl->done)
-		if (ev_run_once(&st->c->loop, 1000) < 0)
-			return EXIT_IO;
+	r = ev_run_until(&st->c->loop, ev_flag_done, &sl->done, -1);
+	if (r < 0) {
+		log_err("I/O failed: the event loop failed: %s", strerror(-r));
+		return EXIT_IO;
+	}
 	sl->busy = false;
 	r = iscsi_task_status(&sl->task, msg, sizeof(msg));
 	if (r < 0) {

@@ -471,11 +471,8 @@ int dhcpc_run(const struct dhcpc_config *cfg, struct dhcpc_lease *out)
 	if (r < 0)
 		return r;
 	r = dhcpc_start(&loop, cfg, run_done, &rs, &d);
-	while (r == 0 && !rs.done) {
-		int n = ev_run_once(&loop, -1);
-		if (n < 0)
-			r = n;
-	}
+	if (r == 0 && (r = ev_run_until(&loop, ev_flag_done, &rs.done, -1)) < 0)
+		log_err("DHCP stopped: the event loop failed: %s", strerror(-r));
 	if (r == 0 && rs.status == 0 && out)
 		*out = d->lease;
 	if (r == 0)

@@ -11,40 +11,6 @@
  * request holds in memory and on the wire (the block layers ask for less). */
 #define DISK_XFER_MAX (16u << 20)
 
-int iscsi_task_status(const struct iscsi_task *t, char *msg, size_t len)
-{
-	struct scsi_sense sense;
-	char text[200];
-
-	if (t->result < 0) {
-		snprintf(msg, len, "%s", strerror(-t->result));
-		return t->result;
-	}
-	if (t->status == SCSI_STATUS_GOOD || t->status == SCSI_STATUS_CONDITION_MET) {
-		/* Never a success unless every byte asked for moved. */
-		if (t->len && (t->overflow || (t->underflow && t->residual && !t->short_ok))) {
-			snprintf(msg, len, "the target moved %s bytes than the %u asked for "
-				 "(residual %u)", t->overflow ? "more" : "fewer", t->len,
-				 t->residual);
-			return -EIO;
-		}
-		return 0;
-	}
-	if (t->status == SCSI_STATUS_CHECK_CONDITION &&
-	    scsi_sense_decode(t->sense, t->sense_len, &sense) == 0) {
-		scsi_sense_describe(&sense, text, sizeof(text));
-		snprintf(msg, len, "CHECK CONDITION: %s", text);
-		if (sense.key == SCSI_SENSE_DATA_PROTECT)
-			return -EROFS;
-		if (sense.key == SCSI_SENSE_ILLEGAL_REQUEST)
-			return -EINVAL;
-		return -EIO;
-	}
-	snprintf(msg, len, "SCSI status %s (0x%02x)", scsi_status_name(t->status),
-		 t->status);
-	return -EIO;
-}
-
 static int run(struct ev_loop *loop, struct iscsi_session *s, struct iscsi_task *t,
 	       const char *what, char *err, size_t errlen)
 {

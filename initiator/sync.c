@@ -6,37 +6,31 @@
 
 #include "session.h"
 
-static int run_until(struct ev_loop *loop, const bool *done)
+/* No deadline of our own: the session's timers (login, replacement,
+ * logout) decide when an operation has failed. */
+
+static bool login_settled(void *ctx)
 {
-	while (!*done) {
-		int r = ev_run_once(loop, 1000);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	const struct iscsi_session *s = ctx;
+
+	return s->state == S_READY || s->state == S_FAILED || s->state == S_CLOSED;
 }
 
-struct state_wait {
-	struct iscsi_session *s;
-	bool done;
-};
-
-static bool login_settled(const struct iscsi_session *s)
+static bool logout_settled(void *ctx)
 {
-	return s->state == S_READY || s->state == S_FAILED || s->state == S_CLOSED;
+	const struct iscsi_session *s = ctx;
+
+	return s->state == S_CLOSED || s->state == S_FAILED;
 }
 
 int iscsi_sync_login(struct ev_loop *loop, struct iscsi_session *s)
 {
 	int r = s->state == S_IDLE ? iscsi_session_start(s) : 0;
 
+	if (r == 0)
+		r = ev_run_until(loop, login_settled, s, -1);
 	if (r < 0)
 		return r;
-	while (!login_settled(s)) {
-		r = ev_run_once(loop, 1000);
-		if (r < 0)
-			return r;
-	}
 	if (s->state == S_READY)
 		return 0;
 	return s->error_code ? s->error_code : -ENOTCONN;
@@ -58,7 +52,7 @@ int iscsi_sync_task(struct ev_loop *loop, struct iscsi_session *s,
 	r = iscsi_submit(s, t);
 	if (r < 0)
 		return r;
-	r = run_until(loop, &done);
+	r = ev_run_until(loop, ev_flag_done, &done, -1);
 	return r < 0 ? r : t->result;
 }
 
@@ -66,9 +60,7 @@ int iscsi_sync_logout(struct ev_loop *loop, struct iscsi_session *s)
 {
 	int r = iscsi_session_logout(s);
 
-	while (r == 0 && s->state != S_CLOSED && s->state != S_FAILED)
-		r = ev_run_once(loop, 1000) < 0 ? -EIO : 0;
-	return r;
+	return r < 0 ? r : ev_run_until(loop, logout_settled, s, -1);
 }
 
 int iscsi_sync_command(struct ev_loop *loop, struct iscsi_session *s,

@@ -90,11 +90,8 @@ static int bring_up_network(struct ev_loop *loop, const struct boot_config *bc,
 	if (r < 0 || dc.ip.mode == DHCPC_IP_OFF)
 		return r;
 	r = dhcpc_start(loop, &dc, net_done, &w, d);
-	while (r == 0 && !w.done) {
-		int n = ev_run_once(loop, 1000);
-		if (n < 0)
-			r = n;
-	}
+	if (r == 0)
+		r = ev_run_until(loop, ev_flag_done, &w.done, -1);
 	if (r == 0)
 		r = w.status;
 	if (r < 0) {
@@ -404,8 +401,7 @@ static void run_worker(const struct boot_config *bc, const struct worker_role *r
 		log_debug("chdir: %s", strerror(errno));
 	/* Only a broken epoll ends this: the keeper then starts a new worker
 	 * that takes the disk over. */
-	while ((r = ev_run_once(&loop, -1)) >= 0)
-		;
+	r = ev_run_until(&loop, NULL, NULL, -1);
 	log_err("serving %s stopped: the event loop failed: %s", dev, strerror(-r));
 	_exit(WORKER_FAILED);
 }

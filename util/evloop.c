@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The one event loop: epoll for fds, a deadline per source for timers. */
 #include <errno.h>
+#include <limits.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -168,4 +169,39 @@ int ev_run_once(struct ev_loop *loop, int max_wait_ms)
 	loop->npending = 0;
 	handled = n + fire_timers(loop);
 	return handled;
+}
+
+/* How long the next round may wait: until the deadline, or for ever
+ * (-1). -ETIMEDOUT once the deadline has come. */
+static int wait_before(const struct ev_loop *loop, int64_t deadline_ms, int *wait)
+{
+	int64_t left;
+
+	*wait = -1;
+	if (deadline_ms < 0)
+		return 0;
+	left = deadline_ms - ev_now(loop);
+	if (left <= 0)
+		return -ETIMEDOUT;
+	*wait = left > INT_MAX ? INT_MAX : (int)left;
+	return 0;
+}
+
+int ev_run_until(struct ev_loop *loop, bool (*done)(void *ctx), void *ctx,
+		 int64_t deadline_ms)
+{
+	while (!done || !done(ctx)) {
+		int wait, r = wait_before(loop, deadline_ms, &wait);
+
+		if (r == 0)
+			r = ev_run_once(loop, wait);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+bool ev_flag_done(void *flag)
+{
+	return *(const bool *)flag;
 }

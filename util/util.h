@@ -197,5 +197,15 @@ int ev_set_fd(struct ev_source *src, int fd, uint32_t events);
 /* Waits at most max_wait_ms (or until the next deadline) and dispatches.
  * Returns the number of events handled, or a negative errno. */
 int ev_run_once(struct ev_loop *loop, int max_wait_ms);
+/* Runs the loop until done(ctx) is true, asked before every round (so not
+ * one round runs when it already is). Returns 0 then; -ETIMEDOUT once the
+ * loop's clock (ev_now) reaches deadline_ms (-1: none); or the negative
+ * errno of a round that failed (epoll): never 0 unless done. A NULL done
+ * is never true: a serving loop, which ends only on a failure. */
+int ev_run_until(struct ev_loop *loop, bool (*done)(void *ctx), void *ctx,
+		 int64_t deadline_ms);
+/* The done() for the common case of a bool a callback sets: ctx is its
+ * address. */
+bool ev_flag_done(void *flag);
 
 #endif

@@ -140,12 +140,18 @@ static int issue_random(struct stress *st, struct op *o)
 	return 0;
 }
 
+static bool idle(void *ctx)
+{
+	return ((const struct stress *)ctx)->inflight == 0;
+}
+
 static int run_until_idle(struct stress *st)
 {
-	while (st->inflight > 0)
-		if (ev_run_once(&st->loop, 1000) < 0)
-			return -1;
-	return 0;
+	int r = ev_run_until(&st->loop, idle, st, -1);
+
+	if (r < 0)
+		fprintf(stderr, "stress: the event loop failed: %s\n", strerror(-r));
+	return r;
 }
 
 /* Reads the whole range back in max_len pieces and compares. */
@@ -233,6 +239,7 @@ int main(int argc, char **argv)
 {
 	struct stress st = { 0 };
 	int64_t end;
+	int r;
 
 	if (argc != 8) {
 		fprintf(stderr, "usage: stress PORTAL TARGET LUN SECONDS QD MAX_KIB SEED\n");
@@ -244,14 +251,18 @@ int main(int argc, char **argv)
 	if (st.depth < 1 || st.max_len < 4096 || setup(&st, argv) < 0)
 		return 1;
 	end = now_ms() + atoi(argv[4]) * 1000ll;
+	/* A round at a time, not ev_run_until: the slots a round freed are
+	 * filled again between rounds. */
 	while (now_ms() < end && st.errors == 0) {
 		for (unsigned i = 0; i < st.depth; i++)
 			if (!st.ops[i].busy && issue_random(&st, &st.ops[i]) < 0) {
 				fprintf(stderr, "stress: submit failed\n");
 				return 1;
 			}
-		if (ev_run_once(&st.loop, 100) < 0)
+		if ((r = ev_run_once(&st.loop, 100)) < 0) {
+			fprintf(stderr, "stress: the event loop failed: %s\n", strerror(-r));
 			return 1;
+		}
 	}
 	if (run_until_idle(&st) < 0 || verify_all(&st) < 0) {
 		fprintf(stderr, "stress: final verification could not run\n");
