@@ -447,9 +447,9 @@ static void on_login_pdu(struct iscsi_session *s, const struct iscsi_hdr *h,
 
 /* ---- Losing the connection */
 
-/* I/O cannot make progress from here until a login succeeds: the
- * replacement timeout runs (from the first such moment, whatever the
- * reason), and a login ends it. */
+/* I/O cannot make progress from here: the replacement timeout runs (from
+ * the first such moment, whatever the reason) until a command completes
+ * (session_io_progress). */
 static void arm_replacement(struct iscsi_session *s)
 {
 	if (s->replacement_at < 0 && s->cfg.replacement_timeout_ms >= 0)

@@ -274,8 +274,6 @@ static bool lun_may_have_changed(const struct scsi_sense *sense)
 	}
 }
 
-/* Transient conditions are retried here, so that only real answers (and
- * the replacement timeout) reach the caller. */
 static int64_t busy_delay_ms(unsigned retries)
 {
 	int64_t delay = MIN((int64_t)BUSY_RETRY_DELAY_MS << MIN(retries, 10u),
@@ -287,6 +285,8 @@ static int64_t busy_delay_ms(unsigned retries)
 	return delay + delay * ((int)rnd - 128) / 1024;
 }
 
+/* Transient conditions are retried here, so that only real answers (and
+ * the replacement timeout) reach the caller. */
 static bool should_retry(struct iscsi_session *s, struct iscsi_task *t)
 {
 	struct scsi_sense sense;
@@ -332,7 +332,7 @@ static void answered(struct iscsi_session *s, struct iscsi_task *t)
 	free_slot(s, t);
 	t->priv.answered = true;
 	/* The connection carries commands: the next loss starts the reconnect
-	 * backoff afresh, and I/O has made progress. */
+	 * backoff afresh. */
 	s->attempt = 0;
 	if (t->priv.tx_refs == 0)
 		deliver(s, t);

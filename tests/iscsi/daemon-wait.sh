@@ -16,7 +16,6 @@
 #     gives up at iscsiroot.timeout.
 . "$(dirname "$0")/lib.sh"
 
-FAKE="$(dirname "$0")/fake-target.py"
 FAKE_IQN=iqn.2025-01.org.iscsiroot:fake
 FAKE_PID=
 SECRET=argv-secret-8472
@@ -29,15 +28,9 @@ ANSWER_S=30             # DAEMON_ANSWER_MS
 fake_start() {
 	FAKE_PORT=$(pick_port)
 	FAKE_LOG=$WORK/fake-$FAKE_PORT.log
-	python3 "$FAKE" "$FAKE_PORT" --iqn "$FAKE_IQN" --timeout 60 --scenario mute \
-		--chap-user alice --chap-secret "$SECRET" >"$FAKE_LOG" 2>&1 &
-	FAKE_PID=$!
-	for _ in $(seq 1 50); do
-		grep -qx listening "$FAKE_LOG" && return 0
-		sleep 0.1
-	done
-	cat "$FAKE_LOG" >&2
-	die "the fake target did not start"
+	fake_launch "$FAKE_LOG" "$FAKE_PORT" --iqn "$FAKE_IQN" --timeout 60 \
+		--scenario mute --chap-user alice --chap-secret "$SECRET"
+	FAKE_PID=$LAUNCHED_PID
 }
 
 fake_stop() {

@@ -38,7 +38,6 @@
 # initiator prints "KNOWN BUG: ..." and counts as a failure like any other.
 . "$(dirname "$0")/lib.sh"
 
-FAKE="$(dirname "$0")/fake-target.py"
 FAKE_IQN=iqn.2025-01.org.iscsiroot:fake
 IMAGE=$WORK/image                       # the fake's LUN: lies show in it
 head -c 8M /dev/urandom >"$IMAGE"
@@ -59,16 +58,10 @@ known_bug() { echo "KNOWN BUG: $*" >&2; FAILS=$((FAILS + 1)); }
 fake() {
 	local name=$1 port=${FAKE_AT_PORT:-$(pick_port)}
 	shift
-	python3 "$FAKE" "$port" --iqn "$FAKE_IQN" --image "$IMAGE" --timeout 60 \
-		--scenario "$@" >"$WORK/$name.fake" 2>&1 &
-	FPID[$name]=$!
+	fake_launch "$WORK/$name.fake" "$port" --iqn "$FAKE_IQN" --image "$IMAGE" \
+		--timeout 60 --scenario "$@"
+	FPID[$name]=$LAUNCHED_PID
 	FPORT[$name]=$port
-	for _ in $(seq 1 50); do
-		grep -qx listening "$WORK/$name.fake" && return 0
-		sleep 0.1
-	done
-	cat "$WORK/$name.fake" >&2
-	die "$name: the fake target did not start"
 }
 
 fake_end() {

@@ -18,7 +18,6 @@
 # counts as a failure like any other.
 . "$(dirname "$0")/lib.sh"
 
-FAKE="$(dirname "$0")/fake-target.py"
 FAKE_IQN=iqn.2025-01.org.iscsiroot:fake
 FAKE_PID=
 FAKE_RUNS=0
@@ -33,16 +32,9 @@ fake_start() {
 	FAKE_LOG=$WORK/fake-$FAKE_RUNS-$1.log
 	INIT_LOG=$WORK/initiator-$FAKE_RUNS-$1.log
 	FAKE_PORT=$(pick_port)
-	python3 "$FAKE" "$FAKE_PORT" --iqn "$FAKE_IQN" --timeout 60 --scenario "$@" \
-		>"$FAKE_LOG" 2>&1 &
-	FAKE_PID=$!
 	: >"$INIT_LOG"
-	for _ in $(seq 1 50); do
-		grep -qx listening "$FAKE_LOG" && return 0
-		sleep 0.1
-	done
-	cat "$FAKE_LOG" >&2
-	die "the fake target did not start"
+	fake_launch "$FAKE_LOG" "$FAKE_PORT" --iqn "$FAKE_IQN" --timeout 60 --scenario "$@"
+	FAKE_PID=$LAUNCHED_PID
 }
 
 # fake_stop [SECONDS]: waits (5 s) for the fake to end on its own (its

@@ -197,6 +197,21 @@ peak_kib() { awk '$3 > p { p = $3 } END { print p + 0 }' "$1"; }
 fake_accepts() { grep -c "accepted from" "$1"; }
 fake_accept_times() { sed -n 's/^\[ *\([0-9.]*\)\] conn [0-9]*: accepted from.*/\1/p' "$1"; }
 
+# fake_launch LOG PORT ARGS...: fake-target.py on PORT in the background,
+# its output in LOG; returns once it listens, its PID in LAUNCHED_PID.
+fake_launch() {
+	local log=$1 port=$2
+	shift 2
+	python3 "$(dirname "${BASH_SOURCE[0]}")/fake-target.py" "$port" "$@" >"$log" 2>&1 &
+	LAUNCHED_PID=$!
+	for _ in $(seq 1 50); do
+		grep -qx listening "$log" && return 0
+		sleep 0.1
+	done
+	cat "$log" >&2
+	die "the fake target on port $port did not start"
+}
+
 finish() {
 	if [ "$FAILS" -gt 0 ]; then
 		echo "$TEST_NAME: $FAILS check(s) failed"
