@@ -67,10 +67,9 @@ proxy_stop() {
 }
 
 # run_stress LABEL SECONDS: stress through the proxy (digests on unless
-# DIGESTS is empty), its VmHWM and VmRSS
-# sampled every 0.5 s into $WORK/mem-LABEL (seconds, kB, kB); killed as
-# hung 60 s past its time. Sets RC, OUT (its output), HWM_KB (the last
-# peak seen) and RUN_S.
+# DIGESTS is empty), its VmHWM and VmRSS sampled every 0.5 s into
+# $WORK/mem-LABEL (seconds, kB, kB); killed as hung 60 s past its time.
+# Sets RC, OUT (its output), HWM_KB (the last peak seen) and RUN_S.
 run_stress() {
 	local label=$1 secs=$2 pid t0 mem deadline
 	OUT=$WORK/stress-$label.out
@@ -206,5 +205,7 @@ echo "VmRSS over the soak (s:MiB): $(awk -v step="$(((SOAK + 9) / 10))" \
 	pass "soak: peak RSS within $BOUND_MIB MiB of the fault-free run" ||
 	fail "soak: peak RSS $HWM_KB kB, baseline $BASE_HWM kB, bound +$BOUND_MIB MiB"
 
-[ "$FAILS" -gt 0 ] && echo "reproduce: SOAK_SEED=$SEED SOAK_SECONDS=$SOAK $0" >&2
+[ "$FAILS" -gt 0 ] && echo "reproduce: SOAK_SEED=$SEED SOAK_SECONDS=$SOAK" \
+	"SOAK_GAP_MS=${SOAK_GAP_MS:-300,1500} meson test -C build-asan -v $TEST_NAME" \
+	"--timeout-multiplier 0" >&2
 finish
