@@ -132,8 +132,10 @@ struct pair {
 	unsigned fatal_no;
 	enum side fatal_dir;
 	int64_t fatal_at, detect_by;
-	uint8_t *text;          /* the target's login text */
 	size_t text_len;
+	/* Buffers of their own (no allocation per connection). */
+	uint8_t text[TEXT_MAX]; /* the target's login text */
+	uint8_t bufs[2][BUF_LEN];
 };
 
 struct counts {
@@ -827,9 +829,6 @@ static void pair_end(struct pair *pr, enum side by, const char *why)
 	}
 	judge_end(pr, by, now_ms());
 	pair_close_fds(pr, false);
-	for (int i = 0; i < 2; i++)
-		free(pr->flow[i].buf);
-	free(pr->text);
 	pr->used = false;
 }
 
@@ -860,31 +859,17 @@ static int connect_target(struct proxy *px)
 	return fd;
 }
 
-static int pair_alloc(struct pair *pr)
-{
-	for (int i = 0; i < 2; i++) {
-		flow_init(&pr->flow[i], (enum side)i);
-		pr->flow[i].buf = malloc(BUF_LEN);
-	}
-	pr->text = malloc(TEXT_MAX);
-	pr->text_len = 0;
-	if (pr->flow[INI].buf && pr->flow[TGT].buf && pr->text)
-		return 0;
-	free(pr->flow[INI].buf);
-	free(pr->flow[TGT].buf);
-	free(pr->text);
-	return -1;
-}
-
 static int pair_start(struct proxy *px, struct pair *pr, int cfd)
 {
 	int tfd = connect_target(px);
 
-	if (tfd < 0 || pair_alloc(pr) < 0) {
-		if (tfd >= 0)
-			close(tfd);
+	if (tfd < 0)
 		return -1;
+	for (int i = 0; i < 2; i++) {
+		flow_init(&pr->flow[i], (enum side)i);
+		pr->flow[i].buf = pr->bufs[i];
 	}
+	pr->text_len = 0;
 	pr->px = px;
 	pr->used = true;
 	pr->connected = pr->draining = false;

@@ -26,7 +26,9 @@
 #   SOAK_SECONDS=600 SOAK_SEED=12345 meson test -v iscsi-proxy-soak \
 #     --timeout-multiplier 0
 # or run the script with ISCSIROOT, STRESS and FAULT_PROXY set to the
-# build-asan binaries. SOAK_BASE_SECONDS sets the fault-free run (10).
+# build-asan binaries. SOAK_BASE_SECONDS sets the fault-free run (10);
+# SOAK_GAP_MS=MIN,MAX the clean traffic before each fault (300,1500):
+# 0,200 puts faults into the re-login's identity check and re-issue.
 . "$(dirname "$0")/lib.sh"
 
 : "${FAULT_PROXY:?FAULT_PROXY must name the fault proxy}"
@@ -58,25 +60,29 @@ proxy_start() {
 }
 
 proxy_stop() {
+	PROXY_HWM=$(awk '/^VmHWM/ { print $2 }' "/proc/$PROXY_PID/status" 2>/dev/null)
 	kill -TERM "$PROXY_PID" 2>/dev/null
 	wait "$PROXY_PID"
 	PROXY_PID=
 }
 
 # run_stress LABEL SECONDS: stress through the proxy (digests on unless
-# DIGESTS is empty), its VmHWM and VmRSS
-# sampled every 0.5 s into $WORK/mem-LABEL (seconds, kB, kB); killed as
-# hung 120 s past its time. Sets RC, OUT (its output), HWM_KB (the last
-# peak seen) and RUN_S.
+# DIGESTS is empty), its VmHWM and VmRSS sampled every 0.5 s into
+# $WORK/mem-LABEL (seconds, kB, kB); killed as hung 60 s past its time.
+# Sets RC, OUT (its output), HWM_KB (the last peak seen) and RUN_S.
 run_stress() {
 	local label=$1 secs=$2 pid t0 mem deadline
 	OUT=$WORK/stress-$label.out
 	mem=$WORK/mem-$label
 	: >"$mem"
 	t0=$(date +%s.%N)
-	deadline=$(($(date +%s) + secs + 120))
-	local env=(env STRESS_DIGESTS=1)
-	[ -z "${DIGESTS-1}" ] && env=(env -u STRESS_DIGESTS)
+	deadline=$(($(date +%s) + secs + 60))
+	# ASan keeps freed memory in a quarantine (256 MiB by default), which
+	# would show every recovery's frees as growth: 1 MiB still holds the
+	# frees of the last few dozen recoveries for use-after-free checks.
+	local env=(env -u STRESS_DIGESTS
+		"ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1")
+	[ -n "${DIGESTS-1}" ] && env+=(STRESS_DIGESTS=1)
 	"${env[@]}" "$STRESS" "127.0.0.1:$PROXY_PORT" "$IQN" 1 "$secs" 8 256 "$SEED" \
 		>"$OUT" 2>&1 &
 	pid=$!
@@ -133,12 +139,16 @@ else
 fi
 
 # ---- 3. The soak.
-proxy_start soak --faults all --fault-seconds "$SOAK" --max-seconds $((SOAK + 300))
+proxy_start soak --faults all --fault-seconds "$SOAK" --max-seconds $((SOAK + 300)) \
+	--gap-ms "${SOAK_GAP_MS:-300,1500}"
 run_stress soak "$SOAK"
 proxy_stop
 grep -v "^\[" "$PROXY_LOG"
 grep -v "^iscsiroot: \(connection to .* lost\|session reinstated\)" "$OUT"
-echo "soak: $RUN_S s"
+echo "the initiator's reasons for its reconnects:"
+sed -n 's/^iscsiroot: connection to .* lost (\(.*\)); reconnecting$/\1/p' "$OUT" |
+	sort | uniq -c | sort -rn
+echo "soak: $RUN_S s; the proxy's VmHWM ${PROXY_HWM:-?} kB"
 
 # No corrupted byte: every read during the run and the final re-read of
 # the whole LUN matched the shadow copy.
@@ -186,12 +196,16 @@ checks=$(counter identity_checks "$OUT")
 first=$(awk -v q="$((SOAK / 4))" '$1 >= q { print $3; exit }' "$WORK/mem-soak")
 last=$(awk 'END { print $3 }' "$WORK/mem-soak")
 echo "memory: baseline VmHWM ${BASE_HWM} kB; soak VmHWM ${HWM_KB} kB" \
-	"(+$(((HWM_KB - BASE_HWM) / 1024)) MiB), VmRSS ${first:-?} kB a quarter in," \
+	"(+$((HWM_KB - BASE_HWM)) kB), VmRSS ${first:-?} kB a quarter in," \
 	"${last:-?} kB at the end; bound +$BOUND_MIB MiB"
+echo "VmRSS over the soak (s:MiB): $(awk -v step="$(((SOAK + 9) / 10))" \
+	'$1 >= next_t { printf "%d:%.1f ", $1, $3 / 1024; next_t = $1 + step }' "$WORK/mem-soak")"
 [ "$BASE_HWM" -gt 0 ] && [ "$HWM_KB" -gt 0 ] &&
 	[ "$HWM_KB" -le $((BASE_HWM + BOUND_MIB * 1024)) ] &&
 	pass "soak: peak RSS within $BOUND_MIB MiB of the fault-free run" ||
 	fail "soak: peak RSS $HWM_KB kB, baseline $BASE_HWM kB, bound +$BOUND_MIB MiB"
 
-[ "$FAILS" -gt 0 ] && echo "reproduce: SOAK_SEED=$SEED SOAK_SECONDS=$SOAK $0" >&2
+[ "$FAILS" -gt 0 ] && echo "reproduce: SOAK_SEED=$SEED SOAK_SECONDS=$SOAK" \
+	"SOAK_GAP_MS=${SOAK_GAP_MS:-300,1500} meson test -C build-asan -v $TEST_NAME" \
+	"--timeout-multiplier 0" >&2
 finish
