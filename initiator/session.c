@@ -638,7 +638,9 @@ static void on_nop_in(struct iscsi_session *s, const struct iscsi_hdr *h,
 		      const uint8_t *data)
 {
 	session_update_sn(s, h, h->itt != ISCSI_RESERVED_TAG);
-	if ((h->itt & 0xffff) == ITT_SLOT_NOP) {
+	/* Only the answer to the NOP-Out we sent last (its whole ITT, with
+	 * its generation) proves the target still serves us. */
+	if (s->nop_sent_at >= 0 && h->itt == s->nop_itt) {
 		s->nop_sent_at = -1;
 		s->attempt = 0; /* a round trip works: back off afresh */
 	}
@@ -666,7 +668,8 @@ static void keepalive(struct iscsi_session *s, int64_t now)
 	}
 	if (now - s->last_rx >= s->cfg.nop_interval_ms) {
 		s->nop_sent_at = now;
-		send_nop(s, session_own_itt(s, ITT_SLOT_NOP), ISCSI_RESERVED_TAG, 0,
+		s->nop_itt = session_own_itt(s, ITT_SLOT_NOP);
+		send_nop(s, s->nop_itt, ISCSI_RESERVED_TAG, 0,
 			 NULL, 0, 0);
 	}
 }

@@ -93,6 +93,7 @@ struct iscsi_session {
 	unsigned redirects;                 /* in this login attempt */
 	int64_t last_rx;
 	int64_t nop_sent_at;                /* -1: none outstanding */
+	uint32_t nop_itt;                   /* of that NOP-Out */
 	int64_t drain_deadline;
 	int64_t logout_deadline;
 	bool reconnect_after_logout;
