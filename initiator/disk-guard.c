@@ -148,15 +148,10 @@ static int build_step(struct iscsi_disk_guard *g)
 	return iscsi_submit_urgent(g->s, t);
 }
 
-static uint32_t got_bytes(const struct iscsi_task *t)
-{
-	return t->underflow ? t->len - MIN(t->residual, t->len) : t->len;
-}
-
 /* Takes what one step read into g->got; -EBADMSG when it makes no sense. */
 static int take_answer(struct iscsi_disk_guard *g)
 {
-	uint32_t n = got_bytes(&g->task);
+	uint32_t n = disk_received(&g->task);
 	struct scsi_inquiry inq;
 	struct scsi_capacity cap;
 

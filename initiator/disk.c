@@ -41,7 +41,7 @@ static void prep_probe(struct iscsi_task *t, uint64_t lun, enum iscsi_dir dir,
 	t->short_ok = true;
 }
 
-static uint32_t received(const struct iscsi_task *t)
+uint32_t disk_received(const struct iscsi_task *t)
 {
 	return t->underflow ? t->len - MIN(t->residual, t->len) : t->len;
 }
@@ -57,7 +57,7 @@ static int inquiry_page(struct ev_loop *loop, struct iscsi_session *s,
 	prep_probe(&t, d->lun, ISCSI_DIR_READ, buf, 255);
 	t.cdb_len = (uint8_t)scsi_cdb_inquiry(t.cdb, true, page, 255);
 	r = run(loop, s, &t, "INQUIRY", err, sizeof(err));
-	*got = received(&t);
+	*got = disk_received(&t);
 	return r;
 }
 
@@ -134,7 +134,7 @@ static int read_capacity(struct ev_loop *loop, struct iscsi_session *s,
 	r = run(loop, s, &t, "READ CAPACITY(10)", err, errlen);
 	if (r < 0)
 		return r;
-	r = scsi_parse_read_capacity10(buf, received(&t), &d->capacity);
+	r = scsi_parse_read_capacity10(buf, disk_received(&t), &d->capacity);
 	if (r < 0) {
 		snprintf(err, errlen, "malformed READ CAPACITY(10) data (block size 0 "
 			 "or too short)");
@@ -145,7 +145,7 @@ static int read_capacity(struct ev_loop *loop, struct iscsi_session *s,
 	prep_probe(&t, d->lun, ISCSI_DIR_READ, buf, 32);
 	t.cdb_len = (uint8_t)scsi_cdb_read_capacity16(t.cdb, 32);
 	r = run(loop, s, &t, "READ CAPACITY(16)", err, errlen);
-	if (r == 0 && scsi_parse_read_capacity16(buf, received(&t), &d->capacity) < 0) {
+	if (r == 0 && scsi_parse_read_capacity16(buf, disk_received(&t), &d->capacity) < 0) {
 		snprintf(err, errlen, "malformed READ CAPACITY(16) data (block size 0, "
 			 "last LBA 2^64-1, or too short)");
 		return -EMEDIUMTYPE;
@@ -165,7 +165,7 @@ static void probe_write_protect(struct ev_loop *loop, struct iscsi_session *s,
 	prep_probe(&t, d->lun, ISCSI_DIR_READ, buf, 192);
 	t.cdb_len = (uint8_t)scsi_cdb_mode_sense6(t.cdb, 0x3f, 192);
 	if (run(loop, s, &t, "MODE SENSE", err, sizeof(err)) == 0)
-		scsi_parse_mode_sense6_wp(buf, received(&t), &d->write_protected);
+		scsi_parse_mode_sense6_wp(buf, disk_received(&t), &d->write_protected);
 }
 
 /* The most one command moves: the LUN's Block Limits, what the CDB can
@@ -208,7 +208,7 @@ int iscsi_disk_probe(struct ev_loop *loop, struct iscsi_session *s,
 	r = run(loop, s, &t, "INQUIRY", err, errlen);
 	if (r < 0)
 		return r;
-	if (scsi_parse_inquiry(buf, received(&t), &d->inquiry) < 0) {
+	if (scsi_parse_inquiry(buf, disk_received(&t), &d->inquiry) < 0) {
 		snprintf(err, errlen, "malformed INQUIRY data");
 		return -EBADMSG;
 	}
@@ -261,7 +261,7 @@ static bool lun_is_disk(struct ev_loop *loop, struct iscsi_session *s, uint64_t 
 	prep_probe(&t, lun, ISCSI_DIR_READ, buf, 96);
 	t.cdb_len = (uint8_t)scsi_cdb_inquiry(t.cdb, false, 0, 96);
 	return run(loop, s, &t, "INQUIRY", err, sizeof(err)) == 0 &&
-	       scsi_parse_inquiry(buf, received(&t), &inq) == 0 &&
+	       scsi_parse_inquiry(buf, disk_received(&t), &inq) == 0 &&
 	       inq.peripheral_qualifier == 0 && inq.device_type == 0;
 }
 
@@ -277,7 +277,7 @@ int iscsi_disk_find(struct ev_loop *loop, struct iscsi_session *s, uint64_t *lun
 	prep_probe(&t, 0, ISCSI_DIR_READ, buf, sizeof(buf));
 	t.cdb_len = (uint8_t)scsi_cdb_report_luns(t.cdb, sizeof(buf));
 	r = run(loop, s, &t, "REPORT LUNS", err, errlen);
-	if (r == 0 && scsi_parse_report_luns(buf, received(&t), luns, ARRAY_SIZE(luns), &n) < 0) {
+	if (r == 0 && scsi_parse_report_luns(buf, disk_received(&t), luns, ARRAY_SIZE(luns), &n) < 0) {
 		snprintf(err, errlen, "malformed REPORT LUNS data");
 		return -EBADMSG;
 	}

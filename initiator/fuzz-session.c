@@ -71,14 +71,6 @@ static uint32_t take32(struct harness *h)
 	       (uint32_t)take(h) << 8 | take(h);
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static void task_done(struct iscsi_task *t)
 {
 	struct fuzz_task *ft = t->ctx;
@@ -134,12 +126,10 @@ static void login_answer(struct harness *h, const uint8_t *req)
 	memcpy(b + 8, req + 8, 6);
 	b[15] = csg ? 7 : 0;
 	memcpy(b + 16, req + 16, 4);
-	put32(b + 24, h->statsn++);
-	put32(b + 28, 1);
-	put32(b + 32, 64);
-	b[5] = (uint8_t)(len >> 16);
-	b[6] = (uint8_t)(len >> 8);
-	b[7] = (uint8_t)len;
+	put_be32(b + 24, h->statsn++);
+	put_be32(b + 28, 1);
+	put_be32(b + 32, 64);
+	put_be24(b + 5, len);
 	send_all(h, b, sizeof(b));
 	send_all(h, text, len);
 	send_all(h, pad, (4 - (len & 3)) & 3);
@@ -172,7 +162,7 @@ static void drain(struct harness *h)
 	while ((n = recv(h->fd, buf + have, sizeof(h->rbuf) - have, MSG_DONTWAIT)) > 0) {
 		have += (size_t)n;
 		while (have >= ISCSI_BHS_LEN) {
-			uint32_t dlen = (uint32_t)buf[5] << 16 | buf[6] << 8 | buf[7];
+			uint32_t dlen = get_be24(buf + 5);
 			size_t total = ISCSI_BHS_LEN + ((dlen + 3) & ~3u);
 			uint8_t op = buf[0] & 0x3f;
 			if (total > sizeof(h->rbuf)) {
@@ -185,10 +175,8 @@ static void drain(struct harness *h)
 				login_answer(h, buf);
 			if (op == ISCSI_OP_SCSI_CMD) {
 				unsigned i = h->nseen++ % 32;
-				h->seen_itt[i] = (uint32_t)buf[16] << 24 | buf[17] << 16 |
-						 buf[18] << 8 | buf[19];
-				h->seen_edtl[i] = (uint32_t)buf[20] << 24 | buf[21] << 16 |
-						  buf[22] << 8 | buf[23];
+				h->seen_itt[i] = get_be32(buf + 16);
+				h->seen_edtl[i] = get_be32(buf + 20);
 			}
 			memmove(buf, buf + total, have - total);
 			have -= total;
@@ -246,19 +234,17 @@ static void send_pdu(struct harness *h)
 	b[1] = take(h);
 	b[2] = take(h) % 4 ? 0 : take(h);
 	b[3] = take(h) % 4 ? 0 : take(h);
-	put32(b + 16, itt);
-	put32(b + 20, take(h) % 2 ? ISCSI_RESERVED_TAG : take32(h));
-	put32(b + 24, h->statsn++);
-	put32(b + 28, 1);
-	put32(b + 32, take(h) % 8 ? 1000 : take32(h));
-	put32(b + 36, take(h) % 4);                     /* DataSN, R2TSN, ExpDataSN */
-	put32(b + 40, (take(h) % 8) * (edtl / 8));      /* offset */
-	put32(b + 44, take(h) % 2 ? 0 : take(h) * 64u); /* residual, desired len */
+	put_be32(b + 16, itt);
+	put_be32(b + 20, take(h) % 2 ? ISCSI_RESERVED_TAG : take32(h));
+	put_be32(b + 24, h->statsn++);
+	put_be32(b + 28, 1);
+	put_be32(b + 32, take(h) % 8 ? 1000 : take32(h));
+	put_be32(b + 36, take(h) % 4);                     /* DataSN, R2TSN, ExpDataSN */
+	put_be32(b + 40, (take(h) % 8) * (edtl / 8));      /* offset */
+	put_be32(b + 44, take(h) % 2 ? 0 : take(h) * 64u); /* residual, desired len */
 	if (b[0] == ISCSI_OP_R2T)
-		put32(b + 44, (take(h) % 8 + 1) * (edtl / 8));
-	b[5] = (uint8_t)(len >> 16);
-	b[6] = (uint8_t)(len >> 8);
-	b[7] = (uint8_t)len;
+		put_be32(b + 44, (take(h) % 8 + 1) * (edtl / 8));
+	put_be24(b + 5, len);
 	for (uint32_t i = 0; i < len; i++)
 		payload[i] = take(h);
 	send_all(h, b, sizeof(b));

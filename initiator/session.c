@@ -1041,6 +1041,19 @@ void iscsi_session_on_event(struct iscsi_session *s,
 	s->event_ctx = ctx;
 }
 
+/* The configured portal, once: reconnects and logins after a logout go
+ * there with no name lookup. */
+static int resolve_portal(struct iscsi_session *s)
+{
+	int r = resolve(s->cfg.host, s->cfg.port, &s->portal, &s->portal_len);
+
+	if (r < 0)
+		return r;
+	memcpy(&s->target, &s->portal, s->portal_len);
+	s->target_len = s->portal_len;
+	return 0;
+}
+
 int iscsi_session_start(struct iscsi_session *s)
 {
 	char why[160];
@@ -1062,14 +1075,12 @@ int iscsi_session_start(struct iscsi_session *s)
 		set_state(s, S_FAILED);
 		return r;
 	}
-	r = resolve(s->cfg.host, s->cfg.port, &s->portal, &s->portal_len);
+	r = resolve_portal(s);
 	if (r < 0) {
 		session_set_error(s, r, "cannot resolve %s", s->cfg.host);
 		set_state(s, S_FAILED);
 		return r;
 	}
-	memcpy(&s->target, &s->portal, s->portal_len);
-	s->target_len = s->portal_len;
 	if (s->cfg.first_login_timeout_ms >= 0)
 		s->first_login_deadline = ev_now(s->loop) + s->cfg.first_login_timeout_ms;
 	start_connect(s, false);
@@ -1082,11 +1093,9 @@ int session_start_adopted(struct iscsi_session *s, int fd)
 
 	if (s->state != S_IDLE)
 		return -EALREADY;
-	r = resolve(s->cfg.host, s->cfg.port, &s->portal, &s->portal_len);
+	r = resolve_portal(s);
 	if (r < 0)
 		return r;
-	memcpy(&s->target, &s->portal, s->portal_len);
-	s->target_len = s->portal_len;
 	r = conn_adopt(&s->conn, fd);
 	if (r < 0)
 		return r;

@@ -59,30 +59,15 @@ struct peer {
 	char serial[16];
 };
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Sends one PDU whole (the socket buffer takes these small ones). */
 static void peer_send(struct peer *p, uint8_t *bhs, const void *data, uint32_t len)
 {
 	static const uint8_t zero[4];
 	uint32_t pad = (4 - (len & 3)) & 3;
 
-	bhs[5] = (uint8_t)(len >> 16);
-	bhs[6] = (uint8_t)(len >> 8);
-	bhs[7] = (uint8_t)len;
-	put32(bhs + 28, 1);             /* ExpCmdSN: the window never closes */
-	put32(bhs + 32, 1000000);       /* MaxCmdSN */
+	put_be24(bhs + 5, len);
+	put_be32(bhs + 28, 1);             /* ExpCmdSN: the window never closes */
+	put_be32(bhs + 32, 1000000);       /* MaxCmdSN */
 	struct iovec iov[3] = { { bhs, ISCSI_BHS_LEN }, { (void *)data, len },
 				{ (void *)zero, pad } };
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 3 };
@@ -114,7 +99,7 @@ static void send_login_rsp(struct peer *p, const uint8_t *req, uint8_t cls,
 	if (!cls && csg == 1)
 		b[15] = 0x21;           /* TSIH */
 	memcpy(b + 16, req + 16, 4);    /* ITT */
-	put32(b + 24, p->statsn++);
+	put_be32(b + 24, p->statsn++);
 	b[36] = cls;
 	b[37] = detail;
 	peer_send(p, b, text, len);
@@ -142,16 +127,16 @@ static void send_status(struct peer *p, const uint8_t *cmd, uint8_t status,
 			uint32_t expdatasn, uint32_t sent)
 {
 	uint8_t b[ISCSI_BHS_LEN] = { ISCSI_OP_SCSI_RSP, ISCSI_FLAG_FINAL };
-	uint32_t edtl = get32(cmd + 20);
+	uint32_t edtl = get_be32(cmd + 20);
 
 	if (sent < edtl && (cmd[1] & 0x40)) {
 		b[1] |= 0x02;           /* U */
-		put32(b + 44, edtl - sent);
+		put_be32(b + 44, edtl - sent);
 	}
 	b[3] = status;
 	memcpy(b + 16, cmd + 16, 4);
-	put32(b + 24, p->statsn++);
-	put32(b + 36, expdatasn);
+	put_be32(b + 24, p->statsn++);
+	put_be32(b + 36, expdatasn);
 	peer_send(p, b, NULL, 0);
 }
 
@@ -161,9 +146,9 @@ static void send_data_in(struct peer *p, const uint8_t *cmd, const uint8_t *data
 	uint8_t b[ISCSI_BHS_LEN] = { ISCSI_OP_DATA_IN, ISCSI_FLAG_FINAL };
 
 	memcpy(b + 16, cmd + 16, 4);
-	put32(b + 20, ISCSI_RESERVED_TAG);
-	put32(b + 36, 0);               /* DataSN */
-	put32(b + 40, 0);               /* offset */
+	put_be32(b + 20, ISCSI_RESERVED_TAG);
+	put_be32(b + 36, 0);               /* DataSN */
+	put_be32(b + 40, 0);               /* offset */
 	peer_send(p, b, data, len);
 }
 
@@ -186,12 +171,12 @@ static void on_command(struct peer *p, const uint8_t *cmd)
 		send_data_in(p, cmd, buf, (uint32_t)(4 + n));
 		send_status(p, cmd, 0, 1, (uint32_t)(4 + n));
 	} else if (cdb[0] == 0x25) {
-		put32(buf, LUN_BYTES / BS - 1);
-		put32(buf + 4, BS);
+		put_be32(buf, LUN_BYTES / BS - 1);
+		put_be32(buf + 4, BS);
 		send_data_in(p, cmd, buf, 8);
 		send_status(p, cmd, 0, 1, 8);
 	} else if (cdb[0] == 0x28) {
-		uint32_t lba = get32(cdb + 2), len = (uint32_t)(cdb[7] << 8 | cdb[8]) * BS;
+		uint32_t lba = get_be32(cdb + 2), len = (uint32_t)(cdb[7] << 8 | cdb[8]) * BS;
 		bool shorten = p->script == SCRIPT_SHORT_READ ||
 			       (p->script == SCRIPT_SHORT_READ_ONCE && p->reads == 0);
 		p->reads++;
@@ -199,7 +184,7 @@ static void on_command(struct peer *p, const uint8_t *cmd)
 		send_data_in(p, cmd, p->lun + lba * BS, shorten ? len / 2 : len);
 		send_status(p, cmd, 0, 1, len);
 	} else {
-		send_status(p, cmd, 0, 0, get32(cmd + 20));
+		send_status(p, cmd, 0, 0, get_be32(cmd + 20));
 	}
 }
 
@@ -216,11 +201,11 @@ static void on_peer_pdu(struct peer *p, const uint8_t *bhs)
 			p->reading = false;
 		break;
 	case ISCSI_OP_NOP_OUT:
-		if (get32(bhs + 16) != ISCSI_RESERVED_TAG) {
+		if (get_be32(bhs + 16) != ISCSI_RESERVED_TAG) {
 			uint8_t b[ISCSI_BHS_LEN] = { ISCSI_OP_NOP_IN, ISCSI_FLAG_FINAL };
 			memcpy(b + 16, bhs + 16, 4);
-			put32(b + 20, ISCSI_RESERVED_TAG);
-			put32(b + 24, p->statsn++);
+			put_be32(b + 20, ISCSI_RESERVED_TAG);
+			put_be32(b + 24, p->statsn++);
 			peer_send(p, b, NULL, 0);
 		}
 		break;
@@ -244,7 +229,7 @@ static void peer_on_io(struct ev_source *src, uint32_t revents)
 	}
 	p->rlen += (size_t)n;
 	while (p->fd >= 0 && p->rlen >= ISCSI_BHS_LEN) {
-		uint32_t dlen = (uint32_t)p->rbuf[5] << 16 | p->rbuf[6] << 8 | p->rbuf[7];
+		uint32_t dlen = get_be24(p->rbuf + 5);
 		size_t total = ISCSI_BHS_LEN + ((dlen + 3) & ~3u);
 		if (p->rlen < total)
 			break;
@@ -456,8 +441,8 @@ static void send_async(struct peer *p, uint8_t event, uint16_t param2, uint16_t 
 {
 	uint8_t b[ISCSI_BHS_LEN] = { ISCSI_OP_ASYNC_MSG, ISCSI_FLAG_FINAL };
 
-	put32(b + 16, ISCSI_RESERVED_TAG);
-	put32(b + 24, p->statsn++);
+	put_be32(b + 16, ISCSI_RESERVED_TAG);
+	put_be32(b + 24, p->statsn++);
 	b[36] = event;
 	b[40] = (uint8_t)(param2 >> 8);
 	b[41] = (uint8_t)param2;
@@ -537,9 +522,9 @@ static void ping_flood_without_reading(int nop_interval_ms)
 			memset(b, 0, sizeof(b));
 			b[0] = ISCSI_OP_NOP_IN;
 			b[1] = ISCSI_FLAG_FINAL;
-			put32(b + 16, ISCSI_RESERVED_TAG);
-			put32(b + 20, 0x100 + sent++);  /* TTT: a ping */
-			put32(b + 24, r.peer.statsn);
+			put_be32(b + 16, ISCSI_RESERVED_TAG);
+			put_be32(b + 20, 0x100 + sent++);  /* TTT: a ping */
+			put_be32(b + 24, r.peer.statsn);
 			peer_send(&r.peer, b, ping, sizeof(ping));
 		}
 		fake_now += 10;
