@@ -15,15 +15,7 @@ FAILS=0
 fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); e2e_console_dump 40; }
 pass() { echo "ok: $*"; }
 
-NETROOT="netroot=iscsi:$E2E_SERVER_IP::3260:1:$E2E_IQN"
-DISK=/dev/nbd0
-BASE="quiet panic=-1 ip=dhcp rd.iscsi.initiator=$E2E_INITIATOR"
-if [ "${E2E_BLOCKDEV:-nbd}" = ublk ]; then
-	DISK=/dev/ublkb0
-	export E2E_KERNEL_VERSION=${E2E_KERNEL_VERSION:-6.12}
-	E2E_INITRAMFS_MODULES="virtio_net virtio_pci e1000 ublk_drv nbd ext4"
-	BASE="$BASE iscsiroot.blockdev=ublk"
-fi
+e2e_iscsiroot_blockdev
 BASE="$BASE e2e.rootdev=${DISK}p1"
 nbd_only() { [ "$DISK" = /dev/nbd0 ]; }
 

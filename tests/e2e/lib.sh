@@ -669,3 +669,19 @@ e2e_marker_uptime() {
 e2e_server_up() {
 	e2e_net_up && e2e_tgt_start "$1" && e2e_dhcp_start "${2:-}"
 }
+
+# e2e_iscsiroot_blockdev: for boots with iscsiroot as /init, NETROOT (the
+# target on the lab bridge), DISK (the daemon's device) and BASE (the
+# common kernel command line); E2E_BLOCKDEV=ublk picks ublk, the 6.12
+# kernel and the modules it needs.
+e2e_iscsiroot_blockdev() {
+	NETROOT="netroot=iscsi:$E2E_SERVER_IP::3260:1:$E2E_IQN"
+	DISK=/dev/nbd0
+	BASE="quiet panic=-1 ip=dhcp rd.iscsi.initiator=$E2E_INITIATOR"
+	if [ "${E2E_BLOCKDEV:-nbd}" = ublk ]; then
+		DISK=/dev/ublkb0
+		export E2E_KERNEL_VERSION=${E2E_KERNEL_VERSION:-6.12}
+		E2E_INITRAMFS_MODULES="virtio_net virtio_pci e1000 ublk_drv nbd ext4"
+		BASE="$BASE iscsiroot.blockdev=ublk"
+	fi
+}

@@ -23,15 +23,7 @@ check() {
 	if e2e_log_has "$2"; then pass "$1"; else fail "not: $1"; return 1; fi
 }
 
-NETROOT="netroot=iscsi:$E2E_SERVER_IP::3260:1:$E2E_IQN"
-DISK=/dev/nbd0
-BASE="quiet panic=-1 ip=dhcp rd.iscsi.initiator=$E2E_INITIATOR"
-if [ "${E2E_BLOCKDEV:-nbd}" = ublk ]; then
-	DISK=/dev/ublkb0
-	export E2E_KERNEL_VERSION=${E2E_KERNEL_VERSION:-6.12}
-	E2E_INITRAMFS_MODULES="virtio_net virtio_pci e1000 ublk_drv nbd ext4"
-	BASE="$BASE iscsiroot.blockdev=ublk"
-fi
+e2e_iscsiroot_blockdev
 PART=${DISK}p1
 
 # boot WHAT INITRD APPEND: one boot that must power off by itself.
