@@ -1,16 +1,74 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * open-iscsi's node settings (the keys of iscsid.conf and of a node
- * record), as iscsistart's -P NAME=VALUE and dracut's rd.iscsi.param=
- * pass them: the ones that mean something to this initiator.
+ * A session's configuration: its defaults, secrets, and open-iscsi's
+ * node settings (the keys of iscsid.conf and of a node record), as
+ * iscsistart's -P NAME=VALUE and dracut's rd.iscsi.param= pass them: the
+ * ones that mean something to this initiator.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chap.h"
 #include "iscsi.h"
+
+void iscsi_config_defaults(struct iscsi_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->initiator_name, sizeof(cfg->initiator_name),
+		 "iqn.2025-01.org.iscsiroot:initiator");
+	cfg->port = ISCSI_DEFAULT_PORT;
+	cfg->header_digest = DIGEST_NONE;
+	cfg->data_digest = DIGEST_NONE;
+	cfg->login_timeout_ms = 15000;
+	cfg->first_login_timeout_ms = 30000;
+	cfg->nop_interval_ms = 5000;
+	cfg->nop_timeout_ms = 10000;
+	cfg->replacement_timeout_ms = -1;
+	cfg->reconnect_delay_max_ms = 5000;
+	cfg->initial_login_retry_max = -1;
+}
+
+static int read_secret_file(const char *path, uint8_t *out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, out, ISCSI_SECRET_LEN);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		n--;
+	*len = (size_t)n;
+	return 0;
+}
+
+int iscsi_config_set_secret(uint8_t *out, size_t *out_len, const char *spec)
+{
+	const char *text = spec;
+	size_t n;
+
+	if (!strncmp(spec, "file:", 5))
+		return read_secret_file(spec + 5, out, out_len);
+	if (!strncmp(spec, "env:", 4)) {
+		text = getenv(spec + 4);
+		if (!text)
+			return -ENOENT;
+	}
+	n = strlen(text);
+	if (n > ISCSI_SECRET_LEN)
+		return -E2BIG;
+	memcpy(out, text, n);
+	*out_len = n;
+	return 0;
+}
 
 #define SECONDS_MAX 3600        /* an hour: longer is a typo, not a plan */
 #define RETRIES_MAX 10000       /* dracut's range for login_retry_max */

@@ -287,3 +287,15 @@ const char *iscsi_reject_reason_name(uint8_t reason)
 	return find_name(reject_names, ARRAY_SIZE(reject_names), reason,
 			 "unknown reason");
 }
+
+void iscsi_seq_update(struct iscsi_seq *q, const struct iscsi_hdr *h, bool has_statsn)
+{
+	if (has_statsn && sn_le(q->expstatsn, h->statsn + 1))
+		q->expstatsn = h->statsn + 1;
+	if (sn_lt(h->maxcmdsn, h->expcmdsn - 1))
+		return;
+	if (sn_lt(q->expcmdsn, h->expcmdsn))
+		q->expcmdsn = h->expcmdsn;
+	if (sn_lt(q->maxcmdsn, h->maxcmdsn))
+		q->maxcmdsn = h->maxcmdsn;
+}

@@ -231,6 +231,21 @@ static inline bool sn_le(uint32_t a, uint32_t b)
 	return a == b || sn_lt(a, b);
 }
 
+/* The sequence numbers of a session (RFC 7143 §4.2.2): the next CmdSN
+ * we give, the command window the target opens, the next StatSN we
+ * expect. */
+struct iscsi_seq {
+	uint32_t cmdsn, expcmdsn, maxcmdsn, expstatsn;
+};
+/* Takes the window and StatSN of a PDU from the target: they only move
+ * forward, and a MaxCmdSN below ExpCmdSN - 1 is ignored (§4.2.2.1). */
+void iscsi_seq_update(struct iscsi_seq *q, const struct iscsi_hdr *h, bool has_statsn);
+/* Whether the window lets another command out. */
+static inline bool iscsi_seq_open(const struct iscsi_seq *q)
+{
+	return sn_le(q->cmdsn, q->maxcmdsn);
+}
+
 /* RFC names of Login Response status codes, e.g. "authentication
  * failure"; never NULL. */
 const char *iscsi_login_status_name(uint8_t status_class, uint8_t detail);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Private to initiator/: the session's state, shared by session.c
- * (connection, login, recovery, keepalive) and task.c (commands). */
+ * (connection, login, recovery, keepalive: the state machine) and task.c
+ * (commands). Calls go one way: session.c calls task.c, and task.c says
+ * what it found in a struct task_outcome, never by calling back. */
 #ifndef ISCSIROOT_SESSION_H
 #define ISCSIROOT_SESSION_H
 
@@ -69,7 +71,7 @@ struct iscsi_session {
 	bool ever_ready;
 	unsigned recoveries;
 
-	uint32_t cmdsn, expcmdsn, maxcmdsn, expstatsn;
+	struct iscsi_seq seq;
 
 	struct iscsi_task *slots[SESSION_SLOTS];
 	uint16_t slot_gen[SESSION_SLOTS];
@@ -77,6 +79,7 @@ struct iscsi_session {
 	struct task_list waiting;           /* not sent yet, in order */
 	struct task_list urgent;            /* not sent yet, ahead of waiting */
 	struct task_list inflight;          /* sent, in CmdSN order */
+	struct task_list completed;         /* answered, caller not told yet */
 	unsigned reads_inflight;            /* of them READs: none, no guess
 					     * of where Data-In goes */
 	unsigned max_inflight;
@@ -113,24 +116,17 @@ struct iscsi_session {
 	char error[256];
 };
 
-/* session.c */
-void session_set_error(struct iscsi_session *s, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void session_connection_lost(struct iscsi_session *s, int err, const char *why);
-void session_arm_timer(struct iscsi_session *s);
-uint32_t session_own_itt(struct iscsi_session *s, uint16_t slot);
-void session_update_sn(struct iscsi_session *s, const struct iscsi_hdr *h,
-		       bool has_statsn);
-void session_handle_async(struct iscsi_session *s, const struct iscsi_hdr *h,
-			  const uint8_t *data);
-void session_maybe_finish_drain(struct iscsi_session *s);
-/* A command completed (not one of the gate's own): the replacement
- * timeout stops, unless the gate is shut. */
-void session_io_progress(struct iscsi_session *s);
-/* A command had to be retried: the replacement timeout runs. */
-void session_io_stalled(struct iscsi_session *s);
-/* A UNIT ATTENTION said the LUN may have changed: shut the gate. */
-void session_lun_changed(struct iscsi_session *s);
+/* What a call into task.c found; session.c acts on it (in that order:
+ * the gate, the replacement timeout, the connection, then the callers of
+ * the completed tasks). */
+struct task_outcome {
+	int err;                /* < 0: the connection must go, for why */
+	char why[200];
+	bool answered;          /* the target answered a command */
+	bool progress;          /* a command (not one of the gate's) completed */
+	bool stalled;           /* a command was put back to be retried */
+	bool lun_changed;       /* a UNIT ATTENTION says the LUN may have changed */
+};
 
 /* The I/O seam for fuzzers and tests: starts the login on a socket that
  * is already connected (a socketpair); reconnects go to the configured
@@ -138,12 +134,18 @@ void session_lun_changed(struct iscsi_session *s);
 int session_start_adopted(struct iscsi_session *s, int fd);
 
 /* task.c */
-void tasks_pump(struct iscsi_session *s);
+void tasks_pump(struct iscsi_session *s, struct task_outcome *out);
+/* conn_ops.header for Data-In: where its payload goes, or -EPROTO. */
 int tasks_header(struct iscsi_session *s, const struct iscsi_hdr *h, uint8_t **dst);
-void tasks_pdu(struct iscsi_session *s, const struct iscsi_hdr *h, uint8_t *data);
+/* Data-In, SCSI Response and R2T. */
+void tasks_pdu(struct iscsi_session *s, const struct iscsi_hdr *h, uint8_t *data,
+	       struct task_outcome *out);
 /* conn_ops.expect_data: the next data range of each read in flight. */
 unsigned tasks_expect_data(struct iscsi_session *s, struct iovec *ranges, unsigned max);
-void tasks_tx_done(struct iscsi_session *s, struct iscsi_task *t, uint8_t mark);
+void tasks_tx_done(struct iscsi_session *s, struct iscsi_task *t, uint8_t mark,
+		   struct task_outcome *out);
+/* Tells the callers of the tasks answered so far. */
+void tasks_complete(struct iscsi_session *s);
 /* Moves every sent but unanswered task back to the head of the queue. */
 void tasks_requeue_inflight(struct iscsi_session *s);
 /* Completes every held task (waiting and in flight) with err. */

@@ -7,34 +7,37 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "session.h"
 
 /* UNIT ATTENTION is reported once per event (reset, I_T nexus loss,
  * capacity change...); more in a row than this means something is wrong. */
 #define UA_RETRIES_MAX 16
-/* BUSY and TASK SET FULL: again after 100 ms, doubling to 5 s (±12 %,
- * so that a fleet does not come back in step); the replacement timeout
- * runs meanwhile. */
+/* BUSY and TASK SET FULL: again after 100 ms, doubling to 5 s, each
+ * delay in its upper half (jitter_ms: a fleet does not come back in
+ * step); the replacement timeout runs meanwhile. */
 #define BUSY_RETRY_DELAY_MS 100
 #define BUSY_RETRY_DELAY_MAX_MS 5000
+/* The connection must go (session.c acts on it once the call returns). */
+static void lose_connection(struct task_outcome *out, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void lose_connection(struct task_outcome *out, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (out->err < 0)
+		return; /* the first reason is the one to tell */
+	out->err = err;
+	va_start(ap, fmt);
+	vsnprintf(out->why, sizeof(out->why), fmt, ap);
+	va_end(ap);
+}
+
 /* The target broke a rule of the protocol for a task: nothing it sent on
  * this connection can be trusted, so the connection goes and every
  * command is issued again on a new one. The task never completes with
  * what arrived. */
-static void violation(struct iscsi_session *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void violation(struct iscsi_session *s, const char *fmt, ...)
-{
-	char why[200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	session_connection_lost(s, -EPROTO, why);
-}
+#define violation(out, ...) lose_connection(out, -EPROTO, __VA_ARGS__)
 
 void task_list_push(struct task_list *l, struct iscsi_task *t)
 {
@@ -111,8 +114,8 @@ static struct iscsi_task *lookup(struct iscsi_session *s, uint32_t itt)
 /* Data-Out PDUs for [offset, offset + len): they point into the task's
  * buffer, so their number is bounded by the bytes the caller has in
  * flight, whatever the target asks. */
-static void queue_data_out(struct iscsi_session *s, struct iscsi_task *t,
-			   uint32_t ttt, uint32_t offset, uint32_t len)
+static int queue_data_out(struct iscsi_session *s, struct iscsi_task *t,
+			  uint32_t ttt, uint32_t offset, uint32_t len)
 {
 	uint32_t datasn = 0;
 
@@ -121,14 +124,12 @@ static void queue_data_out(struct iscsi_session *s, struct iscsi_task *t,
 		struct conn_tx *tx = conn_tx_get(&s->conn);
 		struct iscsi_data_out d = {
 			.final = chunk == len, .lun = t->lun, .itt = t->priv.itt,
-			.ttt = ttt, .expstatsn = s->expstatsn, .datasn = datasn++,
+			.ttt = ttt, .expstatsn = s->seq.expstatsn, .datasn = datasn++,
 			.offset = offset, .data_len = chunk,
 		};
 
-		if (!tx) {
-			session_connection_lost(s, -ENOMEM, "out of memory");
-			return;
-		}
+		if (!tx)
+			return -ENOMEM;
 		pdu_encode_data_out(tx->hdr, &d);
 		tx->data = t->buf + offset;
 		tx->data_len = chunk;
@@ -140,9 +141,13 @@ static void queue_data_out(struct iscsi_session *s, struct iscsi_task *t,
 		offset += chunk;
 		len -= chunk;
 	}
+	return 0;
 }
 
-static int send_command(struct iscsi_session *s, struct iscsi_task *t)
+/* Queues a command PDU and its unsolicited data. Fails only before
+ * anything is queued. */
+static int send_command(struct iscsi_session *s, struct iscsi_task *t,
+			struct task_outcome *out)
 {
 	const struct iscsi_params *p = &s->params;
 	bool write = t->dir == ISCSI_DIR_WRITE;
@@ -164,7 +169,7 @@ static int send_command(struct iscsi_session *s, struct iscsi_task *t)
 		free_slot(s, t);
 		return -ENOMEM;
 	}
-	t->priv.cmdsn = s->cmdsn++;
+	t->priv.cmdsn = s->seq.cmdsn++;
 	t->priv.received = 0;
 	t->priv.datasn = 0;
 	t->priv.solicited = unsolicited;
@@ -174,7 +179,7 @@ static int send_command(struct iscsi_session *s, struct iscsi_task *t)
 	struct iscsi_scsi_cmd cmd = {
 		.final = unsolicited == imm, .read = t->dir == ISCSI_DIR_READ,
 		.write = write, .lun = t->lun, .itt = t->priv.itt, .edtl = t->len,
-		.cmdsn = t->priv.cmdsn, .expstatsn = s->expstatsn, .cdb = t->cdb,
+		.cmdsn = t->priv.cmdsn, .expstatsn = s->seq.expstatsn, .cdb = t->cdb,
 		.cdb_len = t->cdb_len, .data_len = imm,
 	};
 	pdu_encode_scsi_cmd(tx->hdr, &cmd);
@@ -188,8 +193,9 @@ static int send_command(struct iscsi_session *s, struct iscsi_task *t)
 	task_list_push(&s->inflight, t);
 	s->reads_inflight += t->dir == ISCSI_DIR_READ;
 	s->max_inflight = MAX(s->max_inflight, s->inflight.count);
-	if (unsolicited > imm)
-		queue_data_out(s, t, ISCSI_RESERVED_TAG, imm, unsolicited - imm);
+	if (unsolicited > imm &&
+	    queue_data_out(s, t, ISCSI_RESERVED_TAG, imm, unsolicited - imm) < 0)
+		lose_connection(out, -ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -207,27 +213,27 @@ static struct task_list *queue_of(struct iscsi_session *s, const struct iscsi_ta
 	return t->priv.urgent ? &s->urgent : &s->waiting;
 }
 
-void tasks_pump(struct iscsi_session *s)
+/* Sends what the command window, the slots and the gate let out. A
+ * closed window waits for a PDU that opens it (or the keepalive's
+ * answer), never in a loop. */
+void tasks_pump(struct iscsi_session *s, struct task_outcome *out)
 {
 	int64_t now = ev_now(s->loop);
 	struct task_list *q;
 
-	while (s->state == S_READY && (q = next_queue(s)) && q->head &&
-	       sn_le(s->cmdsn, s->maxcmdsn) && s->inflight.count < SESSION_SLOTS) {
+	while (out->err == 0 && s->state == S_READY && (q = next_queue(s)) && q->head &&
+	       iscsi_seq_open(&s->seq) && s->inflight.count < SESSION_SLOTS) {
 		struct iscsi_task *t = q->head;
 
-		if (t->priv.not_before > now) {
-			session_arm_timer(s);
-			break;
-		}
+		if (t->priv.not_before > now)
+			break; /* session_arm_timer() wakes us (tasks_next_retry) */
 		task_list_remove(q, t);
 		t->priv.queued = false;
-		int r = send_command(s, t);
+		int r = send_command(s, t, out);
 		if (r < 0) {
 			task_list_push_front(q, t);
 			t->priv.queued = true;
-			session_connection_lost(s, r, "cannot send a command");
-			return;
+			lose_connection(out, r, "cannot send a command");
 		}
 	}
 }
@@ -276,18 +282,14 @@ static bool lun_may_have_changed(const struct scsi_sense *sense)
 
 static int64_t busy_delay_ms(unsigned retries)
 {
-	int64_t delay = MIN((int64_t)BUSY_RETRY_DELAY_MS << MIN(retries, 10u),
-			    BUSY_RETRY_DELAY_MAX_MS);
-	uint8_t rnd = 128;
-
-	if (getentropy(&rnd, 1) < 0)
-		rnd = 128;
-	return delay + delay * ((int)rnd - 128) / 1024;
+	return jitter_ms(MIN((int64_t)BUSY_RETRY_DELAY_MS << MIN(retries, 10u),
+			     BUSY_RETRY_DELAY_MAX_MS));
 }
 
 /* Transient conditions are retried here, so that only real answers (and
  * the replacement timeout) reach the caller. */
-static bool should_retry(struct iscsi_session *s, struct iscsi_task *t)
+static bool should_retry(struct iscsi_session *s, struct iscsi_task *t,
+			 struct task_outcome *out)
 {
 	struct scsi_sense sense;
 
@@ -305,48 +307,58 @@ static bool should_retry(struct iscsi_session *s, struct iscsi_task *t)
 	t->priv.retries++;
 	requeue_front(s, t, 0);
 	if (lun_may_have_changed(&sense))
-		session_lun_changed(s);
+		out->lun_changed = true;
 	return true;
 }
 
 /* A retried answer is no progress (the replacement timeout runs on); any
- * other answer is, except the gate's own checks. */
-static void deliver(struct iscsi_session *s, struct iscsi_task *t)
+ * other answer is, except the gate's own checks. The caller hears of it
+ * from tasks_complete(), once session.c has taken the outcome in. */
+static void deliver(struct iscsi_session *s, struct iscsi_task *t,
+		    struct task_outcome *out)
 {
-	if (should_retry(s, t)) {
-		session_io_stalled(s);
-		tasks_pump(s);
+	if (should_retry(s, t, out)) {
+		out->stalled = true;
 		return;
 	}
 	if (!t->priv.urgent)
-		session_io_progress(s);
-	t->done(t);
+		out->progress = true;
+	task_list_push(&s->completed, t);
+}
+
+void tasks_complete(struct iscsi_session *s)
+{
+	while (s->completed.head) {
+		struct iscsi_task *t = s->completed.head;
+
+		task_list_remove(&s->completed, t);
+		t->done(t);
+	}
 }
 
 /* The target has answered; the caller hears of it once no queued PDU
  * still points into the task's buffer. */
-static void answered(struct iscsi_session *s, struct iscsi_task *t)
+static void answered(struct iscsi_session *s, struct iscsi_task *t,
+		     struct task_outcome *out)
 {
 	task_list_remove(&s->inflight, t);
 	s->reads_inflight -= t->dir == ISCSI_DIR_READ;
 	free_slot(s, t);
 	t->priv.answered = true;
-	/* The connection carries commands: the next loss starts the reconnect
-	 * backoff afresh. */
-	s->attempt = 0;
+	out->answered = true;
 	if (t->priv.tx_refs == 0)
-		deliver(s, t);
-	session_maybe_finish_drain(s);
+		deliver(s, t, out);
 }
 
-void tasks_tx_done(struct iscsi_session *s, struct iscsi_task *t, uint8_t mark)
+void tasks_tx_done(struct iscsi_session *s, struct iscsi_task *t, uint8_t mark,
+		   struct task_outcome *out)
 {
 	/* Once an R2T's last Data-Out is out, the R2T is no longer
 	 * outstanding (RFC 7143 §13.17). */
 	if (mark == TX_MARK_R2T_END && t->priv.r2t_active)
 		t->priv.r2t_active--;
 	if (--t->priv.tx_refs == 0 && t->priv.answered)
-		deliver(s, t);
+		deliver(s, t, out);
 }
 
 /* Says what was wrong with a Data-In header; the connection then fails
@@ -429,15 +441,15 @@ static void set_residual(struct iscsi_task *t, uint8_t flags, uint32_t residual)
  * what the residual leaves of its length, a WRITE sent all of it (or the
  * residual says it did not). A target whose counts disagree with its
  * own status is lying about what moved. */
-static bool counts_agree(struct iscsi_session *s, struct iscsi_task *t,
-			 uint32_t expdatasn)
+static bool counts_agree(struct iscsi_task *t, uint32_t expdatasn,
+			 struct task_outcome *out)
 {
 	uint64_t moved, expect;
 
 	if (t->status != SCSI_STATUS_GOOD && t->status != SCSI_STATUS_CONDITION_MET)
 		return true; /* not a success whatever arrived */
 	if ((t->underflow && t->overflow) || (t->underflow && t->residual > t->len)) {
-		violation(s, "status with an impossible residual (%u of %u bytes)",
+		violation(out, "status with an impossible residual (%u of %u bytes)",
 			  t->residual, t->len);
 		return false;
 	}
@@ -446,7 +458,7 @@ static bool counts_agree(struct iscsi_session *s, struct iscsi_task *t,
 		t->dir == ISCSI_DIR_WRITE ? t->priv.solicited : 0;
 	if (t->dir != ISCSI_DIR_NONE && t->len && moved != expect &&
 	    !(t->dir == ISCSI_DIR_WRITE && t->underflow)) {
-		violation(s, "GOOD status for a %s of %u bytes after %llu bytes moved%s",
+		violation(out, "GOOD status for a %s of %u bytes after %llu bytes moved%s",
 			  t->dir == ISCSI_DIR_READ ? "READ" : "WRITE", t->len,
 			  (unsigned long long)moved,
 			  t->underflow ? " (and another residual)" : "");
@@ -458,19 +470,20 @@ static bool counts_agree(struct iscsi_session *s, struct iscsi_task *t,
 	 * RFC 3720 had it. */
 	if (expdatasn != UINT32_MAX && expdatasn != t->priv.datasn &&
 	    !(t->dir == ISCSI_DIR_WRITE && expdatasn == t->priv.r2tsn)) {
-		violation(s, "SCSI Response ExpDataSN %u, but %u Data-In PDUs came",
+		violation(out, "SCSI Response ExpDataSN %u, but %u Data-In PDUs came",
 			  expdatasn, t->priv.datasn);
 		return false;
 	}
 	return true;
 }
 
-static void on_data_in(struct iscsi_session *s, const struct iscsi_hdr *h)
+static void on_data_in(struct iscsi_session *s, const struct iscsi_hdr *h,
+		       struct task_outcome *out)
 {
 	struct iscsi_task *t = lookup(s, h->itt);
 	bool status = h->flags & ISCSI_FLAG_DATA_STATUS;
 
-	session_update_sn(s, h, status);
+	iscsi_seq_update(&s->seq, h, status);
 	if (!t)
 		return;
 	t->priv.received += h->data_len;
@@ -478,26 +491,26 @@ static void on_data_in(struct iscsi_session *s, const struct iscsi_hdr *h)
 	if (!status)
 		return;
 	if (!(h->flags & ISCSI_FLAG_FINAL)) {
-		violation(s, "Data-In with status but without the F bit");
+		violation(out, "Data-In with status but without the F bit");
 		return;
 	}
 	t->result = 0;
 	t->status = h->u.data_in.status;
 	t->sense_len = 0;
 	set_residual(t, h->flags, h->u.data_in.residual);
-	if (counts_agree(s, t, UINT32_MAX))
-		answered(s, t);
+	if (counts_agree(t, UINT32_MAX, out))
+		answered(s, t, out);
 }
 
 static void on_response(struct iscsi_session *s, const struct iscsi_hdr *h,
-			const uint8_t *data)
+			const uint8_t *data, struct task_outcome *out)
 {
 	struct iscsi_task *t;
 
-	session_update_sn(s, h, true);
+	iscsi_seq_update(&s->seq, h, true);
 	t = lookup(s, h->itt);
 	if (!t) {
-		session_connection_lost(s, -EPROTO, "SCSI Response for an unknown task");
+		violation(out, "SCSI Response for an unknown task");
 		return;
 	}
 	t->result = h->u.rsp.response == 0 ? 0 : -EIO;
@@ -514,9 +527,9 @@ static void on_response(struct iscsi_session *s, const struct iscsi_hdr *h,
 	if (t->result < 0)
 		log_warn("target failed a command (iSCSI response 0x%02x)",
 			 h->u.rsp.response);
-	else if (!counts_agree(s, t, h->u.rsp.expdatasn))
+	else if (!counts_agree(t, h->u.rsp.expdatasn, out))
 		return;
-	answered(s, t);
+	answered(s, t, out);
 }
 
 /* An R2T asks for the next part of a WRITE's data: it continues exactly
@@ -527,53 +540,55 @@ static void on_response(struct iscsi_session *s, const struct iscsi_hdr *h,
  * Its Target Transfer Tag is never the reserved 0xffffffff (RFC 7143
  * §11.8, R2T): Data-Out with that tag is unsolicited data to the target,
  * and its last PDU would never end the R2T here (TX_MARK_R2T_END). */
-static void on_r2t(struct iscsi_session *s, const struct iscsi_hdr *h)
+static void on_r2t(struct iscsi_session *s, const struct iscsi_hdr *h,
+		   struct task_outcome *out)
 {
 	struct iscsi_task *t = lookup(s, h->itt);
 	uint32_t off = h->u.r2t.offset, len = h->u.r2t.desired_len;
 
-	session_update_sn(s, h, false);
+	iscsi_seq_update(&s->seq, h, false);
 	if (!t || t->dir != ISCSI_DIR_WRITE || off > t->len || len > t->len - off ||
 	    len == 0 || len > s->params.max_burst) {
-		session_connection_lost(s, -EPROTO, "invalid R2T from the target");
+		violation(out, "invalid R2T from the target");
 		return;
 	}
 	if (h->ttt == ISCSI_RESERVED_TAG) {
-		violation(s, "R2T with the reserved Target Transfer Tag 0xffffffff");
+		violation(out, "R2T with the reserved Target Transfer Tag 0xffffffff");
 		return;
 	}
 	if (h->u.r2t.r2tsn != t->priv.r2tsn || off != t->priv.solicited) {
-		violation(s, "R2T out of order (R2TSN %u, offset %u; expected %u, %u)",
+		violation(out, "R2T out of order (R2TSN %u, offset %u; expected %u, %u)",
 			  h->u.r2t.r2tsn, off, t->priv.r2tsn, t->priv.solicited);
 		return;
 	}
 	if (t->priv.r2t_active >= s->params.max_outstanding_r2t) {
-		violation(s, "more R2Ts outstanding than MaxOutstandingR2T=%u",
+		violation(out, "more R2Ts outstanding than MaxOutstandingR2T=%u",
 			  s->params.max_outstanding_r2t);
 		return;
 	}
 	t->priv.r2tsn++;
 	t->priv.r2t_active++;
 	t->priv.solicited += len;
-	queue_data_out(s, t, h->ttt, off, len);
+	if (queue_data_out(s, t, h->ttt, off, len) < 0)
+		lose_connection(out, -ENOMEM, "out of memory");
 }
 
-void tasks_pdu(struct iscsi_session *s, const struct iscsi_hdr *h, uint8_t *data)
+void tasks_pdu(struct iscsi_session *s, const struct iscsi_hdr *h, uint8_t *data,
+	       struct task_outcome *out)
 {
 	switch (h->opcode) {
 	case ISCSI_OP_DATA_IN:
-		on_data_in(s, h);
+		on_data_in(s, h, out);
 		break;
 	case ISCSI_OP_SCSI_RSP:
-		on_response(s, h, data);
+		on_response(s, h, data, out);
 		break;
 	case ISCSI_OP_R2T:
-		on_r2t(s, h);
+		on_r2t(s, h, out);
 		break;
 	default:
 		break;
 	}
-	tasks_pump(s);
 }
 
 static void fail_queue(struct task_list *q, int err)

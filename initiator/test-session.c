@@ -15,6 +15,8 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "session.h"
@@ -55,6 +57,12 @@ struct peer {
 	enum script script;
 	unsigned connections, commands, reads;
 	uint32_t statsn;
+	uint32_t expcmdsn;      /* after the last command seen */
+	bool window_fixed;      /* MaxCmdSN stays at maxcmdsn */
+	uint32_t maxcmdsn;
+	unsigned refuse_logins; /* answered with refuse_status, then accepted */
+	uint16_t refuse_status;
+	int64_t accepted_at[16];
 	uint8_t lun[LUN_BYTES];
 	char serial[16];
 };
@@ -66,8 +74,9 @@ static void peer_send(struct peer *p, uint8_t *bhs, const void *data, uint32_t l
 	uint32_t pad = (4 - (len & 3)) & 3;
 
 	put_be24(bhs + 5, len);
-	put_be32(bhs + 28, 1);             /* ExpCmdSN: the window never closes */
-	put_be32(bhs + 32, 1000000);       /* MaxCmdSN */
+	put_be32(bhs + 28, p->expcmdsn);
+	/* MaxCmdSN: the window stays wide open unless a test fixes it. */
+	put_be32(bhs + 32, p->window_fixed ? p->maxcmdsn : p->expcmdsn + 1000000);
 	struct iovec iov[3] = { { bhs, ISCSI_BHS_LEN }, { (void *)data, len },
 				{ (void *)zero, pad } };
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 3 };
@@ -109,6 +118,12 @@ static void on_login(struct peer *p, const uint8_t *req)
 {
 	char text[64];
 
+	if (p->refuse_logins > 0) {
+		p->refuse_logins--;
+		send_login_rsp(p, req, (uint8_t)(p->refuse_status >> 8),
+			       (uint8_t)p->refuse_status, NULL, 0);
+		return;
+	}
 	if (p->script == SCRIPT_REDIRECT) {
 		snprintf(text, sizeof(text), "TargetAddress=127.0.0.1:%u,1", p->port);
 		send_login_rsp(p, req, 1, 1, text, (uint32_t)strlen(text) + 1);
@@ -195,6 +210,7 @@ static void on_peer_pdu(struct peer *p, const uint8_t *bhs)
 		on_login(p, bhs);
 		break;
 	case ISCSI_OP_SCSI_CMD:
+		p->expcmdsn = get_be32(bhs + 24) + 1;
 		if (p->script != SCRIPT_SILENT)
 			on_command(p, bhs);
 		else
@@ -256,6 +272,8 @@ static void peer_on_accept(struct ev_source *src, uint32_t revents)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	peer_close(p);
 	p->fd = fd;
+	if (p->connections < ARRAY_SIZE(p->accepted_at))
+		p->accepted_at[p->connections] = fake_now;
 	p->connections++;
 	p->reading = true;
 	p->io = (struct ev_source){ .fd = fd, .events = EPOLLIN, .deadline = -1,
@@ -274,6 +292,7 @@ static void peer_start(struct peer *p, struct ev_loop *loop, enum script script)
 	p->fd = -1;
 	p->script = script;
 	p->statsn = 1;
+	p->expcmdsn = 1;
 	snprintf(p->serial, sizeof(p->serial), "disk-A");
 	for (size_t i = 0; i < sizeof(p->lun); i++)
 		p->lun[i] = (uint8_t)(i * 7 + 3);
@@ -404,9 +423,10 @@ static void test_backoff_after_login_drops(void)
 	read_task(&t, &rc, 0, 1);
 	CHECK_EQ(iscsi_submit(r.s, &t), 0);
 	advance(&r, 20000, 50);
-	/* 0, 0.25, 0.5, 1, 2, 4, 8, 8 s (+-12 %): about 8, never hundreds */
+	/* 0, 0.25, 0.5, 1, 2, 4, 8, 8 s, each anywhere in its upper half
+	 * (jitter_ms): 8 to 12 connections, never hundreds */
 	CHECK(r.peer.connections >= 5);
-	CHECK(r.peer.connections <= 10);
+	CHECK(r.peer.connections <= 12);
 	CHECK(r.s->attempt >= 5);
 	CHECK_EQ(rc.done, 0);
 	r.peer.script = SCRIPT_NORMAL;  /* and then it works */
@@ -431,9 +451,10 @@ static void test_redirect_loop(void)
 	advance(&r, 5000, 20);
 	CHECK_EQ(r.s->state, S_FAILED);
 	CHECK(r.peer.connections >= SESSION_REDIRECTS_MAX);
-	/* attempts at 0, 0, 0.25, 0.75, 1.75 s of backoff, each followed up
-	 * to SESSION_REDIRECTS_MAX times */
-	CHECK(r.peer.connections <= 6 * (SESSION_REDIRECTS_MAX + 1));
+	/* attempts at 0, 0, then 0.25, 0.5, 1 s of backoff (each at least
+	 * half that), the last pulled in to 1 s before the deadline: at most
+	 * 7, each followed up to SESSION_REDIRECTS_MAX times */
+	CHECK(r.peer.connections <= 7 * (SESSION_REDIRECTS_MAX + 1));
 	rig_stop(&r);
 }
 
@@ -669,6 +690,155 @@ static void test_gate_refuses_another_disk(void)
 	iscsi_disk_guard_free(g);
 }
 
+/* A target that keeps its command window shut (MaxCmdSN stays while
+ * ExpCmdSN moves on) holds commands back, with no loop at one instant
+ * and nothing beyond the window sent; a ping that opens it lets them go
+ * at once, with no timer to wait for. */
+static void test_window_closed(void)
+{
+	struct rig r;
+	struct read_check rc[4];
+	struct iscsi_task t[4];
+	uint8_t b[ISCSI_BHS_LEN] = { ISCSI_OP_NOP_IN, ISCSI_FLAG_FINAL };
+
+	rig_start(&r, SCRIPT_NORMAL);
+	r.peer.window_fixed = true;
+	r.peer.maxcmdsn = 1;            /* room for one command */
+	rig_login(&r);
+	for (int i = 0; i < 4; i++) {
+		rc[i].done = 0;
+		read_task(&t[i], &rc[i], (uint32_t)i, 1);
+		CHECK_EQ(iscsi_submit(r.s, &t[i]), 0);
+	}
+	advance(&r, 12000, 100);        /* keepalives come and go */
+	CHECK_EQ(r.peer.reads, 1);
+	CHECK_EQ(rc[0].done, 1);
+	CHECK_EQ(iscsi_session_cmd_window(r.s), 0);
+	CHECK(r.s->timer.deadline > fake_now);
+	r.peer.maxcmdsn = r.peer.expcmdsn + 7;
+	put_be32(b + 16, ISCSI_RESERVED_TAG);
+	put_be32(b + 20, 0x77);         /* a ping, carrying the new window */
+	put_be32(b + 24, r.peer.statsn);
+	peer_send(&r.peer, b, NULL, 0);
+	settle(&r);
+	CHECK_EQ(r.peer.reads, 4);
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ(rc[i].done, 1);
+		CHECK_EQ(t[i].result, 0);
+		CHECK(!memcmp(rc[i].buf, r.peer.lun + i * BS, BS));
+	}
+	rig_stop(&r);
+}
+
+/* The first login against a target that answers "out of resources"
+ * (0x0301) a number of times: retried with backoff until it logs in; the
+ * times of the attempts are written to at[]. */
+static unsigned login_through_refusals(int64_t *at, unsigned max, unsigned refusals)
+{
+	struct rig r;
+	unsigned n;
+
+	rig_start(&r, SCRIPT_NORMAL);
+	r.peer.refuse_logins = refusals;
+	r.peer.refuse_status = 0x0301;
+	r.cfg.first_login_timeout_ms = 30000;
+	rig_new_session(&r);
+	for (int i = 0; i < 3000 && !iscsi_session_ready(r.s); i++)
+		advance(&r, 10, 10);
+	CHECK(iscsi_session_ready(r.s));
+	n = MIN(max, r.peer.connections);
+	for (unsigned i = 0; i < n; i++)
+		at[i] = r.peer.accepted_at[i] - r.peer.accepted_at[0];
+	rig_stop(&r);
+	return r.peer.connections;
+}
+
+/* A storm: target errors (status class 3) are retried within the first
+ * login's deadline, with gaps that grow to the backoff cap; and 16
+ * machines refused at the same instant do not come back in step: their
+ * later attempts spread over many instants. */
+static void test_login_out_of_resources(void)
+{
+	enum { MACHINES = 16, REFUSALS = 8 };
+	int64_t at[MACHINES][REFUSALS + 1];
+	unsigned distinct = 0;
+
+	for (int m = 0; m < MACHINES; m++) {
+		fake_now = 2000000;
+		CHECK_EQ(login_through_refusals(at[m], REFUSALS + 1, REFUSALS),
+			 REFUSALS + 1);
+		for (int k = 1; k <= REFUSALS; k++) {
+			int64_t gap = at[m][k] - at[m][k - 1];
+			CHECK(gap <= 5000 + 10);        /* never past the cap */
+			CHECK(k < 4 || gap >= 500);     /* backing off */
+		}
+	}
+	/* The 6th attempt: after 0 + 0.25 + 0.5 + 1 + 2 s of backoff, each
+	 * anywhere in its upper half: 16 machines at 16 instants, or nearly. */
+	for (int m = 0; m < MACHINES; m++) {
+		bool seen = false;
+		for (int o = 0; o < m; o++)
+			seen |= at[o][5] == at[m][5];
+		distinct += !seen;
+	}
+	CHECK(distinct >= MACHINES / 2);
+}
+
+/* Wrong credentials end the first login at once, with the target's
+ * word; during recovery they are retried (a restarting target may refuse
+ * them for a moment), and the session comes back when it accepts. */
+static void test_auth_failure(void)
+{
+	struct rig r;
+	struct read_check rc = { .done = 0 };
+	struct iscsi_task t;
+
+	rig_start(&r, SCRIPT_NORMAL);
+	r.peer.refuse_logins = 1;
+	r.peer.refuse_status = 0x0201;
+	rig_new_session(&r);
+	settle(&r);
+	CHECK_EQ(r.s->state, S_FAILED);
+	CHECK_EQ(iscsi_session_errno(r.s), -EACCES);
+	CHECK(strstr(iscsi_session_error(r.s), "authentication failure") != NULL);
+	CHECK_EQ(r.peer.connections, 1);
+	iscsi_session_free(r.s);
+
+	rig_login(&r);
+	r.peer.refuse_logins = 3;
+	iscsi_session_drop(r.s);
+	read_task(&t, &rc, 1, 1);
+	CHECK_EQ(iscsi_submit(r.s, &t), 0);
+	advance(&r, 5000, 50);
+	CHECK_EQ(r.peer.refuse_logins, 0);
+	CHECK(iscsi_session_ready(r.s));
+	CHECK_EQ(rc.done, 1);
+	CHECK_EQ(t.result, 0);
+	rig_stop(&r);
+}
+
+/* A state the machine does not know is a bug: it stops there, loudly,
+ * rather than guess. */
+static void test_impossible_state_aborts(void)
+{
+	struct rig r;
+	int status = 0;
+	pid_t pid;
+
+	rig_start(&r, SCRIPT_NORMAL);
+	rig_login(&r);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		r.s->state = (enum session_state)99;
+		iscsi_session_logout(r.s);
+		_exit(0);
+	}
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	rig_stop(&r);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -682,6 +852,10 @@ static const struct {
 	{ "silent", test_silent_target },
 	{ "lies-forever", test_lies_forever_hit_replacement },
 	{ "gate", test_gate_refuses_another_disk },
+	{ "window", test_window_closed },
+	{ "out-of-resources", test_login_out_of_resources },
+	{ "auth", test_auth_failure },
+	{ "impossible-state", test_impossible_state_aborts },
 };
 
 /* TEST_ONLY=name runs one; TEST_DEBUG=1 shows the session's log. */

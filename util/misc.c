@@ -17,6 +17,18 @@ int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t jitter_ms(int64_t delay)
+{
+	uint32_t rnd;
+
+	if (delay < 2)
+		return delay;
+	/* Without entropy (never on Linux >= 3.17) the middle of the range. */
+	if (getentropy(&rnd, sizeof(rnd)) < 0)
+		rnd = UINT32_MAX / 2;
+	return delay - (int64_t)(rnd % (uint64_t)(delay / 2 + 1));
+}
+
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	unsigned long long v;

@@ -120,6 +120,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 /* ---- Time. Milliseconds of CLOCK_MONOTONIC. */
 
 int64_t now_ms(void);
+/* A retry delay spread uniformly over [delay/2, delay]: machines that
+ * failed at the same moment (a fleet against one target) do not come
+ * back in step, and none waits longer than the backoff says. */
+int64_t jitter_ms(int64_t delay);
 
 /* ---- Strict number parsing for anything a peer or a user wrote. */
 
