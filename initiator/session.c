@@ -671,8 +671,6 @@ static void start_drain(struct iscsi_session *s, int64_t deadline, bool reconnec
 		arm_replacement(s);
 	s->drain_deadline = deadline;
 	set_state(s, S_DRAINING);
-	if (s->inflight.count == 0)
-		send_logout(s);
 }
 
 /* ---- Full feature phase: keepalive and the target's own PDUs */
@@ -930,15 +928,6 @@ static void step(struct iscsi_session *s, const struct input *in)
 			close_session(s);
 		break;
 	case S_READY:
-		if (in->kind == IN_PDU)
-			full_feature_pdu(s, in->h, in->data);
-		else if (in->kind == IN_TIMER)
-			full_feature_timer(s, now);
-		else if (in->kind == IN_LOST)
-			connection_lost(s, in->err, in->why);
-		else if (in->kind == IN_LOGOUT)
-			start_drain(s, now + DRAIN_WAIT_MS, false);
-		break;
 	case S_DRAINING:
 		if (in->kind == IN_PDU)
 			full_feature_pdu(s, in->h, in->data);
@@ -946,9 +935,12 @@ static void step(struct iscsi_session *s, const struct input *in)
 			full_feature_timer(s, now);
 		else if (in->kind == IN_LOST)
 			connection_lost(s, in->err, in->why);
+		else if (in->kind == IN_LOGOUT && s->state == S_READY)
+			start_drain(s, now + DRAIN_WAIT_MS, false);
 		else if (in->kind == IN_LOGOUT)
 			s->reconnect_after_logout = false;
-		/* Drained, or out of time: the logout goes. */
+		/* Draining (perhaps from just now): once drained, or out of
+		 * time, the logout goes. */
 		if (s->state == S_DRAINING &&
 		    (s->inflight.count == 0 || now >= s->drain_deadline))
 			send_logout(s);

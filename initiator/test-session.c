@@ -60,6 +60,9 @@ struct peer {
 	uint32_t expcmdsn;      /* after the last command seen */
 	bool window_fixed;      /* MaxCmdSN stays at maxcmdsn */
 	uint32_t maxcmdsn;
+	bool answer_logout;
+	uint16_t logout_time2wait;
+	unsigned logouts;
 	unsigned refuse_logins; /* answered with refuse_status, then accepted */
 	uint16_t refuse_status;
 	int64_t accepted_at[16];
@@ -215,6 +218,17 @@ static void on_peer_pdu(struct peer *p, const uint8_t *bhs)
 			on_command(p, bhs);
 		else
 			p->reading = false;
+		break;
+	case ISCSI_OP_LOGOUT_REQ:
+		p->logouts++;
+		if (p->answer_logout) {
+			uint8_t b[ISCSI_BHS_LEN] = { ISCSI_OP_LOGOUT_RSP, ISCSI_FLAG_FINAL };
+			memcpy(b + 16, bhs + 16, 4);
+			put_be32(b + 24, p->statsn++);
+			b[40] = (uint8_t)(p->logout_time2wait >> 8);
+			b[41] = (uint8_t)p->logout_time2wait;
+			peer_send(p, b, NULL, 0);
+		}
 		break;
 	case ISCSI_OP_NOP_OUT:
 		if (get_be32(bhs + 16) != ISCSI_RESERVED_TAG) {
@@ -817,6 +831,49 @@ static void test_auth_failure(void)
 	rig_stop(&r);
 }
 
+/* A target asks for a logout: we log out at once (nothing in flight)
+ * and reconnect after its Time2Wait, capped; a target that does not
+ * answer the Logout costs 5 s. A logout the caller asks for ends the
+ * session, and a new start logs in again. */
+static void test_logout_paths(void)
+{
+	struct rig r;
+
+	rig_start(&r, SCRIPT_NORMAL);
+	r.peer.answer_logout = true;
+	r.peer.logout_time2wait = 65535;
+	rig_login(&r);
+	send_async(&r.peer, 1, 0, 65535);       /* logout requested */
+	settle(&r);
+	CHECK_EQ(r.peer.logouts, 1);
+	CHECK_EQ(r.s->state, S_WAIT);
+	CHECK_EQ(r.s->reconnect_at - fake_now, SESSION_TARGET_WAIT_MAX_MS);
+	advance(&r, SESSION_TARGET_WAIT_MAX_MS, 500);
+	CHECK(iscsi_session_ready(r.s));
+	CHECK_EQ(r.peer.connections, 2);
+
+	r.peer.answer_logout = false;
+	send_async(&r.peer, 1, 0, 2);
+	settle(&r);
+	CHECK_EQ(r.peer.logouts, 2);
+	CHECK_EQ(r.s->state, S_LOGOUT);
+	advance(&r, 5000, 100);
+	CHECK(r.s->state == S_WAIT || iscsi_session_ready(r.s));
+	advance(&r, 2000, 100);
+	CHECK(iscsi_session_ready(r.s));
+	CHECK_EQ(r.peer.connections, 3);
+
+	r.peer.answer_logout = true;
+	CHECK_EQ(iscsi_session_logout(r.s), 0);
+	settle(&r);
+	CHECK(iscsi_session_closed(r.s));
+	CHECK_EQ(iscsi_session_start(r.s), 0);
+	settle(&r);
+	CHECK(iscsi_session_ready(r.s));
+	CHECK_EQ(r.peer.connections, 4);
+	rig_stop(&r);
+}
+
 /* A state the machine does not know is a bug: it stops there, loudly,
  * rather than guess. */
 static void test_impossible_state_aborts(void)
@@ -855,6 +912,7 @@ static const struct {
 	{ "window", test_window_closed },
 	{ "out-of-resources", test_login_out_of_resources },
 	{ "auth", test_auth_failure },
+	{ "logout", test_logout_paths },
 	{ "impossible-state", test_impossible_state_aborts },
 };
 
