@@ -432,6 +432,19 @@ static int check_required(const struct istart *o)
 	return 0;
 }
 
+/* While we wait for the daemon (up to the login's limit), ps shows our
+ * argv: a password given there is overwritten in place once read, as
+ * the kernel shows that very memory. */
+static void hide_secret_arg(int opt, char *arg)
+{
+	char *eq = strchr(arg, '=');
+
+	if (opt == 'w' || opt == 'W')
+		memset(arg, '*', strlen(arg));
+	else if (opt == 'P' && eq && memmem(arg, (size_t)(eq - arg), "password", 8))
+		memset(eq + 1, '*', strlen(eq + 1));
+}
+
 int cmd_iscsistart(int argc, char **argv)
 {
 	struct istart o = { 0 };
@@ -445,6 +458,8 @@ int cmd_iscsistart(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "c:P:i:t:g:a:p:d:u:w:U:W:bNfvh", istart_options,
 				NULL)) != -1) {
 		r = parse_option(&o, c, optarg);
+		if (optarg)
+			hide_secret_arg(c, optarg);
 		if (r != 0)
 			return r > 0 ? ISTART_OK : ISTART_INVAL;
 	}

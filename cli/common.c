@@ -194,7 +194,9 @@ int cli_login(struct cli_iscsi *c)
 	r = iscsi_sync_login(&c->loop, c->session);
 	if (r < 0) {
 		log_err("%s", iscsi_session_error(c->session));
-		return cli_exit_for_errno(r);
+		/* -EINVAL: a configuration the session refuses before any
+		 * connection (one secret for both directions). */
+		return r == -EINVAL ? EXIT_USAGE : cli_exit_for_errno(r);
 	}
 	return EXIT_OK;
 }

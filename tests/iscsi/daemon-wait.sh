@@ -81,7 +81,7 @@ check_no_secrets() {
 # memfd; in-place: this binary). Then it must exit 1 about ANSWER_S after
 # the login, the daemon gone. Its output is in $WORK/out.$WHAT / err.$WHAT.
 watch_starter() {
-	local what=$1 pid=$2 kind=$3 start=$4 ds=() p exe rc t
+	local what=$1 pid=$2 kind=$3 start=$4 ds=() p exe rc t starter
 	for _ in $(seq 1 100); do
 		grep -q "login complete" "$FAKE_LOG" && break
 		sleep 0.1
@@ -92,6 +92,19 @@ watch_starter() {
 	[ "${#ds[@]}" = 2 ] && pass "$what: one daemon, two processes (keeper, worker)" ||
 		fail "$what: ${#ds[@]} daemon processes: ${ds[*]}"
 	check_no_secrets "$what" "${ds[@]}"
+	# The starter waits too: the -w it was given no longer shows (the
+	# starter: our binary below PID, or PID itself, not a daemon).
+	starter=$(for p in "$pid" $(descendants "$pid"); do
+		[ "$(readlink /proc/"$p"/exe)" = "$(readlink -f "$ISCSIROOT")" ] &&
+			[[ " ${ds[*]} " != *" $p "* ]] && echo "$p"
+	done | head -1)
+	if [ -z "$starter" ]; then
+		fail "$what: no starter process found below $pid"
+	elif grep -aqF -- "$SECRET" /proc/"$starter"/cmdline; then
+		fail "$what: the starter's argv shows the secret"
+	else
+		pass "$what: no secret in the starter's argv ($(tr '\0' ' ' </proc/"$starter"/cmdline | cut -c1-60)…)"
+	fi
 	for p in "${ds[@]}"; do
 		exe=$(readlink /proc/"$p"/exe)
 		case $kind:$exe in
