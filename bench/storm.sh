@@ -16,25 +16,25 @@
 #
 # usage: bench/storm.sh [--n 1,8,16,32,64] [--reps R] [--reads K]
 #                       [--trace FILE] [--plot FILE|none] [--tsv FILE]
-#   --reps R     storms per N and client (1); percentiles pool the
+#   --reps R     storms per N and client (3); percentiles pool the
 #                processes of all R, fairness and tgtd CPU are means
 #   --reads K    replay only the trace's first K reads (all)
 #   --plot FILE  the SVG (default bench/storm.svg); none: no plot
 #   --tsv FILE   one line per process: client n rep i rc total_ms
 #                login_ms retries recoveries cpu_ms
-#   ISCSIROOT    the binary (default build-musl/iscsiroot)
+#   ISCSIROOT    the binary; unset: scripts/setup.sh and scripts/build.sh
+#                run first (as scripts/demo.sh does), then build-musl's
 #   TGTD_ARGS    more tgtd options, e.g. "--nr_iothreads 4"
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-export ISCSIROOT=${ISCSIROOT:-$top/build-musl/iscsiroot}
 COUNTS="1 8 16 32 64"
-REPS=1
+REPS=3
 READS=0
 TRACE_SRC=$top/bench/storm-trace.txt
 PLOT=$top/bench/storm.svg
 TSV_OUT=
 
-usage() { sed -n '17,25p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '17,27p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--n) COUNTS=${2//,/ }; shift ;;
@@ -48,6 +48,11 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [ "$(id -u)" = 0 ] || { echo "storm: run as root (tgtd needs it)" >&2; exit 2; }
+if [ -z "${ISCSIROOT:-}" ]; then
+	"$top/scripts/setup.sh" && "$top/scripts/build.sh" >&2 || exit 1
+	ISCSIROOT=$top/build-musl/iscsiroot
+fi
+export ISCSIROOT
 [ -x "$ISCSIROOT" ] || { echo "storm: no binary at $ISCSIROOT (run scripts/build.sh)" >&2; exit 2; }
 [ -r "$TRACE_SRC" ] || { echo "storm: no trace at $TRACE_SRC" >&2; exit 2; }
 for tool in tgtd tgtadm gcc; do

@@ -23,7 +23,7 @@ else
 	fail "a malformed trace: exit $rc"; cat "$WORK/bad.out" >&2
 fi
 
-"$top/bench/storm.sh" --n 1,2 --reads 100 --plot "$WORK/storm.svg" \
+"$top/bench/storm.sh" --n 1,2 --reps 1 --reads 100 --plot "$WORK/storm.svg" \
 	--tsv "$WORK/procs.tsv" >"$WORK/out" 2>"$WORK/err"
 rc=$?
 cat "$WORK/out"
