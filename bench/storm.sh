@@ -99,6 +99,11 @@ setup_target() {
 
 # ticks FILE: utime + stime of a /proc stat file.
 ticks() { awk '{ print $14 + $15 }' "$1"; }
+# host_ticks: "busy total" of all CPUs (/proc/stat; idle and iowait idle).
+host_ticks() {
+	awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i
+			   print t - $5 - $6, t }' /proc/stat
+}
 
 # field NAME FILE: NAME=value in the file's replay: line.
 field() { sed -n "s/^replay: .*\\b$1=\\([^ ]*\\).*/\\1/p" "$2"; }
@@ -113,13 +118,15 @@ retries() {
 }
 
 # storm CLIENT N REP: N processes at once; a line per process in PROCS,
-# one for the storm in RUNS (wall ms, tgtd's CPU ms, its main thread's).
+# one for the storm in RUNS (wall ms, tgtd's CPU ms, its main thread's,
+# how busy all the machine's CPUs were, %).
 storm() {
-	local client=$1 n=$2 rep=$3 i pids=() rcs=() t0 t1 all0 main0 who dir
+	local client=$1 n=$2 rep=$3 i pids=() rcs=() t0 t1 all0 main0 host0 host1 who dir
 	dir=$WORK/run.$client.$n.$rep
 	mkdir -p "$dir"
 	all0=$(ticks "/proc/$TGT_PID/stat")
 	main0=$(ticks "/proc/$TGT_PID/task/$TGT_PID/stat")
+	host0=$(host_ticks)
 	t0=$(now_ms)
 	for i in $(seq 1 "$n"); do
 		who=iqn.2025-01.org.iscsiroot:storm-$client-$i
@@ -137,9 +144,13 @@ storm() {
 		rcs+=($?)
 	done
 	t1=$(now_ms)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$client" "$n" "$rep" $((t1 - t0)) \
+	host1=$(host_ticks)
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$client" "$n" "$rep" $((t1 - t0)) \
 		$((($(ticks "/proc/$TGT_PID/stat") - all0) * 1000 / HZ)) \
-		$((($(ticks "/proc/$TGT_PID/task/$TGT_PID/stat") - main0) * 1000 / HZ)) >>"$RUNS"
+		$((($(ticks "/proc/$TGT_PID/task/$TGT_PID/stat") - main0) * 1000 / HZ)) \
+		"$(awk -v a="$host0" -v b="$host1" 'BEGIN { split(a, x, " "); split(b, y, " ")
+			if (y[2] > x[2]) printf "%.0f", 100 * (y[1] - x[1]) / (y[2] - x[2])
+			else print 0 }')" >>"$RUNS"
 	for i in $(seq 1 "$n"); do
 		local total
 		total=$(field total_ms "$dir/$i.out")
@@ -153,7 +164,8 @@ storm() {
 }
 
 # summary: per N and client, "n client p50_ms p99_ms max_ms fair fails
-# retries recoveries tgtd_cpu_s tgtd_main_pct wall_ms clients_cpu_s".
+# retries recoveries tgtd_cpu_s tgtd_main_pct wall_ms clients_cpu_s
+# host_busy_pct".
 summary() {
 	awk -F'\t' -f - "$RUNS" "$PROCS" <<-'EOF' | sort -k1,1n -k2,2
 		function sortn(a, len,   i, j, x) {
@@ -176,6 +188,7 @@ summary() {
 			runs[k]++; wall[k] += $4; cpu[k] += $5
 			if ($4 > 0)
 				mainpct[k] += 100 * $6 / $4
+			busy[k] += $7
 			next
 		}
 		{
@@ -198,12 +211,12 @@ summary() {
 					sortn(b, lb)
 					fair += b[lb] / rank(b, lb, 0.5)
 				}
-				printf "%s %.1f %.1f %.1f %.2f %d %d %d %.2f %.0f %.0f %.2f\n", k,
+				printf "%s %.1f %.1f %.1f %.2f %d %d %d %.2f %.0f %.0f %.2f %.0f\n", k,
 				       len ? rank(a, len, 0.5) : -1, len ? rank(a, len, 0.99) : -1,
 				       len ? a[len] : -1, nreps[k] ? fair / nreps[k] : 0,
 				       fails[k], retr[k], rec[k], cpu[k] / runs[k] / 1000,
 				       mainpct[k] / runs[k], wall[k] / runs[k],
-				       ccpu[k] / runs[k] / 1000
+				       ccpu[k] / runs[k] / 1000, busy[k] / runs[k]
 			}
 		}
 	EOF
@@ -211,16 +224,16 @@ summary() {
 
 # table SUMMARY: markdown, with the ratios to libiscsi.
 table() {
-	echo "| N | client | p50 ms | p99 ms | max ms | p99/p50 | max/median | login failures | login retries | reconnects | tgtd CPU s | tgtd main thread | clients' CPU s | storm wall ms | p50, p99 vs libiscsi |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| N | client | p50 ms | p99 ms | max ms | p99/p50 | max/median | login failures | login retries | reconnects | tgtd CPU s | tgtd main thread | clients' CPU s | CPUs busy | storm wall ms | p50, p99 vs libiscsi |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	awk '{ if ($2 == "libiscsi") { l50[$1] = $3; l99[$1] = $4 } row[NR] = $0 }
 	END { for (i = 1; i <= NR; i++) { split(row[i], f, " ")
 		vs = "—"
 		if (f[2] == "iscsiroot" && l50[f[1]] > 0)
 			vs = sprintf("%.2f×, %.2f×", f[3] / l50[f[1]], f[4] / l99[f[1]])
-		printf "| %d | %s | %.0f | %.0f | %.0f | %.2f | %.2f | %d | %d | %d | %.2f | %d %% | %.2f | %.0f | %s |\n",
+		printf "| %d | %s | %.0f | %.0f | %.0f | %.2f | %.2f | %d | %d | %d | %.2f | %d %% | %.2f | %d %% | %.0f | %s |\n",
 			f[1], f[2], f[3], f[4], f[5], (f[3] > 0 ? f[4] / f[3] : 0), f[6], f[7], f[8],
-			f[9], f[10], f[11], f[13], f[12], vs } }' "$1"
+			f[9], f[10], f[11], f[13], f[14], f[12], vs } }' "$1"
 }
 
 # plot SUMMARY FILE: p50 and p99 against N, both clients.
@@ -235,7 +248,8 @@ plot() {
 		set terminal svg size 720,440 dynamic font "sans,12"
 		set output "$2"
 		set title "Boot storm: $reads reads ($mib MiB) per initiator, one tgtd on loopback"
-		set logscale x 2
+		set logscale xy
+		set xrange [0.8:80]
 		set xtics (1, 2, 4, 8, 16, 32, 64)
 		set xlabel "initiators booting at once (N)"
 		set ylabel "start to last read (ms)"

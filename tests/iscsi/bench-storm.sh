@@ -32,12 +32,13 @@ cat "$WORK/out"
 grep -q '^storm: 100 reads per initiator, reps 1' "$WORK/out" &&
 	pass "the header names the trace's 100 reads" || fail "no header line"
 
-# Table rows: | N | client | 13 numbers or ratios |; p50 <= p99 <= max; no
+# Table rows: | N | client | 14 numbers or ratios |; p50 <= p99 <= max; no
 # login failure.
 rows=$(grep -E '^\| [0-9]+ \| (iscsiroot|libiscsi) \|' "$WORK/out")
 if [ "$(wc -l <<<"$rows")" = 4 ] &&
-	awk -F'|' 'NF != 17 || $4 + 0 > $5 + 0 || $5 + 0 > $6 + 0 || $9 + 0 != 0 ||
-		   $4 !~ /^ [0-9]+ $/ { bad = 1 } END { exit bad }' <<<"$rows"; then
+	awk -F'|' 'NF != 18 || $4 + 0 > $5 + 0 || $5 + 0 > $6 + 0 || $9 + 0 != 0 ||
+		   $4 !~ /^ [0-9]+ $/ || $13 !~ /^ [0-9]+ % $/ || $15 !~ /^ [0-9]+ % $/ {
+		bad = 1 } END { exit bad }' <<<"$rows"; then
 	pass "four table rows (N 1 and 2, both clients), ordered percentiles, no login failure"
 else
 	fail "table rows malformed:"; echo "$rows" >&2
