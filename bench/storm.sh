@@ -69,6 +69,7 @@ LIBISCSI_BENCH=$WORK/libiscsi-bench
 PROCS=$WORK/procs.tsv
 RUNS=$WORK/runs.tsv
 HZ=$(getconf CLK_TCK)
+STORM_TIMEOUT=300       # seconds an initiator may take; then it failed (124)
 
 # The trace, cut to --reads; the LUN's size from its header.
 prepare_trace() {
@@ -131,11 +132,12 @@ storm() {
 	for i in $(seq 1 "$n"); do
 		who=iqn.2025-01.org.iscsiroot:storm-$client-$i
 		case $client in
-		iscsiroot) "$ISCSIROOT" bench -d -p "127.0.0.1:$TGT_PORT" -t "$IQN" \
-			-i "$who" -l 1 --replay "$TRACE" >"$dir/$i.out" 2>"$dir/$i.err" & ;;
-		libiscsi) "$LIBISCSI_BENCH" --portal "127.0.0.1:$TGT_PORT" --target "$IQN" \
-			--initiator "$who" --lun 1 --replay "$TRACE" >"$dir/$i.out" \
-			2>"$dir/$i.err" & ;;
+		iscsiroot) timeout "$STORM_TIMEOUT" "$ISCSIROOT" bench -d \
+			-p "127.0.0.1:$TGT_PORT" -t "$IQN" -i "$who" -l 1 \
+			--replay "$TRACE" >"$dir/$i.out" 2>"$dir/$i.err" & ;;
+		libiscsi) timeout "$STORM_TIMEOUT" "$LIBISCSI_BENCH" \
+			--portal "127.0.0.1:$TGT_PORT" --target "$IQN" --initiator "$who" \
+			--lun 1 --replay "$TRACE" >"$dir/$i.out" 2>"$dir/$i.err" & ;;
 		esac
 		pids+=($!)
 	done
