@@ -10,6 +10,10 @@
  * usage: libiscsi-bench --portal HOST:PORT --target IQN --lun N
  *        --pattern read|write|randread|randwrite --bs BYTES --qd N
  *        --time SEC [--ramp SEC] [--size BYTES] [--initiator IQN]
+ *        libiscsi-bench --portal HOST:PORT --target IQN --lun N
+ *        --replay TRACE [--initiator IQN]
+ * --replay: `iscsiroot bench --replay`'s job (bench/storm.sh), see
+ * replay_main() below; its line is "replay: ..." with login_retries=N.
  * exit: 0 ok, 1 I/O error, 2 bad arguments, 3 login failed
  */
 #include <errno.h>
@@ -41,7 +45,7 @@ struct hist {
 };
 
 struct opts {
-	const char *portal, *target, *initiator, *pattern;
+	const char *portal, *target, *initiator, *pattern, *replay;
 	int lun;
 	bool write, random;
 	uint64_t bs, qd, seconds, ramp, size;
@@ -341,7 +345,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "lun", 1, NULL, 'l' }, { "initiator", 1, NULL, 'i' },
 		{ "pattern", 1, NULL, 'P' }, { "bs", 1, NULL, 'b' },
 		{ "qd", 1, NULL, 'q' }, { "time", 1, NULL, 'T' },
-		{ "ramp", 1, NULL, 'r' }, { "size", 1, NULL, 's' }, { 0 },
+		{ "ramp", 1, NULL, 'r' }, { "size", 1, NULL, 's' },
+		{ "replay", 1, NULL, 'R' }, { 0 },
 	};
 	uint64_t lun = 0;
 	int opt, r = 0;
@@ -358,6 +363,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'T': r = parse_num(optarg, 1, 86400, &o->seconds); break;
 		case 'r': r = parse_num(optarg, 0, 3600, &o->ramp); break;
 		case 's': r = parse_num(optarg, 1, UINT64_MAX >> 30, &o->size); break;
+		case 'R': o->replay = optarg; break;
 		default: r = -1;
 		}
 	}
@@ -365,6 +371,275 @@ static int parse(int argc, char **argv, struct opts *o)
 	if (r < 0 || optind != argc || !o->portal || !o->target)
 		return -1;
 	return 0;
+}
+
+/* ---- --replay: the reads of a recorded boot (bench/storm-trace.txt,
+ * "T_US OFFSET LEN DEPTH" a line), as cli/bench_replay.c replays them:
+ * in order, each sent once fewer than DEPTH are in flight. Login and
+ * probe do what iscsiroot's daemon does: the first login is retried for
+ * 30 s after 0, 250 ms doubling to 5 s (libiscsi has no retry of its
+ * own); the probe is INQUIRY, the VPD pages the LUN lists, READ
+ * CAPACITY(16) and MODE SENSE(6) (libiscsi's connect has sent the TEST
+ * UNIT READY already). */
+
+#define REPLAY_LEN_MAX (16u << 20)
+#define LOGIN_RETRY_FOR_NS (30 * NS_PER_S)
+
+struct replay_read {
+	uint64_t lba;
+	uint32_t len, depth;
+};
+
+struct replay {
+	struct iscsi_context *iscsi;
+	int lun;
+	uint32_t block_size;
+	uint64_t lun_bytes;
+	struct replay_read *reads;
+	size_t n, next, done;
+	uint64_t bytes;
+	uint32_t len_max, depth_max;
+	unsigned inflight;
+	struct scsi_iovec *bufs;        /* depth_max buffers... */
+	unsigned *free_bufs, nfree;     /* ...and a stack of the idle ones */
+	int error;
+};
+
+struct replay_cmd {
+	struct replay *rp;
+	unsigned buf;
+};
+
+/* The trace's lines as offsets; block size comes later from the LUN. */
+static int replay_load(struct replay *rp, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char line[256];
+	size_t cap = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long t, off, len, depth;
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (sscanf(line, "%llu %llu %llu %llu", &t, &off, &len, &depth) != 4 ||
+		    len == 0 || len > REPLAY_LEN_MAX || depth == 0 || depth > QD_MAX)
+			break;
+		if (rp->n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			rp->reads = realloc(rp->reads, cap * sizeof(*rp->reads));
+			if (!rp->reads)
+				break;
+		}
+		rp->reads[rp->n++] = (struct replay_read){ off, (uint32_t)len, (uint32_t)depth };
+		rp->bytes += len;
+		rp->len_max = len > rp->len_max ? (uint32_t)len : rp->len_max;
+		rp->depth_max = depth > rp->depth_max ? (uint32_t)depth : rp->depth_max;
+	}
+	if (!feof(f) || rp->n == 0) {
+		fprintf(stderr, "libiscsi-bench: %s: not a trace of \"T_US OFFSET LEN DEPTH\" "
+			"lines\n", path);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
+static void sleep_ns(int64_t ns)
+{
+	struct timespec ts = { ns / NS_PER_S, ns % NS_PER_S };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* A new context per attempt, as a failed connect leaves one unusable. */
+static int replay_login(struct replay *rp, const struct opts *o, unsigned *retries)
+{
+	int64_t give_up = mono_ns() + LOGIN_RETRY_FOR_NS, delay = 0;
+
+	for (;;) {
+		rp->iscsi = iscsi_create_context(o->initiator);
+		if (!rp->iscsi)
+			return -1;
+		iscsi_set_targetname(rp->iscsi, o->target);
+		iscsi_set_session_type(rp->iscsi, ISCSI_SESSION_NORMAL);
+		iscsi_set_header_digest(rp->iscsi, ISCSI_HEADER_DIGEST_NONE);
+		if (iscsi_full_connect_sync(rp->iscsi, o->portal, o->lun) == 0)
+			return 0;
+		fprintf(stderr, "libiscsi-bench: login: %s\n", iscsi_get_error(rp->iscsi));
+		iscsi_destroy_context(rp->iscsi);
+		rp->iscsi = NULL;
+		delay = delay ? delay * 2 : NS_PER_S / 4;
+		delay = delay > 5 * NS_PER_S ? 5 * NS_PER_S : delay;
+		if (mono_ns() + delay >= give_up)
+			return -1;
+		(*retries)++;
+		sleep_ns(delay);
+	}
+}
+
+static int replay_probe(struct replay *rp)
+{
+	struct scsi_task *t = iscsi_inquiry_sync(rp->iscsi, rp->lun, 0, 0, 96);
+	struct scsi_inquiry_supported_pages *pages;
+	struct scsi_readcapacity16 *rc;
+
+	if (!t || t->status != SCSI_STATUS_GOOD)
+		return -1;
+	scsi_free_scsi_task(t);
+	t = iscsi_inquiry_sync(rp->iscsi, rp->lun, 1, SCSI_INQUIRY_PAGECODE_SUPPORTED_VPD_PAGES,
+			       255);
+	pages = t && t->status == SCSI_STATUS_GOOD ? scsi_datain_unmarshall(t) : NULL;
+	for (int i = 0; pages && i < pages->num_pages; i++) {
+		struct scsi_task *p = iscsi_inquiry_sync(rp->iscsi, rp->lun, 1,
+							 pages->pages[i], 255);
+		if (p)
+			scsi_free_scsi_task(p);
+	}
+	if (t)
+		scsi_free_scsi_task(t);
+	t = iscsi_readcapacity16_sync(rp->iscsi, rp->lun);
+	rc = t && t->status == SCSI_STATUS_GOOD ? scsi_datain_unmarshall(t) : NULL;
+	if (!rc)
+		return -1;
+	rp->block_size = rc->block_length;
+	rp->lun_bytes = (rc->returned_lba + 1) * rc->block_length;
+	scsi_free_scsi_task(t);
+	t = iscsi_modesense6_sync(rp->iscsi, rp->lun, 0, SCSI_MODESENSE_PC_CURRENT,
+				  SCSI_MODEPAGE_RETURN_ALL_PAGES, 0, 192);
+	if (t)
+		scsi_free_scsi_task(t);
+	return 0;
+}
+
+/* Offsets to LBAs; every read whole blocks inside the LUN. */
+static int replay_check(struct replay *rp)
+{
+	for (size_t i = 0; i < rp->n; i++) {
+		struct replay_read *r = &rp->reads[i];
+		if (r->lba % rp->block_size || r->len % rp->block_size ||
+		    r->lba + r->len > rp->lun_bytes) {
+			fprintf(stderr, "libiscsi-bench: read %zu does not fit the LUN\n", i + 1);
+			return -1;
+		}
+		r->lba /= rp->block_size;
+	}
+	rp->bufs = calloc(rp->depth_max, sizeof(*rp->bufs));
+	rp->free_bufs = calloc(rp->depth_max, sizeof(*rp->free_bufs));
+	if (!rp->bufs || !rp->free_bufs)
+		return -1;
+	for (unsigned i = 0; i < rp->depth_max; i++) {
+		rp->bufs[i].iov_base = aligned_alloc(4096, (rp->len_max + 4095u) / 4096u * 4096u);
+		if (!rp->bufs[i].iov_base)
+			return -1;
+		rp->free_bufs[rp->nfree++] = i;
+	}
+	return 0;
+}
+
+static void replay_pump(struct replay *rp);
+
+static void replay_done(struct iscsi_context *iscsi, int status, void *data, void *priv)
+{
+	struct replay_cmd *cmd = priv;
+	struct replay *rp = cmd->rp;
+
+	scsi_free_scsi_task(data);
+	rp->inflight--;
+	rp->done++;
+	rp->free_bufs[rp->nfree++] = cmd->buf;
+	free(cmd);
+	if (status != SCSI_STATUS_GOOD) {
+		if (!rp->error)
+			fprintf(stderr, "libiscsi-bench: READ failed (status 0x%02x): %s\n",
+				status, iscsi_get_error(iscsi));
+		rp->error = 1;
+		return;
+	}
+	replay_pump(rp);
+}
+
+static void replay_pump(struct replay *rp)
+{
+	while (!rp->error && rp->next < rp->n && rp->nfree &&
+	       rp->inflight < rp->reads[rp->next].depth) {
+		const struct replay_read *r = &rp->reads[rp->next++];
+		struct replay_cmd *cmd = malloc(sizeof(*cmd));
+		struct scsi_iovec *iov;
+
+		if (!cmd) {
+			rp->error = 1;
+			return;
+		}
+		*cmd = (struct replay_cmd){ rp, rp->free_bufs[--rp->nfree] };
+		iov = &rp->bufs[cmd->buf];
+		iov->iov_len = r->len;
+		if (!iscsi_read10_iov_task(rp->iscsi, rp->lun, (uint32_t)r->lba, r->len,
+					   (int)rp->block_size, 0, 0, 0, 0, 0, replay_done,
+					   cmd, iov, 1)) {
+			fprintf(stderr, "libiscsi-bench: cannot submit: %s\n",
+				iscsi_get_error(rp->iscsi));
+			free(cmd);
+			rp->error = 1;
+			return;
+		}
+		rp->inflight++;
+	}
+}
+
+static int replay_service(struct replay *rp)
+{
+	struct pollfd pfd = { .fd = iscsi_get_fd(rp->iscsi),
+			      .events = (short)iscsi_which_events(rp->iscsi) };
+	int n = poll(&pfd, 1, 100);
+
+	if (n < 0)
+		return errno == EINTR ? 0 : -1;
+	if (iscsi_service(rp->iscsi, n ? pfd.revents : 0) < 0) {
+		fprintf(stderr, "libiscsi-bench: %s\n", iscsi_get_error(rp->iscsi));
+		return -1;
+	}
+	return 0;
+}
+
+static int replay_main(const struct opts *o)
+{
+	struct replay rp = { .lun = o->lun };
+	unsigned retries = 0;
+	int64_t t0, t_login, t_probe, t_run;
+	double cpu0;
+
+	if (replay_load(&rp, o->replay) < 0)
+		return 2;
+	t0 = mono_ns();
+	cpu0 = cpu_us();
+	if (replay_login(&rp, o, &retries) < 0) {
+		fprintf(stderr, "libiscsi-bench: login failed after %u retries\n", retries);
+		return 3;
+	}
+	t_login = mono_ns();
+	if (replay_probe(&rp) < 0 || replay_check(&rp) < 0) {
+		fprintf(stderr, "libiscsi-bench: the probe failed\n");
+		return 1;
+	}
+	t_probe = t_run = mono_ns();
+	replay_pump(&rp);
+	while (rp.done < rp.n && !(rp.error && rp.inflight == 0))
+		if (replay_service(&rp) < 0)
+			rp.error = 1;
+	if (!rp.error)
+		printf("replay: reads=%zu bytes=%" PRIu64 " depth_max=%u login_ms=%.1f "
+		       "probe_ms=%.1f replay_ms=%.1f total_ms=%.1f cpu_ms=%.1f "
+		       "login_retries=%u\n", rp.n, rp.bytes, rp.depth_max,
+		       (double)(t_login - t0) / 1e6, (double)(t_probe - t_login) / 1e6,
+		       (double)(mono_ns() - t_run) / 1e6, (double)(mono_ns() - t0) / 1e6,
+		       (cpu_us() - cpu0) / 1e3, retries);
+	iscsi_logout_sync(rp.iscsi);
+	iscsi_destroy_context(rp.iscsi);
+	return rp.error;
 }
 
 int main(int argc, char **argv)
@@ -379,8 +654,13 @@ int main(int argc, char **argv)
 	if (parse(argc, argv, &o) < 0) {
 		fprintf(stderr, "usage: libiscsi-bench --portal HOST:PORT --target IQN "
 			"--lun N --pattern P --bs BYTES --qd N --time SEC [--ramp SEC] "
-			"[--size BYTES] [--initiator IQN]\n");
+			"[--size BYTES] [--initiator IQN]\n       libiscsi-bench --portal "
+			"HOST:PORT --target IQN --lun N --replay TRACE [--initiator IQN]\n");
 		return 2;
+	}
+	if (o.replay) {
+		free(b);
+		return replay_main(&o);
 	}
 	b->o = &o;
 	if (login(b) < 0)

@@ -50,6 +50,7 @@ struct bench_opts {
 	uint64_t seconds;
 	uint64_t ramp;
 	uint64_t size;                  /* 0: the whole LUN */
+	const char *replay;             /* --replay TRACE, bench_replay.c */
 };
 
 enum bench_phase { PHASE_RAMP, PHASE_MEASURE, PHASE_STOP };
@@ -404,7 +405,7 @@ static void report(const struct bench *b, const struct bench_opts *o,
 /* ---- Options */
 
 enum { OPT_PATTERN = OPT_COMMAND_SPECIFIC, OPT_BS, OPT_QD, OPT_TIME, OPT_SIZE,
-       OPT_RAMP };
+       OPT_RAMP, OPT_REPLAY };
 
 static const struct option bench_options[] = {
 	CLI_COMMON_LONG,
@@ -414,6 +415,7 @@ static const struct option bench_options[] = {
 	{ "time", required_argument, NULL, OPT_TIME },
 	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "ramp", required_argument, NULL, OPT_RAMP },
+	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ 0 },
 };
 
@@ -438,6 +440,13 @@ static const char bench_help[] =
 	"      --time SEC             measured seconds (5)\n"
 	"      --ramp SEC             unmeasured seconds first (0)\n"
 	"      --size BYTES           use the first BYTES of the LUN (all)\n"
+	"      --replay TRACE         instead: the reads of a recorded boot\n"
+	"                             (bench/storm-trace.txt, \"T_US OFFSET LEN\n"
+	"                             DEPTH\" a line, '#' comments), in order, each\n"
+	"                             sent once fewer than DEPTH are in flight;\n"
+	"                             after login and the daemon's probe, prints\n"
+	"  replay: reads=N bytes=N depth_max=N login_ms=N probe_ms=N replay_ms=N\n"
+	"          total_ms=N (login to the last read) cpu_ms=N recoveries=N\n"
 	"\n" CLI_EXIT_CODES_HELP;
 
 static int bench_option(struct bench_opts *o, int opt, const char *arg)
@@ -457,6 +466,7 @@ static int bench_option(struct bench_opts *o, int opt, const char *arg)
 	case OPT_TIME: return parse_u64(arg, 1, 86400, &o->seconds);
 	case OPT_RAMP: return parse_u64(arg, 0, 3600, &o->ramp);
 	case OPT_SIZE: return cli_parse_size(arg, &o->size) < 0 || o->size == 0 ? -EINVAL : 0;
+	case OPT_REPLAY: o->replay = arg; return 0;
 	default: return -EINVAL;
 	}
 }
@@ -521,6 +531,10 @@ int cmd_bench(int argc, char **argv)
 			fprintf(stderr, "try 'iscsiroot bench --help'\n");
 		free(b);
 		return r < 0 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (o.replay) {
+		free(b);
+		return bench_replay(&c, o.replay);
 	}
 	b->c = &c;
 	b->pattern = o.pattern;

@@ -88,6 +88,9 @@ int cli_finish_options(struct cli_iscsi *c, bool need_target);
 int cli_login(struct cli_iscsi *c);
 void cli_close(struct cli_iscsi *c);
 int cli_exit_for_errno(int err);
+/* bench --replay TRACE (bench_replay.c): logs in, probes, replays the
+ * trace's reads, prints one "replay:" line, closes c; an exit code. */
+int bench_replay(struct cli_iscsi *c, const char *path);
 /* "4096", "64k", "1M", "2G", "1T": bytes. */
 int cli_parse_size(const char *s, uint64_t *out);
 

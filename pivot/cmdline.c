@@ -319,6 +319,15 @@ static int set_nbd_mode(struct boot_config *bc, const struct boot_key *k, const 
 	return 0;
 }
 
+/* An absolute path (iscsiroot.trace): the daemon opens it before the
+ * pivot, when a relative one would name nothing the system can find. */
+static int set_path(struct boot_config *bc, const struct boot_key *k, const char *v)
+{
+	if (!v || v[0] != '/')
+		return -EINVAL;
+	return set_string(bc, k, v);
+}
+
 static int set_blockdev(struct boot_config *bc, const struct boot_key *k, const char *v)
 {
 	if (!v || (strcmp(v, "nbd") && strcmp(v, "ublk")))
@@ -375,6 +384,7 @@ static const struct boot_key keys[] = {
 	{ "iscsiroot.ublk_buffers", set_count16, 0, FIELD(ublk_buffer_mib) },
 	{ "iscsiroot.nbd", set_nbd_mode, 0, 0, 0 },
 	{ "iscsiroot.blockdev", set_blockdev, 0, FIELD(blockdev) },
+	{ "iscsiroot.trace", set_path, 0, FIELD(trace) },
 };
 
 /* The file's ISCSI_TARGET_IP is the command line's iscsi_target_ip; shell

@@ -203,6 +203,7 @@ int daemon_target_config(const struct boot_config *bc, const struct dhcpc_rootpa
 	opt->backend = bc->blockdev;    /* empty: ublk where the kernel has it */
 	opt->nbd_ioctl = bc->nbd_ioctl;
 	opt->ublk_buffer_bytes = bc->ublk_buffer_mib << 20;
+	opt->trace_path = bc->trace[0] ? bc->trace : NULL;
 	return apply_params(bc, c, err, errlen);
 }
 

@@ -70,6 +70,7 @@ struct boot_config {
 	bool nbd_ioctl;              /* iscsiroot.nbd=ioctl (default netlink) */
 	unsigned queues;             /* iscsiroot.queues=N; 0: one per CPU */
 	unsigned ublk_buffer_mib;    /* iscsiroot.ublk_buffers=MiB; 0: 2 */
+	char trace[128];             /* iscsiroot.trace=PATH; empty: none */
 	int64_t replacement_timeout_ms; /* iscsiroot.replacement_timeout= (s) */
 };
 
@@ -253,6 +254,8 @@ struct serve_options {
 	                              * the kernel has it, else nbd */
 	bool nbd_ioctl;              /* set NBD up by ioctls, not netlink */
 	uint32_t ublk_buffer_bytes;  /* ublk's buffer memory; 0: 2 MiB */
+	const char *trace_path;      /* a line per read request goes here
+	                              * (bench/storm.sh's trace); NULL: none */
 	bool recover;                /* take over the device recover_index of
 	                              * recover_backend, whose server died */
 	unsigned recover_index;

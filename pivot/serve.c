@@ -16,6 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 
 #include "blockdev.h"
 #include "pivot.h"
@@ -51,6 +52,8 @@ struct serve {
 	const struct bdev_ops *ops;
 	void *bdev;
 	struct mount_watch watch;
+	int trace_fd;                   /* iscsiroot.trace=; -1: none */
+	unsigned reads_inflight;
 };
 
 struct serve_io {
@@ -75,6 +78,58 @@ static uint32_t part_bytes(const struct serve *s, const struct bdev_io *io,
 	return (uint32_t)MIN(left, max ? max : left);
 }
 
+/* iscsiroot.trace=PATH: one line per read request as it comes from the
+ * kernel, "T_US OFFSET LEN DEPTH": CLOCK_MONOTONIC in microseconds, bytes,
+ * and the reads in flight here with this one, which bench/storm.sh
+ * replays as the queue depth. A failed write ends the trace, not I/O. */
+static void trace_read(struct serve *s, const struct bdev_io *io)
+{
+	struct timespec ts;
+	char line[96];
+	int n;
+
+	if (s->trace_fd < 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	n = snprintf(line, sizeof(line), "%lld %llu %llu %u\n",
+		     (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000,
+		     (unsigned long long)io->offset, (unsigned long long)io->len,
+		     s->reads_inflight);
+	if (write(s->trace_fd, line, (size_t)n) != n) {
+		log_warn("trace: write failed (%s); tracing stopped", strerror(errno));
+		close(s->trace_fd);
+		s->trace_fd = -1;
+	}
+}
+
+/* The header: what the columns are, and the disk the offsets are on. */
+static void trace_open(struct serve *s, const char *path)
+{
+	const struct scsi_capacity *c = &s->disk.capacity;
+
+	s->trace_fd = -1;
+	if (!path)
+		return;
+	s->trace_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (s->trace_fd < 0) {
+		log_warn("trace: cannot open %s: %s", path, strerror(errno));
+		return;
+	}
+	dprintf(s->trace_fd, "# iscsiroot read trace: t_us offset len depth\n"
+		"# capacity=%llu block=%u\n",
+		(unsigned long long)(c->blocks * c->block_size), c->block_size);
+	log_info("tracing reads to %s", path);
+}
+
+/* The request is answered: r is 0 or a negative errno. */
+static void finish(struct serve_io *sio, int r)
+{
+	if (sio->io->op == BDEV_OP_READ)
+		sio->s->reads_inflight--;
+	sio->s->ops->complete(sio->io, r);
+	free(sio);
+}
+
 static void part_done(struct iscsi_task *t)
 {
 	struct serve_io *sio = t->ctx;
@@ -85,14 +140,12 @@ static void part_done(struct iscsi_task *t)
 		log_err("%s at byte %llu failed: %s",
 			sio->io->op == BDEV_OP_READ ? "read" : "write",
 			(unsigned long long)(sio->io->offset + sio->done), msg);
-		sio->s->ops->complete(sio->io, r);
-		free(sio);
+		finish(sio, r);
 		return;
 	}
 	sio->done += sio->part;
 	if (sio->io->op == BDEV_OP_FLUSH || sio->done >= sio->io->len) {
-		sio->s->ops->complete(sio->io, 0);
-		free(sio);
+		finish(sio, 0);
 		return;
 	}
 	issue_part(sio);
@@ -124,10 +177,8 @@ static void issue_part(struct serve_io *sio)
 	sio->task.done = part_done;
 	sio->task.ctx = sio;
 	r = iscsi_submit(s->session, &sio->task);
-	if (r < 0) {
-		s->ops->complete(io, r);
-		free(sio);
-	}
+	if (r < 0)
+		finish(sio, r);
 }
 
 static void on_block_request(void *ctx, struct bdev_io *io)
@@ -145,6 +196,10 @@ static void on_block_request(void *ctx, struct bdev_io *io)
 	}
 	sio->s = ctx;
 	sio->io = io;
+	if (io->op == BDEV_OP_READ) {
+		s->reads_inflight++;
+		trace_read(s, io);
+	}
 	issue_part(sio);
 }
 
@@ -440,6 +495,7 @@ int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 	if (!s)
 		return -ENOMEM;
 	s->loop = loop;
+	s->trace_fd = -1;
 	s->session = iscsi_session_new(loop, &opt->iscsi);
 	if (!s->session) {
 		free(s);
@@ -479,6 +535,7 @@ int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 	snprintf(dev, devlen, "%s", s->ops->path(s->bdev));
 	describe(s, dev, bc.queues);
 	watch_mounts(s, dev);
+	trace_open(s, opt->trace_path);
 	*out = s;
 	return 0;
 fail:

@@ -36,6 +36,7 @@ static const struct field {
 	F(testroute, BOOL), F(ip, STR), F(bootif, STR), F(debug, BOOL),
 	F(shell, BOOL), F(wait_s, INT), F(blockdev, STR), F(nbd_ioctl, BOOL),
 	F(queues, UINT), F(ublk_buffer_mib, UINT), F(replacement_timeout_ms, I64),
+	F(trace, STR),
 #undef F
 };
 
@@ -183,9 +184,9 @@ static const struct row rows[] = {
 	/* iscsiroot.* */
 	{ NULL, "iscsiroot.debug iscsiroot.shell=1 iscsiroot.timeout=120 iscsiroot.blockdev=ublk "
 	  "iscsiroot.replacement_timeout=30 iscsiroot.queues=4 iscsiroot.nbd=ioctl "
-	  "iscsiroot.ublk_buffers=8", 0,
+	  "iscsiroot.ublk_buffers=8 iscsiroot.trace=/run/reads", 0,
 	  { "debug=1", "shell=1", "wait_s=120", "blockdev=ublk", "replacement_timeout_ms=30000",
-	    "queues=4", "nbd_ioctl=1", "ublk_buffer_mib=8" } },
+	    "queues=4", "nbd_ioctl=1", "ublk_buffer_mib=8", "trace=/run/reads" } },
 	{ NULL, "iscsiroot.nbd=netlink iscsiroot.blockdev=nbd iscsiroot.shell=0", 0,
 	  { "nbd_ioctl=0", "blockdev=nbd", "shell=0" } },
 
@@ -229,6 +230,7 @@ static const struct row rows[] = {
 	{ NULL, "iscsiroot.timeout=soon", -EINVAL, { "err~'soon' for iscsiroot.timeout=" } },
 	{ NULL, "iscsiroot.replacement_timeout=-1", -EINVAL, { "err~iscsiroot.replacement_timeout" } },
 	{ NULL, "iscsiroot.blockdev=floppy", -EINVAL, { "err~iscsiroot.blockdev" } },
+	{ NULL, "iscsiroot.trace=run/reads", -EINVAL, { "err~iscsiroot.trace" } },
 	{ NULL, "iscsiroot.nbd=carrier-pigeon", -EINVAL, { "err~iscsiroot.nbd" } },
 	{ NULL, "iscsiroot.queues=17", -EINVAL, { "err~iscsiroot.queues" } },
 	{ NULL, "iscsiroot.ublk_buffers=17", -EINVAL, { "err~iscsiroot.ublk_buffers" } },

@@ -19,7 +19,8 @@ packages=(
 	python3 kmod cpio xz-utils
 	fio valgrind strace # bench/vm-fio.sh (fio in the VM), bench/host-cost.sh
 	time linux-perf     # bench/host.sh (/usr/bin/time), bench/vm-fio.sh --perf
-	debootstrap         # tests/setup: the build in a bare Debian 12 tree
+	debootstrap         # tests/setup: the build in a bare Debian 12 tree; bench/storm-record.sh
+	gnuplot-nox         # bench/storm.sh: the plot (SVG)
 	grub-pc-bin  # tests/e2e/ipxe-chain.sh: GRUB for BIOS installed into a disk image
 	grub2-common # grub-install (the grub-pc package would install onto the host)
 	ipxe-qemu    # QEMU's iPXE option ROMs: the network-boot chain

@@ -71,11 +71,13 @@ trap cleanup EXIT
 
 tgtadm_() { tgtadm -C "$TGT_CTL" "$@"; }
 
-# tgt_start: tgtd in the foreground of a background job, ready to serve.
+# tgt_start: tgtd in the foreground of a background job, ready to serve;
+# $TGTD_ARGS adds options (bench/storm.sh: --nr_iothreads N).
 tgt_start() {
 	TGT_PORT=${TGT_PORT:-$(pick_port)}
 	TGT_CTL=$((TGT_PORT % 10000 + 100))
-	tgtd -f -C "$TGT_CTL" --iscsi portal=127.0.0.1:$TGT_PORT \
+	# shellcheck disable=SC2086
+	tgtd -f -C "$TGT_CTL" ${TGTD_ARGS:-} --iscsi portal=127.0.0.1:$TGT_PORT \
 		>"$WORK/tgtd.log" 2>&1 &
 	TGT_PID=$!
 	for _ in $(seq 1 50); do
