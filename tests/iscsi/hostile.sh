@@ -46,7 +46,7 @@ head -c 8M /dev/urandom >"$IMAGE"
 MEM_ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1"
 MEM_GROWTH_MAX_KIB=6144                 # over an idle session's peak
 MEM_MAX_KIB=32768                       # absolute, for the ASan build
-RECONNECT_DELAY_MAX_MS=5600             # 5 s + 12 % jitter (session.c)
+RECONNECT_DELAY_MAX_MS=5000             # the backoff cap; jitter only shortens it (session.c)
 declare -A FPID FPORT IPID ISTART
 RC=0
 MS=0
