@@ -1,336 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* The session's timers and recovery paths, driven by a fake clock and a
  * scripted target in the same event loop (a listening socket on
- * 127.0.0.1): backoff after logins that drop at once, redirect loops,
+ * 127.0.0.1, test-peer.c): backoff after logins that drop at once, redirect loops,
  * capped target waits, the replacement timeout on every path, a ping
  * flood from a target that does not read, a READ answered short, and the
  * gate that keeps I/O from another disk. */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include "session.h"
+#include "test-peer.h"
 #include "test.h"
-
-#define LUN_BYTES 8192
-#define BS 512
-
-static int64_t fake_now = 1000000;
-
-static int64_t fake_clock(void *ctx)
-{
-	(void)ctx;
-	return fake_now;
-}
-
-/* ---- The scripted target */
-
-enum script {
-	SCRIPT_NORMAL,          /* answers everything right */
-	SCRIPT_REDIRECT,        /* every login: temporary redirect to itself */
-	SCRIPT_DROP_ON_CMD,     /* logs in, closes on every SCSI command */
-	SCRIPT_SHORT_READ_ONCE, /* first READ: half its data, then GOOD */
-	SCRIPT_SHORT_READ,      /* every READ so */
-	SCRIPT_SILENT,          /* logs in, then reads nothing and answers nothing */
-};
-
-struct peer {
-	struct ev_loop *loop;
-	int listen_fd;
-	uint16_t port;
-	struct ev_source accept_src;
-	int fd;
-	struct ev_source io;
-	uint8_t rbuf[1 << 17];
-	size_t rlen;
-	bool reading;           /* false: the target stops reading its socket */
-	enum script script;
-	unsigned connections, commands, reads;
-	uint32_t statsn;
-	uint32_t expcmdsn;      /* after the last command seen */
-	bool window_fixed;      /* MaxCmdSN stays at maxcmdsn */
-	uint32_t maxcmdsn;
-	bool answer_logout;
-	uint16_t logout_time2wait;
-	unsigned logouts;
-	unsigned refuse_logins; /* answered with refuse_status, then accepted */
-	uint16_t refuse_status;
-	int64_t accepted_at[16];
-	uint8_t lun[LUN_BYTES];
-	char serial[16];
-};
-
-/* Sends one PDU whole (the socket buffer takes these small ones). */
-static void peer_send(struct peer *p, uint8_t *bhs, const void *data, uint32_t len)
-{
-	static const uint8_t zero[4];
-	uint32_t pad = (4 - (len & 3)) & 3;
-
-	put_be24(bhs + 5, len);
-	put_be32(bhs + 28, p->expcmdsn);
-	/* MaxCmdSN: the window stays wide open unless a test fixes it. */
-	put_be32(bhs + 32, p->window_fixed ? p->maxcmdsn : p->expcmdsn + 1000000);
-	struct iovec iov[3] = { { bhs, ISCSI_BHS_LEN }, { (void *)data, len },
-				{ (void *)zero, pad } };
-	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 3 };
-
-	/* One write: no Nagle wait between a header and its data. */
-	if (p->fd >= 0)
-		(void)!sendmsg(p->fd, &msg, MSG_NOSIGNAL);
-}
-
-static void peer_close(struct peer *p)
-{
-	if (p->fd < 0)
-		return;
-	ev_del(&p->io);
-	close(p->fd);
-	p->fd = -1;
-	p->rlen = 0;
-}
-
-static void send_login_rsp(struct peer *p, const uint8_t *req, uint8_t cls,
-			   uint8_t detail, const char *text, uint32_t len)
-{
-	uint8_t b[ISCSI_BHS_LEN] = { ISCSI_OP_LOGIN_RSP };
-	uint8_t csg = (req[1] >> 2) & 3;
-
-	/* Security straight on to operational, operational to full feature. */
-	b[1] = cls ? 0 : (uint8_t)(ISCSI_FLAG_LOGIN_TRANSIT | csg << 2 | (csg == 0 ? 1 : 3));
-	memcpy(b + 8, req + 8, 6);      /* ISID */
-	if (!cls && csg == 1)
-		b[15] = 0x21;           /* TSIH */
-	memcpy(b + 16, req + 16, 4);    /* ITT */
-	put_be32(b + 24, p->statsn++);
-	b[36] = cls;
-	b[37] = detail;
-	peer_send(p, b, text, len);
-}
-
-static void on_login(struct peer *p, const uint8_t *req)
-{
-	char text[64];
-
-	if (p->refuse_logins > 0) {
-		p->refuse_logins--;
-		send_login_rsp(p, req, (uint8_t)(p->refuse_status >> 8),
-			       (uint8_t)p->refuse_status, NULL, 0);
-		return;
-	}
-	if (p->script == SCRIPT_REDIRECT) {
-		snprintf(text, sizeof(text), "TargetAddress=127.0.0.1:%u,1", p->port);
-		send_login_rsp(p, req, 1, 1, text, (uint32_t)strlen(text) + 1);
-		return;
-	}
-	if (((req[1] >> 2) & 3) == 0)
-		send_login_rsp(p, req, 0, 0, "AuthMethod=None", 16);
-	else
-		send_login_rsp(p, req, 0, 0, "TargetPortalGroupTag=1", 23);
-}
-
-/* GOOD (or status) after sent bytes of Data-In in expdatasn PDUs; less
- * than the command's length is said as underflow, as RFC 7143 §11.4.5
- * asks. */
-static void send_status(struct peer *p, const uint8_t *cmd, uint8_t status,
-			uint32_t expdatasn, uint32_t sent)
-{
-	uint8_t b[ISCSI_BHS_LEN] = { ISCSI_OP_SCSI_RSP, ISCSI_FLAG_FINAL };
-	uint32_t edtl = get_be32(cmd + 20);
-
-	if (sent < edtl && (cmd[1] & 0x40)) {
-		b[1] |= 0x02;           /* U */
-		put_be32(b + 44, edtl - sent);
-	}
-	b[3] = status;
-	memcpy(b + 16, cmd + 16, 4);
-	put_be32(b + 24, p->statsn++);
-	put_be32(b + 36, expdatasn);
-	peer_send(p, b, NULL, 0);
-}
-
-static void send_data_in(struct peer *p, const uint8_t *cmd, const uint8_t *data,
-			 uint32_t len)
-{
-	uint8_t b[ISCSI_BHS_LEN] = { ISCSI_OP_DATA_IN, ISCSI_FLAG_FINAL };
-
-	memcpy(b + 16, cmd + 16, 4);
-	put_be32(b + 20, ISCSI_RESERVED_TAG);
-	put_be32(b + 36, 0);               /* DataSN */
-	put_be32(b + 40, 0);               /* offset */
-	peer_send(p, b, data, len);
-}
-
-/* INQUIRY VPD 0x80 (serial) and 0x00; READ CAPACITY(10); READ(10). */
-static void on_command(struct peer *p, const uint8_t *cmd)
-{
-	const uint8_t *cdb = cmd + 32;
-	uint8_t buf[64] = { 0 };
-
-	p->commands++;
-	if (p->script == SCRIPT_DROP_ON_CMD) {
-		peer_close(p);
-		return;
-	}
-	if (cdb[0] == 0x12 && (cdb[1] & 1) && cdb[2] == 0x80) {
-		size_t n = strlen(p->serial);
-		buf[1] = 0x80;
-		buf[3] = (uint8_t)n;
-		memcpy(buf + 4, p->serial, n);
-		send_data_in(p, cmd, buf, (uint32_t)(4 + n));
-		send_status(p, cmd, 0, 1, (uint32_t)(4 + n));
-	} else if (cdb[0] == 0x25) {
-		put_be32(buf, LUN_BYTES / BS - 1);
-		put_be32(buf + 4, BS);
-		send_data_in(p, cmd, buf, 8);
-		send_status(p, cmd, 0, 1, 8);
-	} else if (cdb[0] == 0x28) {
-		uint32_t lba = get_be32(cdb + 2), len = (uint32_t)(cdb[7] << 8 | cdb[8]) * BS;
-		bool shorten = p->script == SCRIPT_SHORT_READ ||
-			       (p->script == SCRIPT_SHORT_READ_ONCE && p->reads == 0);
-		p->reads++;
-		/* The short answer lies: half the data, and no residual. */
-		send_data_in(p, cmd, p->lun + lba * BS, shorten ? len / 2 : len);
-		send_status(p, cmd, 0, 1, len);
-	} else {
-		send_status(p, cmd, 0, 0, get_be32(cmd + 20));
-	}
-}
-
-static void on_peer_pdu(struct peer *p, const uint8_t *bhs)
-{
-	switch (bhs[0] & 0x3f) {
-	case ISCSI_OP_LOGIN_REQ:
-		on_login(p, bhs);
-		break;
-	case ISCSI_OP_SCSI_CMD:
-		p->expcmdsn = get_be32(bhs + 24) + 1;
-		if (p->script != SCRIPT_SILENT)
-			on_command(p, bhs);
-		else
-			p->reading = false;
-		break;
-	case ISCSI_OP_LOGOUT_REQ:
-		p->logouts++;
-		if (p->answer_logout) {
-			uint8_t b[ISCSI_BHS_LEN] = { ISCSI_OP_LOGOUT_RSP, ISCSI_FLAG_FINAL };
-			memcpy(b + 16, bhs + 16, 4);
-			put_be32(b + 24, p->statsn++);
-			b[40] = (uint8_t)(p->logout_time2wait >> 8);
-			b[41] = (uint8_t)p->logout_time2wait;
-			peer_send(p, b, NULL, 0);
-		}
-		break;
-	case ISCSI_OP_NOP_OUT:
-		if (get_be32(bhs + 16) != ISCSI_RESERVED_TAG) {
-			uint8_t b[ISCSI_BHS_LEN] = { ISCSI_OP_NOP_IN, ISCSI_FLAG_FINAL };
-			memcpy(b + 16, bhs + 16, 4);
-			put_be32(b + 20, ISCSI_RESERVED_TAG);
-			put_be32(b + 24, p->statsn++);
-			peer_send(p, b, NULL, 0);
-		}
-		break;
-	default:
-		break;
-	}
-}
-
-static void peer_on_io(struct ev_source *src, uint32_t revents)
-{
-	struct peer *p = src->ctx;
-	ssize_t n;
-
-	(void)revents;
-	if (!p->reading)
-		return;
-	n = recv(p->fd, p->rbuf + p->rlen, sizeof(p->rbuf) - p->rlen, MSG_DONTWAIT);
-	if (n <= 0) {
-		peer_close(p);
-		return;
-	}
-	p->rlen += (size_t)n;
-	while (p->fd >= 0 && p->rlen >= ISCSI_BHS_LEN) {
-		uint32_t dlen = get_be24(p->rbuf + 5);
-		size_t total = ISCSI_BHS_LEN + ((dlen + 3) & ~3u);
-		if (p->rlen < total)
-			break;
-		on_peer_pdu(p, p->rbuf);
-		if (p->fd < 0)
-			break;
-		memmove(p->rbuf, p->rbuf + total, p->rlen - total);
-		p->rlen -= total;
-	}
-	/* A target that stops reading: no more events for it. */
-	if (p->fd >= 0 && !p->reading)
-		ev_set_events(&p->io, 0);
-}
-
-static void peer_on_accept(struct ev_source *src, uint32_t revents)
-{
-	struct peer *p = src->ctx;
-	/* Blocking for sends, so a PDU goes whole; reads never wait. */
-	int fd = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-
-	(void)revents;
-	if (fd < 0)
-		return;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-	peer_close(p);
-	p->fd = fd;
-	if (p->connections < ARRAY_SIZE(p->accepted_at))
-		p->accepted_at[p->connections] = fake_now;
-	p->connections++;
-	p->reading = true;
-	p->io = (struct ev_source){ .fd = fd, .events = EPOLLIN, .deadline = -1,
-				    .on_io = peer_on_io, .ctx = p };
-	CHECK_EQ(ev_add(p->loop, &p->io), 0);
-}
-
-static void peer_start(struct peer *p, struct ev_loop *loop, enum script script)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-
-	memset(p, 0, sizeof(*p));
-	p->loop = loop;
-	p->fd = -1;
-	p->script = script;
-	p->statsn = 1;
-	p->expcmdsn = 1;
-	snprintf(p->serial, sizeof(p->serial), "disk-A");
-	for (size_t i = 0; i < sizeof(p->lun); i++)
-		p->lun[i] = (uint8_t)(i * 7 + 3);
-	p->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	CHECK(p->listen_fd >= 0);
-	/* A small receive window (set before listen, so that the connection
-	 * is made with it) makes a target that stops reading felt soon. */
-	setsockopt(p->listen_fd, SOL_SOCKET, SO_RCVBUF, &(int){ 4096 }, sizeof(int));
-	CHECK_EQ(bind(p->listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	CHECK_EQ(listen(p->listen_fd, 16), 0);
-	CHECK_EQ(getsockname(p->listen_fd, (struct sockaddr *)&sa, &len), 0);
-	p->port = ntohs(sa.sin_port);
-	p->accept_src = (struct ev_source){ .fd = p->listen_fd, .events = EPOLLIN,
-					    .deadline = -1, .on_io = peer_on_accept,
-					    .ctx = p };
-	CHECK_EQ(ev_add(loop, &p->accept_src), 0);
-}
-
-static void peer_stop(struct peer *p)
-{
-	peer_close(p);
-	ev_del(&p->accept_src);
-	close(p->listen_fd);
-}
 
 /* ---- The initiator under test */
 
@@ -366,19 +50,10 @@ static void rig_stop(struct rig *r)
 	ev_loop_close(&r->loop);
 }
 
-/* Runs the loop until nothing happens for three rounds of 2 ms (real
- * time: the two sockets' bytes in flight); the fake clock stands still. */
 static void settle(struct rig *r)
 {
-	int idle = 0;
-
-	for (int i = 0; i < 20000; i++) {
-		if (ev_run_once(&r->loop, 2) > 0)
-			idle = 0;
-		else if (++idle == 3)
-			return;
-	}
-	CHECK(!"the loop kept busy at one instant of the clock");
+	if (!settle_loop(&r->loop))
+		CHECK(!"the loop kept busy at one instant of the clock");
 }
 
 /* Moves the clock forward in steps, settling at each. */
@@ -398,29 +73,6 @@ static void rig_login(struct rig *r)
 }
 
 /* ---- Tests */
-
-struct read_check {
-	uint8_t buf[2 * BS];
-	int done;
-};
-
-static void read_done(struct iscsi_task *t)
-{
-	((struct read_check *)t->ctx)->done++;
-}
-
-static void read_task(struct iscsi_task *t, struct read_check *rc, uint32_t lba,
-		      uint32_t blocks)
-{
-	memset(rc->buf, 0xee, sizeof(rc->buf));
-	memset(t, 0, sizeof(*t));
-	t->cdb_len = (uint8_t)scsi_cdb_read(t->cdb, lba, blocks, false);
-	t->dir = ISCSI_DIR_READ;
-	t->buf = rc->buf;
-	t->len = blocks * BS;
-	t->done = read_done;
-	t->ctx = rc;
-}
 
 /* Logins that succeed but drop at the first command back off as failed
  * ones do: in 20 s of the clock, a handful of connections, not
@@ -472,24 +124,6 @@ static void test_redirect_loop(void)
 	rig_stop(&r);
 }
 
-static void send_async(struct peer *p, uint8_t event, uint16_t param2, uint16_t param3)
-{
-	uint8_t b[ISCSI_BHS_LEN] = { ISCSI_OP_ASYNC_MSG, ISCSI_FLAG_FINAL };
-
-	put_be32(b + 16, ISCSI_RESERVED_TAG);
-	put_be32(b + 24, p->statsn++);
-	b[36] = event;
-	b[40] = (uint8_t)(param2 >> 8);
-	b[41] = (uint8_t)param2;
-	b[42] = (uint8_t)(param3 >> 8);
-	b[43] = (uint8_t)param3;
-	peer_send(p, b, NULL, 0);
-}
-
-static void mark_done(struct iscsi_task *t)
-{
-	*(int *)t->ctx += 1;
-}
 
 /* Time2Wait 65535 s is capped at SESSION_TARGET_WAIT_MAX_MS; the
  * replacement timeout runs on this path too and fails the waiting I/O. */
