@@ -184,10 +184,17 @@ int root_resolve(const char *spec, const char *disk, uint32_t sector_size,
 
 /* ---- PID 1 plumbing */
 int pivot_mount_api_filesystems(void);
-/* Loads modules by name (with options) from /lib/modules/$(uname -r). */
+/* Loads a module by name or alias, with what it needs, as modprobe does
+ * (modules.c: libkmod resolves, from /lib/modules/$(uname -r)); options
+ * go to that module after modprobe.d's and the command line's. 0 when it
+ * is loaded or built in; -ENOENT when nothing knows the name; -EPERM when
+ * it is blacklisted; or the error of the module or a dependency. */
 int pivot_load_module(const char *name, const char *options);
 /* Loads the driver of every network device, by modalias. */
 int pivot_load_nic_drivers(void);
+/* modules-io.c: finit_module(2) on the file at path. Returns 1 when
+ * inserted, 0 when the kernel had the module already, or -errno. */
+int modules_finit(const char *path, const char *options, int flags);
 /* Mounts dev on /root, moves /dev /proc /sys /run there (detaching the
  * ones the new root has no directory for, as util-linux's switch_root
  * does), deletes the initramfs's files, chroots, and returns so the

@@ -352,9 +352,10 @@ static const char *serve_pick_backend(const char *forced)
 		ublk = ublk_ready();
 	if (ublk && !ublk_ready())
 		log_warn("ublk forced, but /dev/ublk-control is missing and ublk_drv did not load");
-	/* Partitions on NBD devices need max_part (NOTES: no udev here). */
+	/* Partitions on NBD devices need max_part (NOTES: no udev here). The
+	 * loader has said why when it found the module and could not load it. */
 	if (!ublk && access("/sys/module/nbd", F_OK) != 0 &&
-	    pivot_load_module("nbd", "max_part=16") < 0)
+	    pivot_load_module("nbd", "max_part=16") == -ENOENT)
 		log_warn("the nbd module is not in the initramfs and not built in");
 	return ublk ? "ublk" : "nbd";
 }

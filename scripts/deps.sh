@@ -123,9 +123,12 @@ build_nettle() {
 
 # kmod refuses --enable-static, but its build makes the same objects into a
 # static convenience archive (libkmod-internal, for its own tools and
-# tests): that archive, installed as libkmod.a, is the static library.
-# The source is a git snapshot without configure: autogen.sh makes it
-# (autoconf, automake, libtool; gtk-doc is optional and left out).
+# tests). Its helpers have global names (hash_add, now_usec, underscores,
+# strbuf_*...) that a program's own could take the place of without a
+# word: the archive becomes one object in which only kmod_* stays global,
+# and that is libkmod.a. The source is a git snapshot without configure:
+# autogen.sh makes it (autoconf, automake, libtool; gtk-doc is optional
+# and left out).
 build_kmod() {
 	fetch kmod
 	run ./autogen.sh
@@ -133,8 +136,12 @@ build_kmod() {
 		--libdir="$prefix/lib" "${kmod_flags[@]}"
 	run make -j2 libkmod/libkmod-internal.la libkmod/libkmod.pc
 	run make install-includeHEADERS install-pkgconfigDATA
-	run install -m 644 libkmod/.libs/libkmod-internal.a "$prefix/lib/libkmod.a"
-	run strip --strip-debug "$prefix/lib/libkmod.a"
+	rm -rf objs && mkdir objs
+	(cd objs && run ar x ../libkmod/.libs/libkmod-internal.a)
+	run ld -r -o libkmod-all.o objs/*.o
+	run objcopy --strip-debug -w --keep-global-symbol='kmod_*' libkmod-all.o libkmod.o
+	rm -f "$prefix/lib/libkmod.a"
+	run ar rcs "$prefix/lib/libkmod.a" libkmod.o
 	cd "$top"
 }
 
@@ -216,7 +223,8 @@ ensure() {
 required_tools=(
 	apt-get:apt dpkg-source:dpkg-dev gcc:gcc musl-gcc:musl-tools make:make
 	m4:m4 autoheader:autoconf autoreconf:autoconf automake:automake
-	libtoolize:libtool strip:binutils pkg-config:pkg-config install:coreutils
+	libtoolize:libtool strip:binutils ld:binutils objcopy:binutils
+	pkg-config:pkg-config install:coreutils
 	flock:util-linux
 )
 check_tools() {
@@ -242,7 +250,7 @@ flock 9
 make_kheaders
 built=0
 ensure nettle "cflags=$cflags ${nettle_flags[*]} rev=1"
-ensure kmod "cflags=$cflags ${kmod_flags[*]} rev=1"
+ensure kmod "cflags=$cflags ${kmod_flags[*]} rev=2"
 if [ $built = 1 ] || [ ! -x "$deps/check/check" ]; then
 	check_link
 fi
