@@ -272,6 +272,11 @@ struct serve_options {
 	void (*logged_in)(void *ctx);
 	void *logged_in_ctx;
 };
+/* For a path or a command that names no LUN (iscsistart names none): a
+ * short session of its own finds the target's first disk LUN
+ * (iscsi_disk_find) and puts it in opt->lun, before the serving session
+ * logs in; opt->logged_in is called once it is logged in. */
+int serve_find_lun(struct ev_loop *loop, struct serve_options *opt, char *err, size_t errlen);
 /* Logs in, probes the LUN and creates the block device, all on loop;
  * then keeps serving it from loop. dev gets e.g. "/dev/nbd0". */
 int serve_start(struct ev_loop *loop, const struct serve_options *opt,

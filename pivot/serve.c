@@ -430,6 +430,26 @@ static int check_takeover(const struct serve *s, const struct iscsi_disk_identit
 	return -ESTALE;
 }
 
+int serve_find_lun(struct ev_loop *loop, struct serve_options *opt, char *err, size_t errlen)
+{
+	struct iscsi_session *s = iscsi_session_new(loop, &opt->iscsi);
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	r = iscsi_sync_login(loop, s);
+	if (r < 0)
+		snprintf(err, errlen, "%s", iscsi_session_error(s));
+	else if (opt->logged_in)
+		opt->logged_in(opt->logged_in_ctx);
+	if (r == 0)
+		r = iscsi_disk_find(loop, s, &opt->lun, err, errlen);
+	if (iscsi_session_ready(s))
+		iscsi_sync_logout(loop, s);
+	iscsi_session_free(s);
+	return r;
+}
+
 int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 		struct serve **out, char *dev, size_t devlen, char *err, size_t errlen)
 {
