@@ -354,6 +354,8 @@ static int bench_setup(struct bench *b, struct cli_iscsi *c, const struct bench_
 	char err[256];
 	int r = cli_login(c);
 
+	if (r == EXIT_OK)
+		r = cli_pick_lun(c);
 	if (r != EXIT_OK)
 		return r;
 	r = iscsi_disk_probe(&c->loop, c->session, c->lun, &b->disk, err, sizeof(err));

@@ -79,8 +79,9 @@ static const struct option attach_options[] = { CLI_COMMON_LONG, { 0 } };
 
 static const char attach_help[] =
 	"usage: iscsiroot attach [OPTIONS] --portal HOST --target IQN [--lun N]\n"
-	"Logs in, attaches the LUN as /dev/nbdN (the nbd module must be loaded)\n"
-	"and serves it in the foreground until killed. Prints the device.\n"
+	"Logs in, attaches the LUN (without --lun the target's first disk LUN)\n"
+	"as /dev/nbdN (the nbd module must be loaded) and serves it in the\n"
+	"foreground until killed. Prints the device.\n"
 	"\noptions:\n" CLI_COMMON_HELP "\n" CLI_EXIT_CODES_HELP;
 
 int cmd_attach(int argc, char **argv)
@@ -109,7 +110,9 @@ int cmd_attach(int argc, char **argv)
 	secure_zero(&c.cfg, sizeof(c.cfg));
 	if (ev_loop_init(&c.loop) < 0)
 		return EXIT_IO;
-	r = serve_start(&c.loop, &opt, &srv, dev, sizeof(dev), err, sizeof(err));
+	r = c.lun_given ? 0 : serve_find_lun(&c.loop, &opt, err, sizeof(err));
+	if (r == 0)
+		r = serve_start(&c.loop, &opt, &srv, dev, sizeof(dev), err, sizeof(err));
 	secure_zero(&opt, sizeof(opt));
 	if (r < 0) {
 		log_err("%s", err);

@@ -186,27 +186,46 @@ int cmd_discover(int argc, char **argv)
 
 static const char inquiry_help[] =
 	"usage: iscsiroot inquiry [OPTIONS] --portal HOST --target IQN [--lun N]\n"
-	"Logs in and describes the LUN: vendor, product, serial, identifier,\n"
-	"size, block sizes, provisioning, limits and the negotiated session.\n"
+	"Logs in and describes a LUN of any type: vendor, product, type, serial,\n"
+	"identifier; for a disk also size, block sizes, provisioning and limits;\n"
+	"then the negotiated session. Without --lun it lists the target's LUNs\n"
+	"(REPORT LUNS, one line each) and describes the first disk among them.\n"
 	"\noptions:\n" CLI_COMMON_HELP "\n" CLI_EXIT_CODES_HELP;
 
-static void print_disk(const struct cli_iscsi *c, const struct iscsi_disk *d)
+/* SPC-4 table 39's peripheral device types that a target may show. */
+static const char *device_type_name(uint8_t type)
 {
-	const struct iscsi_params *p = iscsi_session_params(c->session);
-	const struct scsi_capacity *cap = &d->capacity;
-	uint64_t bytes = cap->blocks * cap->block_size;
+	switch (type) {
+	case 0x00: return "direct-access block device";
+	case 0x01: return "sequential-access device";
+	case 0x05: return "CD/DVD device";
+	case 0x07: return "optical memory device";
+	case 0x08: return "medium changer";
+	case 0x0c: return "storage array controller";
+	case 0x0d: return "enclosure services device";
+	case 0x1f: return "unknown or no device type";
+	default: return "other";
+	}
+}
 
-	printf("target: %s\n", c->cfg.target_name);
-	printf("portal: %s:%u (tpgt %u)\n", c->cfg.host, c->cfg.port,
-	       iscsi_session_tpgt(c->session));
+static void print_lun(const struct iscsi_disk *d)
+{
 	printf("lun: 0x%016" PRIx64 "\n", d->lun);
 	printf("vendor: %s\nproduct: %s\nrevision: %s\n", d->inquiry.vendor,
 	       d->inquiry.product, d->inquiry.revision);
-	printf("device type: %u\n", d->inquiry.device_type);
+	printf("device type: %u (%s)\n", d->inquiry.device_type,
+	       device_type_name(d->inquiry.device_type));
 	if (d->serial[0])
 		printf("serial: %s\n", d->serial);
 	if (d->designator[0])
 		printf("identifier: %s\n", d->designator);
+}
+
+static void print_capacity(const struct iscsi_disk *d)
+{
+	const struct scsi_capacity *cap = &d->capacity;
+	uint64_t bytes = cap->blocks * cap->block_size;
+
 	printf("size: %" PRIu64 " bytes (%.2f GiB)\n", bytes, bytes / 1073741824.0);
 	printf("blocks: %" PRIu64 "\nblock size: %u\nphysical block size: %u\n",
 	       cap->blocks, cap->block_size, cap->block_size << cap->phys_exponent);
@@ -215,6 +234,12 @@ static void print_disk(const struct cli_iscsi *c, const struct iscsi_disk *d)
 	       d->write_protected ? "yes" : "no");
 	printf("cdb size: %d\nmax transfer: %u bytes\n", d->use16 ? 16 : 10,
 	       d->max_xfer_bytes);
+}
+
+static void print_session(const struct cli_iscsi *c)
+{
+	const struct iscsi_params *p = iscsi_session_params(c->session);
+
 	printf("header digest: %s\ndata digest: %s\n",
 	       p->header_digest ? "CRC32C" : "None", p->data_digest ? "CRC32C" : "None");
 	printf("max recv data segment: %u\nmax xmit data segment: %u\n",
@@ -225,11 +250,82 @@ static void print_disk(const struct cli_iscsi *c, const struct iscsi_disk *d)
 	printf("max outstanding r2t: %u\n", p->max_outstanding_r2t);
 }
 
+/* Without -l: "luns: N", a line per LUN, and the first disk, if there
+ * is one, in c->lun. */
+static int list_luns(struct cli_iscsi *c, bool *found)
+{
+	struct iscsi_lun_entry luns[ISCSI_LUNS_MAX];
+	char err[256] = "";
+	size_t n;
+	int r = iscsi_lun_list(&c->loop, c->session, luns, ARRAY_SIZE(luns), &n, err,
+			       sizeof(err));
+
+	if (r < 0) {
+		log_err("%s", err[0] ? err : strerror(-r));
+		return EXIT_IO;
+	}
+	printf("luns: %zu\n", n);
+	for (size_t i = 0; i < n; i++) {
+		const struct scsi_inquiry *q = &luns[i].inquiry;
+		if (!luns[i].answered)
+			printf("  0x%016" PRIx64 ": no INQUIRY answer\n", luns[i].lun);
+		else
+			printf("  0x%016" PRIx64 ": type %u (%s) %s %s\n", luns[i].lun,
+			       q->device_type, device_type_name(q->device_type), q->vendor,
+			       q->product);
+	}
+	*found = iscsi_lun_first_disk(luns, n, &c->lun) == 0;
+	if (!*found)
+		printf("lun: none (the target has no disk LUN)\n");
+	return EXIT_OK;
+}
+
+/* The LUN, a disk or not: a disk gets the whole probe, as read uses it. */
+static int describe_lun(struct cli_iscsi *c)
+{
+	struct iscsi_disk d;
+	char err[256] = "";
+	int r = iscsi_lun_describe(&c->loop, c->session, c->lun, &d, err, sizeof(err));
+	bool disk = r == 0 && d.inquiry.peripheral_qualifier == 0 && d.inquiry.device_type == 0;
+
+	if (disk)
+		r = iscsi_disk_probe(&c->loop, c->session, c->lun, &d, err, sizeof(err));
+	if (r < 0) {
+		log_err("%s", err[0] ? err : strerror(-r));
+		return EXIT_IO;
+	}
+	print_lun(&d);
+	if (disk)
+		print_capacity(&d);
+	return EXIT_OK;
+}
+
+static int inquire(struct cli_iscsi *c)
+{
+	bool have_lun = c->lun_given;
+	int r = cli_login(c);
+
+	if (r != EXIT_OK)
+		return r;
+	printf("target: %s\n", c->cfg.target_name);
+	printf("portal: %s:%u (tpgt %u)\n", c->cfg.host, c->cfg.port,
+	       iscsi_session_tpgt(c->session));
+	if (!c->lun_given)
+		r = list_luns(c, &have_lun);
+	if (r == EXIT_OK && have_lun)
+		r = describe_lun(c);
+	if (r == EXIT_OK)
+		print_session(c);
+	return r;
+}
+
 static int login_and_probe(struct cli_iscsi *c, struct iscsi_disk *d)
 {
 	char err[256];
 	int r = cli_login(c);
 
+	if (r == EXIT_OK)
+		r = cli_pick_lun(c);
 	if (r != EXIT_OK)
 		return r;
 	r = iscsi_disk_probe(&c->loop, c->session, c->lun, d, err, sizeof(err));
@@ -249,15 +345,12 @@ static int login_and_probe(struct cli_iscsi *c, struct iscsi_disk *d)
 int cmd_inquiry(int argc, char **argv)
 {
 	struct cli_iscsi c;
-	struct iscsi_disk d;
 	int r;
 
 	cli_iscsi_init(&c);
 	r = parse_or_exit(argc, argv, &c, NULL, only_common, true, inquiry_help);
 	if (r == EXIT_OK)
-		r = login_and_probe(&c, &d);
-	if (r == EXIT_OK)
-		print_disk(&c, &d);
+		r = inquire(&c);
 	cli_close(&c);
 	return r < 0 ? EXIT_OK : r;
 }
@@ -414,7 +507,8 @@ static int read_range(struct stream *st)
 
 static const char read_help[] =
 	"usage: iscsiroot read [OPTIONS] --portal HOST --target IQN [--lun N]\n"
-	"Copies the LUN, or --length bytes from --offset, to stdout.\n"
+	"Copies the LUN (without --lun the target's first disk LUN), or\n"
+	"--length bytes from --offset, to stdout.\n"
 	"\noptions:\n" CLI_COMMON_HELP
 	"      --offset BYTES         start (a multiple of the block size; k/M/G)\n"
 	"      --length BYTES         how much (default: to the end)\n"
@@ -536,9 +630,9 @@ static int discard_range(struct stream *st)
 
 static const char write_help[] =
 	"usage: iscsiroot write [OPTIONS] --portal HOST --target IQN [--lun N]\n"
-	"Copies stdin to the LUN at --offset (up to --length bytes), then\n"
-	"flushes the target's cache. A last partial block keeps the rest of\n"
-	"that block's old contents.\n"
+	"Copies stdin to the LUN (without --lun the target's first disk LUN)\n"
+	"at --offset (up to --length bytes), then flushes the target's cache.\n"
+	"A last partial block keeps the rest of that block's old contents.\n"
 	"\noptions:\n" CLI_COMMON_HELP
 	"      --offset BYTES         start (a multiple of the block size; k/M/G)\n"
 	"      --length BYTES         at most this much (default: until EOF)\n"

@@ -88,7 +88,7 @@ int cli_common_option(struct cli_iscsi *c, int opt, const char *arg)
 	case 'p': r = parse_portal(cfg, arg); break;
 	case 't': r = copy_name(cfg->target_name, sizeof(cfg->target_name), arg); break;
 	case 'i': r = copy_name(cfg->initiator_name, sizeof(cfg->initiator_name), arg); break;
-	case 'l': r = parse_lun(arg, &c->lun); break;
+	case 'l': r = parse_lun(arg, &c->lun); c->lun_given = r == 0; break;
 	case 'u': r = copy_name(cfg->user, sizeof(cfg->user), arg); break;
 	case 'U': r = copy_name(cfg->ruser, sizeof(cfg->ruser), arg); break;
 	case 'w': r = iscsi_config_set_secret(cfg->secret, &cfg->secret_len, arg); break;
@@ -198,6 +198,22 @@ int cli_login(struct cli_iscsi *c)
 		 * connection (one secret for both directions). */
 		return r == -EINVAL ? EXIT_USAGE : cli_exit_for_errno(r);
 	}
+	return EXIT_OK;
+}
+
+int cli_pick_lun(struct cli_iscsi *c)
+{
+	char err[256] = "";
+	int r;
+
+	if (c->lun_given)
+		return EXIT_OK;
+	r = iscsi_disk_find(&c->loop, c->session, &c->lun, err, sizeof(err));
+	if (r < 0) {
+		log_err("%s", err[0] ? err : strerror(-r));
+		return EXIT_IO;
+	}
+	log_debug("LUN 0x%016llx: the target's first disk", (unsigned long long)c->lun);
 	return EXIT_OK;
 }
 

@@ -28,6 +28,7 @@ enum cli_exit {
 	"  -t, --target IQN           target name\n"                           \
 	"  -i, --initiator IQN        our initiator name\n"                    \
 	"  -l, --lun N                LUN number, or a 0x-prefixed SAM LUN\n"  \
+	"                             (default: the target's first disk LUN)\n" \
 	"      --header-digest D      none | crc32c | crc32c,none | none,crc32c\n" \
 	"      --data-digest D        likewise for data\n"                     \
 	"  -u, --user NAME            CHAP user (or $ISCSIROOT_CHAP_USER)\n"   \
@@ -73,6 +74,7 @@ enum {
 struct cli_iscsi {
 	struct iscsi_config cfg;
 	uint64_t lun;
+	bool lun_given;                  /* -l; else cli_pick_lun() picks */
 	bool help;
 	struct ev_loop loop;
 	struct iscsi_session *session;
@@ -86,6 +88,9 @@ int cli_common_option(struct cli_iscsi *c, int opt, const char *arg);
 int cli_finish_options(struct cli_iscsi *c, bool need_target);
 /* Logs in; on failure prints one line and returns the exit code. */
 int cli_login(struct cli_iscsi *c);
+/* After the login, without -l: the target's first disk LUN, as the daemon
+ * picks it (iscsi_disk_find). On failure one line and the exit code. */
+int cli_pick_lun(struct cli_iscsi *c);
 void cli_close(struct cli_iscsi *c);
 int cli_exit_for_errno(int err);
 /* bench --replay TRACE (bench_replay.c): logs in, probes, replays the

@@ -188,6 +188,36 @@ static void derive_limits(struct iscsi_disk *d)
 		       d->limits.max_unmap_descriptors > 0;
 }
 
+static int standard_inquiry(struct ev_loop *loop, struct iscsi_session *s, uint64_t lun,
+			    struct scsi_inquiry *inq, uint8_t *buf, char *err, size_t errlen)
+{
+	struct iscsi_task t;
+	int r;
+
+	prep_probe(&t, lun, ISCSI_DIR_READ, buf, 96);
+	t.cdb_len = (uint8_t)scsi_cdb_inquiry(t.cdb, false, 0, 96);
+	r = run(loop, s, &t, "INQUIRY", err, errlen);
+	if (r == 0 && scsi_parse_inquiry(buf, disk_received(&t), inq) < 0) {
+		snprintf(err, errlen, "malformed INQUIRY data");
+		r = -EBADMSG;
+	}
+	return r;
+}
+
+int iscsi_lun_describe(struct ev_loop *loop, struct iscsi_session *s, uint64_t lun,
+		       struct iscsi_disk *d, char *err, size_t errlen)
+{
+	uint8_t buf[PROBE_BUF];
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	d->lun = lun;
+	r = standard_inquiry(loop, s, lun, &d->inquiry, buf, err, errlen);
+	if (r == 0)
+		probe_vpd(loop, s, d, buf);
+	return r;
+}
+
 int iscsi_disk_probe(struct ev_loop *loop, struct iscsi_session *s,
 		     uint64_t lun, struct iscsi_disk *d, char *err, size_t errlen)
 {
@@ -201,18 +231,10 @@ int iscsi_disk_probe(struct ev_loop *loop, struct iscsi_session *s,
 	prep_probe(&t, lun, ISCSI_DIR_NONE, NULL, 0);
 	t.cdb_len = (uint8_t)scsi_cdb_test_unit_ready(t.cdb);
 	r = run(loop, s, &t, "TEST UNIT READY", err, errlen);
+	if (r == 0)
+		r = iscsi_lun_describe(loop, s, lun, d, err, errlen);
 	if (r < 0)
 		return r;
-	prep_probe(&t, lun, ISCSI_DIR_READ, buf, 96);
-	t.cdb_len = (uint8_t)scsi_cdb_inquiry(t.cdb, false, 0, 96);
-	r = run(loop, s, &t, "INQUIRY", err, errlen);
-	if (r < 0)
-		return r;
-	if (scsi_parse_inquiry(buf, disk_received(&t), &d->inquiry) < 0) {
-		snprintf(err, errlen, "malformed INQUIRY data");
-		return -EBADMSG;
-	}
-	probe_vpd(loop, s, d, buf);
 	r = read_capacity(loop, s, d, buf, err, errlen);
 	if (r < 0)
 		return r;
@@ -251,51 +273,66 @@ void iscsi_disk_unmap(const struct iscsi_disk *d, struct iscsi_task *t,
 	t->cdb_len = (uint8_t)scsi_cdb_unmap(t->cdb, (uint16_t)len);
 }
 
-static bool lun_is_disk(struct ev_loop *loop, struct iscsi_session *s, uint64_t lun,
-			uint8_t *buf)
+int iscsi_lun_list(struct ev_loop *loop, struct iscsi_session *s,
+		   struct iscsi_lun_entry *out, size_t max, size_t *n, char *err,
+		   size_t errlen)
 {
-	struct scsi_inquiry inq;
+	uint8_t buf[PROBE_BUF];
+	uint64_t luns[ISCSI_LUNS_MAX];
 	struct iscsi_task t;
-	char err[128];
+	char why[128];
+	int r;
 
-	prep_probe(&t, lun, ISCSI_DIR_READ, buf, 96);
-	t.cdb_len = (uint8_t)scsi_cdb_inquiry(t.cdb, false, 0, 96);
-	return run(loop, s, &t, "INQUIRY", err, sizeof(err)) == 0 &&
-	       scsi_parse_inquiry(buf, disk_received(&t), &inq) == 0 &&
-	       inq.peripheral_qualifier == 0 && inq.device_type == 0;
+	*n = 0;
+	prep_probe(&t, 0, ISCSI_DIR_READ, buf, sizeof(buf));
+	t.cdb_len = (uint8_t)scsi_cdb_report_luns(t.cdb, sizeof(buf));
+	r = run(loop, s, &t, "REPORT LUNS", err, errlen);
+	if (r == 0 && scsi_parse_report_luns(buf, disk_received(&t), luns, ARRAY_SIZE(luns), n) < 0) {
+		snprintf(err, errlen, "malformed REPORT LUNS data");
+		r = -EBADMSG;
+	}
+	if (r < 0)
+		return r;
+	*n = MIN(*n, MIN(max, ARRAY_SIZE(luns)));
+	for (size_t i = 0; i < *n; i++) {
+		out[i].lun = luns[i];
+		out[i].answered = standard_inquiry(loop, s, luns[i], &out[i].inquiry, buf, why,
+						   sizeof(why)) == 0;
+	}
+	return 0;
+}
+
+int iscsi_lun_first_disk(const struct iscsi_lun_entry *e, size_t n, uint64_t *lun)
+{
+	const struct iscsi_lun_entry *best = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t a, b;
+		if (!e[i].answered || e[i].inquiry.peripheral_qualifier != 0 ||
+		    e[i].inquiry.device_type != 0)
+			continue;
+		/* Lowest by number where the numbers are plain. */
+		if (best && scsi_lun_to_number(e[i].lun, &a) == 0 &&
+		    scsi_lun_to_number(best->lun, &b) == 0 && a >= b)
+			continue;
+		best = &e[i];
+	}
+	if (!best)
+		return -ENODEV;
+	*lun = best->lun;
+	return 0;
 }
 
 int iscsi_disk_find(struct ev_loop *loop, struct iscsi_session *s, uint64_t *lun,
 		    char *err, size_t errlen)
 {
-	uint8_t buf[PROBE_BUF];
-	uint64_t luns[64], best = UINT64_MAX;
-	struct iscsi_task t;
-	size_t n = 0;
-	int r;
+	struct iscsi_lun_entry luns[ISCSI_LUNS_MAX];
+	size_t n;
+	int r = iscsi_lun_list(loop, s, luns, ARRAY_SIZE(luns), &n, err, errlen);
 
-	prep_probe(&t, 0, ISCSI_DIR_READ, buf, sizeof(buf));
-	t.cdb_len = (uint8_t)scsi_cdb_report_luns(t.cdb, sizeof(buf));
-	r = run(loop, s, &t, "REPORT LUNS", err, errlen);
-	if (r == 0 && scsi_parse_report_luns(buf, disk_received(&t), luns, ARRAY_SIZE(luns), &n) < 0) {
-		snprintf(err, errlen, "malformed REPORT LUNS data");
-		return -EBADMSG;
-	}
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < MIN(n, ARRAY_SIZE(luns)); i++) {
-		uint64_t a, b;
-		/* Lowest by number where the numbers are plain. */
-		if (best != UINT64_MAX && scsi_lun_to_number(luns[i], &a) == 0 &&
-		    scsi_lun_to_number(best, &b) == 0 && a >= b)
-			continue;
-		if (lun_is_disk(loop, s, luns[i], buf))
-			best = luns[i];
-	}
-	if (best == UINT64_MAX) {
+	if (r == 0 && iscsi_lun_first_disk(luns, n, lun) < 0) {
 		snprintf(err, errlen, "the target has no disk LUN");
-		return -ENODEV;
+		r = -ENODEV;
 	}
-	*lun = best;
-	return 0;
+	return r;
 }

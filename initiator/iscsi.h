@@ -240,9 +240,29 @@ unsigned iscsi_disk_guard_mismatches(const struct iscsi_disk_guard *g);
  * CAPACITY(10), then (16) when needed or thin, MODE SENSE for WP. */
 int iscsi_disk_probe(struct ev_loop *loop, struct iscsi_session *s,
 		     uint64_t lun, struct iscsi_disk *d, char *err, size_t errlen);
-/* The lowest-numbered LUN that is a direct-access block device (REPORT
- * LUNS, then INQUIRY of each): what a login to a whole target, as
- * iscsistart does, means for a single disk. -ENODEV when there is none. */
+/* What a LUN of any device type tells: the standard INQUIRY and the VPD
+ * pages (serial, identifier); no capacity. */
+int iscsi_lun_describe(struct ev_loop *loop, struct iscsi_session *s, uint64_t lun,
+		       struct iscsi_disk *d, char *err, size_t errlen);
+
+/* A LUN of the target's and its standard INQUIRY, if it answered one. */
+struct iscsi_lun_entry {
+	uint64_t lun;
+	bool answered;
+	struct scsi_inquiry inquiry;
+};
+#define ISCSI_LUNS_MAX 64
+/* REPORT LUNS, then the standard INQUIRY of each LUN: up to max entries
+ * in out (at most ISCSI_LUNS_MAX), their count in *n. */
+int iscsi_lun_list(struct ev_loop *loop, struct iscsi_session *s,
+		   struct iscsi_lun_entry *out, size_t max, size_t *n, char *err,
+		   size_t errlen);
+/* The lowest-numbered of the LUNs that is a direct-access block device
+ * (peripheral qualifier 0, type 0); -ENODEV when none is. */
+int iscsi_lun_first_disk(const struct iscsi_lun_entry *e, size_t n, uint64_t *lun);
+/* That LUN of the target's (iscsi_lun_list, iscsi_lun_first_disk): what a
+ * login to a whole target, as iscsistart does, means for a single disk,
+ * and what the tools use without -l. -ENODEV when there is none. */
 int iscsi_disk_find(struct ev_loop *loop, struct iscsi_session *s, uint64_t *lun,
 		    char *err, size_t errlen);
 /* Fills a task for READ or WRITE of blocks at lba (10 or 16 byte CDB). */

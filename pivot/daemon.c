@@ -212,29 +212,6 @@ static bool fatal_errno(int r)
 	return r == -EACCES || r == -EPERM || r == -ENOENT || r == -EINVAL;
 }
 
-/* A path without a LUN (iscsistart names none): a short session finds
- * the target's first disk LUN before the serving one logs in. */
-static int find_disk_lun(struct ev_loop *loop, struct serve_options *opt, char *err,
-			 size_t errlen)
-{
-	struct iscsi_session *s = iscsi_session_new(loop, &opt->iscsi);
-	int r;
-
-	if (!s)
-		return -ENOMEM;
-	r = iscsi_sync_login(loop, s);
-	if (r < 0)
-		snprintf(err, errlen, "%s", iscsi_session_error(s));
-	else if (opt->logged_in)
-		opt->logged_in(opt->logged_in_ctx);
-	if (r == 0)
-		r = iscsi_disk_find(loop, s, &opt->lun, err, errlen);
-	if (iscsi_session_ready(s))
-		iscsi_sync_logout(loop, s);
-	iscsi_session_free(s);
-	return r;
-}
-
 /* Who a serving process reports to, and what it takes over. */
 struct worker_role {
 	int report_fd;          /* the starter's socket (first worker), else -1 */
@@ -306,7 +283,7 @@ static int serve_first_path(struct ev_loop *loop, const struct boot_config *bc,
 		if (r == 0 && opt.lun == BOOT_LUN_ANY && role->recover)
 			opt.lun = role->lun;
 		else if (r == 0 && opt.lun == BOOT_LUN_ANY)
-			r = find_disk_lun(loop, &opt, err, errlen);
+			r = serve_find_lun(loop, &opt, err, errlen);
 		if (r == 0)
 			r = serve_start(loop, &opt, srv, dev, devlen, err, errlen);
 		*lun = opt.lun;

@@ -185,10 +185,17 @@ int root_resolve(const char *spec, const char *disk, uint32_t sector_size,
 
 /* ---- PID 1 plumbing */
 int pivot_mount_api_filesystems(void);
-/* Loads modules by name (with options) from /lib/modules/$(uname -r). */
+/* Loads a module by name or alias, with what it needs, as modprobe does
+ * (modules.c: libkmod resolves, from /lib/modules/$(uname -r)); options
+ * go to that module after modprobe.d's and the command line's. 0 when it
+ * is loaded or built in; -ENOENT when nothing knows the name; -EPERM when
+ * it is blacklisted; or the error of the module or a dependency. */
 int pivot_load_module(const char *name, const char *options);
 /* Loads the driver of every network device, by modalias. */
 int pivot_load_nic_drivers(void);
+/* modules-io.c: finit_module(2) on the file at path. Returns 1 when
+ * inserted, 0 when the kernel had the module already, or -errno. */
+int modules_finit(const char *path, const char *options, int flags);
 /* Mounts dev on /root, moves /dev /proc /sys /run there (detaching the
  * ones the new root has no directory for, as util-linux's switch_root
  * does), deletes the initramfs's files, chroots, and returns so the
@@ -268,6 +275,11 @@ struct serve_options {
 	void (*logged_in)(void *ctx);
 	void *logged_in_ctx;
 };
+/* For a path or a command that names no LUN (iscsistart names none): a
+ * short session of its own finds the target's first disk LUN
+ * (iscsi_disk_find) and puts it in opt->lun, before the serving session
+ * logs in; opt->logged_in is called once it is logged in. */
+int serve_find_lun(struct ev_loop *loop, struct serve_options *opt, char *err, size_t errlen);
 /* Logs in, probes the LUN and creates the block device, all on loop;
  * then keeps serving it from loop. dev gets e.g. "/dev/nbd0". */
 int serve_start(struct ev_loop *loop, const struct serve_options *opt,

@@ -407,9 +407,10 @@ static const char *serve_pick_backend(const char *forced)
 		ublk = ublk_ready();
 	if (ublk && !ublk_ready())
 		log_warn("ublk forced, but /dev/ublk-control is missing and ublk_drv did not load");
-	/* Partitions on NBD devices need max_part (NOTES: no udev here). */
+	/* Partitions on NBD devices need max_part (NOTES: no udev here). The
+	 * loader has said why when it found the module and could not load it. */
 	if (!ublk && access("/sys/module/nbd", F_OK) != 0 &&
-	    pivot_load_module("nbd", "max_part=16") < 0)
+	    pivot_load_module("nbd", "max_part=16") == -ENOENT)
 		log_warn("the nbd module is not in the initramfs and not built in");
 	return ublk ? "ublk" : "nbd";
 }
@@ -482,6 +483,26 @@ static int check_takeover(const struct serve *s, const struct iscsi_disk_identit
 	snprintf(err, errlen, "the LUN is not the disk the device was made for (%s); "
 		 "not taking the device over", why);
 	return -ESTALE;
+}
+
+int serve_find_lun(struct ev_loop *loop, struct serve_options *opt, char *err, size_t errlen)
+{
+	struct iscsi_session *s = iscsi_session_new(loop, &opt->iscsi);
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	r = iscsi_sync_login(loop, s);
+	if (r < 0)
+		snprintf(err, errlen, "%s", iscsi_session_error(s));
+	else if (opt->logged_in)
+		opt->logged_in(opt->logged_in_ctx);
+	if (r == 0)
+		r = iscsi_disk_find(loop, s, &opt->lun, err, errlen);
+	if (iscsi_session_ready(s))
+		iscsi_sync_logout(loop, s);
+	iscsi_session_free(s);
+	return r;
 }
 
 int serve_start(struct ev_loop *loop, const struct serve_options *opt,

@@ -1,7 +1,8 @@
 #!/bin/bash
-# Builds the static library the musl binary links against from Debian 12's
-# own source package: nettle (hashes for iSCSI CHAP). Debian ships no musl
-# archive of it.
+# Builds the static libraries the musl binary links against from Debian 12's
+# own source packages: nettle (hashes for iSCSI CHAP) and kmod's libkmod
+# (kernel modules: lookup, aliases, dependencies, options, blacklists).
+# Debian ships no musl archive of either.
 #
 # Installs into .deps/musl with pkg-config files in .deps/musl/lib/pkgconfig
 # (scripts/build.sh points PKG_CONFIG_LIBDIR there). Sources come from
@@ -12,7 +13,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
-deps=$top/.deps
+# The physical path: the pkg-config files name it, and .deps may be a link
+# into another clone's.
+mkdir -p "$top/.deps"
+deps=$(cd "$top/.deps" && pwd -P)
 prefix=$deps/musl
 kh=$deps/kheaders
 aptdir=$deps/apt
@@ -24,6 +28,14 @@ nettle_flags=(
 	--disable-shared --enable-static --disable-pic --disable-public-key
 	--disable-documentation --disable-openssl --disable-fat --disable-gcov
 	--disable-x86-aesni --disable-x86-sha-ni --disable-x86-pclmul
+)
+# No compression or signature libraries (the kernel decompresses .ko.xz
+# itself, pivot/modules.c), no tools, no log messages (iscsiroot prints its
+# own). /etc is where modprobe.d is looked for, not under the prefix.
+kmod_flags=(
+	--sysconfdir=/etc --without-pic --disable-tools --disable-manpages
+	--disable-test-modules --disable-python --disable-logging
+	--without-xz --without-zstd --without-zlib --without-openssl
 )
 
 die() {
@@ -109,17 +121,57 @@ build_nettle() {
 	cd "$top"
 }
 
-# Proof that the archive links statically with musl and works: hash a known
-# string.
+# kmod refuses --enable-static, but its build makes the same objects into a
+# static convenience archive (libkmod-internal, for its own tools and
+# tests). Its helpers have global names (hash_add, now_usec, underscores,
+# strbuf_*...) that a program's own could take the place of without a
+# word: the archive becomes one object in which only kmod_* stays global,
+# and that is libkmod.a. The source is a git snapshot without configure:
+# autogen.sh makes it (autoconf, automake, libtool; gtk-doc is optional
+# and left out).
+build_kmod() {
+	fetch kmod
+	run ./autogen.sh
+	run ./configure CC=musl-gcc CFLAGS="$cflags" --prefix="$prefix" \
+		--libdir="$prefix/lib" "${kmod_flags[@]}"
+	run make -j2 libkmod/libkmod-internal.la libkmod/libkmod.pc
+	run make install-includeHEADERS install-pkgconfigDATA
+	rm -rf objs && mkdir objs
+	(cd objs && run ar x ../libkmod/.libs/libkmod-internal.a)
+	run ld -r -o libkmod-all.o objs/*.o
+	run objcopy --strip-debug -w --keep-global-symbol='kmod_*' libkmod-all.o libkmod.o
+	rm -f "$prefix/lib/libkmod.a"
+	run ar rcs "$prefix/lib/libkmod.a" libkmod.o
+	cd "$top"
+}
+
+# Proof that the archives link statically with musl and work: hash a known
+# string; resolve an alias from a modprobe.d file.
 check_link() {
 	local dir=$deps/check
 	mkdir -p "$dir"
 	cat >"$dir/check.c" <<'EOF'
 #include <stdio.h>
 #include <string.h>
+#include <libkmod.h>
 #include <nettle/sha2.h>
 
-int main(void)
+static int check_kmod(const char *dir)
+{
+	const char *conf[] = { dir, NULL };
+	struct kmod_ctx *ctx = kmod_new(dir, conf);
+	struct kmod_list *l = NULL;
+	int ok;
+
+	if (!ctx)
+		return 0;
+	ok = kmod_module_new_from_lookup(ctx, "check-alias", &l) == 0 && l &&
+	     !strcmp(kmod_module_get_name(kmod_module_get_module(l)), "check_module");
+	kmod_unref(ctx);
+	return ok;
+}
+
+int main(int argc, char **argv)
 {
 	/* SHA-256("abc"), FIPS 180-2 appendix B.1. */
 	static const unsigned char want[32] = {
@@ -136,16 +188,21 @@ int main(void)
 		fprintf(stderr, "nettle: wrong SHA-256\n");
 		return 1;
 	}
+	if (argc < 2 || !check_kmod(argv[1])) {
+		fprintf(stderr, "libkmod: an alias of modprobe.d did not resolve\n");
+		return 1;
+	}
 	return 0;
 }
 EOF
+	echo "alias check-alias check-module" >"$dir/check.conf"
 	log=$dir/check.log
 	: >"$log"
 	local pc=$prefix/lib/pkgconfig
 	# shellcheck disable=SC2046 # pkg-config prints several words
 	run musl-gcc -static -o "$dir/check" "$dir/check.c" \
-		$(PKG_CONFIG_LIBDIR=$pc pkg-config --static --cflags --libs nettle)
-	run "$dir/check"
+		$(PKG_CONFIG_LIBDIR=$pc pkg-config --static --cflags --libs nettle libkmod)
+	run "$dir/check" "$dir"
 }
 
 # Builds NAME unless its stamp holds the same recipe.
@@ -165,7 +222,9 @@ ensure() {
 # are checked before anything starts, and every missing one is named.
 required_tools=(
 	apt-get:apt dpkg-source:dpkg-dev gcc:gcc musl-gcc:musl-tools make:make
-	m4:m4 autoheader:autoconf strip:binutils pkg-config:pkg-config
+	m4:m4 autoheader:autoconf autoreconf:autoconf automake:automake
+	libtoolize:libtool strip:binutils ld:binutils objcopy:binutils
+	pkg-config:pkg-config install:coreutils
 	flock:util-linux
 )
 check_tools() {
@@ -191,6 +250,7 @@ flock 9
 make_kheaders
 built=0
 ensure nettle "cflags=$cflags ${nettle_flags[*]} rev=1"
+ensure kmod "cflags=$cflags ${kmod_flags[*]} rev=2"
 if [ $built = 1 ] || [ ! -x "$deps/check/check" ]; then
 	check_link
 fi

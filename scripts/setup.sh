@@ -8,11 +8,13 @@ cd "$(dirname "$0")/.."
 packages=(
 	# build
 	meson ninja-build gcc musl-tools clang libclang-rt-14-dev lld pkg-config
-	nettle-dev
+	nettle-dev libkmod-dev
 	# scripts/deps.sh: Debian's sources through apt, built for musl (nettle's
 	# build needs m4 for its assembly and autoheader, from autoconf, because
-	# the unpacked timestamps trigger a regeneration)
-	dpkg-dev debian-archive-keyring make m4 autoconf binutils util-linux
+	# the unpacked timestamps trigger a regeneration; kmod's source has no
+	# configure: autogen.sh needs automake and libtool)
+	dpkg-dev debian-archive-keyring make m4 autoconf automake libtool binutils
+	util-linux
 	# peers and tools the tests drive
 	tgt libiscsi-bin libiscsi-dev open-iscsi dnsmasq isc-dhcp-server
 	iproute2 qemu-system-x86 busybox-static e2fsprogs fdisk linux-image-amd64
