@@ -127,6 +127,11 @@ static void tx_release(struct conn *c, struct conn_tx *tx, bool queued)
 void conn_close(struct conn *c)
 {
 	if (c->fd >= 0) {
+		/* A reset, not a FIN after what is still unsent: no command
+		 * of this connection reaches the target once we have given
+		 * up on it (and, with several paths, sent it on another). */
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &(struct linger){ 1, 0 },
+			   sizeof(struct linger));
 		ev_set_fd(&c->io, -1, 0);
 		close(c->fd);
 		c->fd = -1;

@@ -115,6 +115,8 @@ enum iscsi_event {
 	ISCSI_EVENT_RECOVERING, /* connection lost; commands wait */
 	ISCSI_EVENT_FAILED,     /* gave up: iscsi_session_error() says why */
 	ISCSI_EVENT_CLOSED,     /* logged out */
+	ISCSI_EVENT_GATE_OPEN,  /* the gate opened: the LUN is the attached disk */
+	ISCSI_EVENT_GATE_SHUT,  /* the gate shut: commands wait for the check */
 };
 
 struct iscsi_session;
@@ -275,6 +277,52 @@ void iscsi_disk_unmap(const struct iscsi_disk *d, struct iscsi_task *t,
 /* 0 for GOOD, else a negative errno and a line such as "CHECK CONDITION:
  * MEDIUM ERROR, asc/ascq 11/00 (unrecovered read error)". */
 int iscsi_task_status(const struct iscsi_task *t, char *msg, size_t len);
+
+/* ---- One disk over several paths (multipath): a session per path, and
+ * every command on a path that is logged in and whose LUN shows the
+ * disk's identity (the guard, above). A path that dies hands its
+ * unanswered commands to a live one once its connection is gone (reset:
+ * nothing it held is sent later), so a command never runs beside or
+ * after a copy of itself. */
+#define ISCSI_MPATH_MAX 8
+
+enum iscsi_mpath_policy {
+	ISCSI_MPATH_FAILOVER,           /* one path at a time, the others standby */
+	ISCSI_MPATH_ROUND_ROBIN,        /* commands spread over every live path */
+};
+
+struct iscsi_mpath;
+/* d: the disk as probed on the first path. The replacement timeout
+ * (< 0: never) runs only while no path can carry I/O. */
+struct iscsi_mpath *iscsi_mpath_new(struct ev_loop *loop, const struct iscsi_disk *d,
+				    enum iscsi_mpath_policy policy,
+				    int64_t replacement_timeout_ms);
+/* Takes s over (iscsi_mpath_free() frees it). verified: d was probed on
+ * s, now. Any other path carries I/O only once its LUN shows d's
+ * identity; an idle one is started, and its first login is retried for
+ * as long as the system runs (a path down at boot joins when it comes
+ * up). -ENOSPC past ISCSI_MPATH_MAX. */
+int iscsi_mpath_add(struct iscsi_mpath *m, struct iscsi_session *s, bool verified);
+int iscsi_mpath_submit(struct iscsi_mpath *m, struct iscsi_task *t);
+/* Completes every command still held with -ECANCELED, then frees. */
+void iscsi_mpath_free(struct iscsi_mpath *m);
+
+/* For status: each path as it is now. */
+struct iscsi_mpath_path_info {
+	const char *state;      /* "active", "standby", "down", "other disk", "failed" */
+	unsigned reconnects;
+	unsigned mismatches;    /* identity checks that found another disk */
+	uint64_t commands;      /* given to this path */
+};
+unsigned iscsi_mpath_paths(const struct iscsi_mpath *m);
+struct iscsi_session *iscsi_mpath_session(const struct iscsi_mpath *m, unsigned i);
+void iscsi_mpath_path_info(const struct iscsi_mpath *m, unsigned i,
+			   struct iscsi_mpath_path_info *out);
+/* Times commands moved from a dead path to a live one. */
+unsigned iscsi_mpath_failovers(const struct iscsi_mpath *m);
+const char *iscsi_mpath_policy_name(enum iscsi_mpath_policy p);
+/* "failover" or "round-robin"; -EINVAL otherwise. */
+int iscsi_mpath_parse_policy(const char *s, enum iscsi_mpath_policy *out);
 
 /* ---- Synchronous helpers: run the loop until the operation ends. */
 int iscsi_sync_login(struct ev_loop *loop, struct iscsi_session *s);

@@ -243,8 +243,10 @@ static void take_outcome(struct iscsi_session *s, struct task_outcome *out)
 		lun_changed(s);
 	if (out->stalled)
 		arm_replacement(s);
-	if (out->progress)
+	if (out->progress) {
+		s->ncompleted++;
 		io_progress(s);
+	}
 	if (out->err < 0)
 		lose(s, out->err, out->why);
 	tasks_complete(s);
@@ -309,9 +311,11 @@ static void fail_session(struct iscsi_session *s)
 	emit(s, ISCSI_EVENT_FAILED);
 }
 
+/* Commands a logout left unanswered wait for the next start. */
 static void close_session(struct iscsi_session *s)
 {
 	conn_close(&s->conn);
+	tasks_requeue_inflight(s);
 	set_state(s, S_CLOSED);
 	emit(s, ISCSI_EVENT_CLOSED);
 }
@@ -565,6 +569,7 @@ static void shut_gate(struct iscsi_session *s)
 	s->gate_shut = true;
 	arm_replacement(s);
 	s->gate(s->gate_ctx);
+	emit(s, ISCSI_EVENT_GATE_SHUT);
 }
 
 /* A UNIT ATTENTION said the LUN may have changed. */
@@ -594,6 +599,7 @@ void iscsi_session_open_gate(struct iscsi_session *s)
 		io_progress(s);
 	pump(s);
 	arm_timer(s);
+	emit(s, ISCSI_EVENT_GATE_OPEN);
 }
 
 void iscsi_session_shut_gate(struct iscsi_session *s)
@@ -617,8 +623,9 @@ static void recover(struct iscsi_session *s, int64_t delay_ms)
 	conn_close(&s->conn);
 	tasks_requeue_inflight(s);
 	arm_replacement(s);
-	emit(s, ISCSI_EVENT_RECOVERING);
 	schedule_reconnect(s, delay_ms);
+	/* Last: the owner may take the commands elsewhere (mpath.c). */
+	emit(s, ISCSI_EVENT_RECOVERING);
 }
 
 static void connection_lost(struct iscsi_session *s, int err, const char *why)
@@ -1172,6 +1179,39 @@ int session_start_adopted(struct iscsi_session *s, int fd)
 	s->login_deadline = ev_now(s->loop) + s->cfg.login_timeout_ms;
 	feed(s, &(struct input){ .kind = IN_CONNECTED });
 	return 0;
+}
+
+/* Without a connection nothing is in flight: losing one puts every
+ * unanswered command back in the waiting queue (recover(),
+ * close_session()). */
+void session_take_tasks(struct iscsi_session *s, struct task_list *out)
+{
+	while (s->waiting.head) {
+		struct iscsi_task *t = s->waiting.head;
+
+		task_list_remove(&s->waiting, t);
+		t->priv.queued = false;
+		task_list_push(out, t);
+	}
+	arm_timer(s);
+}
+
+bool session_usable(const struct iscsi_session *s)
+{
+	return s->state == S_READY && !s->gate_shut && !s->failfast;
+}
+
+void session_make_path(struct iscsi_session *s)
+{
+	s->cfg.first_login_timeout_ms = -1;
+	s->cfg.replacement_timeout_ms = -1;
+	s->replacement_at = -1;
+	s->failfast = false;
+}
+
+const char *session_state_name(const struct iscsi_session *s)
+{
+	return state_name(s->state);
 }
 
 bool iscsi_session_closed(const struct iscsi_session *s)

@@ -70,6 +70,7 @@ struct iscsi_session {
 	uint16_t tpgt;
 	bool ever_ready;
 	unsigned recoveries;
+	uint64_t ncompleted;                /* commands (not the gate's) done */
 
 	struct iscsi_seq seq;
 
@@ -127,6 +128,19 @@ struct task_outcome {
 	bool stalled;           /* a command was put back to be retried */
 	bool lun_changed;       /* a UNIT ATTENTION says the LUN may have changed */
 };
+
+/* For the multipath layer (mpath.c): hands over, in order, every command
+ * the session holds and has not sent on a live connection: the waiting
+ * ones, which once the connection is gone (reset: nothing unsent goes out
+ * later) include the unanswered ones. The gate's own checks stay. */
+void session_take_tasks(struct iscsi_session *s, struct task_list *out);
+/* Whether the session can carry commands now: logged in, gate open, not
+ * past its replacement timeout. */
+bool session_usable(const struct iscsi_session *s);
+/* Its first login is retried for as long as the system runs, and its own
+ * replacement timeout is off (the multipath layer keeps one for all). */
+void session_make_path(struct iscsi_session *s);
+const char *session_state_name(const struct iscsi_session *s);
 
 /* The I/O seam for fuzzers and tests: starts the login on a socket that
  * is already connected (a socketpair); reconnects go to the configured

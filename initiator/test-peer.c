@@ -218,7 +218,12 @@ static void peer_on_io(struct ev_source *src, uint32_t revents)
 	struct peer *p = src->ctx;
 	ssize_t n;
 
-	(void)revents;
+	/* A reset (ours, as a connection is given up) is reported even to
+	 * a peer that reads nothing. */
+	if (revents & (EPOLLHUP | EPOLLERR)) {
+		peer_close(p);
+		return;
+	}
 	if (!p->reading)
 		return;
 	n = recv(p->fd, p->rbuf + p->rlen, sizeof(p->rbuf) - p->rlen, MSG_DONTWAIT);
