@@ -135,6 +135,11 @@ int iscsi_session_logout(struct iscsi_session *s);
 int iscsi_submit(struct iscsi_session *s, struct iscsi_task *t);
 
 bool iscsi_session_ready(const struct iscsi_session *s);
+/* It gave up: a first login that failed, or a start that could not be. */
+bool iscsi_session_failed(const struct iscsi_session *s);
+/* The configured portal. */
+const char *iscsi_session_host(const struct iscsi_session *s);
+uint16_t iscsi_session_port(const struct iscsi_session *s);
 /* The last failure in one line, e.g. "login failed: authentication
  * failure (0x0201)"; and its negative errno. */
 const char *iscsi_session_error(const struct iscsi_session *s);
@@ -304,6 +309,11 @@ struct iscsi_mpath *iscsi_mpath_new(struct ev_loop *loop, const struct iscsi_dis
  * up). -ENOSPC past ISCSI_MPATH_MAX. */
 int iscsi_mpath_add(struct iscsi_mpath *m, struct iscsi_session *s, bool verified);
 int iscsi_mpath_submit(struct iscsi_mpath *m, struct iscsi_task *t);
+/* Logs every path out (shutdown: the disk is no longer mounted); whether
+ * all are closed; and logging the closed ones in again (I/O came after). */
+void iscsi_mpath_logout(struct iscsi_mpath *m);
+bool iscsi_mpath_closed(const struct iscsi_mpath *m);
+void iscsi_mpath_start(struct iscsi_mpath *m);
 /* Completes every command still held with -ECANCELED, then frees. */
 void iscsi_mpath_free(struct iscsi_mpath *m);
 

@@ -276,6 +276,27 @@ int iscsi_mpath_submit(struct iscsi_mpath *m, struct iscsi_task *t)
 	return iscsi_submit(p->s, t);
 }
 
+void iscsi_mpath_logout(struct iscsi_mpath *m)
+{
+	for (unsigned i = 0; i < m->npaths; i++)
+		iscsi_session_logout(m->paths[i].s);
+}
+
+bool iscsi_mpath_closed(const struct iscsi_mpath *m)
+{
+	for (unsigned i = 0; i < m->npaths; i++)
+		if (m->paths[i].s->state != S_CLOSED && m->paths[i].s->state != S_FAILED)
+			return false;
+	return true;
+}
+
+void iscsi_mpath_start(struct iscsi_mpath *m)
+{
+	for (unsigned i = 0; i < m->npaths; i++)
+		if (iscsi_session_closed(m->paths[i].s))
+			iscsi_session_start(m->paths[i].s);
+}
+
 void iscsi_mpath_free(struct iscsi_mpath *m)
 {
 	if (!m)

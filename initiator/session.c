@@ -1204,6 +1204,7 @@ bool session_usable(const struct iscsi_session *s)
 void session_make_path(struct iscsi_session *s)
 {
 	s->cfg.first_login_timeout_ms = -1;
+	s->first_login_deadline = -1;
 	s->cfg.replacement_timeout_ms = -1;
 	s->replacement_at = -1;
 	s->failfast = false;
@@ -1284,6 +1285,21 @@ int iscsi_submit_urgent(struct iscsi_session *s, struct iscsi_task *t)
 bool iscsi_session_ready(const struct iscsi_session *s)
 {
 	return s->state == S_READY;
+}
+
+bool iscsi_session_failed(const struct iscsi_session *s)
+{
+	return s->state == S_FAILED;
+}
+
+const char *iscsi_session_host(const struct iscsi_session *s)
+{
+	return s->cfg.host;
+}
+
+uint16_t iscsi_session_port(const struct iscsi_session *s)
+{
+	return s->cfg.port;
 }
 
 const char *iscsi_session_error(const struct iscsi_session *s)

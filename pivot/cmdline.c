@@ -335,6 +335,12 @@ static int set_blockdev(struct boot_config *bc, const struct boot_key *k, const 
 	return set_string(bc, k, v);
 }
 
+static int set_multipath(struct boot_config *bc, const struct boot_key *k, const char *v)
+{
+	(void)k;
+	return v ? iscsi_mpath_parse_policy(v, &bc->mpath_policy) : -EINVAL;
+}
+
 /* ---- The table: one row per spelling, grouped by dialect */
 
 static const struct boot_key keys[] = {
@@ -385,6 +391,7 @@ static const struct boot_key keys[] = {
 	{ "iscsiroot.nbd", set_nbd_mode, 0, 0, 0 },
 	{ "iscsiroot.blockdev", set_blockdev, 0, FIELD(blockdev) },
 	{ "iscsiroot.trace", set_path, 0, FIELD(trace) },
+	{ "iscsiroot.multipath", set_multipath, 0, 0, 0 },
 };
 
 /* The file's ISCSI_TARGET_IP is the command line's iscsi_target_ip; shell

@@ -249,48 +249,55 @@ static void report_path(const struct path_report *p, const char *host)
 		dprintf(p->fd, "path %u %s\n", p->index, host);
 }
 
-static void report_login(void *ctx)
+static void report_login(void *ctx, unsigned path)
 {
 	const struct path_report *p = ctx;
 
 	if (p->fd >= 0)
-		dprintf(p->fd, "login %u\n", p->index);
+		dprintf(p->fd, "login %u\n", path);
 }
 
-/* Logs in through the paths in order; the first that answers serves. */
-static int serve_first_path(struct ev_loop *loop, const struct boot_config *bc,
-			    const struct dhcpc_rootpath *paths, unsigned npaths,
-			    const struct worker_role *role, struct serve **srv,
-			    char *dev, size_t devlen, uint64_t *lun, char *err,
-			    size_t errlen)
+/* Every path at once (multipath): the first that logs in is probed and
+ * serves; the others join once their LUN shows the same disk, and are
+ * retried for as long as the system runs. */
+static int serve_all_paths(struct ev_loop *loop, const struct boot_config *bc,
+			   const struct dhcpc_rootpath *paths, unsigned npaths,
+			   const struct worker_role *role, struct serve **srv,
+			   char *dev, size_t devlen, uint64_t *lun, char *err,
+			   size_t errlen)
 {
-	int r = -ENOENT;
+	struct serve_options *opt = malloc(sizeof(*opt)), *more = malloc(sizeof(*more));
+	struct path_report report = { .fd = role->report_fd };
+	int r = opt && more ? 0 : -ENOMEM;
 
-	for (unsigned i = 0; i < npaths; i++) {
-		struct serve_options opt;
-		struct path_report report = { .fd = role->report_fd, .index = i };
-
-		if (i > 0)
-			log_warn("%s; trying the next portal, %s", err, paths[i].host);
-		report_path(&report, paths[i].host);
-		r = daemon_target_config(bc, &paths[i], &opt, err, errlen);
-		opt.logged_in = report_login;
-		opt.logged_in_ctx = &report;
-		opt.recover = role->recover;
-		opt.recover_index = role->index;
-		opt.recover_backend = role->backend;
-		opt.expect = role->recover ? &role->identity : NULL;
-		if (r == 0 && opt.lun == BOOT_LUN_ANY && role->recover)
-			opt.lun = role->lun;
-		else if (r == 0 && opt.lun == BOOT_LUN_ANY)
-			r = serve_find_lun(loop, &opt, err, errlen);
-		if (r == 0)
-			r = serve_start(loop, &opt, srv, dev, devlen, err, errlen);
-		*lun = opt.lun;
-		secure_zero(&opt, sizeof(opt));
-		if (r == 0 || (r == -ENODEV && role->recover))
-			return r;
+	for (unsigned i = 0; r == 0 && i < npaths && i < ISCSI_MPATH_MAX; i++) {
+		report_path(&(struct path_report){ role->report_fd, i }, paths[i].host);
+		r = daemon_target_config(bc, &paths[i], i ? more : opt, err, errlen);
+		if (r == 0 && i)
+			opt->more[opt->nmore++] = more->iscsi;
 	}
+	if (npaths > ISCSI_MPATH_MAX)
+		log_warn("%u paths to the disk: the first %d are used", npaths, ISCSI_MPATH_MAX);
+	if (r == 0) {
+		opt->policy = bc->mpath_policy;
+		opt->logged_in = report_login;
+		opt->logged_in_ctx = &report;
+		opt->recover = role->recover;
+		opt->recover_index = role->index;
+		opt->recover_backend = role->backend;
+		opt->expect = role->recover ? &role->identity : NULL;
+		if (opt->lun == BOOT_LUN_ANY && role->recover)
+			opt->lun = role->lun;
+		r = serve_start(loop, opt, srv, dev, devlen, err, errlen);
+	}
+	if (r == 0)
+		*lun = serve_lun(*srv);
+	if (opt)
+		secure_zero(opt, sizeof(*opt));
+	if (more)
+		secure_zero(more, sizeof(*more));
+	free(opt);
+	free(more);
 	return r;
 }
 
@@ -356,8 +363,8 @@ static void run_worker(const struct boot_config *bc, const struct worker_role *r
 		npaths = 1;
 	}
 	if (r == 0)
-		r = serve_first_path(&loop, bc, paths, npaths, role, &srv, dev, sizeof(dev),
-				     &lun, err, sizeof(err));
+		r = serve_all_paths(&loop, bc, paths, npaths, role, &srv, dev, sizeof(dev),
+				    &lun, err, sizeof(err));
 	secure_zero(&from_dhcp, sizeof(from_dhcp));
 	if (r < 0) {
 		if (role->report_fd >= 0)

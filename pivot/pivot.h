@@ -35,10 +35,12 @@ struct boot_config {
 	char rootflags[256];
 	bool read_only;              /* ro (the default) / rw */
 	char init[256];              /* init=, default /sbin/init */
-	/* the iSCSI disk: paths[] are ways to the same LUN, tried in order */
+	/* the iSCSI disk: paths[] are ways to the same LUN, logged in on at
+	 * once; the first that answers is probed, the others join (multipath) */
 	unsigned npaths;             /* netroot=/root=iscsi:, iscsi_target_*,
 	                              * ISCSI_TARGET_* (space-separated IPs) */
 	struct dhcpc_rootpath paths[BOOT_MAX_PATHS];
+	enum iscsi_mpath_policy mpath_policy; /* iscsiroot.multipath= */
 	char initiator[224];         /* rd.iscsi.initiator=, iscsi_initiator= */
 	unsigned target_group;       /* portal group tag; 0: any */
 	/* CHAP for paths that carry none of their own (rd.iscsi.username=,
@@ -255,7 +257,13 @@ int pivot_network_config(const struct boot_config *bc, struct dhcpc_config *dc,
 struct serve;
 struct serve_options {
 	struct iscsi_config iscsi;
-	uint64_t lun;
+	/* More paths to the same disk (multipath): logged in on at once
+	 * with the first; the first that answers is probed, the others carry
+	 * I/O once their LUN shows the same identity. */
+	struct iscsi_config more[ISCSI_MPATH_MAX - 1];
+	unsigned nmore;
+	enum iscsi_mpath_policy policy;
+	uint64_t lun;                /* BOOT_LUN_ANY: the target's first disk */
 	unsigned queues;
 	const char *backend;         /* "nbd", "ublk", or ""/NULL: ublk where
 	                              * the kernel has it, else nbd */
@@ -270,9 +278,9 @@ struct serve_options {
 	/* The disk the device was made for (a takeover): another one is
 	 * refused, not served. NULL: whatever the LUN is. */
 	const struct iscsi_disk_identity *expect;
-	/* Called once the session is logged in, before the LUN is probed
-	 * (NULL: nothing to tell). */
-	void (*logged_in)(void *ctx);
+	/* Called once a path is logged in (0: iscsi, 1 on: more[]), before
+	 * the LUN is probed (NULL: nothing to tell). */
+	void (*logged_in)(void *ctx, unsigned path);
 	void *logged_in_ctx;
 };
 /* For a path or a command that names no LUN (iscsistart names none): a
@@ -285,6 +293,8 @@ int serve_find_lun(struct ev_loop *loop, struct serve_options *opt, char *err, s
 int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 		struct serve **out, char *dev, size_t devlen, char *err, size_t errlen);
 const struct iscsi_disk *serve_disk(const struct serve *s);
+/* The LUN served (the one found, when any was asked for). */
+uint64_t serve_lun(const struct serve *s);
 /* The disk's identity at attach, which the guard holds the LUN to. */
 void serve_identity(const struct serve *s, struct iscsi_disk_identity *id);
 struct iscsi_session *serve_session(const struct serve *s);

@@ -46,9 +46,9 @@ struct mount_watch {
 
 struct serve {
 	struct ev_loop *loop;
-	struct iscsi_session *session;
+	struct iscsi_mpath *mpath;      /* every path; one to start with */
+	struct iscsi_session *session;  /* the path the disk was probed on */
 	struct iscsi_disk disk;
-	struct iscsi_disk_guard *guard;
 	const struct bdev_ops *ops;
 	void *bdev;
 	struct mount_watch watch;
@@ -176,7 +176,7 @@ static void issue_part(struct serve_io *sio)
 	sio->part = len;
 	sio->task.done = part_done;
 	sio->task.ctx = sio;
-	r = iscsi_submit(s->session, &sio->task);
+	r = iscsi_mpath_submit(s->mpath, &sio->task);
 	if (r < 0)
 		finish(sio, r);
 }
@@ -190,9 +190,9 @@ static void on_block_request(void *ctx, struct bdev_io *io)
 		s->ops->complete(io, -ENOMEM);
 		return;
 	}
-	if (iscsi_session_closed(s->session)) {
+	if (iscsi_mpath_closed(s->mpath)) {
 		log_info("I/O after logout: logging in again");
-		iscsi_session_start(s->session);
+		iscsi_mpath_start(s->mpath);
 	}
 	sio->s = ctx;
 	sio->io = io;
@@ -312,13 +312,13 @@ static void on_mounts_changed(struct ev_source *src, uint32_t revents)
 		iscsi_disk_flush(&s->disk, &w->flush);
 		w->flush.done = flush_done;
 		w->flush.ctx = w;
-		w->flush_busy = iscsi_submit(s->session, &w->flush) == 0;
+		w->flush_busy = iscsi_mpath_submit(s->mpath, &w->flush) == 0;
 		w->flushed = true;
 	}
 	if (w->seen_mount && all == 0 && w->flushed && !w->flush_busy &&
-	    s->ops->pending(s->bdev) == 0 && !iscsi_session_closed(s->session)) {
+	    s->ops->pending(s->bdev) == 0 && !iscsi_mpath_closed(s->mpath)) {
 		log_info("disk no longer mounted: logging out");
-		iscsi_session_logout(s->session);
+		iscsi_mpath_logout(s->mpath);
 	}
 }
 
@@ -496,7 +496,7 @@ int serve_find_lun(struct ev_loop *loop, struct serve_options *opt, char *err, s
 	if (r < 0)
 		snprintf(err, errlen, "%s", iscsi_session_error(s));
 	else if (opt->logged_in)
-		opt->logged_in(opt->logged_in_ctx);
+		opt->logged_in(opt->logged_in_ctx, 0);
 	if (r == 0)
 		r = iscsi_disk_find(loop, s, &opt->lun, err, errlen);
 	if (iscsi_session_ready(s))
@@ -505,42 +505,118 @@ int serve_find_lun(struct ev_loop *loop, struct serve_options *opt, char *err, s
 	return r;
 }
 
-int serve_start(struct ev_loop *loop, const struct serve_options *opt,
-		struct serve **out, char *dev, size_t devlen, char *err, size_t errlen)
+/* ---- Logging in on every path at once */
+
+struct first_login {
+	struct iscsi_session **sessions;
+	unsigned n;
+};
+
+static bool one_ready_or_all_failed(void *ctx)
 {
-	struct serve *s = calloc(1, sizeof(*s));
+	const struct first_login *f = ctx;
+	bool all_failed = true;
+
+	for (unsigned i = 0; i < f->n; i++) {
+		if (iscsi_session_ready(f->sessions[i]))
+			return true;
+		all_failed &= iscsi_session_failed(f->sessions[i]);
+	}
+	return all_failed;
+}
+
+/* Starts every path's login; returns the index of the first that is
+ * logged in, or -1 once all have failed (err says the first path's
+ * reason). The others go on in the background. */
+static int login_any(struct ev_loop *loop, struct iscsi_session **sessions, unsigned n,
+		     char *err, size_t errlen)
+{
+	struct first_login f = { sessions, n };
+	int r;
+
+	/* One that cannot start (a name that does not resolve) is failed. */
+	for (unsigned i = 0; i < n; i++)
+		iscsi_session_start(sessions[i]);
+	r = ev_run_until(loop, one_ready_or_all_failed, &f, -1);
+	for (unsigned i = 0; r == 0 && i < n; i++)
+		if (iscsi_session_ready(sessions[i]))
+			return (int)i;
+	snprintf(err, errlen, "%s", iscsi_session_error(sessions[0]));
+	for (unsigned i = 1; i < n; i++)
+		log_warn("path %u (%s): %s", i + 1, iscsi_session_host(sessions[i]),
+			 iscsi_session_error(sessions[i]));
+	return -1;
+}
+
+static void free_sessions(struct iscsi_session **sessions, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		iscsi_session_free(sessions[i]);
+}
+
+/* The LUN on the path that answered: the one asked for, or the target's
+ * first disk; probed, and for a takeover the disk the device was made
+ * for. */
+static int probe_disk(struct serve *s, const struct serve_options *opt, char *err,
+		      size_t errlen)
+{
+	uint64_t lun = opt->lun;
+	int r = 0;
+
+	if (lun == BOOT_LUN_ANY)
+		r = iscsi_disk_find(s->loop, s->session, &lun, err, errlen);
+	if (r == 0)
+		r = iscsi_disk_probe(s->loop, s->session, lun, &s->disk, err, errlen);
+	if (r == 0 && opt->expect)
+		r = check_takeover(s, opt->expect, err, errlen);
+	return r;
+}
+
+/* One disk over every path: the one probed carries I/O at once, the
+ * others once their LUN shows the same identity. */
+static int make_mpath(struct serve *s, const struct serve_options *opt,
+		      struct iscsi_session **sessions, unsigned n, unsigned first)
+{
+	s->mpath = iscsi_mpath_new(s->loop, &s->disk, opt->policy,
+				   opt->iscsi.replacement_timeout_ms);
+	if (!s->mpath)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = (first + i) % n;
+		int r = iscsi_mpath_add(s->mpath, sessions[k], k == first);
+
+		if (r < 0) {
+			free_sessions(sessions + k, 1);
+			log_warn("path %u left out: %s", k + 1, strerror(-r));
+		}
+	}
+	if (n > 1)
+		log_info("%u paths to the disk, policy %s", n, iscsi_mpath_policy_name(opt->policy));
+	return 0;
+}
+
+static int new_sessions(struct ev_loop *loop, const struct serve_options *opt,
+			struct iscsi_session **sessions, unsigned *n)
+{
+	*n = 0;
+	sessions[(*n)++] = iscsi_session_new(loop, &opt->iscsi);
+	for (unsigned i = 0; i < opt->nmore && *n < ISCSI_MPATH_MAX; i++)
+		sessions[(*n)++] = iscsi_session_new(loop, &opt->more[i]);
+	for (unsigned i = 0; i < *n; i++)
+		if (!sessions[i]) {
+			free_sessions(sessions, *n);
+			return -ENOMEM;
+		}
+	return 0;
+}
+
+static int attach_device(struct serve *s, const struct serve_options *opt, char *dev,
+			 size_t devlen, char *err, size_t errlen)
+{
 	struct bdev_config bc;
 	struct bdev_consumer consumer;
 	int r;
 
-	if (!s)
-		return -ENOMEM;
-	s->loop = loop;
-	s->trace_fd = -1;
-	s->session = iscsi_session_new(loop, &opt->iscsi);
-	if (!s->session) {
-		free(s);
-		return -ENOMEM;
-	}
-	r = iscsi_sync_login(loop, s->session);
-	if (r < 0) {
-		snprintf(err, errlen, "%s", iscsi_session_error(s->session));
-		goto fail;
-	}
-	log_info("logged in to %s at %s:%u", opt->iscsi.target_name, opt->iscsi.host,
-		 opt->iscsi.port);
-	if (opt->logged_in)
-		opt->logged_in(opt->logged_in_ctx);
-	r = iscsi_disk_probe(loop, s->session, opt->lun, &s->disk, err, errlen);
-	if (r == 0 && opt->expect)
-		r = check_takeover(s, opt->expect, err, errlen);
-	if (r < 0)
-		goto fail;
-	s->guard = iscsi_disk_guard_new(loop, s->session, &s->disk);
-	if (!s->guard) {
-		r = -ENOMEM;
-		goto fail;
-	}
 	s->ops = strcmp(serve_pick_backend(opt->recover ? opt->recover_backend : opt->backend),
 			"ublk")
 		 ? &nbd_ops : &bdev_ublk_ops;
@@ -550,20 +626,65 @@ int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 		bc.recover = true;
 	}
 	consumer = (struct bdev_consumer){ .submit = on_block_request, .ctx = s };
-	r = s->ops->create(loop, &bc, &consumer, &s->bdev, err, errlen);
+	r = s->ops->create(s->loop, &bc, &consumer, &s->bdev, err, errlen);
 	if (r < 0)
-		goto fail;
+		return r;
 	snprintf(dev, devlen, "%s", s->ops->path(s->bdev));
 	describe(s, dev, bc.queues);
+	return 0;
+}
+
+int serve_start(struct ev_loop *loop, const struct serve_options *opt,
+		struct serve **out, char *dev, size_t devlen, char *err, size_t errlen)
+{
+	struct serve *s = calloc(1, sizeof(*s));
+	struct iscsi_session *sessions[ISCSI_MPATH_MAX];
+	unsigned n;
+	int first, r;
+
+	if (!s)
+		return -ENOMEM;
+	s->loop = loop;
+	s->trace_fd = -1;
+	r = new_sessions(loop, opt, sessions, &n);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	first = login_any(loop, sessions, n, err, errlen);
+	if (first < 0) {
+		r = iscsi_session_errno(sessions[0]) ? iscsi_session_errno(sessions[0]) : -EIO;
+		goto fail;
+	}
+	s->session = sessions[first];
+	log_info("logged in to %s at %s:%u", opt->iscsi.target_name,
+		 iscsi_session_host(s->session), iscsi_session_port(s->session));
+	if (opt->logged_in)
+		opt->logged_in(opt->logged_in_ctx, (unsigned)first);
+	r = probe_disk(s, opt, err, errlen);
+	if (r == 0)
+		r = make_mpath(s, opt, sessions, n, (unsigned)first);
+	if (r < 0)
+		goto fail;
+	r = attach_device(s, opt, dev, devlen, err, errlen);
+	if (r < 0) {
+		iscsi_mpath_free(s->mpath);
+		free(s);
+		return r;
+	}
 	watch_mounts(s, dev);
 	trace_open(s, opt->trace_path);
 	*out = s;
 	return 0;
 fail:
-	iscsi_session_free(s->session);
-	iscsi_disk_guard_free(s->guard);
+	free_sessions(sessions, n);
 	free(s);
 	return r;
+}
+
+uint64_t serve_lun(const struct serve *s)
+{
+	return s->disk.lun;
 }
 
 const struct iscsi_disk *serve_disk(const struct serve *s)

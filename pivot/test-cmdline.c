@@ -36,7 +36,7 @@ static const struct field {
 	F(testroute, BOOL), F(ip, STR), F(bootif, STR), F(debug, BOOL),
 	F(shell, BOOL), F(wait_s, INT), F(blockdev, STR), F(nbd_ioctl, BOOL),
 	F(queues, UINT), F(ublk_buffer_mib, UINT), F(replacement_timeout_ms, I64),
-	F(trace, STR),
+	F(trace, STR), F(mpath_policy, INT),
 #undef F
 };
 
@@ -188,7 +188,10 @@ static const struct row rows[] = {
 	  { "debug=1", "shell=1", "wait_s=120", "blockdev=ublk", "replacement_timeout_ms=30000",
 	    "queues=4", "nbd_ioctl=1", "ublk_buffer_mib=8", "trace=/run/reads" } },
 	{ NULL, "iscsiroot.nbd=netlink iscsiroot.blockdev=nbd iscsiroot.shell=0", 0,
-	  { "nbd_ioctl=0", "blockdev=nbd", "shell=0" } },
+	  { "nbd_ioctl=0", "blockdev=nbd", "shell=0", "mpath_policy=0" } },
+	{ NULL, "iscsiroot.multipath=round-robin", 0, { "mpath_policy=1" } },
+	{ NULL, "iscsiroot.multipath=round-robin iscsiroot.multipath=failover", 0,
+	  { "mpath_policy=0" } },
 
 	/* /etc/iscsi.initramfs: every ISCSI_* key, the shell's quoting */
 	{ "# Debian's example\n"
@@ -230,6 +233,7 @@ static const struct row rows[] = {
 	{ NULL, "iscsiroot.timeout=soon", -EINVAL, { "err~'soon' for iscsiroot.timeout=" } },
 	{ NULL, "iscsiroot.replacement_timeout=-1", -EINVAL, { "err~iscsiroot.replacement_timeout" } },
 	{ NULL, "iscsiroot.blockdev=floppy", -EINVAL, { "err~iscsiroot.blockdev" } },
+	{ NULL, "iscsiroot.multipath=random", -EINVAL, { "err~iscsiroot.multipath" } },
 	{ NULL, "iscsiroot.trace=run/reads", -EINVAL, { "err~iscsiroot.trace" } },
 	{ NULL, "iscsiroot.nbd=carrier-pigeon", -EINVAL, { "err~iscsiroot.nbd" } },
 	{ NULL, "iscsiroot.queues=17", -EINVAL, { "err~iscsiroot.queues" } },
