@@ -44,9 +44,13 @@ struct daemon_wait {
 	int64_t path_limit_ms;          /* each path's, from its "path" line; -1: none */
 	int64_t answer_limit_ms;        /* from its "login" line */
 	int64_t path_deadline_ms;       /* the current path's; -1 before any */
-	int path;                       /* the last "path" line's index; -1: none yet */
+	int path;                       /* the path logged in through, else the last
+					 * "path" line's index; -1: none yet */
 	bool logged_in;                 /* ... and a "login" line came for it */
 	char host[256];                 /* ... its host */
+	char hosts[BOOT_MAX_PATHS][256]; /* every "path" line's host (all paths log
+					  * in at once: the first to answer says
+					  * "login I") */
 	char line[600];                 /* the last line: "ready …", "retry …", "fatal …" */
 	char buf[1024];                 /* what came, up to a whole line */
 	size_t got;

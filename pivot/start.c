@@ -134,14 +134,18 @@ static void path_started(struct daemon_wait *w, unsigned index, const char *host
 	w->path = (int)index;
 	w->logged_in = false;
 	snprintf(w->host, sizeof(w->host), "%s", host);
+	snprintf(w->hosts[index], sizeof(w->hosts[index]), "%s", host);
 	w->path_deadline_ms = w->path_limit_ms >= 0 ? now_ms() + w->path_limit_ms : -1;
 }
 
-/* From the login on, the LUN has answer_limit_ms to answer. */
+/* From the login on, the LUN has answer_limit_ms to answer. The path
+ * that logged in is the one in question, whichever started last. */
 static void path_logged_in(struct daemon_wait *w, unsigned index)
 {
-	if ((int)index != w->path)
+	if (!w->hosts[index][0])
 		return;
+	w->path = (int)index;
+	snprintf(w->host, sizeof(w->host), "%s", w->hosts[index]);
 	w->logged_in = true;
 	w->path_deadline_ms = now_ms() + w->answer_limit_ms;
 }

@@ -88,6 +88,23 @@ static void test_ready_after_progress(void)
 	CHECK(w.logged_in);
 }
 
+static void test_login_on_an_earlier_path(void)
+{
+	/* Every path starts at once; path 0 answers first. */
+	const struct step steps[] = {
+		{ 0, "path 0 a\npath 1 b\npath 2 c\n" }, { 20, "login 0\n" }, { 0, NULL },
+	};
+	struct daemon_wait w;
+	int64_t ms;
+
+	daemon_wait_init(&w, -1, 10000, 200);
+	CHECK_EQ(wait_for(steps, ARRAY_SIZE(steps), false, &w, &ms), -ETIMEDOUT);
+	CHECK_EQ(w.path, 0);
+	CHECK_STR(w.host, "a");
+	CHECK(w.logged_in);
+	CHECK(ms < 2000);               /* the answer limit, not the path's */
+}
+
 static void test_path_limit(void)
 {
 	/* Path 0 moves on in time; path 1 never logs in. */
@@ -205,6 +222,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	test_ready_after_progress();
 	test_path_limit();
+	test_login_on_an_earlier_path();
 	test_answer_limit();
 	test_deadline_and_end();
 	test_path_limit_from_settings();
