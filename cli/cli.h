@@ -14,6 +14,7 @@ int cmd_boot(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_iscsistart(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
 
 #endif

@@ -33,6 +33,7 @@ static const struct subcommand subcommands[] = {
 	{ "up", cmd_up, "initramfs-tools' step: attach the iSCSI root, start the daemon" },
 	{ "iscsistart", cmd_iscsistart, "open-iscsi's iscsistart, as a drop-in (also as argv[0])" },
 	{ "attach", cmd_attach, "serve a LUN as a local block device (NBD)" },
+	{ "status", cmd_status, "ask the running daemons for their disk and paths" },
 	{ "version", cmd_version, "print the version" },
 };
 

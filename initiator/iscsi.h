@@ -137,8 +137,9 @@ int iscsi_submit(struct iscsi_session *s, struct iscsi_task *t);
 bool iscsi_session_ready(const struct iscsi_session *s);
 /* It gave up: a first login that failed, or a start that could not be. */
 bool iscsi_session_failed(const struct iscsi_session *s);
-/* The configured portal. */
+/* The configured portal and target. */
 const char *iscsi_session_host(const struct iscsi_session *s);
+const char *iscsi_session_target(const struct iscsi_session *s);
 uint16_t iscsi_session_port(const struct iscsi_session *s);
 /* The last failure in one line, e.g. "login failed: authentication
  * failure (0x0201)"; and its negative errno. */

@@ -1297,6 +1297,11 @@ const char *iscsi_session_host(const struct iscsi_session *s)
 	return s->cfg.host;
 }
 
+const char *iscsi_session_target(const struct iscsi_session *s)
+{
+	return s->cfg.target_name;
+}
+
 uint16_t iscsi_session_port(const struct iscsi_session *s)
 {
 	return s->cfg.port;

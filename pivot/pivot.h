@@ -305,6 +305,19 @@ int serve_recovery_index(const struct serve *s);
 /* "ublk" or "nbd" */
 const char *serve_backend(const struct serve *s);
 
+/* The daemon's status socket (`iscsiroot status`): SERVE_STATUS_DIR/DEV.sock,
+ * e.g. /run/iscsiroot/nbd0.sock, root only (status.c). */
+#define SERVE_STATUS_DIR "/run/iscsiroot"
+struct serve_status {
+	struct ev_source src;
+	const struct serve *srv;
+	char dev[64];
+};
+int serve_status_start(struct serve_status *st, struct ev_loop *loop, const struct serve *srv,
+		       const char *dev);
+const struct iscsi_mpath *serve_mpath(const struct serve *s);
+enum iscsi_mpath_policy serve_policy(const struct serve *s);
+
 /* The rules of a process that backs the root filesystem: an argv[0]
  * starting with '@' (systemd's root storage daemon mark), mlockall,
  * oom_score_adj -1000, PR_SET_IO_FLUSHER, and TERM/INT/HUP ignored. */

@@ -53,6 +53,8 @@ struct serve {
 	void *bdev;
 	struct mount_watch watch;
 	int trace_fd;                   /* iscsiroot.trace=; -1: none */
+	enum iscsi_mpath_policy policy;
+	struct serve_status status;     /* iscsiroot status */
 	unsigned reads_inflight;
 };
 
@@ -674,6 +676,10 @@ int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 	}
 	watch_mounts(s, dev);
 	trace_open(s, opt->trace_path);
+	s->policy = opt->policy;
+	r = serve_status_start(&s->status, loop, s, dev);
+	if (r < 0)
+		log_warn("no status socket in %s: %s", SERVE_STATUS_DIR, strerror(-r));
 	*out = s;
 	return 0;
 fail:
@@ -685,6 +691,16 @@ fail:
 uint64_t serve_lun(const struct serve *s)
 {
 	return s->disk.lun;
+}
+
+const struct iscsi_mpath *serve_mpath(const struct serve *s)
+{
+	return s->mpath;
+}
+
+enum iscsi_mpath_policy serve_policy(const struct serve *s)
+{
+	return s->policy;
 }
 
 const struct iscsi_disk *serve_disk(const struct serve *s)

@@ -278,7 +278,8 @@ _e2e_partition() {
 # E2E_ROOT_SECTOR_SIZE=4096: a 4Kn disk (the GPT and its LBAs in 4096-byte
 # sectors, ext4 with 4096-byte blocks), for a LUN with that block size
 # (E2E_TGT_BLOCKSIZE). E2E_ROOT_OMIT="run" or "dev proc sys run": the
-# root filesystem has no such directories.
+# root filesystem has no such directories. E2E_ROOT_EXTRA="SRC:DEST ...":
+# files installed into the root (mode 0755), e.g. the iscsiroot binary.
 e2e_rootdisk_build() {
 	local img=$1 size=${2:-64} tree=$E2E_WORK/rootfs.$$ part=$E2E_WORK/part.$$
 	local ss=${E2E_ROOT_SECTOR_SIZE:-512} bytes d blocks=()
@@ -295,6 +296,9 @@ e2e_rootdisk_build() {
 	done
 	e2e_busybox_tree "$tree" || return 1
 	install -m 0755 "$E2E_DIR/root-init.sh" "$tree/sbin/init" || return 1
+	for d in ${E2E_ROOT_EXTRA:-}; do
+		install -D -m 0755 "${d%%:*}" "$tree/${d#*:}" || return 1
+	done
 	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$tree/etc/passwd"
 	echo 0 >"$tree/var/lib/e2e/boot-count"
 	head -c 262144 /dev/urandom >"$tree/var/lib/e2e/payload" || return 1
@@ -390,11 +394,13 @@ _e2e_tgt_pick_ctl() {
 	return 1
 }
 
-# _e2e_tgt_launch: tgtd in the namespace on $E2E_SERVER_IP:3260 with the
-# private control port, then the target, LUN 1 and the recorded set-up.
+# _e2e_tgt_launch: tgtd in the namespace on $E2E_SERVER_IP:3260 (or
+# $E2E_TGT_PORTAL, e.g. 0.0.0.0:3260 for every address of the bridge) with
+# the private control port, then the target, LUN 1 and the recorded set-up.
 _e2e_tgt_launch() {
 	local cmd
-	ip netns exec "$E2E_NS" tgtd -f -C "$E2E_TGT_CTL" --iscsi "portal=$E2E_SERVER_IP:3260" \
+	ip netns exec "$E2E_NS" tgtd -f -C "$E2E_TGT_CTL" \
+		--iscsi "portal=${E2E_TGT_PORTAL:-$E2E_SERVER_IP:3260}" \
 		>>"$E2E_WORK/tgtd.log" 2>&1 209>&- &
 	E2E_TGT_PID=$!
 	e2e_wait_until 10 _e2e_tgt_ready || { e2e_log "tgtd did not start"; return 1; }

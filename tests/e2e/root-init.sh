@@ -5,6 +5,7 @@
 # can grep the serial console. Kernel command line keys it reads:
 #   e2e.rootdev=GLOB  the device / must be mounted from (e.g. /dev/nbd0p1)
 #   e2e.stress=SECS   a write + verify loop for SECS seconds
+#   e2e.status       prints what /sbin/iscsiroot status says (E2E_ROOT_EXTRA)
 # Then the root is remounted read-only and the machine powers off.
 # A root without /proc (bare_root below) is checked read-only instead.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -161,6 +162,11 @@ count_boot
 [ -z "$(arg e2e.daemon)" ] || { daemon_check; count_daemons; }
 s=$(arg e2e.stress)
 [ -z "$s" ] || stress "$s"
+# e2e.status: what `iscsiroot status` says (the binary is in the root)
+if [ -n "$(arg e2e.status)" ]; then
+	/sbin/iscsiroot status 2>&1 | sed "s/^/$M status: /"
+	echo "$M status json: $(/sbin/iscsiroot status --json 2>&1)"
+fi
 io_errors
 sync
 mount -o remount,ro / || echo "$M remount ro FAILED"
