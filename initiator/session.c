@@ -106,13 +106,17 @@ static int resolve(const char *host, uint16_t port, struct sockaddr_storage *ss,
 }
 
 /* ISID in the "random" format (RFC 7143 §11.12.5, T=2), but derived from
- * the initiator and target names: the same host logging in again after a
- * reboot reinstates (and so cleans up) its old session on the target. */
+ * the initiator and target names and the configured portal: the same
+ * host logging in again after a reboot reinstates (and so cleans up) its
+ * old session on the target, and the paths of one disk (mpath.c) are
+ * sessions of their own, which a login on one does not reinstate away. */
 static uint64_t make_isid(const struct iscsi_config *cfg)
 {
 	uint64_t h = 1469598103934665603ull;
-	const char *parts[] = { cfg->initiator_name, cfg->target_name };
+	char port[8];
+	const char *parts[] = { cfg->initiator_name, cfg->target_name, cfg->host, port };
 
+	snprintf(port, sizeof(port), ":%u", cfg->port);
 	for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
 		for (const char *p = parts[i]; *p; p++)
 			h = (h ^ (uint8_t)*p) * 1099511628211ull;

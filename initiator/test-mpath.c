@@ -161,6 +161,8 @@ static void test_round_robin(void)
 
 	rig_start(&r, ISCSI_MPATH_ROUND_ROBIN, -1);
 	add_second(&r);
+	/* Two sessions, not one reinstating the other away on the target. */
+	CHECK(iscsi_mpath_session(r.m, 0)->isid != iscsi_mpath_session(r.m, 1)->isid);
 	submit_reads(&r, t, rc, READS);
 	settle(&r);
 	check_reads(&r, t, rc, READS);

@@ -391,8 +391,13 @@ static unsigned login_through_refusals(int64_t *at, unsigned max, unsigned refus
 	r.peer.refuse_status = 0x0301;
 	r.cfg.first_login_timeout_ms = 30000;
 	rig_new_session(&r);
-	for (int i = 0; i < 3000 && !iscsi_session_ready(r.s); i++)
-		advance(&r, 10, 10);
+	/* From one timer of the session to the next: each attempt at the
+	 * instant its backoff ends. */
+	settle(&r);
+	for (int i = 0; i < 100 && !iscsi_session_ready(r.s); i++) {
+		fake_now = MAX(fake_now + 1, r.s->timer.deadline);
+		settle(&r);
+	}
 	CHECK(iscsi_session_ready(r.s));
 	n = MIN(max, r.peer.connections);
 	for (unsigned i = 0; i < n; i++)

@@ -58,13 +58,22 @@ static void put_json_string(struct out *o, const char *s)
 	put(o, "\"");
 }
 
+/* The LUN as a number, as users write it (SAM's flat or peripheral form). */
+static unsigned long long lun_number(const struct serve *srv)
+{
+	uint64_t n = serve_lun(srv);
+
+	scsi_lun_to_number(serve_lun(srv), &n);
+	return (unsigned long long)n;
+}
+
 static void put_text(struct out *o, const struct serve *srv, const char *dev)
 {
 	const struct iscsi_disk *d = serve_disk(srv);
 	const struct iscsi_mpath *m = serve_mpath(srv);
 
 	put(o, "disk %s: %s %s, LUN %llu, %llu blocks of %u bytes\n", dev, d->inquiry.vendor,
-	    d->inquiry.product, (unsigned long long)serve_lun(srv),
+	    d->inquiry.product, lun_number(srv),
 	    (unsigned long long)d->capacity.blocks, d->capacity.block_size);
 	put(o, "identity: designator %s, serial %s\n", *d->designator ? d->designator : "none",
 	    *d->serial ? d->serial : "none");
@@ -93,7 +102,7 @@ static void put_json(struct out *o, const struct serve *srv, const char *dev)
 	put(o, "{\"device\":");
 	put_json_string(o, dev);
 	put(o, ",\"lun\":%llu,\"blocks\":%llu,\"block_size\":%u,\"vendor\":",
-	    (unsigned long long)serve_lun(srv), (unsigned long long)d->capacity.blocks,
+	    lun_number(srv), (unsigned long long)d->capacity.blocks,
 	    d->capacity.block_size);
 	put_json_string(o, d->inquiry.vendor);
 	put(o, ",\"product\":");
@@ -141,9 +150,7 @@ static void on_status_client(struct ev_source *src, uint32_t revents)
 	if (o) {
 		o->len = 0;
 		put_text(o, st->srv, st->dev);
-		put(o, "%c", '\0');
-		if (o->len < sizeof(o->buf))
-			o->len++;  /* the NUL itself */
+		put(o, "%c", '\0');    /* counted: vsnprintf returns 1 */
 		put_json(o, st->srv, st->dev);
 		if (send(fd, o->buf, o->len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 			log_debug("status: %s", strerror(errno));

@@ -133,6 +133,10 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Reads a small file (sysfs, procfs) into buf, NUL-terminated, cutting
  * at the first newline. */
 int read_text_file(const char *path, char *buf, size_t len);
+/* Shell-style wildcards as modules.alias uses them: '*', '?', and
+ * '[...]' with ranges and '!' or '^' negation; bytes, no locale, no
+ * escapes (fnmatch with flags 0 on ASCII). */
+bool wildcard_match(const char *pattern, const char *s);
 
 /* O_NONBLOCK on, keeping the other file status flags. */
 int set_nonblocking(int fd);
