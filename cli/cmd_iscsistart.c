@@ -172,35 +172,12 @@ static const char *ntoa(struct in_addr a, char *buf)
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
-/* The interface with this MAC, as the kernel names it. */
-static void ifname_by_mac(const uint8_t *mac, char *out, size_t len)
-{
-	DIR *d = opendir("/sys/class/net");
-	struct dirent *e;
-	char want[18], path[300], have[32];
-
-	out[0] = '\0';
-	snprintf(want, sizeof(want), "%02x:%02x:%02x:%02x:%02x:%02x",
-		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-	while (d && (e = readdir(d)) != NULL) {
-		snprintf(path, sizeof(path), "/sys/class/net/%s/address", e->d_name);
-		if (e->d_name[0] != '.' && read_text_file(path, have, sizeof(have)) == 0 &&
-		    !strncmp(have, want, 17)) {
-			snprintf(out, len, "%s", e->d_name);
-			break;
-		}
-	}
-	if (d)
-		closedir(d);
-}
-
 static void print_nic(const char *initiator, const struct ibft_nic *nic)
 {
-	char a[INET_ADDRSTRLEN], ifname[64] = "";
+	char a[INET_ADDRSTRLEN];
 	struct in_addr mask = { .s_addr = nic->prefix
 		? htonl(~0u << (32 - MIN(nic->prefix, 32))) : 0 };
 
-	ifname_by_mac(nic->mac, ifname, sizeof(ifname));
 	printf("iface.initiatorname = %s\n", initiator);
 	printf("iface.transport_name = tcp\n");
 	printf("iface.hwaddress = %02x:%02x:%02x:%02x:%02x:%02x\n", nic->mac[0],
@@ -214,7 +191,7 @@ static void print_nic(const char *initiator, const struct ibft_nic *nic)
 	printf("iface.primary_dns = %s\n", ntoa(nic->dns[0], a));
 	printf("iface.secondary_dns = %s\n", ntoa(nic->dns[1], a));
 	printf("iface.vlan_id = %u\n", nic->vlan);
-	printf("iface.net_ifacename = %s\n", ifname);
+	printf("iface.net_ifacename = %s\n", nic->ifname);
 }
 
 static void print_lun(uint64_t lun)
