@@ -79,7 +79,13 @@ int boot_paths_from_send_targets(struct boot_config *bc, const struct dhcpc_root
 				 char *text, size_t len, int tpgt)
 {
 	struct send_targets st = { bc, tmpl, tpgt, 0 };
+	unsigned had = bc->npaths;
 	int r = iscsi_send_targets_walk(text, len, take_portal, &st);
 
-	return r < 0 ? r : st.matched;
+	if (r < 0) {            /* a malformed answer gives nothing */
+		secure_zero(&bc->paths[had], (bc->npaths - had) * sizeof(bc->paths[0]));
+		bc->npaths = had;
+		return r;
+	}
+	return st.matched;
 }

@@ -136,7 +136,8 @@ int boot_config_add_path(struct boot_config *bc, const struct dhcpc_rootpath *rp
  * tmpl with that host and port (boot_config_add_path: no duplicates).
  * tpgt < 0 takes every portal group, else only that tag (rd.iscsi.target.group,
  * iscsistart -g). Returns how many portals matched (0: the answer does
- * not list the target there), or -EBADMSG for a malformed answer. */
+ * not list the target there), or -EBADMSG for a malformed answer, which
+ * adds no path. */
 int boot_paths_from_send_targets(struct boot_config *bc, const struct dhcpc_rootpath *tmpl,
 				 char *text, size_t len, int tpgt);
 
