@@ -80,15 +80,44 @@ static const struct option attach_options[] = { CLI_COMMON_LONG, { 0 } };
 static const char attach_help[] =
 	"usage: iscsiroot attach [OPTIONS] --portal HOST --target IQN [--lun N]\n"
 	"Logs in, attaches the LUN as /dev/nbdN (the nbd module must be loaded)\n"
-	"and serves it in the foreground until killed. Prints the device.\n"
+	"and serves it in the foreground until killed. Prints the device. With\n"
+	"several --portal, the first that logs in and answers the probe serves\n"
+	"(a reconnect goes to that one).\n"
 	"\noptions:\n" CLI_COMMON_HELP "\n" CLI_EXIT_CODES_HELP;
+
+/* serve_start through each portal in turn, until one serves. */
+static int attach_first(struct cli_iscsi *c, struct serve **srv, char *dev, size_t devlen)
+{
+	struct serve_options opt = { .queues = 1, .backend = "nbd", .lun = c->lun };
+	char err[512], name[300], next[300];
+	int r = -ENOENT;
+
+	for (unsigned i = 0; i < c->nportals; i++) {
+		opt.iscsi = c->cfg;
+		snprintf(opt.iscsi.host, sizeof(opt.iscsi.host), "%s", c->portals[i].host);
+		opt.iscsi.port = c->portals[i].port;
+		r = serve_start(&c->loop, &opt, srv, dev, devlen, err, sizeof(err));
+		secure_zero(&opt.iscsi, sizeof(opt.iscsi));
+		if (r == 0)
+			break;
+		cli_portal_name(&c->portals[i], name, sizeof(name));
+		if (i + 1 < c->nportals)
+			log_warn("%s: %s; trying the next portal, %s", name, err,
+				 cli_portal_name(&c->portals[i + 1], next, sizeof(next)));
+		else if (c->nportals > 1)
+			log_err("%s: %s", name, err);
+		else
+			log_err("%s", err);
+	}
+	secure_zero(&c->cfg, sizeof(c->cfg));
+	return r;
+}
 
 int cmd_attach(int argc, char **argv)
 {
 	struct cli_iscsi c;
-	struct serve_options opt = { .queues = 1, .backend = "nbd" };
 	struct serve *srv;
-	char dev[64], err[512];
+	char dev[64];
 	int opt_c, r;
 
 	cli_iscsi_init(&c);
@@ -104,17 +133,11 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (cli_finish_options(&c, true) < 0)
 		return EXIT_USAGE;
-	opt.iscsi = c.cfg;
-	opt.lun = c.lun;
-	secure_zero(&c.cfg, sizeof(c.cfg));
 	if (ev_loop_init(&c.loop) < 0)
 		return EXIT_IO;
-	r = serve_start(&c.loop, &opt, &srv, dev, sizeof(dev), err, sizeof(err));
-	secure_zero(&opt, sizeof(opt));
-	if (r < 0) {
-		log_err("%s", err);
+	r = attach_first(&c, &srv, dev, sizeof(dev));
+	if (r < 0)
 		return cli_exit_for_errno(r);
-	}
 	printf("%s\n", dev);
 	fflush(stdout);
 	/* Serves until killed: only a broken epoll ends this. */
