@@ -89,7 +89,7 @@ static const char attach_help[] =
 static int attach_first(struct cli_iscsi *c, struct serve **srv, char *dev, size_t devlen)
 {
 	struct serve_options opt = { .queues = 1, .backend = "nbd", .lun = c->lun };
-	char err[512], name[300], next[300];
+	char err[512];
 	int r = -ENOENT;
 
 	for (unsigned i = 0; i < c->nportals; i++) {
@@ -100,14 +100,7 @@ static int attach_first(struct cli_iscsi *c, struct serve **srv, char *dev, size
 		secure_zero(&opt.iscsi, sizeof(opt.iscsi));
 		if (r == 0)
 			break;
-		cli_portal_name(&c->portals[i], name, sizeof(name));
-		if (i + 1 < c->nportals)
-			log_warn("%s: %s; trying the next portal, %s", name, err,
-				 cli_portal_name(&c->portals[i + 1], next, sizeof(next)));
-		else if (c->nportals > 1)
-			log_err("%s: %s", name, err);
-		else
-			log_err("%s", err);
+		cli_portal_failed(c, i, err, i + 1 < c->nportals ? LOG_WARN : LOG_ERR);
 	}
 	secure_zero(&c->cfg, sizeof(c->cfg));
 	return r;

@@ -210,7 +210,7 @@ static int discover_one(struct cli_iscsi *c, const struct iscsi_portal *p,
 static int discover_all(struct cli_iscsi *c, struct discover_result *d)
 {
 	int r = ev_loop_init(&c->loop), result = EXIT_IO;
-	char err[512], name[300];
+	char err[512];
 
 	if (r < 0) {
 		log_err("cannot create the event loop: %s", strerror(-r));
@@ -223,12 +223,8 @@ static int discover_all(struct cli_iscsi *c, struct discover_result *d)
 			result = r;
 		if (r == EXIT_OK)
 			continue;
-		cli_portal_name(&c->portals[i], name, sizeof(name));
-		if (c->nportals == 1)
-			log_err("%s", err);
-		else
-			log_msg(i + 1 < c->nportals || result == EXIT_OK ? LOG_WARN : LOG_ERR,
-				"%s: %s", name, err);
+		cli_portal_failed(c, i, err, i + 1 < c->nportals || result == EXIT_OK
+					     ? LOG_WARN : LOG_ERR);
 	}
 	secure_zero(c->cfg.secret, sizeof(c->cfg.secret));
 	secure_zero(c->cfg.rsecret, sizeof(c->cfg.rsecret));

@@ -386,12 +386,13 @@ static int login(struct boot_config *bc, char **argv)
 	/* Like iscsistart, the network is the caller's (ipconfig, -N). */
 	snprintf(bc->ip, sizeof(bc->ip), "off");
 	r = pivot_start_daemon(bc, argv, &ds);
+	if (ds.path < bc->npaths)
+		rp = &bc->paths[ds.path];
 	if (r < 0) {
 		log_err("cannot attach %s at %s: %s", rp->target, rp->host, ds.msg);
 		return ISTART_ERR;
 	}
-	by_path_name(&bc->paths[ds.path < bc->npaths ? ds.path : 0], ds.lun, name,
-		     sizeof(name));
+	by_path_name(rp, ds.lun, name, sizeof(name));
 	make_by_path_links(ds.dev, name);
 	printf("%s\n", ds.dev);
 	return ISTART_OK;

@@ -251,9 +251,23 @@ int cli_login_at(struct cli_iscsi *c, const struct iscsi_portal *p,
 	return d ? probe(c, d, err, len) : EXIT_OK;
 }
 
+void cli_portal_failed(const struct cli_iscsi *c, unsigned i, const char *err,
+		       enum log_level level)
+{
+	char name[300], next[300] = "";
+	bool go_on = level == LOG_WARN && i + 1 < c->nportals;
+
+	cli_portal_name(&c->portals[i], name, sizeof(name));
+	if (go_on)
+		cli_portal_name(&c->portals[i + 1], next, sizeof(next));
+	log_msg(level, "%s%s%s%s%s", c->nportals > 1 && !strstr(err, name) ? name : "",
+		c->nportals > 1 && !strstr(err, name) ? ": " : "", err,
+		go_on ? "; trying the next portal, " : "", next);
+}
+
 int cli_connect(struct cli_iscsi *c, struct iscsi_disk *d)
 {
-	char err[512], name[300], next[300];
+	char err[512];
 	int r = ev_loop_init(&c->loop);
 
 	if (r < 0) {
@@ -266,16 +280,11 @@ int cli_connect(struct cli_iscsi *c, struct iscsi_disk *d)
 		if (r == EXIT_OK)
 			break;
 		cli_drop_session(c);
-		cli_portal_name(&c->portals[i], name, sizeof(name));
 		if (r != EXIT_USAGE && i + 1 < c->nportals) {
-			log_warn("%s: %s; trying the next portal, %s", name, err,
-				 cli_portal_name(&c->portals[i + 1], next, sizeof(next)));
+			cli_portal_failed(c, i, err, LOG_WARN);
 			continue;
 		}
-		if (c->nportals > 1)
-			log_err("%s: %s", name, err);
-		else
-			log_err("%s", err);
+		cli_portal_failed(c, i, err, LOG_ERR);
 		break;
 	}
 	secure_zero(c->cfg.secret, sizeof(c->cfg.secret));

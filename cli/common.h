@@ -111,6 +111,11 @@ int cli_login(struct cli_iscsi *c);
 /* Logs out of (if logged in) and frees the session and its guard. */
 void cli_drop_session(struct cli_iscsi *c);
 void cli_close(struct cli_iscsi *c);
+/* Says why portals[i] failed, naming it when err does not and there are
+ * several; at LOG_WARN with a portal after it, "; trying the next
+ * portal, NAME" follows. */
+void cli_portal_failed(const struct cli_iscsi *c, unsigned i, const char *err,
+		       enum log_level level);
 /* CLOCK_MONOTONIC in microseconds. */
 int64_t cli_mono_us(void);
 /* "10.0.0.1:3260", "[fd00::1]:3260" */

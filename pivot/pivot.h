@@ -263,8 +263,9 @@ struct daemon_start {
 	unsigned first_path;         /* in: the path of bc to try first; out, after
 	                              * -ETIMEDOUT: the one after the stuck one */
 	pid_t pid;                   /* out, when ready: the daemon (its keeper) */
-	unsigned path;               /* out, when ready: the index in bc->paths of
-	                              * the path it logged in through */
+	unsigned path;               /* out: the index in bc->paths of the path
+	                              * it logged in through (when ready), or
+	                              * tried last (0 before any) */
 	char dev[64];                /* out, when ready: e.g. "/dev/nbd0" */
 	uint64_t lun;                /* out, when ready: the LUN served */
 	char msg[600];               /* out, on failure: why, one line */
