@@ -19,6 +19,11 @@ int cmd_boot(int argc, char **argv)
 		       "iscsiroot.shell=1, iscsiroot.timeout=, iscsiroot.replacement_timeout=,\n"
 		       "iscsiroot.blockdev=nbd), brings up the network, logs in, attaches the\n"
 		       "LUN as a block device, mounts the root filesystem and execs init.\n"
+		       "Every root=/netroot=iscsi: (in the order written), every address\n"
+		       "of iscsi_target_ip=/rd.iscsi.target.ip=, every iBFT boot target\n"
+		       "(each through its own NIC) is a path to the disk, the same one\n"
+		       "given twice is one, at most 4 (more: a warning each, left out);\n"
+		       "they are tried in order (pivot/README.md, \"Paths to the disk\").\n"
 		       "It does not return; on failure it says why and retries, or starts\n"
 		       "/bin/sh with iscsiroot.shell=1.\n");
 		return 0;
@@ -32,7 +37,8 @@ static const char up_help[] =
 	"/etc/iscsi.initramfs, ISCSI_* variables; missing is fine), then the kernel\n"
 	"command line (every dialect: ISCSI_*/iscsi_*, root=iscsi:, netroot=,\n"
 	"rd.iscsi.*, ip=, BOOTIF=), then the firmware's iBFT; loads nbd and the NIC\n"
-	"drivers, brings up the network, logs in, starts the root-storage daemon\n"
+	"drivers, brings up the network, logs in (every path the sources give,\n"
+	"up to 4, tried in order), starts the root-storage daemon\n"
 	"and prints the disk (e.g. /dev/nbd0). With --param-conf, appends\n"
 	"ROOT=<partition> to FILE when root= was empty, root=dhcp or iscsi:...\n"
 	"exit codes: 0 ready, 1 failure (one line on stderr), 2 invalid arguments,\n"
