@@ -45,13 +45,7 @@ struct replay {
 	int error;                      /* an exit code once something failed */
 };
 
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ll + ts.tv_nsec / 1000;
-}
+#define mono_us cli_mono_us
 
 static int64_t cpu_us(void)
 {
@@ -250,28 +244,14 @@ static int run(struct replay *rp)
 }
 
 /* Logs in and probes the LUN as the daemon does (with the guard that
- * holds I/O to the same disk after a reconnect). */
-static int connect_disk(struct replay *rp, int64_t *login_us)
+ * holds I/O to the same disk after a reconnect), through the first
+ * portal that does both; *login_us: from t0 to that portal's login. */
+static int connect_disk(struct replay *rp, int64_t t0, int64_t *login_us)
 {
-	struct cli_iscsi *c = rp->c;
-	char err[256] = "";
-	int64_t t0 = mono_us();
-	int r = cli_login(c);
+	int r = cli_connect(rp->c, &rp->disk);
 
-	*login_us = mono_us() - t0;
-	if (r != EXIT_OK)
-		return r;
-	r = iscsi_disk_probe(&c->loop, c->session, c->lun, &rp->disk, err, sizeof(err));
-	if (r < 0) {
-		log_err("%s", err[0] ? err : strerror(-r));
-		return EXIT_IO;
-	}
-	c->guard = iscsi_disk_guard_new(&c->loop, c->session, &rp->disk);
-	if (!c->guard) {
-		log_err("out of memory");
-		return EXIT_IO;
-	}
-	return EXIT_OK;
+	*login_us = rp->c->logged_in_us - t0;
+	return r;
 }
 
 static void report(const struct replay *rp, int64_t login_us, int64_t probe_us,
@@ -288,7 +268,7 @@ static void report(const struct replay *rp, int64_t login_us, int64_t probe_us,
 static int replay_session(struct replay *rp)
 {
 	int64_t t0 = mono_us(), cpu0 = cpu_us(), login_us, t_probe, t_run;
-	int r = connect_disk(rp, &login_us);
+	int r = connect_disk(rp, t0, &login_us);
 
 	if (r != EXIT_OK)
 		return r;

@@ -351,18 +351,10 @@ static void free_buffers(struct bench *b)
 
 static int bench_setup(struct bench *b, struct cli_iscsi *c, const struct bench_opts *o)
 {
-	char err[256];
-	int r = cli_login(c);
+	int r = cli_connect(c, &b->disk);
 
-	if (r == EXIT_OK)
-		r = cli_pick_lun(c);
 	if (r != EXIT_OK)
 		return r;
-	r = iscsi_disk_probe(&c->loop, c->session, c->lun, &b->disk, err, sizeof(err));
-	if (r < 0) {
-		log_err("%s", err[0] ? err : strerror(-r));
-		return EXIT_IO;
-	}
 	r = check_geometry(b, o);
 	if (r != EXIT_OK)
 		return r;

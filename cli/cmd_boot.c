@@ -3,6 +3,7 @@
  * LUN as a block device in the foreground. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -19,6 +20,11 @@ int cmd_boot(int argc, char **argv)
 		       "iscsiroot.shell=1, iscsiroot.timeout=, iscsiroot.replacement_timeout=,\n"
 		       "iscsiroot.blockdev=nbd), brings up the network, logs in, attaches the\n"
 		       "LUN as a block device, mounts the root filesystem and execs init.\n"
+		       "Every root=/netroot=iscsi: (in the order written), every address\n"
+		       "of iscsi_target_ip=/rd.iscsi.target.ip=, every iBFT boot target\n"
+		       "(each through its own NIC) is a path to the disk, the same one\n"
+		       "given twice is one, at most 4 (more: a warning each, left out);\n"
+		       "they are tried in order (pivot/README.md, \"Paths to the disk\").\n"
 		       "It does not return; on failure it says why and retries, or starts\n"
 		       "/bin/sh with iscsiroot.shell=1.\n");
 		return 0;
@@ -32,7 +38,8 @@ static const char up_help[] =
 	"/etc/iscsi.initramfs, ISCSI_* variables; missing is fine), then the kernel\n"
 	"command line (every dialect: ISCSI_*/iscsi_*, root=iscsi:, netroot=,\n"
 	"rd.iscsi.*, ip=, BOOTIF=), then the firmware's iBFT; loads nbd and the NIC\n"
-	"drivers, brings up the network, logs in, starts the root-storage daemon\n"
+	"drivers, brings up the network, logs in (every path the sources give,\n"
+	"up to 4, tried in order), starts the root-storage daemon\n"
 	"and prints the disk (e.g. /dev/nbd0). With --param-conf, appends\n"
 	"ROOT=<partition> to FILE when root= was empty, root=dhcp or iscsi:...\n"
 	"exit codes: 0 ready, 1 failure (one line on stderr), 2 invalid arguments,\n"
@@ -75,26 +82,68 @@ int cmd_daemon(int argc, char **argv)
 	return pivot_daemon_main(argc, argv);
 }
 
-static const struct option attach_options[] = { CLI_COMMON_LONG, { 0 } };
+enum { OPT_MULTIPATH = OPT_COMMAND_SPECIFIC };
+static const struct option attach_options[] = {
+	CLI_COMMON_LONG,
+	{ "multipath", required_argument, NULL, OPT_MULTIPATH },
+	{ 0 },
+};
 
 static const char attach_help[] =
 	"usage: iscsiroot attach [OPTIONS] --portal HOST --target IQN [--lun N]\n"
 	"Logs in, attaches the LUN (without --lun the target's first disk LUN)\n"
 	"as /dev/nbdN (the nbd module must be loaded) and serves it in the\n"
-	"foreground until killed. Prints the device.\n"
+	"foreground until killed. Prints the device. With several --portal, all\n"
+	"log in at once: the first that answers is probed and serves, the others\n"
+	"carry I/O once their LUN shows the same disk (multipath), and are\n"
+	"retried for as long as it runs.\n"
+	"  --multipath POLICY   failover (one path at a time, the default) or\n"
+	"                       round-robin (commands spread over every path)\n"
 	"\noptions:\n" CLI_COMMON_HELP "\n" CLI_EXIT_CODES_HELP;
+
+/* One serve_start over every portal: each a path to the disk. */
+static int attach_all(struct cli_iscsi *c, enum iscsi_mpath_policy policy,
+		      struct serve **srv, char *dev, size_t devlen)
+{
+	struct serve_options *opt = calloc(1, sizeof(*opt));
+	char err[512];
+	int r;
+
+	if (!opt)
+		return -ENOMEM;
+	*opt = (struct serve_options){ .queues = 1, .backend = "nbd", .policy = policy,
+				       .lun = c->lun_given ? c->lun : BOOT_LUN_ANY };
+	for (unsigned i = 0; i < c->nportals; i++) {
+		struct iscsi_config *cfg = i ? &opt->more[opt->nmore++] : &opt->iscsi;
+
+		*cfg = c->cfg;
+		snprintf(cfg->host, sizeof(cfg->host), "%s", c->portals[i].host);
+		cfg->port = c->portals[i].port;
+	}
+	r = serve_start(&c->loop, opt, srv, dev, devlen, err, sizeof(err));
+	if (r < 0)
+		log_err("%s", err);
+	secure_zero(opt, sizeof(*opt));
+	free(opt);
+	secure_zero(&c->cfg, sizeof(c->cfg));
+	return r;
+}
 
 int cmd_attach(int argc, char **argv)
 {
 	struct cli_iscsi c;
-	struct serve_options opt = { .queues = 1, .backend = "nbd" };
 	struct serve *srv;
-	char dev[64], err[512];
+	char dev[64];
+	enum iscsi_mpath_policy policy = ISCSI_MPATH_FAILOVER;
 	int opt_c, r;
 
 	cli_iscsi_init(&c);
 	while ((opt_c = getopt_long(argc, argv, CLI_COMMON_SHORT, attach_options, NULL)) != -1) {
-		if (cli_common_option(&c, opt_c, optarg) <= 0) {
+		if (opt_c == OPT_MULTIPATH && iscsi_mpath_parse_policy(optarg, &policy) == 0)
+			continue;
+		if (opt_c == OPT_MULTIPATH)
+			log_err("--multipath: failover or round-robin, not '%s'", optarg);
+		if (opt_c == OPT_MULTIPATH || cli_common_option(&c, opt_c, optarg) <= 0) {
 			fprintf(stderr, "try 'iscsiroot attach --help'\n");
 			return EXIT_USAGE;
 		}
@@ -105,19 +154,11 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (cli_finish_options(&c, true) < 0)
 		return EXIT_USAGE;
-	opt.iscsi = c.cfg;
-	opt.lun = c.lun;
-	secure_zero(&c.cfg, sizeof(c.cfg));
 	if (ev_loop_init(&c.loop) < 0)
 		return EXIT_IO;
-	r = c.lun_given ? 0 : serve_find_lun(&c.loop, &opt, err, sizeof(err));
-	if (r == 0)
-		r = serve_start(&c.loop, &opt, &srv, dev, sizeof(dev), err, sizeof(err));
-	secure_zero(&opt, sizeof(opt));
-	if (r < 0) {
-		log_err("%s", err);
+	r = attach_all(&c, policy, &srv, dev, sizeof(dev));
+	if (r < 0)
 		return cli_exit_for_errno(r);
-	}
 	printf("%s\n", dev);
 	fflush(stdout);
 	/* Serves until killed: only a broken epoll ends this. */

@@ -65,9 +65,10 @@ static int parse(int argc, char **argv, struct cli_iscsi *c, struct rw_opts *rw,
 		fputs(help, stdout);
 		return 1;
 	}
-	if (optind < argc && !c->cfg.host[0] &&
-	    cli_common_option(c, 'p', argv[optind++]) < 0)
-		return -1;
+	/* Portals as arguments, when no -p gave any. */
+	for (bool positional = c->nportals == 0; positional && optind < argc; optind++)
+		if (cli_common_option(c, 'p', argv[optind]) < 0)
+			return -1;
 	if (optind < argc) {
 		log_err("unexpected argument '%s'", argv[optind]);
 		return -1;
@@ -89,17 +90,23 @@ static int parse_or_exit(int argc, char **argv, struct cli_iscsi *c,
 /* ---- discover */
 
 static const char discover_help[] =
-	"usage: iscsiroot discover [OPTIONS] PORTAL\n"
-	"Asks PORTAL for its targets (SendTargets=All) and prints\n"
+	"usage: iscsiroot discover [OPTIONS] PORTAL...\n"
+	"Asks each PORTAL (or each --portal) for its targets (SendTargets=All)\n"
+	"and prints\n"
 	"  HOST:PORT,TPGT TARGETNAME\n"
-	"for each portal of each target. CHAP options apply to the discovery\n"
-	"session.\n\noptions:\n" CLI_COMMON_HELP "\n" CLI_EXIT_CODES_HELP;
+	"for each portal of each target, each line once: several portals of one\n"
+	"target that each list only themselves (tgtd does) are all shown. A\n"
+	"portal that does not answer is a warning while another does. CHAP\n"
+	"options apply to the discovery sessions.\n\noptions:\n" CLI_COMMON_HELP
+	"\n" CLI_EXIT_CODES_HELP;
 
 struct discover_result {
 	bool done;
 	int err;
 	struct iscsi_target_entry targets[64];
 	size_t n;
+	char (*seen)[320];              /* lines printed, from every portal */
+	size_t nseen;
 };
 
 static void on_targets(void *ctx, int err, char *text, size_t len)
@@ -124,38 +131,104 @@ static bool discover_settled(void *ctx)
 	return w->d->done || !iscsi_session_ready(w->s);
 }
 
-static void print_targets(const struct discover_result *d)
+/* Prints line unless an earlier portal's answer had it. */
+static void print_once(struct discover_result *d, const char *line)
 {
+	void *more;
+
+	for (size_t i = 0; i < d->nseen; i++)
+		if (!strcmp(d->seen[i], line))
+			return;
+	puts(line);
+	more = realloc(d->seen, (d->nseen + 1) * sizeof(*d->seen));
+	if (!more)
+		return;         /* printed; only the duplicate check is lost */
+	d->seen = more;
+	snprintf(d->seen[d->nseen++], sizeof(*d->seen), "%s", line);
+}
+
+static void print_targets(struct discover_result *d)
+{
+	char line[320], name[300];
+
 	for (size_t i = 0; i < d->n; i++) {
 		const struct iscsi_target_entry *t = &d->targets[i];
 		for (size_t j = 0; j < t->nportals; j++) {
-			const struct iscsi_portal *p = &t->portals[j];
-			bool v6 = strchr(p->host, ':') != NULL;
-			printf("%s%s%s:%u,%u %s\n", v6 ? "[" : "", p->host, v6 ? "]" : "",
-			       p->port, p->tpgt, t->name);
+			snprintf(line, sizeof(line), "%s,%u %s",
+				 cli_portal_name(&t->portals[j], name, sizeof(name)),
+				 t->portals[j].tpgt, t->name);
+			print_once(d, line);
 		}
-		if (t->nportals == 0)
-			printf("- %s\n", t->name);
+		if (t->nportals == 0) {
+			snprintf(line, sizeof(line), "- %s", t->name);
+			print_once(d, line);
+		}
 	}
 }
 
-/* Runs the loop until the SendTargets answer; prints it or says why not. */
-static int finish_discovery(struct cli_iscsi *c, struct discover_result *d)
+/* Runs the loop until the SendTargets answer; prints it, or says why not
+ * in err. An exit code. */
+static int finish_discovery(struct cli_iscsi *c, struct discover_result *d, char *err,
+			    size_t len)
 {
 	struct discover_wait w = { d, c->session };
 	int r = ev_run_until(&c->loop, discover_settled, &w, -1);
 
 	if (r < 0) {
-		log_err("SendTargets failed: the event loop failed: %s", strerror(-r));
+		snprintf(err, len, "SendTargets failed: the event loop failed: %s", strerror(-r));
 		return EXIT_IO;
 	}
 	if (!d->done || d->err) {
-		log_err("SendTargets failed: %s",
-			d->done ? strerror(-d->err) : iscsi_session_error(c->session));
+		snprintf(err, len, "SendTargets failed: %s",
+			 d->done ? strerror(-d->err) : iscsi_session_error(c->session));
 		return EXIT_IO;
 	}
 	print_targets(d);
 	return EXIT_OK;
+}
+
+/* One portal's targets, printed; an exit code, the reason in err. */
+static int discover_one(struct cli_iscsi *c, const struct iscsi_portal *p,
+			struct discover_result *d, char *err, size_t len)
+{
+	int r = cli_login_at(c, p, NULL, err, len);
+
+	d->done = false;
+	d->n = 0;
+	if (r != EXIT_OK)
+		return r;
+	r = iscsi_send_targets(c->session, on_targets, d);
+	if (r < 0) {
+		snprintf(err, len, "SendTargets failed: %s", strerror(-r));
+		return EXIT_IO;
+	}
+	return finish_discovery(c, d, err, len);
+}
+
+/* Every portal in turn; 0 once any answered, else the last failure. A
+ * failure is an error line only when no portal answered. */
+static int discover_all(struct cli_iscsi *c, struct discover_result *d)
+{
+	int r = ev_loop_init(&c->loop), result = EXIT_IO;
+	char err[512];
+
+	if (r < 0) {
+		log_err("cannot create the event loop: %s", strerror(-r));
+		return EXIT_IO;
+	}
+	for (unsigned i = 0; i < c->nportals; i++) {
+		r = discover_one(c, &c->portals[i], d, err, sizeof(err));
+		cli_drop_session(c);
+		if (result != EXIT_OK)
+			result = r;
+		if (r == EXIT_OK)
+			continue;
+		cli_portal_failed(c, i, err, i + 1 < c->nportals || result == EXIT_OK
+					     ? LOG_WARN : LOG_ERR);
+	}
+	secure_zero(c->cfg.secret, sizeof(c->cfg.secret));
+	secure_zero(c->cfg.rsecret, sizeof(c->cfg.rsecret));
+	return result;
 }
 
 int cmd_discover(int argc, char **argv)
@@ -170,14 +243,9 @@ int cmd_discover(int argc, char **argv)
 	r = parse_or_exit(argc, argv, &c, NULL, only_common, false, discover_help);
 	c.cfg.target_name[0] = '\0';
 	if (r == EXIT_OK)
-		r = cli_login(&c);
-	if (r == EXIT_OK && (r = iscsi_send_targets(c.session, on_targets, d)) == 0) {
-		r = finish_discovery(&c, d);
-	} else if (r < 0) {
-		log_err("SendTargets failed: %s", strerror(-r));
-		r = EXIT_IO;
-	}
+		r = discover_all(&c, d);
 	cli_close(&c);
+	free(d->seen);
 	free(d);
 	return r < 0 ? EXIT_OK : r;
 }
@@ -319,29 +387,6 @@ static int inquire(struct cli_iscsi *c)
 	return r;
 }
 
-static int login_and_probe(struct cli_iscsi *c, struct iscsi_disk *d)
-{
-	char err[256];
-	int r = cli_login(c);
-
-	if (r == EXIT_OK)
-		r = cli_pick_lun(c);
-	if (r != EXIT_OK)
-		return r;
-	r = iscsi_disk_probe(&c->loop, c->session, c->lun, d, err, sizeof(err));
-	if (r < 0) {
-		log_err("%s", err[0] ? err : strerror(-r));
-		return EXIT_IO;
-	}
-	/* After a reconnect, I/O goes on only to the same disk. */
-	c->guard = iscsi_disk_guard_new(&c->loop, c->session, d);
-	if (!c->guard) {
-		log_err("out of memory");
-		return EXIT_IO;
-	}
-	return EXIT_OK;
-}
-
 int cmd_inquiry(int argc, char **argv)
 {
 	struct cli_iscsi c;
@@ -429,7 +474,7 @@ static int stream_setup(struct stream *st, struct cli_iscsi *c, struct rw_opts *
 {
 	uint64_t size;
 	uint32_t bs;
-	int r = login_and_probe(c, &st->disk);
+	int r = cli_connect(c, &st->disk);
 
 	if (r != EXIT_OK)
 		return r;

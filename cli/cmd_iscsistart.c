@@ -38,7 +38,8 @@ enum {
 
 struct istart {
 	struct boot_config bc;  /* paths[0] and params[] carry the options */
-	const char *address;
+	const char *address[16];        /* -a, each one (argv's strings) */
+	unsigned naddress;
 	bool have_tpgt, fw_connect, fw_network, fw_print;
 };
 
@@ -71,12 +72,18 @@ static const char istart_help[] =
 	"  -i, --initiatorname=NAME   initiator name (required unless -b)\n"
 	"  -t, --targetname=NAME      target name (required unless -b)\n"
 	"  -g, --tgpt=N               target portal group tag (required unless -b)\n"
-	"  -a, --address=A.B.C.D      target address (required unless -b)\n"
+	"  -a, --address=A.B.C.D      target address (required unless -b); given\n"
+	"                             again, more portals of the same target\n"
+	"                             (up to 4, each with -p's port; an\n"
+	"                             iscsiroot extension): tried in order, the\n"
+	"                             first that logs in serves\n"
 	"  -p, --port=N               target port (3260)\n"
 	"  -u, --username=N           CHAP user;  -w, --password=P  its secret\n"
 	"  -U, --username_in=N        mutual CHAP; -W, --password_in=P its secret\n"
 	"  -d, --debug=LEVEL          debug logging when LEVEL > 0\n"
-	"  -b, --fwparam_connect      log in to the firmware's (iBFT) boot targets\n"
+	"  -b, --fwparam_connect      log in to the firmware's (iBFT) boot targets;\n"
+	"                             those with one name and LUN are paths to\n"
+	"                             one disk, each through its own NIC\n"
 	"  -N, --fwparam_network      configure the firmware's boot NIC and exit\n"
 	"  -f, --fwparam_print        print the firmware's targets as node records\n"
 	"  -P, --param=NAME=VALUE     a node setting, e.g.\n"
@@ -129,6 +136,19 @@ static int parse_u16(const char *v, const char *what, unsigned *out)
 	return 0;
 }
 
+/* -a again: another portal (past BOOT_MAX_PATHS: a warning each, when
+ * the paths are made, and left out). */
+static int add_address(struct istart *o, const char *v)
+{
+	if (strlen(v) >= sizeof(o->bc.paths[0].host) || o->naddress == ARRAY_SIZE(o->address)) {
+		log_err(o->naddress == ARRAY_SIZE(o->address) ? "-a given more than 16 times"
+							      : "-a is too long");
+		return -EINVAL;
+	}
+	o->address[o->naddress++] = v;
+	return 0;
+}
+
 /* 0, a negative errno (bad argument), or 1 for -h/-v (already answered). */
 static int parse_option(struct istart *o, int c, const char *v)
 {
@@ -140,8 +160,7 @@ static int parse_option(struct istart *o, int c, const char *v)
 	case 't': return copy_arg(rp->target, sizeof(rp->target), v, "-t");
 	case 'g': o->have_tpgt = true;
 		  return parse_u16(v, "portal group tag", &o->bc.target_group);
-	case 'a': o->address = v;
-		  return copy_arg(rp->host, sizeof(rp->host), v, "-a");
+	case 'a': return add_address(o, v);
 	case 'p': if (parse_u16(v, "port", &n) < 0 || n == 0)
 			  return -EINVAL;
 		  rp->port = (uint16_t)n;
@@ -172,35 +191,12 @@ static const char *ntoa(struct in_addr a, char *buf)
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
-/* The interface with this MAC, as the kernel names it. */
-static void ifname_by_mac(const uint8_t *mac, char *out, size_t len)
-{
-	DIR *d = opendir("/sys/class/net");
-	struct dirent *e;
-	char want[18], path[300], have[32];
-
-	out[0] = '\0';
-	snprintf(want, sizeof(want), "%02x:%02x:%02x:%02x:%02x:%02x",
-		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-	while (d && (e = readdir(d)) != NULL) {
-		snprintf(path, sizeof(path), "/sys/class/net/%s/address", e->d_name);
-		if (e->d_name[0] != '.' && read_text_file(path, have, sizeof(have)) == 0 &&
-		    !strncmp(have, want, 17)) {
-			snprintf(out, len, "%s", e->d_name);
-			break;
-		}
-	}
-	if (d)
-		closedir(d);
-}
-
 static void print_nic(const char *initiator, const struct ibft_nic *nic)
 {
-	char a[INET_ADDRSTRLEN], ifname[64] = "";
+	char a[INET_ADDRSTRLEN];
 	struct in_addr mask = { .s_addr = nic->prefix
 		? htonl(~0u << (32 - MIN(nic->prefix, 32))) : 0 };
 
-	ifname_by_mac(nic->mac, ifname, sizeof(ifname));
 	printf("iface.initiatorname = %s\n", initiator);
 	printf("iface.transport_name = tcp\n");
 	printf("iface.hwaddress = %02x:%02x:%02x:%02x:%02x:%02x\n", nic->mac[0],
@@ -214,7 +210,7 @@ static void print_nic(const char *initiator, const struct ibft_nic *nic)
 	printf("iface.primary_dns = %s\n", ntoa(nic->dns[0], a));
 	printf("iface.secondary_dns = %s\n", ntoa(nic->dns[1], a));
 	printf("iface.vlan_id = %u\n", nic->vlan);
-	printf("iface.net_ifacename = %s\n", ifname);
+	printf("iface.net_ifacename = %s\n", nic->ifname);
 }
 
 static void print_lun(uint64_t lun)
@@ -371,12 +367,14 @@ static void make_by_path_links(const char *dev, const char *name)
 	}
 }
 
-/* The daemon has until its path's limit (the login's, from -P
+/* One daemon for one disk, through the paths of bc (tried in order). It
+ * has until its path's limit (the login's, from -P
  * node.conn[0].timeo.login_timeout and node.session.initial_login_retry_max,
- * then 30 s for the LUN to answer): a stuck one is stopped. */
-static int login(struct istart *o, const struct dhcpc_rootpath *rp, char **argv)
+ * then 30 s for the LUN to answer): a stuck one is stopped. The by-path
+ * link names the path it logged in through. */
+static int login(struct boot_config *bc, char **argv)
 {
-	struct boot_config bc = o->bc;
+	const struct dhcpc_rootpath *rp = &bc->paths[0];
 	struct daemon_start ds = { .deadline_ms = -1 };
 	char name[600];
 	int r;
@@ -385,12 +383,11 @@ static int login(struct istart *o, const struct dhcpc_rootpath *rp, char **argv)
 		log_err("a session to %s exists already", rp->target);
 		return ISTART_ERR;
 	}
-	bc.paths[0] = *rp;
-	bc.npaths = 1;
 	/* Like iscsistart, the network is the caller's (ipconfig, -N). */
-	snprintf(bc.ip, sizeof(bc.ip), "off");
-	r = pivot_start_daemon(&bc, argv, &ds);
-	secure_zero(&bc, sizeof(bc));
+	snprintf(bc->ip, sizeof(bc->ip), "off");
+	r = pivot_start_daemon(bc, argv, &ds);
+	if (ds.path < bc->npaths)
+		rp = &bc->paths[ds.path];
 	if (r < 0) {
 		log_err("cannot attach %s at %s: %s", rp->target, rp->host, ds.msg);
 		return ISTART_ERR;
@@ -401,9 +398,65 @@ static int login(struct istart *o, const struct dhcpc_rootpath *rp, char **argv)
 	return ISTART_OK;
 }
 
+/* -i -t -a... : a path per -a, each with the one target, port and CHAP. */
+static int login_given(struct istart *o, char **argv)
+{
+	struct boot_config *bc = malloc(sizeof(*bc));
+	int r;
+
+	if (!bc)
+		return ISTART_ERR;
+	*bc = o->bc;
+	bc->npaths = 0;
+	for (unsigned i = 0; i < o->naddress; i++) {
+		struct dhcpc_rootpath rp = o->bc.paths[0];
+
+		snprintf(rp.host, sizeof(rp.host), "%s", o->address[i]);
+		boot_config_add_path(bc, &rp, "-a");
+		secure_zero(&rp, sizeof(rp));
+	}
+	r = login(bc, argv);
+	secure_zero(bc, sizeof(*bc));
+	free(bc);
+	return r;
+}
+
+/* Boot targets with one name and LUN are paths to one disk (iBFT NIC 0
+ * and 1 to one target): one daemon for them, each path through its NIC. */
+static int login_firmware_disk(struct istart *o, const struct ibft *fw,
+			       const struct ibft_target *const *t, unsigned n, unsigned first,
+			       bool *done, char **argv)
+{
+	struct boot_config *bc = malloc(sizeof(*bc));
+	int r;
+
+	if (!bc)
+		return ISTART_ERR;
+	*bc = o->bc;
+	bc->npaths = 0;
+	for (unsigned i = first; i < n; i++) {
+		const struct ibft_nic *nic = ibft_target_nic(fw, t[i]);
+		struct dhcpc_rootpath rp = t[i]->rp;
+
+		if (done[i] || strcasecmp(rp.target, t[first]->rp.target) ||
+		    rp.lun != t[first]->rp.lun)
+			continue;
+		done[i] = true;
+		if (nic)
+			memcpy(rp.netdev, nic->ifname, sizeof(rp.netdev));
+		boot_config_add_path(bc, &rp, "the iBFT");
+		secure_zero(&rp, sizeof(rp));
+	}
+	r = login(bc, argv);
+	secure_zero(bc, sizeof(*bc));
+	free(bc);
+	return r;
+}
+
 static int fw_connect(struct istart *o, char **argv)
 {
 	const struct ibft_target *t[IBFT_MAX_TARGETS];
+	bool done[IBFT_MAX_TARGETS] = { false };
 	struct ibft fw;
 	unsigned n;
 	int status = ISTART_OK;
@@ -414,7 +467,7 @@ static int fw_connect(struct istart *o, char **argv)
 	if (!o->bc.initiator[0])
 		snprintf(o->bc.initiator, sizeof(o->bc.initiator), "%s", fw.initiator);
 	for (unsigned i = 0; i < n; i++)
-		if (login(o, &t[i]->rp, argv) != ISTART_OK)
+		if (!done[i] && login_firmware_disk(o, &fw, t, n, i, done, argv) != ISTART_OK)
 			status = ISTART_ERR;
 	secure_zero(&fw, sizeof(fw));
 	return n ? status : ISTART_NO_OBJS;
@@ -424,7 +477,7 @@ static int check_required(const struct istart *o)
 {
 	const struct dhcpc_rootpath *rp = &o->bc.paths[0];
 
-	if (!o->bc.initiator[0] || !rp->target[0] || !o->have_tpgt || !o->address) {
+	if (!o->bc.initiator[0] || !rp->target[0] || !o->have_tpgt || !o->naddress) {
 		log_err("initiator name (-i), target name (-t), portal group (-g) and "
 			"address (-a) are required unless -b is given");
 		return -EINVAL;
@@ -476,7 +529,7 @@ int cmd_iscsistart(int argc, char **argv)
 	if (o.fw_connect)
 		r = fw_connect(&o, argv);
 	else
-		r = check_required(&o) < 0 ? ISTART_INVAL : login(&o, &o.bc.paths[0], argv);
+		r = check_required(&o) < 0 ? ISTART_INVAL : login_given(&o, argv);
 	secure_zero(&o, sizeof(o));
 	return r;
 }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Options, login and error reporting shared by the iSCSI subcommands. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "common.h"
 
@@ -13,11 +16,39 @@ void cli_iscsi_init(struct cli_iscsi *c)
 	c->loop.epfd = -1;
 }
 
-static int parse_portal(struct iscsi_config *cfg, const char *arg)
+int64_t cli_mono_us(void)
 {
-	uint16_t tpgt;
+	struct timespec ts;
 
-	return text_parse_address(arg, cfg->host, sizeof(cfg->host), &cfg->port, &tpgt);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ll + ts.tv_nsec / 1000;
+}
+
+const char *cli_portal_name(const struct iscsi_portal *p, char *buf, size_t len)
+{
+	snprintf(buf, len, strchr(p->host, ':') ? "[%s]:%u" : "%s:%u", p->host, p->port);
+	return buf;
+}
+
+/* -p again: one more portal of the LUN, unless it is one already. */
+static int add_portal(struct cli_iscsi *c, const char *arg)
+{
+	struct iscsi_portal p;
+
+	memset(&p, 0, sizeof(p));
+	if (text_parse_address(arg, p.host, sizeof(p.host), &p.port, &p.tpgt) < 0) {
+		log_err("invalid value for option '%s'", arg);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < c->nportals; i++)
+		if (!strcasecmp(c->portals[i].host, p.host) && c->portals[i].port == p.port)
+			return 0;
+	if (c->nportals == CLI_MAX_PORTALS) {
+		log_err("more than %d portals (--portal)", CLI_MAX_PORTALS);
+		return -E2BIG;
+	}
+	c->portals[c->nportals++] = p;
+	return 0;
 }
 
 static int parse_digest(const char *arg, enum iscsi_digest_pref *out)
@@ -85,7 +116,7 @@ int cli_common_option(struct cli_iscsi *c, int opt, const char *arg)
 	int r;
 
 	switch (opt) {
-	case 'p': r = parse_portal(cfg, arg); break;
+	case 'p': return add_portal(c, arg) < 0 ? -1 : 1;
 	case 't': r = copy_name(cfg->target_name, sizeof(cfg->target_name), arg); break;
 	case 'i': r = copy_name(cfg->initiator_name, sizeof(cfg->initiator_name), arg); break;
 	case 'l': r = parse_lun(arg, &c->lun); c->lun_given = r == 0; break;
@@ -139,10 +170,12 @@ int cli_finish_options(struct cli_iscsi *c, bool need_target)
 	env_default(cfg->ruser, sizeof(cfg->ruser), "ISCSIROOT_CHAP_RUSER");
 	env_secret(cfg->secret, &cfg->secret_len, "ISCSIROOT_CHAP_PASSWORD");
 	env_secret(cfg->rsecret, &cfg->rsecret_len, "ISCSIROOT_CHAP_RPASSWORD");
-	if (!cfg->host[0]) {
+	if (c->nportals == 0) {
 		log_err("no portal given (--portal HOST[:PORT])");
 		return -1;
 	}
+	snprintf(cfg->host, sizeof(cfg->host), "%s", c->portals[0].host);
+	cfg->port = c->portals[0].port;
 	if (need_target && !cfg->target_name[0]) {
 		log_err("no target given (--target IQN)");
 		return -1;
@@ -176,48 +209,100 @@ int cli_exit_for_errno(int err)
 	}
 }
 
-int cli_login(struct cli_iscsi *c)
+/* The LUN's probe, then the guard that keeps I/O on that disk. */
+/* Without -l, the target's first disk LUN, as the daemon picks it
+ * (iscsi_disk_find); then the probe, and the guard. */
+static int probe(struct cli_iscsi *c, struct iscsi_disk *d, char *err, size_t len)
 {
+	int r = c->lun_given ? 0 : iscsi_disk_find(&c->loop, c->session, &c->lun, err, len);
+
+	if (r == 0)
+		r = iscsi_disk_probe(&c->loop, c->session, c->lun, d, err, len);
+
+	if (r < 0) {
+		if (!err[0])
+			snprintf(err, len, "%s", strerror(-r));
+		return EXIT_IO;
+	}
+	c->guard = iscsi_disk_guard_new(&c->loop, c->session, d);
+	if (!c->guard) {
+		snprintf(err, len, "out of memory");
+		return EXIT_IO;
+	}
+	return EXIT_OK;
+}
+
+int cli_login_at(struct cli_iscsi *c, const struct iscsi_portal *p,
+		 struct iscsi_disk *d, char *err, size_t len)
+{
+	int r;
+
+	snprintf(c->cfg.host, sizeof(c->cfg.host), "%s", p->host);
+	c->cfg.port = p->port;
+	err[0] = '\0';
+	c->session = iscsi_session_new(&c->loop, &c->cfg);
+	if (!c->session) {
+		snprintf(err, len, "out of memory");
+		return EXIT_IO;
+	}
+	r = iscsi_sync_login(&c->loop, c->session);
+	if (r < 0) {
+		snprintf(err, len, "%s", iscsi_session_error(c->session));
+		/* -EINVAL: a configuration the session refuses before any
+		 * connection (one secret for both directions). */
+		return r == -EINVAL ? EXIT_USAGE : cli_exit_for_errno(r);
+	}
+	c->logged_in_us = cli_mono_us();
+	return d ? probe(c, d, err, len) : EXIT_OK;
+}
+
+void cli_portal_failed(const struct cli_iscsi *c, unsigned i, const char *err,
+		       enum log_level level)
+{
+	char name[300], next[300] = "";
+	bool go_on = level == LOG_WARN && i + 1 < c->nportals;
+
+	cli_portal_name(&c->portals[i], name, sizeof(name));
+	if (go_on)
+		cli_portal_name(&c->portals[i + 1], next, sizeof(next));
+	log_msg(level, "%s%s%s%s%s", c->nportals > 1 && !strstr(err, name) ? name : "",
+		c->nportals > 1 && !strstr(err, name) ? ": " : "", err,
+		go_on ? "; trying the next portal, " : "", next);
+}
+
+int cli_connect(struct cli_iscsi *c, struct iscsi_disk *d)
+{
+	char err[512];
 	int r = ev_loop_init(&c->loop);
 
 	if (r < 0) {
 		log_err("cannot create the event loop: %s", strerror(-r));
 		return EXIT_IO;
 	}
-	c->session = iscsi_session_new(&c->loop, &c->cfg);
+	r = EXIT_USAGE;         /* no portal: cli_finish_options said so */
+	for (unsigned i = 0; i < c->nportals; i++) {
+		r = cli_login_at(c, &c->portals[i], d, err, sizeof(err));
+		if (r == EXIT_OK)
+			break;
+		cli_drop_session(c);
+		if (r != EXIT_USAGE && i + 1 < c->nportals) {
+			cli_portal_failed(c, i, err, LOG_WARN);
+			continue;
+		}
+		cli_portal_failed(c, i, err, LOG_ERR);
+		break;
+	}
 	secure_zero(c->cfg.secret, sizeof(c->cfg.secret));
 	secure_zero(c->cfg.rsecret, sizeof(c->cfg.rsecret));
-	if (!c->session) {
-		log_err("out of memory");
-		return EXIT_IO;
-	}
-	r = iscsi_sync_login(&c->loop, c->session);
-	if (r < 0) {
-		log_err("%s", iscsi_session_error(c->session));
-		/* -EINVAL: a configuration the session refuses before any
-		 * connection (one secret for both directions). */
-		return r == -EINVAL ? EXIT_USAGE : cli_exit_for_errno(r);
-	}
-	return EXIT_OK;
+	return r;
 }
 
-int cli_pick_lun(struct cli_iscsi *c)
+int cli_login(struct cli_iscsi *c)
 {
-	char err[256] = "";
-	int r;
-
-	if (c->lun_given)
-		return EXIT_OK;
-	r = iscsi_disk_find(&c->loop, c->session, &c->lun, err, sizeof(err));
-	if (r < 0) {
-		log_err("%s", err[0] ? err : strerror(-r));
-		return EXIT_IO;
-	}
-	log_debug("LUN 0x%016llx: the target's first disk", (unsigned long long)c->lun);
-	return EXIT_OK;
+	return cli_connect(c, NULL);
 }
 
-void cli_close(struct cli_iscsi *c)
+void cli_drop_session(struct cli_iscsi *c)
 {
 	if (c->session) {
 		iscsi_sync_logout(&c->loop, c->session);
@@ -226,6 +311,11 @@ void cli_close(struct cli_iscsi *c)
 	}
 	iscsi_disk_guard_free(c->guard);
 	c->guard = NULL;
+}
+
+void cli_close(struct cli_iscsi *c)
+{
+	cli_drop_session(c);
 	if (c->loop.epfd >= 0)
 		ev_loop_close(&c->loop);
 }

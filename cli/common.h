@@ -24,7 +24,11 @@ enum cli_exit {
 	"  5 login refused (e.g. no such target)\n"
 
 #define CLI_COMMON_HELP                                                        \
-	"  -p, --portal HOST[:PORT]   target portal ([v6addr]:port for IPv6)\n" \
+	"  -p, --portal HOST[:PORT]   target portal ([v6addr]:port for IPv6);\n" \
+	"                             again for more portals of the same LUN,\n" \
+	"                             up to 4, tried in order at login: the\n"  \
+	"                             first that logs in (and answers the\n"   \
+	"                             probe) serves; the same one twice is one\n" \
 	"  -t, --target IQN           target name\n"                           \
 	"  -i, --initiator IQN        our initiator name\n"                    \
 	"  -l, --lun N                LUN number, or a 0x-prefixed SAM LUN\n"  \
@@ -71,10 +75,18 @@ enum {
 	{ "nop-timeout", required_argument, NULL, OPT_NOP_TIMEOUT },           \
 	{ "replacement-timeout", required_argument, NULL, OPT_REPLACEMENT }
 
+/* Portals of one LUN given with -p (or as arguments): as many as the
+ * daemon takes paths (BOOT_MAX_PATHS). */
+#define CLI_MAX_PORTALS 4
+
 struct cli_iscsi {
-	struct iscsi_config cfg;
+	struct iscsi_config cfg;         /* host/port: the portal in use */
+	struct iscsi_portal portals[CLI_MAX_PORTALS];   /* as given, each once */
+	unsigned nportals;
+	int64_t logged_in_us;            /* cli_mono_us() at the serving login */
 	uint64_t lun;
-	bool lun_given;                  /* -l; else cli_pick_lun() picks */
+	bool lun_given;                  /* -l; else the probe picks the
+					  * target's first disk LUN */
 	bool help;
 	struct ev_loop loop;
 	struct iscsi_session *session;
@@ -86,12 +98,32 @@ void cli_iscsi_init(struct cli_iscsi *c);
 int cli_common_option(struct cli_iscsi *c, int opt, const char *arg);
 /* Applies the environment's CHAP settings and checks what is required. */
 int cli_finish_options(struct cli_iscsi *c, bool need_target);
-/* Logs in; on failure prints one line and returns the exit code. */
+/* Logs in through the portals in order until one lets us in; with d,
+ * that portal must also answer the LUN's probe (into d; without -l the
+ * LUN is the target's first disk), and a guard then
+ * holds I/O to that disk. c->cfg.host/port name the portal that serves.
+ * A portal that fails is one warning when another follows, the last one
+ * error line. Returns an exit code (that of the last failure). */
+int cli_connect(struct cli_iscsi *c, struct iscsi_disk *d);
+/* One portal, on c->loop (set up): the session (c->cfg aimed at p), the
+ * login and, with d, the probe. An exit code; the reason in err, said
+ * nowhere else. The secrets in c->cfg stay (the caller wipes them). */
+int cli_login_at(struct cli_iscsi *c, const struct iscsi_portal *p,
+		 struct iscsi_disk *d, char *err, size_t len);
+/* cli_connect without the probe. */
 int cli_login(struct cli_iscsi *c);
-/* After the login, without -l: the target's first disk LUN, as the daemon
- * picks it (iscsi_disk_find). On failure one line and the exit code. */
-int cli_pick_lun(struct cli_iscsi *c);
+/* Logs out of (if logged in) and frees the session and its guard. */
+void cli_drop_session(struct cli_iscsi *c);
 void cli_close(struct cli_iscsi *c);
+/* Says why portals[i] failed, naming it when err does not and there are
+ * several; at LOG_WARN with a portal after it, "; trying the next
+ * portal, NAME" follows. */
+void cli_portal_failed(const struct cli_iscsi *c, unsigned i, const char *err,
+		       enum log_level level);
+/* CLOCK_MONOTONIC in microseconds. */
+int64_t cli_mono_us(void);
+/* "10.0.0.1:3260", "[fd00::1]:3260" */
+const char *cli_portal_name(const struct iscsi_portal *p, char *buf, size_t len);
 int cli_exit_for_errno(int err);
 /* bench --replay TRACE (bench_replay.c): logs in, probes, replays the
  * trace's reads, prints one "replay:" line, closes c; an exit code. */

@@ -38,7 +38,9 @@ struct dhcpc_rootpath {
 	char ruser[256];     /* reverse (mutual) CHAP; empty when not given */
 	char rpassword[256];
 	char iface[64];      /* dracut's iscsi iface name; empty if none */
-	char netdev[IFNAMSIZ]; /* dracut's network device; empty if none */
+	char netdev[IFNAMSIZ]; /* the interface the path goes through: dracut's
+	                        * netdev field here; pivot/ also fills it from
+	                        * the iBFT NIC, ip= or the lease. Empty: any */
 };
 
 /* Parses s (with its "iscsi:" prefix). Returns 0 or -EINVAL. On error

@@ -191,9 +191,18 @@ struct iscsi_target_entry {
 	struct iscsi_portal portals[8];
 	size_t nportals;
 };
-/* Parses a SendTargets answer into at most max entries. */
+/* Parses a SendTargets answer into at most max entries (-E2BIG past
+ * them; portals past 8 of one target are left out). */
 int iscsi_parse_send_targets(char *text, size_t len,
 			     struct iscsi_target_entry *out, size_t max, size_t *n);
+/* Walks a SendTargets answer (NUL-separated key=value, split in place)
+ * in its order: fn(ctx, name, NULL) for each TargetName, then
+ * fn(ctx, name, portal) for each TargetAddress after it. -EBADMSG for a
+ * malformed pair, an over-long name, a bad address or an address before
+ * any name; a negative return of fn stops the walk and is returned. */
+typedef int (*iscsi_send_targets_fn)(void *ctx, const char *target,
+				     const struct iscsi_portal *portal);
+int iscsi_send_targets_walk(char *text, size_t len, iscsi_send_targets_fn fn, void *ctx);
 
 /* ---- A LUN as a disk: what the block layer and the tools need. */
 struct iscsi_disk {

@@ -3,8 +3,10 @@
  * rules of RFC 7143 §6.2 and §13 (irrelevant, NotUnderstood, Reject,
  * out-of-range values, AND/OR/min/max, declarations). */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "iscsi.h"
 #include "test.h"
 #include "text.h"
 #include "util.h"
@@ -171,11 +173,51 @@ static void test_offer_spells_every_key(void)
 	CHECK(t.overflow);
 }
 
+/* SendTargets answers: targets in order, each with its portals (at most
+ * 8 kept), a long answer read whole, the malformed ones refused. */
+static void test_send_targets(void)
+{
+	static char buf[64 * 1024];
+	static struct iscsi_target_entry e[4];
+	size_t n, len = 0;
+	char long_name[300];
+
+	memcpy(buf, "TargetName=a", 13);
+	len = 13;
+	for (int i = 0; i < 600; i++)  /* past the 512 pairs of one text_parse */
+		len += (size_t)sprintf(buf + len, "TargetAddress=10.0.%d.%d:3260,%d",
+				       i / 250, i % 250, i % 3) + 1;
+	CHECK_EQ(iscsi_parse_send_targets(buf, len, e, 4, &n), 0);
+	CHECK_EQ(n, 1);
+	CHECK_STR(e[0].name, "a");
+	CHECK_EQ(e[0].nportals, 8);
+	CHECK_STR(e[0].portals[7].host, "10.0.0.7");
+	CHECK_EQ(e[0].portals[7].tpgt, 1);
+
+	memcpy(buf, "TargetName=a\0TargetName=b\0TargetAddress=[fd00::2]:3261,4\0", 58);
+	CHECK_EQ(iscsi_parse_send_targets(buf, 58, e, 4, &n), 0);
+	CHECK_EQ(n, 2);
+	CHECK_EQ(e[0].nportals, 0);
+	CHECK_STR(e[1].portals[0].host, "fd00::2");
+	CHECK_EQ(e[1].portals[0].port, 3261);
+	CHECK_EQ(e[1].portals[0].tpgt, 4);
+	memcpy(buf, "TargetName=a\0TargetName=b\0", 26);
+	CHECK_EQ(iscsi_parse_send_targets(buf, 26, e, 1, &n), -E2BIG);
+	memcpy(buf, "TargetAddress=10.0.0.1\0TargetName=b\0", 37);
+	CHECK_EQ(iscsi_parse_send_targets(buf, 37, e, 4, &n), -EBADMSG);
+	memset(long_name, 'x', sizeof(long_name));
+	memcpy(buf, "TargetName=", 11);
+	memcpy(buf + 11, long_name, sizeof(long_name));
+	buf[11 + sizeof(long_name)] = 0;
+	CHECK_EQ(iscsi_parse_send_targets(buf, 12 + sizeof(long_name), e, 4, &n), -EBADMSG);
+}
+
 int main(void)
 {
 	test_parse();
 	test_address();
 	test_negotiation();
 	test_offer_spells_every_key();
+	test_send_targets();
 	return test_report("text");
 }

@@ -97,13 +97,18 @@ static int set_bool(struct boot_config *bc, const struct boot_key *k, const char
 	return parse_bool(v, field(bc, k));
 }
 
-static int add_path(struct boot_config *bc, const char *v)
+/* Each root=/netroot=iscsi: is one more path, in the order written; the
+ * same one twice is one, and past BOOT_MAX_PATHS they are left out. */
+static int add_path(struct boot_config *bc, const struct boot_key *k, const char *v)
 {
-	if (bc->npaths >= BOOT_MAX_PATHS)
-		return -E2BIG;
-	if (dhcpc_rootpath_parse(v, &bc->paths[bc->npaths]) < 0)
+	struct dhcpc_rootpath rp;
+	char source[16];
+
+	if (dhcpc_rootpath_parse(v, &rp) < 0)
 		return -EINVAL;
-	bc->npaths++;
+	snprintf(source, sizeof(source), "%s=", k->name);
+	boot_config_add_path(bc, &rp, source);
+	secure_zero(&rp, sizeof(rp));
 	return 0;
 }
 
@@ -112,15 +117,14 @@ static int add_path(struct boot_config *bc, const char *v)
 static int set_root(struct boot_config *bc, const struct boot_key *k, const char *v)
 {
 	if (v && !strncmp(v, "iscsi:", 6))
-		return add_path(bc, v);
+		return add_path(bc, k, v);
 	return set_string(bc, k, v);
 }
 
 /* Only iscsi: netroots are ours (nbd:, nfs: belong to other modules). */
 static int set_netroot(struct boot_config *bc, const struct boot_key *k, const char *v)
 {
-	(void)k;
-	return v && !strncmp(v, "iscsi:", 6) ? add_path(bc, v) : 0;
+	return v && !strncmp(v, "iscsi:", 6) ? add_path(bc, k, v) : 0;
 }
 
 /* dracut's ip=ibft is no address: it asks for the firmware's. */
@@ -197,13 +201,11 @@ static bool address_ok(const char *s, size_t len)
 	return true;
 }
 
-/* Calls fn for each space-separated word of s (at most max of them);
- * -E2BIG past max, or fn's error. */
-static int for_each_word(const char *s, unsigned max,
-			 int (*fn)(const char *w, size_t len, void *ctx), void *ctx)
+/* Calls fn for each word of s, split as the shell's default IFS does
+ * (Debian's script runs `for i in $ISCSI_TARGET_IP`); fn's error. */
+static int for_each_word(const char *s, int (*fn)(const char *w, size_t len, void *ctx),
+			 void *ctx)
 {
-	unsigned n = 0;
-
 	for (;;) {
 		size_t len;
 		int r;
@@ -212,8 +214,6 @@ static int for_each_word(const char *s, unsigned max,
 		if (!*s)
 			return 0;
 		len = strcspn(s, " \t\n");
-		if (++n > max)
-			return -E2BIG;
 		r = fn(s, len, ctx);
 		if (r < 0)
 			return r;
@@ -230,9 +230,34 @@ static int check_address(const char *w, size_t len, void *ctx)
 /* ISCSI_TARGET_IP="10.0.0.1 10.0.0.2": one path per portal. */
 static int set_target_ips(struct boot_config *bc, const struct boot_key *k, const char *v)
 {
-	int r = for_each_word(v ? v : "", BOOT_MAX_PATHS, check_address, NULL);
+	int r = for_each_word(v ? v : "", check_address, NULL);
 
-	return r < 0 ? r : set_string(bc, k, v);
+	if (r == 0)
+		r = set_string(bc, k, v);
+	if (r == 0)
+		bc->it_ips_dracut = false;
+	return r;
+}
+
+/* dracut reads every rd.iscsi.target.ip= given (getargs): each one adds
+ * its portals to the earlier ones; it replaces what any other key set. */
+static int add_target_ips(struct boot_config *bc, const struct boot_key *k, const char *v)
+{
+	size_t have = strlen(bc->it_ips);
+	int r;
+
+	if (!bc->it_ips_dracut || !have) {
+		r = set_target_ips(bc, k, v);
+		if (r == 0)
+			bc->it_ips_dracut = true;
+		return r;
+	}
+	if (!v || for_each_word(v, check_address, NULL) < 0 ||
+	    have + 1 + strlen(v) >= sizeof(bc->it_ips))
+		return -EINVAL;
+	bc->it_ips[have] = ' ';
+	memcpy(bc->it_ips + have + 1, v, strlen(v) + 1);
+	return 0;
 }
 
 /* rd.iscsi.param=KEY=VALUE: open-iscsi node keys, applied by whoever
@@ -356,6 +381,9 @@ static const struct boot_key keys[] = {
 	/* dracut's (dracut also reads the iscsi_* below as old aliases) */
 	{ "netroot", set_netroot, KEY_SECRET, 0, 0 },
 	{ "rd.iscsi.initiator", set_string, 0, FIELD(initiator) },
+	{ "rd.iscsi.target.name", set_string, 0, FIELD(it_target) },
+	{ "rd.iscsi.target.ip", add_target_ips, 0, FIELD(it_ips) },
+	{ "rd.iscsi.target.port", set_target_port, 0, 0, 0 },
 	{ "rd.iscsi.target.group", set_target_group, 0, 0, 0 },
 	{ "rd.iscsi.username", set_string, 0, FIELD(user) },
 	{ "rd.iscsi.password", set_string, KEY_SECRET, FIELD(password) },
@@ -437,9 +465,8 @@ int boot_config_apply(struct boot_config *bc, const char *key, const char *value
 		return -ENOENT;
 	r = k->set(bc, k, value);
 	if (r == -E2BIG)
-		snprintf(err, errlen, "%.64s= %s: more than %d %s", key, where,
-			 k->set == set_param ? BOOT_MAX_PARAMS : BOOT_MAX_PATHS,
-			 k->set == set_param ? "parameters" : "paths to the disk");
+		snprintf(err, errlen, "%.64s= %s: more than %d parameters", key, where,
+			 BOOT_MAX_PARAMS);
 	else if (r < 0 && (k->flags & KEY_SECRET))
 		/* root=, netroot= and rd.iscsi.param= may carry CHAP secrets. */
 		snprintf(err, errlen, "invalid value for %.64s= %s", key, where);
@@ -523,23 +550,24 @@ int boot_cmdline_parse(const char *cmdline, struct boot_config *bc,
 static int add_it_path(const char *w, size_t len, void *ctx)
 {
 	struct boot_config *bc = ctx;
-	struct dhcpc_rootpath *rp;
+	struct dhcpc_rootpath rp;
 
-	if (bc->npaths >= BOOT_MAX_PATHS || !address_ok(w, len))
+	if (!address_ok(w, len))
 		return -EINVAL;
 	if (w[0] == '[' && len > 2 && w[len - 1] == ']') {
 		w++;
 		len -= 2;
 	}
-	rp = &bc->paths[bc->npaths++];
-	memset(rp, 0, sizeof(*rp));
-	memcpy(rp->host, w, len);
-	rp->port = bc->it_port ? bc->it_port : DHCPC_DEFAULT_ISCSI_PORT;
-	rp->protocol = DHCPC_DEFAULT_ISCSI_PROTO;
+	memset(&rp, 0, sizeof(rp));
+	memcpy(rp.host, w, len);
+	rp.port = bc->it_port ? bc->it_port : DHCPC_DEFAULT_ISCSI_PORT;
+	rp.protocol = DHCPC_DEFAULT_ISCSI_PROTO;
 	/* initramfs-tools has no LUN variable: its script logs in to the whole
 	 * target and lets root= pick the disk among the LUNs. */
-	rp->lun = BOOT_LUN_ANY;
-	snprintf(rp->target, sizeof(rp->target), "%s", bc->it_target);
+	rp.lun = BOOT_LUN_ANY;
+	snprintf(rp.target, sizeof(rp.target), "%s", bc->it_target);
+	boot_config_add_path(bc, &rp, bc->it_ips_dracut ? "rd.iscsi.target.ip="
+							: "iscsi_target_ip=");
 	return 0;
 }
 
@@ -557,12 +585,27 @@ static void give_default_chap(const struct boot_config *bc, struct dhcpc_rootpat
 	}
 }
 
+/* ip= that names an interface (the kernel's <device> field, dracut's
+ * ip=eth1:dhcp): the network is that interface, so are the paths. */
+static void give_ip_interface(const struct boot_config *bc, struct dhcpc_rootpath *rp)
+{
+	struct dhcpc_ipconf ip;
+
+	if (!rp->netdev[0] && bc->ip[0] && dhcpc_ip_parse(bc->ip, &ip) == 0)
+		memcpy(rp->netdev, ip.device, sizeof(rp->netdev));
+}
+
 void boot_config_finish(struct boot_config *bc)
 {
-	/* Debian's script needs both; without them it does nothing. */
+	/* Debian's script needs both; without them it does nothing. The
+	 * paths of root=/netroot=iscsi: win over these, as in both dialects
+	 * (Debian's root=iscsi: sets ISCSI_TARGET_IP; dracut's netroot
+	 * fields override rd.iscsi.target.*). */
 	if (bc->npaths == 0 && bc->it_target[0] && bc->it_ips[0] &&
-	    for_each_word(bc->it_ips, BOOT_MAX_PATHS, add_it_path, bc) < 0)
+	    for_each_word(bc->it_ips, add_it_path, bc) < 0)
 		bc->npaths = 0;   /* only if bc was edited by hand: set_target_ips checks */
-	for (unsigned i = 0; i < bc->npaths; i++)
+	for (unsigned i = 0; i < bc->npaths; i++) {
 		give_default_chap(bc, &bc->paths[i]);
+		give_ip_interface(bc, &bc->paths[i]);
+	}
 }

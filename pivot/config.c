@@ -65,16 +65,32 @@ static void apply_nic(struct boot_config *bc, const struct ibft_nic *nic)
 		static_ip(nic, bc->ip, sizeof(bc->ip));
 }
 
+/* Each boot target a path through its own NIC; the command line's and
+ * the file's paths, if rd.iscsi.firmware... brought us here, stay first. */
+static void add_ibft_paths(struct boot_config *bc, const struct ibft *fw,
+			   const struct ibft_target *const *t, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const struct ibft_nic *nic = ibft_target_nic(fw, t[i]);
+		struct dhcpc_rootpath rp = t[i]->rp;
+
+		if (nic && !rp.netdev[0])
+			memcpy(rp.netdev, nic->ifname, sizeof(rp.netdev));
+		boot_config_add_path(bc, &rp, "the iBFT");
+		secure_zero(&rp, sizeof(rp));
+	}
+}
+
 int boot_config_apply_ibft(struct boot_config *bc, const struct ibft *fw,
 			   char *err, size_t errlen)
 {
-	const struct ibft_target *t[BOOT_MAX_PATHS];
+	const struct ibft_target *t[IBFT_MAX_TARGETS];
 	const struct ibft_nic *nic;
 	unsigned n;
 
 	if (!firmware_wanted(bc))
 		return 0;
-	n = fw ? ibft_boot_targets(fw, t, BOOT_MAX_PATHS) : 0;
+	n = fw ? ibft_boot_targets(fw, t, IBFT_MAX_TARGETS) : 0;
 	if (n == 0) {
 		if (bc->firmware != BOOT_FW_FORCE)
 			return 0;
@@ -83,15 +99,14 @@ int boot_config_apply_ibft(struct boot_config *bc, const struct ibft *fw,
 			 "or iscsi_auto)");
 		return -ENOENT;
 	}
-	for (unsigned i = 0; i < n; i++)
-		bc->paths[i] = t[i]->rp;
-	bc->npaths = n;
+	add_ibft_paths(bc, fw, t, n);
 	if (!bc->initiator[0])
 		snprintf(bc->initiator, sizeof(bc->initiator), "%s", fw->initiator);
 	nic = ibft_target_nic(fw, t[0]);
 	if (nic)
 		apply_nic(bc, nic);
-	log_info("target from the firmware (iBFT): %s", bc->paths[0].target);
+	log_info("target from the firmware (iBFT): %s (%u boot target%s)", t[0]->rp.target,
+		 n, n == 1 ? "" : "s");
 	return 1;
 }
 

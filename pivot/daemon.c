@@ -135,6 +135,9 @@ static int lease_rootpath(const struct dhcpc *d, struct dhcpc_rootpath *rp,
 	}
 	if (!rp->host[0] && lease)
 		snprintf(rp->host, sizeof(rp->host), "%s", inet_ntoa(lease->siaddr));
+	/* The path goes where the lease came from. */
+	if (!rp->netdev[0] && lease)
+		memcpy(rp->netdev, lease->ifname, sizeof(rp->netdev));
 	log_info("target from the DHCP root-path");
 	return 0;
 }

@@ -851,6 +851,8 @@ int ibft_load(const char *root, struct ibft *out, char *err, size_t errlen)
 	size_t len = 0;
 	int r = ibft_read_sysfs(root, out, err, errlen);
 
+	if (r == 0)
+		ibft_name_nics(root, out);
 	if (r != -ENOENT)
 		return r;
 	for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
@@ -865,6 +867,8 @@ int ibft_load(const char *root, struct ibft *out, char *err, size_t errlen)
 		r = ibft_parse_table(buf, len, out, err, errlen);
 		secure_zero(buf, len);
 		free(buf);
+		if (r == 0)
+			ibft_name_nics(root, out);
 		return r;
 	}
 	return fail(err, errlen, -ENOENT, "no iBFT (neither %s/sys/firmware/ibft nor "

@@ -17,7 +17,8 @@
 #include "dhcpc.h"
 #include "iscsi.h"
 
-#define BOOT_MAX_PATHS 4       /* portals / netroot= paths to the one LUN */
+#define BOOT_MAX_PATHS 4       /* portals / netroot= paths to the one LUN;
+                                * more: a warning each, and they are left out */
 #define BOOT_MAX_PARAMS 16      /* rd.iscsi.param= / -P node settings */
 #define BOOT_LUN_ANY UINT64_MAX /* a path's lun: the target's first disk LUN */
 
@@ -35,10 +36,14 @@ struct boot_config {
 	char rootflags[256];
 	bool read_only;              /* ro (the default) / rw */
 	char init[256];              /* init=, default /sbin/init */
-	/* the iSCSI disk: paths[] are ways to the same LUN, logged in on at
-	 * once; the first that answers is probed, the others join (multipath) */
+	/* the iSCSI disk: paths[] are ways to the same LUN, each one full
+	 * (host, port, target, LUN, CHAP, the interface it goes through in
+	 * netdev), none twice (boot_config_add_path); the daemon logs in on
+	 * all at once, the first that answers is probed, the others join
+	 * (multipath) */
 	unsigned npaths;             /* netroot=/root=iscsi:, iscsi_target_*,
-	                              * ISCSI_TARGET_* (space-separated IPs) */
+	                              * rd.iscsi.target.*, ISCSI_TARGET_*
+	                              * (space-separated IPs), the iBFT */
 	struct dhcpc_rootpath paths[BOOT_MAX_PATHS];
 	enum iscsi_mpath_policy mpath_policy; /* iscsiroot.multipath= */
 	char initiator[224];         /* rd.iscsi.initiator=, iscsi_initiator= */
@@ -51,6 +56,8 @@ struct boot_config {
 	 * order of the keys does not matter */
 	char it_target[224];
 	char it_ips[256];            /* space-separated: one path per address */
+	bool it_ips_dracut;          /* it_ips came from rd.iscsi.target.ip=,
+	                              * which adds to itself when repeated */
 	uint16_t it_port;            /* 0: 3260 */
 	unsigned nparams;            /* rd.iscsi.param=KEY=VALUE (open-iscsi keys) */
 	char params[BOOT_MAX_PARAMS][256];
@@ -109,9 +116,33 @@ int boot_config_apply(struct boot_config *bc, const char *key, const char *value
  * (netroot=, iscsi_password=…) to PID 1 as environment variables. */
 bool boot_config_key_is_secret(const char *name);
 /* After every source is read (every mode calls it): builds paths[] from
- * initramfs-tools' target when no root=/netroot=iscsi: gave any, and gives
- * the dialect-wide CHAP to the paths that carry none of their own. */
+ * initramfs-tools' target when no root=/netroot=iscsi: gave any, gives
+ * the dialect-wide CHAP to the paths that carry none of their own, and
+ * ip='s interface to the paths that name none. */
 void boot_config_finish(struct boot_config *bc);
+
+/* ---- Paths to the disk, from every source (paths.c) */
+
+/* The same path: host (an address in any spelling of it, or a name
+ * without regard to case), port, target name (without regard to case)
+ * and LUN. CHAP and the interface do not count. */
+bool boot_path_same(const struct dhcpc_rootpath *a, const struct dhcpc_rootpath *b);
+/* Appends rp to bc->paths unless the same path is there (the earlier
+ * source's copy stays, CHAP and interface included). 1 added, 0 already
+ * there, -E2BIG: BOOT_MAX_PATHS are there; a one-line warning naming the
+ * path and source (e.g. "netroot=") says it is left out. */
+int boot_config_add_path(struct boot_config *bc, const struct dhcpc_rootpath *rp,
+			 const char *source);
+/* The portals a SendTargets answer (text, len: NUL-separated key=value,
+ * as iscsi_send_targets() hands it over; split in place) lists for
+ * tmpl->target, in the answer's order, each appended to bc as a copy of
+ * tmpl with that host and port (boot_config_add_path: no duplicates).
+ * tpgt < 0 takes every portal group, else only that tag (rd.iscsi.target.group,
+ * iscsistart -g). Returns how many portals matched (0: the answer does
+ * not list the target there), or -EBADMSG for a malformed answer, which
+ * adds no path. */
+int boot_paths_from_send_targets(struct boot_config *bc, const struct dhcpc_rootpath *tmpl,
+				 char *text, size_t len, int tpgt);
 
 /* ---- iBFT: the iSCSI Boot Firmware Table left by iPXE or a NIC ROM */
 
@@ -127,6 +158,8 @@ struct ibft_nic {
 	struct in_addr ip, gateway, dns[2], dhcp;
 	uint8_t prefix;              /* subnet mask length */
 	char hostname[256];
+	char ifname[IFNAMSIZ];       /* the interface with this MAC (ibft_load
+	                              * looks it up); empty: none (yet) */
 };
 
 struct ibft_target {
@@ -151,8 +184,14 @@ int ibft_read_sysfs(const char *root, struct ibft *out, char *err, size_t errlen
 int ibft_parse_table(const uint8_t *buf, size_t len, struct ibft *out,
 		     char *err, size_t errlen);
 /* sysfs first; without the iscsi_ibft driver, the ACPI table. -ENOENT:
- * this machine has no iBFT. */
+ * this machine has no iBFT. Each NIC's ifname is then looked up by MAC
+ * under root's /sys/class/net. */
 int ibft_load(const char *root, struct ibft *out, char *err, size_t errlen);
+/* The interface whose MAC is mac, as root's /sys/class/net names it:
+ * 0, or -ENOENT (out empty). */
+int ibft_ifname_by_mac(const char *root, const uint8_t mac[6], char *out, size_t len);
+/* Fills each NIC's ifname that way (ibft_load does). */
+void ibft_name_nics(const char *root, struct ibft *fw);
 /* The targets to boot from, boot-selected ones first; only valid ones. */
 unsigned ibft_boot_targets(const struct ibft *fw, const struct ibft_target **out,
 			   unsigned max);
@@ -212,10 +251,13 @@ int pivot_switch_root(const char *dev, const char *fstype, const char *flags,
  * boot_config_finish. */
 int boot_config_load(struct boot_config *bc, const char *conf_file,
 		     const char *cmdline_file, char *err, size_t errlen);
-/* Takes the target, the initiator name and the NIC from the firmware when
- * nothing else named a target, or when rd.iscsi.firmware / ip=ibft /
- * iscsi_auto asked for it. Returns 1 if it did, 0 if not needed, or a
- * negative errno (firmware demanded but no usable boot target). */
+/* Takes the targets, the initiator name and the NIC from the firmware
+ * when nothing else named a target, or when rd.iscsi.firmware / ip=ibft /
+ * iscsi_auto asked for it: every usable boot target becomes a path
+ * (boot-selected ones first) after those of the command line and the
+ * file, each going through its own NIC's interface. Returns 1 if it did,
+ * 0 if not needed, or a negative errno (firmware demanded but no usable
+ * boot target). */
 int boot_config_apply_ibft(struct boot_config *bc, const struct ibft *fw,
 			   char *err, size_t errlen);
 /* The same with the running system's iBFT (root "" or a test tree). */
@@ -231,6 +273,9 @@ struct daemon_start {
 	unsigned first_path;         /* in: the path of bc to try first; out, after
 	                              * -ETIMEDOUT: the one after the stuck one */
 	pid_t pid;                   /* out, when ready: the daemon (its keeper) */
+	unsigned path;               /* out: the index in bc->paths of the path
+	                              * it logged in through (when ready), or
+	                              * tried last (0 before any) */
 	char dev[64];                /* out, when ready: e.g. "/dev/nbd0" */
 	uint64_t lun;                /* out, when ready: the LUN served */
 	char msg[600];               /* out, on failure: why, one line */

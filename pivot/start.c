@@ -440,6 +440,9 @@ int pivot_start_daemon(const struct boot_config *bc, char **argv, struct daemon_
 			 strerror((int)-pid));
 		return -EAGAIN;
 	}
+	/* w.path counts in the rotated list; no line: DHCP's root-path */
+	ds->path = bc->npaths && w.path >= 0
+		   ? (ds->first_path + (unsigned)w.path) % bc->npaths : 0;
 	if (r == 0 && !strncmp(w.line, "ready ", 6)) {
 		parse_ready(w.line + 6, ds);
 		ds->pid = pid;

@@ -57,6 +57,7 @@ static bool show_path(const struct boot_config *bc, const char *name, char *out,
 	else if (!strcmp(name, "password")) snprintf(out, len, "%s", rp->password);
 	else if (!strcmp(name, "ruser")) snprintf(out, len, "%s", rp->ruser);
 	else if (!strcmp(name, "rpassword")) snprintf(out, len, "%s", rp->rpassword);
+	else if (!strcmp(name, "netdev")) snprintf(out, len, "%s", rp->netdev);
 	else return false;
 	return true;
 }
@@ -128,6 +129,28 @@ static const struct row rows[] = {
 	{ NULL, "netroot=iscsi:10.0.0.1::::" T " netroot=iscsi:10.0.1.1::3261::" T, 0,
 	  { "npaths=2", "p0.host=10.0.0.1", "p1.host=10.0.1.1", "p1.port=3261", "p1.lun=0" } },
 	{ NULL, "netroot=nbd:srv:disk netroot=dhcp", 0, { "npaths=0" } },
+	/* every root=/netroot=iscsi: is a path, in the order written */
+	{ NULL, "netroot=iscsi:10.0.0.2::::" T " root=iscsi:10.0.0.1::::" T
+	  " netroot=iscsi:10.0.0.3::::" T, 0,
+	  { "npaths=3", "p0.host=10.0.0.2", "p1.host=10.0.0.1", "p2.host=10.0.0.3" } },
+	/* the same host:port:target:LUN is one path, the first one's CHAP kept:
+	 * 3260 given or not, an IPv6 address spelt two ways, the name's case */
+	{ NULL, "netroot=iscsi:u:pw@10.0.0.1::::" T " root=iscsi:10.0.0.1:6:3260:0:" T
+	  " netroot=iscsi:[fd00::1]::::" T " netroot=iscsi:[fd00:0::01]::::IQN.2025-01.X:DISK",
+	  0, { "npaths=2", "p0.host=10.0.0.1", "p0.user=u", "p1.host=fd00::1" } },
+	/* another LUN or port of the same portal is another path */
+	{ NULL, "netroot=iscsi:10.0.0.1:::1:" T " netroot=iscsi:10.0.0.1:::2:" T
+	  " netroot=iscsi:10.0.0.1::3261:1:" T, 0,
+	  { "npaths=3", "p1.lun=2000000000000", "p2.port=3261" } },
+	/* past BOOT_MAX_PATHS: a warning each, the rest left out */
+	{ NULL, "netroot=iscsi:a::::" T " netroot=iscsi:b::::" T " netroot=iscsi:c::::" T
+	  " netroot=iscsi:d::::" T " netroot=iscsi:e::::" T " netroot=iscsi:a::::" T, 0,
+	  { "npaths=4", "p0.host=a", "p3.host=d" } },
+	/* the interface: dracut's netdev field, else ip='s device */
+	{ NULL, "ip=10.0.0.5::10.0.0.1:255.255.255.0:h:eth2:off netroot=iscsi:10.0.0.1::::" T
+	  " netroot=iscsi:10.0.0.2::3260:eth1:0:" T, 0,
+	  { "npaths=2", "p0.netdev=eth2", "p1.netdev=eth1", "p1.host=10.0.0.2" } },
+	{ NULL, "ip=dhcp netroot=iscsi:10.0.0.1::::" T, 0, { "p0.netdev=" } },
 	/* dracut's own example: netroot=iscsi (no colon) with the firmware */
 	{ NULL, "netroot=iscsi rd.iscsi.firmware=1 rd.iscsi.param=node.session.timeo.replacement_timeout=30",
 	  0, { "npaths=0", FW_FORCE, "nparams=1" } },
@@ -153,6 +176,20 @@ static const struct row rows[] = {
 	{ NULL, "rd.iscsi.waitnet=no rd.iscsi.testroute=off rd.iscsi.waitnet", 0,
 	  { "waitnet=1", "testroute=0" } },
 
+	/* dracut's rd.iscsi.target.* (iscsi_target_* are its old names): every
+	 * rd.iscsi.target.ip= adds portals, each one path */
+	{ NULL, "rd.iscsi.target.name=" T " rd.iscsi.target.ip=10.0.0.1 "
+	  "rd.iscsi.target.ip=\"10.0.0.2 [fd00::3]\" rd.iscsi.target.port=3261", 0,
+	  { "npaths=3", "p0.host=10.0.0.1", "p1.host=10.0.0.2", "p2.host=fd00::3",
+	    "p2.port=3261", "p0.target=" T, "p0.lun=" ANY_LUN } },
+	{ "ISCSI_TARGET_NAME=" T "\nISCSI_TARGET_IP=10.0.0.9\n",
+	  "rd.iscsi.target.ip=10.0.0.1 rd.iscsi.target.ip=10.0.0.2", 0,
+	  { "npaths=2", "p0.host=10.0.0.1", "p1.host=10.0.0.2" } },
+	{ NULL, "rd.iscsi.target.ip=10.0.0.1 iscsi_target_ip=10.0.0.5 iscsi_target_name=" T, 0,
+	  { "npaths=1", "p0.host=10.0.0.5" } },
+	{ NULL, "rd.iscsi.target.name=iqn.x:other rd.iscsi.target.ip=10.9.9.9 "
+	  "netroot=iscsi:10.0.0.1::::" T, 0, { "npaths=1", "p0.target=" T } },
+
 	/* initramfs-tools' iscsi_* on the command line */
 	{ NULL, "iscsi_initiator=iqn.2025-01.x:h iscsi_target_name=" T " iscsi_target_ip=10.0.0.1 "
 	  "iscsi_target_port=3261 iscsi_target_group=1", 0,
@@ -168,6 +205,10 @@ static const struct row rows[] = {
 	  "iscsi_target_name=" T " iscsi_target_ip=10.0.0.1", 0,
 	  { "user=u", "password=p", "ruser=tu", "rpassword=tp", "p0.user=u", "p0.password=p",
 	    "p0.ruser=tu", "p0.rpassword=tp" } },
+	{ NULL, "iscsi_target_ip=\"10.0.0.1 10.0.0.1 10.0.0.2\" iscsi_target_name=" T, 0,
+	  { "npaths=2", "p1.host=10.0.0.2" } },
+	{ NULL, "iscsi_target_ip=\"1 2 3 4 5 6\" iscsi_target_name=" T, 0,
+	  { "npaths=4", "p3.host=4" } },
 	{ NULL, "iscsi_target_name=" T, 0, { "npaths=0", "it_target=" T } },
 	{ NULL, "iscsi_target_ip=10.0.0.1", 0, { "npaths=0" } },
 	{ NULL, "iscsi_auto", 0, { FW_FORCE } },
@@ -247,14 +288,14 @@ static const struct row rows[] = {
 	{ NULL, "iscsi_target_group=one", -EINVAL, { "err~iscsi_target_group" } },
 	{ NULL, "iscsi_target_port=0", -EINVAL, { "err~iscsi_target_port" } },
 	{ NULL, "iscsi_target_port=65536", -EINVAL, { "err~iscsi_target_port" } },
-	{ NULL, "iscsi_target_ip=\"1 2 3 4 5\"", -EINVAL, { "err~more than 4 paths" } },
+	{ NULL, "rd.iscsi.target.ip=10.0.0.1 rd.iscsi.target.ip=10.0.0.2;x", -EINVAL,
+	  { "err~rd.iscsi.target.ip" } },
+	{ NULL, "rd.iscsi.target.port=0", -EINVAL, { "err~rd.iscsi.target.port" } },
 	{ NULL, "iscsi_target_ip=10.0.0.1;reboot", -EINVAL, { "err~iscsi_target_ip" } },
 	{ NULL, "rd.iscsi.param=novalue", -EINVAL, { "err~rd.iscsi.param=" } },
 	{ NULL, "rd.iscsi.param==x", -EINVAL, { "err~rd.iscsi.param=" } },
 	{ NULL, "rd.iscsi.param=node.conn[0].iscsi.HeaderDigest=MD5", -EINVAL,
 	  { "err~rd.iscsi.param=" } },
-	{ NULL, "netroot=iscsi:a::::" T " netroot=iscsi:b::::" T " netroot=iscsi:c::::" T
-	  " netroot=iscsi:d::::" T " netroot=iscsi:e::::" T, -EINVAL, { "err~more than 4 paths" } },
 	{ NULL, "root=iscsi:10.0.0.1::99999::" T, -EINVAL, { "err~invalid value for root=" } },
 	{ NULL, "rd.iscsi.initiator=\"" "0123456789012345678901234567890123456789"
 	  "0123456789012345678901234567890123456789012345678901234567890123456789"

@@ -77,13 +77,67 @@ static void test_command_line_wins(void)
 	CHECK_STR(bc.paths[0].target, "iqn.2025-01.cmd:disk");
 	CHECK(!bc.have_mac);
 
-	/* rd.iscsi.firmware makes the firmware the source; ip= and the
-	 * initiator name given on the command line still win. */
+	/* rd.iscsi.firmware adds the firmware's boot targets after the
+	 * command line's path (its precedence); ip= and the initiator name
+	 * given on the command line still win. */
 	CHECK_EQ(boot_cmdline_parse("rd.iscsi.firmware=1", &bc, err, sizeof(err)), 0);
 	CHECK_EQ(boot_config_apply_ibft(&bc, &fw, err, sizeof(err)), 1);
-	CHECK_STR(bc.paths[0].target, "iqn.2025-01.fw:disk1");
+	CHECK_EQ(bc.npaths, 3);
+	CHECK_STR(bc.paths[0].target, "iqn.2025-01.cmd:disk");
+	CHECK_STR(bc.paths[1].target, "iqn.2025-01.fw:disk1");
+	CHECK_STR(bc.paths[2].target, "iqn.2025-01.fw:disk0");
 	CHECK_STR(bc.initiator, "iqn.2025-01.cmd:me");
 	CHECK_STR(bc.ip, "dhcp");
+}
+
+/* Two NICs, one boot target through each: every target is a path through
+ * its own NIC's interface; one the command line gave already stays once,
+ * with the command line's CHAP; past BOOT_MAX_PATHS the rest is left out. */
+static void test_each_target_its_nic(void)
+{
+	struct boot_config bc;
+	struct ibft fw;
+	char err[256] = "";
+
+	fixture(&fw, 3);
+	fw.nnics = 2;
+	fw.nics[1] = fw.nics[0];
+	fw.nics[1].index = 1;
+	fw.nics[1].mac[5] = 2;
+	strcpy(fw.nics[0].ifname, "ens3");
+	strcpy(fw.nics[1].ifname, "ens4");
+	fw.targets[1].nic_index = 1;
+	fw.targets[0].rp.lun = 0;
+	strcpy(fw.targets[0].rp.user, "fw-user");
+	boot_config_init(&bc);
+	CHECK_EQ(boot_cmdline_parse("rd.iscsi.firmware netroot=iscsi:cmd-user:pw@10.1.0.10::3260"
+				    ":0:IQN.2025-01.FW:DISK0", &bc, err, sizeof(err)), 0);
+	boot_config_finish(&bc);
+	CHECK_EQ(boot_config_apply_ibft(&bc, &fw, err, sizeof(err)), 1);
+	CHECK_EQ(bc.npaths, 2);
+	CHECK_STR(bc.paths[0].host, "10.1.0.10");
+	CHECK_STR(bc.paths[0].user, "cmd-user");
+	CHECK_STR(bc.paths[0].netdev, "");
+	CHECK_STR(bc.paths[1].host, "10.1.0.11");
+	CHECK_STR(bc.paths[1].netdev, "ens4");
+	CHECK_EQ(bc.mac[5], 2);             /* the network: the first target's NIC */
+
+	/* Nothing else named a target: both from the firmware, each its NIC. */
+	boot_config_init(&bc);
+	CHECK_EQ(boot_config_apply_ibft(&bc, &fw, err, sizeof(err)), 1);
+	CHECK_EQ(bc.npaths, 2);
+	CHECK_STR(bc.paths[0].netdev, "ens4");
+	CHECK_STR(bc.paths[1].netdev, "ens3");
+	CHECK_STR(bc.paths[1].user, "fw-user");
+
+	/* Four paths on the command line already: the firmware's are left out. */
+	boot_config_init(&bc);
+	CHECK_EQ(boot_cmdline_parse("iscsi_firmware netroot=iscsi:a::::iqn.x:d "
+				    "netroot=iscsi:b::::iqn.x:d netroot=iscsi:c::::iqn.x:d "
+				    "netroot=iscsi:d::::iqn.x:d", &bc, err, sizeof(err)), 0);
+	CHECK_EQ(boot_config_apply_ibft(&bc, &fw, err, sizeof(err)), 1);
+	CHECK_EQ(bc.npaths, BOOT_MAX_PATHS);
+	CHECK_STR(bc.paths[3].host, "d");
 }
 
 static void test_firmware_demanded_but_absent(void)
@@ -110,6 +164,7 @@ int main(void)
 	test_firmware_when_nothing_else();
 	test_dhcp_nic_keeps_dhcp();
 	test_command_line_wins();
+	test_each_target_its_nic();
 	test_firmware_demanded_but_absent();
 	return test_report("config");
 }

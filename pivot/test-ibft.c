@@ -321,6 +321,43 @@ static void write_file(const char *dir, const char *name, const char *text)
 	}
 }
 
+/* two-targets as ibft_load reads it, with the interfaces of its tree:
+ * each NIC gets the interface with its MAC, and each boot target becomes
+ * a path through its own NIC's interface (boot-selected first). */
+static void test_two_nics_two_paths(void)
+{
+	static struct ibft fw;
+	struct boot_config bc;
+	char root[4096], err[256] = "", name[IFNAMSIZ];
+	static const uint8_t nobody[6] = { 2, 0, 0, 0, 0, 9 };
+
+	fixture_path(root, sizeof(root), "sysfs/two-targets");
+	CHECK_EQ(ibft_load(root, &fw, err, sizeof(err)), 0);
+	CHECK_EQ(fw.nnics, 2);
+	CHECK_STR(fw.nics[0].ifname, "ens3");
+	CHECK_STR(fw.nics[1].ifname, "ens4");
+	CHECK_EQ(ibft_ifname_by_mac(root, nobody, name, sizeof(name)), -ENOENT);
+	CHECK_STR(name, "");
+
+	boot_config_init(&bc);
+	CHECK_EQ(boot_config_use_firmware(&bc, root, err, sizeof(err)), 1);
+	CHECK_EQ(bc.npaths, 2);
+	CHECK_STR(bc.paths[0].target, "iqn.2026-01.test.iscsiroot:second");
+	CHECK_STR(bc.paths[0].host, "10.5.0.1");
+	CHECK_STR(bc.paths[0].netdev, "ens4");
+	CHECK_STR(bc.paths[1].target, "iqn.2026-01.test.iscsiroot:first");
+	CHECK_STR(bc.paths[1].host, "fd00::1");
+	CHECK_STR(bc.paths[1].netdev, "ens3");
+	CHECK_STR(bc.paths[1].user, "one-way");
+	CHECK_STR(bc.initiator, "iqn.2026-01.test.iscsiroot:two");
+
+	/* The same table without the interfaces (the ACPI copy, no
+	 * /sys/class/net): no names, the paths still there. */
+	fixture_path(root, sizeof(root), "acpi-only");
+	CHECK_EQ(ibft_load(root, &fw, err, sizeof(err)), 0);
+	CHECK_STR(fw.nics[0].ifname, "");
+}
+
 /* The kernel's unpadded "%x" per LUN byte, read back. */
 static void test_lun_forms(void)
 {
@@ -381,6 +418,7 @@ int main(int argc, char **argv)
 	test_bad_tables();
 	test_table_mutations();
 	test_load();
+	test_two_nics_two_paths();
 	test_lun_forms();
 	return test_report("test-ibft");
 }
