@@ -283,6 +283,7 @@ static int serve_all_paths(struct ev_loop *loop, const struct boot_config *bc,
 		log_warn("%u paths to the disk: the first %d are used", npaths, ISCSI_MPATH_MAX);
 	if (r == 0) {
 		opt->policy = bc->mpath_policy;
+		opt->defer_last = bc->last_path_mute && opt->nmore > 0;
 		opt->logged_in = report_login;
 		opt->logged_in_ctx = &report;
 		opt->recover = role->recover;

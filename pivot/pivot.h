@@ -46,6 +46,8 @@ struct boot_config {
 	                              * (space-separated IPs), the iBFT */
 	struct dhcpc_rootpath paths[BOOT_MAX_PATHS];
 	enum iscsi_mpath_policy mpath_policy; /* iscsiroot.multipath= */
+	bool last_path_mute;         /* the starter saw the last path log in and
+	                              * its LUN not answer: the others go first */
 	char initiator[224];         /* rd.iscsi.initiator=, iscsi_initiator= */
 	unsigned target_group;       /* portal group tag; 0: any */
 	/* CHAP for paths that carry none of their own (rd.iscsi.username=,
@@ -272,6 +274,8 @@ struct daemon_start {
 	                              * now_ms(); -1: no limit but each path's */
 	unsigned first_path;         /* in: the path of bc to try first; out, after
 	                              * -ETIMEDOUT: the one after the stuck one */
+	bool last_mute;              /* in: the path before first_path logged in
+	                              * and its LUN did not answer; out: so it was */
 	pid_t pid;                   /* out, when ready: the daemon (its keeper) */
 	unsigned path;               /* out: the index in bc->paths of the path
 	                              * it logged in through (when ready), or
@@ -308,6 +312,9 @@ struct serve_options {
 	struct iscsi_config more[ISCSI_MPATH_MAX - 1];
 	unsigned nmore;
 	enum iscsi_mpath_policy policy;
+	/* The last path logs in only once all others failed (its LUN did not
+	 * answer the daemon before: another path must get the chance first). */
+	bool defer_last;
 	uint64_t lun;                /* BOOT_LUN_ANY: the target's first disk */
 	unsigned queues;
 	const char *backend;         /* "nbd", "ublk", or ""/NULL: ublk where

@@ -514,6 +514,14 @@ struct first_login {
 	unsigned n;
 };
 
+static bool one_ready(const struct first_login *f)
+{
+	for (unsigned i = 0; i < f->n; i++)
+		if (iscsi_session_ready(f->sessions[i]))
+			return true;
+	return false;
+}
+
 static bool one_ready_or_all_failed(void *ctx)
 {
 	const struct first_login *f = ctx;
@@ -529,17 +537,24 @@ static bool one_ready_or_all_failed(void *ctx)
 
 /* Starts every path's login; returns the index of the first that is
  * logged in, or -1 once all have failed (err says the first path's
- * reason). The others go on in the background. */
+ * reason). The others go on in the background. With defer_last, the last
+ * path starts only once all the others have failed. */
 static int login_any(struct ev_loop *loop, struct iscsi_session **sessions, unsigned n,
-		     char *err, size_t errlen)
+		     bool defer_last, char *err, size_t errlen)
 {
-	struct first_login f = { sessions, n };
+	struct first_login f = { sessions, defer_last && n > 1 ? n - 1 : n };
 	int r;
 
 	/* One that cannot start (a name that does not resolve) is failed. */
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < f.n; i++)
 		iscsi_session_start(sessions[i]);
 	r = ev_run_until(loop, one_ready_or_all_failed, &f, -1);
+	if (r == 0 && f.n < n && !one_ready(&f)) {
+		log_warn("no other path logged in; trying %s again", iscsi_session_host(sessions[n - 1]));
+		f.n = n;
+		iscsi_session_start(sessions[n - 1]);
+		r = ev_run_until(loop, one_ready_or_all_failed, &f, -1);
+	}
 	for (unsigned i = 0; r == 0 && i < n; i++)
 		if (iscsi_session_ready(sessions[i]))
 			return (int)i;
@@ -653,7 +668,7 @@ int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 		free(s);
 		return r;
 	}
-	first = login_any(loop, sessions, n, err, errlen);
+	first = login_any(loop, sessions, n, opt->defer_last, err, errlen);
 	if (first < 0) {
 		r = iscsi_session_errno(sessions[0]) ? iscsi_session_errno(sessions[0]) : -EIO;
 		goto fail;

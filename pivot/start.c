@@ -341,6 +341,7 @@ static void timed_out(const struct boot_config *bc, const struct daemon_wait *w,
 	say_stuck(w, portal_name(&bc->paths[stuck], where, sizeof(where)), ds->msg,
 		  sizeof(ds->msg));
 	ds->first_path = (stuck + 1) % bc->npaths;
+	ds->last_mute = w->logged_in && bc->npaths > 1;
 	n = strlen(ds->msg);
 	if (bc->npaths > 1 && path_limit_hit(w))
 		snprintf(ds->msg + n, sizeof(ds->msg) - n, " (next path: %s)",
@@ -427,6 +428,7 @@ int pivot_start_daemon(const struct boot_config *bc, char **argv, struct daemon_
 	}
 	*rotated = *bc;
 	rotate_paths(rotated, ds->first_path);
+	rotated->last_path_mute = ds->last_mute;
 	daemon_wait_init(&w, ds->deadline_ms, daemon_path_limit_ms(bc), DAEMON_ANSWER_MS);
 	pid = spawn_daemon(rotated, argv, &fd);
 	if (pid > 0) {
