@@ -9,6 +9,9 @@
 #     error, no wrong byte; the path comes back as standby.
 #  3. Round-robin: writes and verifies spread over both paths while one
 #     of them goes away and comes back.
+#  4. A flapping path: its address leaves and comes back every 2 s for a
+#     minute while both paths carry verified writes.
+#  5. tgtd killed (both paths at once) and started again 3 s later.
 # usage: multipath.sh ISCSIROOT_STATIC_BINARY   (E2E_BLOCKDEV=ublk: ublk)
 . "$(dirname "$0")/lib.sh"
 
@@ -113,6 +116,50 @@ if writes_across_cut round-robin "$P1 $P2 iscsiroot.multipath=round-robin" "$SEC
 	e2e_log_has "2 paths to the disk, policy round-robin" && pass "round-robin: policy taken" ||
 		fail "round-robin: policy not taken"
 fi
+
+# during_writes WHAT APPEND SECONDS CMD...: stress writes for SECONDS
+# while CMD runs (from 5 s after the boot count); verified data, no I/O
+# error, a clean power-off.
+during_writes() {
+	local what=$1 append=$2 secs=$3
+	shift 3
+	e2e_vm_start "$E2E_WORK/initrd" "$BASE $append e2e.stress=$secs"
+	if ! e2e_vm_wait_marker "$E2E_MARK boot count" 150; then
+		fail "$what: the stress boot did not start"
+		e2e_vm_kill
+		return 1
+	fi
+	sleep 5
+	"$@"
+	if ! e2e_vm_wait_exit 300; then
+		fail "$what: the VM did not finish"
+		e2e_vm_kill
+		return 1
+	fi
+	clean_end "$what" || return 1
+	e2e_log_has "$E2E_MARK stress ok" &&
+		pass "$what: data verified: $(e2e_log_line "stress ok")" ||
+		fail "$what: data not verified: $(e2e_log_line "stress")"
+}
+
+# flap IP ROUNDS: the address leaves for 1 s and is back for 1 s, ROUNDS times.
+flap() {
+	for _ in $(seq 1 "$2"); do
+		e2e_nsexec ip addr del "$1/$E2E_PREFIX" dev br0 || fail "cannot take $1 away"
+		sleep 1
+		e2e_nsexec ip addr add "$1/$E2E_PREFIX" dev br0 || fail "cannot put $1 back"
+		sleep 1
+	done
+}
+
+# 4. A path that flaps every 2 s for a minute, round-robin.
+during_writes "flapping path" "$P1 $P2 iscsiroot.multipath=round-robin" 75 \
+	flap "$E2E_SERVER_IP" 30
+
+# 5. tgtd killed: both paths gone at once for 3 s, then back.
+during_writes "tgtd killed and back" "$P1 $P2" 40 e2e_tgt_restart hard 3 &&
+	{ e2e_log_has "path [12] \\(.*\\) carries I/O" && pass "tgtd killed and back: a path carries I/O again" ||
+	  fail "tgtd killed and back: no path came back"; }
 
 [ "$FAILS" = 0 ] && echo "multipath: all passed" || echo "multipath: $FAILS failed"
 [ "$FAILS" = 0 ]
