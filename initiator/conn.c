@@ -157,7 +157,8 @@ static void conn_fail(struct conn *c, int err, const char *why)
 	c->ops->failed(c->owner, err, why);
 }
 
-int conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t salen)
+int conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t salen,
+		 const char *ifname)
 {
 	int one = 1, fd;
 
@@ -168,7 +169,11 @@ int conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t salen)
 		return -errno;
 	/* PDUs are whole messages; Nagle would only add latency. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, sa, salen) < 0 && errno != EINPROGRESS) {
+	/* A path bound to its NIC: a route or address change on another NIC
+	 * cannot move it there (multipath, one path a NIC). */
+	if ((ifname && *ifname &&
+	     setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname)) < 0) ||
+	    (connect(fd, sa, salen) < 0 && errno != EINPROGRESS)) {
 		int r = -errno;
 		close(fd);
 		return r;

@@ -125,7 +125,10 @@ int conn_init(struct conn *c, struct ev_loop *loop, const struct conn_ops *ops,
 	      void *owner);
 void conn_destroy(struct conn *c);
 /* Starts a non-blocking connect; ops->connected or ops->failed follows. */
-int conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t salen);
+/* Starts a non-blocking connect; ifname (NULL or empty: any) binds the
+ * socket to that interface (SO_BINDTODEVICE). */
+int conn_connect(struct conn *c, const struct sockaddr *sa, socklen_t salen,
+		 const char *ifname);
 /* Closes the socket and drops queued PDUs (calling tx_done for each task
  * reference) without calling ops->failed. */
 void conn_close(struct conn *c);

@@ -26,6 +26,8 @@ struct iscsi_config {
 	char target_name[ISCSI_NAME_LEN + 1];   /* empty: discovery session */
 	char host[256];                         /* IPv4, IPv6 or a name */
 	uint16_t port;
+	char ifname[16];                        /* the NIC this path goes
+						 * through; empty: any */
 	enum iscsi_digest_pref header_digest;
 	enum iscsi_digest_pref data_digest;
 	/* CHAP: user empty means AuthMethod=None; ruser set means mutual. */

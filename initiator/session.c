@@ -281,9 +281,16 @@ static void start_connect(struct iscsi_session *s, bool redirected)
 			s->login_deadline = MIN(s->login_deadline, s->first_login_deadline);
 		s->redirects = 0;
 	}
-	r = conn_connect(&s->conn, (struct sockaddr *)&s->target, s->target_len);
-	if (r < 0)
+	r = conn_connect(&s->conn, (struct sockaddr *)&s->target, s->target_len,
+			 s->cfg.ifname);
+	if (r == -ENODEV) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "no interface %s for this path", s->cfg.ifname);
+		lose(s, r, why);
+	} else if (r < 0) {
 		lose(s, r, "cannot connect");
+	}
 }
 
 /* 0 for the first retry after a working connection, then 250 ms doubling

@@ -513,6 +513,30 @@ static void test_logout_paths(void)
 	rig_stop(&r);
 }
 
+/* A path bound to its NIC goes through it only: through lo it logs in;
+ * bound to an interface that does not exist, it does not, and says which
+ * one is missing. */
+static void test_bound_to_interface(void)
+{
+	struct rig r;
+
+	rig_start(&r, SCRIPT_NORMAL);
+	snprintf(r.cfg.ifname, sizeof(r.cfg.ifname), "lo");
+	rig_login(&r);
+	CHECK_EQ(r.peer.connections, 1);
+	iscsi_session_free(r.s);
+
+	snprintf(r.cfg.ifname, sizeof(r.cfg.ifname), "nosuch0");
+	r.cfg.first_login_timeout_ms = 2000;
+	rig_new_session(&r);
+	advance(&r, 3000, 100);
+	CHECK_EQ(r.s->state, S_FAILED);
+	CHECK_EQ(iscsi_session_errno(r.s), -ENODEV);
+	CHECK(strstr(iscsi_session_error(r.s), "no interface nosuch0") != NULL);
+	CHECK_EQ(r.peer.connections, 1);
+	rig_stop(&r);
+}
+
 /* A state the machine does not know is a bug: it stops there, loudly,
  * rather than guess. */
 static void test_impossible_state_aborts(void)
@@ -552,6 +576,7 @@ static const struct {
 	{ "out-of-resources", test_login_out_of_resources },
 	{ "auth", test_auth_failure },
 	{ "logout", test_logout_paths },
+	{ "ifname", test_bound_to_interface },
 	{ "impossible-state", test_impossible_state_aborts },
 };
 
