@@ -224,7 +224,10 @@ class Pdu:
 def recv_exact(conn, n):
     buf = bytearray()
     while len(buf) < n:
-        chunk = conn.sock.recv(n - len(buf))
+        try:
+            chunk = conn.sock.recv(n - len(buf))
+        except ConnectionResetError:
+            chunk = b""     # the initiator gives a connection up with a reset
         if not chunk:
             raise EOFError
         buf += chunk
