@@ -243,10 +243,7 @@ static void test_replacement_all_paths(void)
 	rig_stop(&r);
 }
 
-static const struct {
-	const char *name;
-	void (*run)(void);
-} tests[] = {
+static const struct test_case tests[] = {
 	{ "failover", test_failover },
 	{ "round-robin", test_round_robin },
 	{ "other-disk", test_other_disk_refused },
@@ -254,14 +251,7 @@ static const struct {
 	{ "replacement", test_replacement_all_paths },
 };
 
-/* TEST_ONLY=name runs one; TEST_DEBUG=1 shows the log. */
 int main(void)
 {
-	const char *only = getenv("TEST_ONLY");
-
-	log_set_level(getenv("TEST_DEBUG") ? LOG_DEBUG : LOG_ERR);
-	for (size_t i = 0; i < ARRAY_SIZE(tests); i++)
-		if (!only || !strcmp(only, tests[i].name))
-			tests[i].run();
-	return test_report("mpath");
+	return test_run_cases("mpath", tests, ARRAY_SIZE(tests));
 }

@@ -559,10 +559,7 @@ static void test_impossible_state_aborts(void)
 	rig_stop(&r);
 }
 
-static const struct {
-	const char *name;
-	void (*run)(void);
-} tests[] = {
+static const struct test_case tests[] = {
 	{ "backoff", test_backoff_after_login_drops },
 	{ "redirect", test_redirect_loop },
 	{ "async-drop", test_async_drop_capped_and_replacement },
@@ -580,14 +577,7 @@ static const struct {
 	{ "impossible-state", test_impossible_state_aborts },
 };
 
-/* TEST_ONLY=name runs one; TEST_DEBUG=1 shows the session's log. */
 int main(void)
 {
-	const char *only = getenv("TEST_ONLY");
-
-	log_set_level(getenv("TEST_DEBUG") ? LOG_DEBUG : LOG_ERR);
-	for (size_t i = 0; i < ARRAY_SIZE(tests); i++)
-		if (!only || !strcmp(only, tests[i].name))
-			tests[i].run();
-	return test_report("session");
+	return test_run_cases("session", tests, ARRAY_SIZE(tests));
 }

@@ -4,7 +4,10 @@
 #define ISCSIROOT_TEST_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
 
 static int test_failures;
 static int test_checks;
@@ -46,6 +49,25 @@ static inline int test_report(const char *name)
 {
 	printf("%s: %d checks, %d failed\n", name, test_checks, test_failures);
 	return test_failures ? 1 : 0;
+}
+
+/* A table of named cases: TEST_ONLY=name runs one, TEST_DEBUG=1 shows
+ * the log (else errors only). Returns test_report(suite). */
+struct test_case {
+	const char *name;
+	void (*run)(void);
+};
+
+static inline int test_run_cases(const char *suite, const struct test_case *cases,
+				 size_t n)
+{
+	const char *only = getenv("TEST_ONLY");
+
+	log_set_level(getenv("TEST_DEBUG") ? LOG_DEBUG : LOG_ERR);
+	for (size_t i = 0; i < n; i++)
+		if (!only || !strcmp(only, cases[i].name))
+			cases[i].run();
+	return test_report(suite);
 }
 
 #endif
