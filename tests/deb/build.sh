@@ -53,7 +53,7 @@ if ! (cd "$src" && dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1; then
 fi
 echo "dpkg-buildpackage -us -uc -b: ok in $((SECONDS - start)) s"
 # The unit tests ran inside the build (dh_auto_test), unless nocheck.
-grep -E '^(Ok|Fail|Skipped|Timeout):' "$work/build.log" | tr '\n' ' ' | sed 's/^/unit tests in the build: /; s/ *$/\n/'
+grep -E '^(Ok|Fail|Skipped|Timeout):' "$work/build.log" | tr '\n' ' ' | tr -s ' ' | sed 's/^/unit tests in the build: /; s/ *$/\n/'
 
 deb=$work/iscsiroot_${version}_$arch.deb
 [ -f "$deb" ] || { ls "$work"; echo "FAIL: no $deb"; exit 1; }
