@@ -14,17 +14,17 @@ int cmd_boot(int argc, char **argv)
 {
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		printf("usage: iscsiroot boot\n"
-		       "PID 1 mode, as /init of an initramfs: reads the kernel command line\n"
-		       "(ip=, BOOTIF=, root=, rootfstype=, rootflags=, ro/rw, init=,\n"
-		       "netroot=iscsi:..., root=iscsi:..., rd.iscsi.initiator=, iscsiroot.debug,\n"
-		       "iscsiroot.shell=1, iscsiroot.timeout=, iscsiroot.replacement_timeout=,\n"
-		       "iscsiroot.blockdev=nbd), brings up the network, logs in, attaches the\n"
-		       "LUN as a block device, mounts the root filesystem and execs init.\n"
+		       "PID 1 mode, as /init of an initramfs: reads the kernel command line in\n"
+		       "every dialect (ip=, BOOTIF=, root=, rootfstype=, rootflags=, ro/rw,\n"
+		       "init=, root=iscsi:, netroot=iscsi:, rd.iscsi.*, iscsi_*, iscsiroot.*),\n"
+		       "/etc/iscsi.initramfs and the firmware's iBFT, brings up the network,\n"
+		       "logs in, attaches the LUN as a block device (ublk or NBD), mounts the\n"
+		       "root filesystem and execs init.\n"
 		       "Every root=/netroot=iscsi: (in the order written), every address\n"
 		       "of iscsi_target_ip=/rd.iscsi.target.ip=, every iBFT boot target\n"
 		       "(each through its own NIC) is a path to the disk, the same one\n"
 		       "given twice is one, at most 4 (more: a warning each, left out);\n"
-		       "they are tried in order (pivot/README.md, \"Paths to the disk\").\n"
+		       "all log in at once, the first that answers serves (iscsiroot(8)).\n"
 		       "It does not return; on failure it says why and retries, or starts\n"
 		       "/bin/sh with iscsiroot.shell=1.\n");
 		return 0;
@@ -39,7 +39,7 @@ static const char up_help[] =
 	"command line (every dialect: ISCSI_*/iscsi_*, root=iscsi:, netroot=,\n"
 	"rd.iscsi.*, ip=, BOOTIF=), then the firmware's iBFT; loads nbd and the NIC\n"
 	"drivers, brings up the network, logs in (every path the sources give,\n"
-	"up to 4, tried in order), starts the root-storage daemon\n"
+	"up to 4, all at once), starts the root-storage daemon\n"
 	"and prints the disk (e.g. /dev/nbd0). With --param-conf, appends\n"
 	"ROOT=<partition> to FILE when root= was empty, root=dhcp or iscsi:...\n"
 	"exit codes: 0 ready, 1 failure (one line on stderr), 2 invalid arguments,\n"

@@ -7,13 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 
-# musl-gcc sees only musl's headers; give it the kernel's UAPI ones.
-kh=$top/.deps/kheaders
-mkdir -p "$kh"
-ln -sfn /usr/include/linux "$kh/linux"
-ln -sfn /usr/include/asm-generic "$kh/asm-generic"
-ln -sfn "/usr/include/$(gcc -dumpmachine)/asm" "$kh/asm"
-
 configure() {
 	local dir=$1; shift
 	if [ ! -f "$dir/build.ninja" ]; then
@@ -21,15 +14,9 @@ configure() {
 	fi
 }
 
-# The shipped binary is built for size (as musl itself is): -Os, each
-# function its own section so the linker drops what nothing calls, and no
-# unwind tables (C, no exceptions; the sanitizer build keeps its own), and
-# segments not padded to pages of their own (-z noseparate-code).
-PKG_CONFIG_LIBDIR=$top/.deps/musl/lib/pkgconfig CC=musl-gcc \
-	configure build-musl meson setup build-musl --buildtype=minsize \
-	-Dstrip=true -Dstatic=true -Dkernel_headers="$kh" \
-	-Dc_args="-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables" \
-	-Dc_link_args="-Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none"
+# The shipped binary: its configuration is scripts/meson-musl.sh's (which
+# debian/rules uses too).
+configure build-musl scripts/meson-musl.sh build-musl
 CC=gcc configure build-asan meson setup build-asan --buildtype=debug \
 	-Db_sanitize=address,undefined -Db_lundef=false
 CC=clang configure build-fuzz meson setup build-fuzz --buildtype=debug \

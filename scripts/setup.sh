@@ -26,6 +26,8 @@ packages=(
 	grub-pc-bin  # tests/e2e/ipxe-chain.sh: GRUB for BIOS installed into a disk image
 	grub2-common # grub-install (the grub-pc package would install onto the host)
 	ipxe-qemu    # QEMU's iPXE option ROMs: the network-boot chain
+	debhelper lintian # tests/deb: the Debian package, built and checked
+	mandoc       # tests/deb: the man page's lint (mandoc -T lint)
 )
 
 missing=()
