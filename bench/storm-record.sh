@@ -7,7 +7,7 @@
 # iproute2, procps, openssh-server, cron, e2fsprogs) on a GPT disk image
 # served by the e2e lab's tgtd; the VM boots it with iscsiroot's PID 1
 # initramfs and iscsiroot.trace=/run/iscsiroot.trace, so the daemon writes
-# a line per read request (pivot/serve.c). A unit ordered after
+# a line per read request (rootd/serve.c). A unit ordered after
 # multi-user.target prints the trace on the serial console (gzip, base64)
 # with the monotonic time systemd reached the target, and powers off. The
 # host keeps the reads issued until then, times made relative to the

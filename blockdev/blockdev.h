@@ -32,15 +32,13 @@ struct bdev_io {
 	struct bdev_io *next;
 };
 
-/* The consumer: submit() must end in exactly one bdev_io_complete(), at
- * once or later from the event loop. */
+/* The consumer: submit() must end in exactly one call of its backend's
+ * complete (bdev_nbd_io_complete, bdev_ublk_io_complete; bdev_ops.complete),
+ * at once or later from the event loop. */
 struct bdev_consumer {
 	void (*submit)(void *ctx, struct bdev_io *io);
 	void *ctx;
 };
-
-/* err is 0 or a negative errno. */
-void bdev_io_complete(struct bdev_io *io, int err);
 
 struct bdev_config {
 	uint64_t size;          /* bytes */
@@ -66,29 +64,33 @@ struct bdev_config {
 					 * in flight share (0: 2 MiB) */
 };
 
-struct bdev;
+/* ---- NBD: /dev/nbdN, one socketpair per queue served on loop. */
+
+struct bdev_nbd;
 
 /* Creates /dev/nbdN through the kernel's generic netlink "nbd" family,
  * with one socketpair per queue served on loop. */
 int bdev_nbd_create(struct ev_loop *loop, const struct bdev_config *cfg,
-		    const struct bdev_consumer *consumer, struct bdev **out,
+		    const struct bdev_consumer *consumer, struct bdev_nbd **out,
 		    char *err, size_t errlen);
 /* Serves NBD on sockets already connected to a kernel (or to a test);
  * bdev_nbd_create() uses it after the netlink setup. Takes the fds. */
 int bdev_nbd_serve(struct ev_loop *loop, const struct bdev_config *cfg,
 		   const struct bdev_consumer *consumer, const int *fds,
-		   unsigned nfds, struct bdev **out);
+		   unsigned nfds, struct bdev_nbd **out);
 /* "/dev/nbd0"; empty for a served-only device. */
-const char *bdev_path(const struct bdev *b);
+const char *bdev_nbd_path(const struct bdev_nbd *b);
 /* Requests read from the kernel and not yet answered. */
-unsigned bdev_pending(const struct bdev *b);
+unsigned bdev_nbd_pending(const struct bdev_nbd *b);
 /* True once the kernel side has closed every socket for good. */
-bool bdev_closed(const struct bdev *b);
+bool bdev_nbd_closed(const struct bdev_nbd *b);
 /* The device number a new server can take over (cfg->recover) if this
  * process dies, or -1 (ioctl set-up, or served sockets only). */
-int bdev_nbd_index(const struct bdev *b);
+int bdev_nbd_index(const struct bdev_nbd *b);
+/* The answer to a request of an NBD device; err is 0 or a negative errno. */
+void bdev_nbd_io_complete(struct bdev_io *io, int err);
 /* Disconnects (netlink) and frees; pending requests are answered -EIO. */
-void bdev_destroy(struct bdev *b);
+void bdev_nbd_destroy(struct bdev_nbd *b);
 
 /* ---- ublk: /dev/ublkbN, one queue served through io_uring on loop. */
 
@@ -109,7 +111,7 @@ const char *bdev_ublk_path(const struct bdev_ublk *u);
  * (UBLK_F_USER_RECOVERY), or -1 when the disk would go with it. */
 int bdev_ublk_recovery_index(const struct bdev_ublk *u);
 unsigned bdev_ublk_pending(const struct bdev_ublk *u);
-/* The answer to a request of a ublk device (bdev_io_complete's twin). */
+/* The answer to a request of a ublk device (bdev_nbd_io_complete's twin). */
 void bdev_ublk_io_complete(struct bdev_io *io, int err);
 /* STOP_DEV and DEL_DEV, then frees; requests the consumer still holds
  * must have completed. */
@@ -124,8 +126,12 @@ struct bdev_ops {
 	const char *(*path)(const void *dev);
 	unsigned (*pending)(const void *dev);
 	void (*complete)(struct bdev_io *io, int err);
+	/* The device number a new server can take over if this process
+	 * dies (bdev_config.recover), or -1. */
+	int (*recovery_index)(const void *dev);
 	void (*destroy)(void *dev);
 };
+extern const struct bdev_ops bdev_nbd_ops;
 extern const struct bdev_ops bdev_ublk_ops;
 
 #endif

@@ -18,7 +18,7 @@ static void submit(void *ctx, struct bdev_io *io)
 		memcpy(io->buf, disk + io->offset, io->len);
 	else if (io->op == BDEV_OP_WRITE)
 		memcpy(disk + io->offset, io->buf, io->len);
-	bdev_io_complete(io, 0);
+	bdev_nbd_io_complete(io, 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   .max_io_bytes = 8192, .queues = 1, .index = -1 };
 	struct bdev_consumer consumer = { .submit = submit };
 	struct ev_loop loop;
-	struct bdev *dev;
+	struct bdev_nbd *dev;
 	struct nbd_req req;
 	uint8_t sink[4096];
 	int sv[2];
@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					;
 			}
 		}
-		bdev_destroy(dev);
+		bdev_nbd_destroy(dev);
 	} else {
 		close(sv[0]);
 	}

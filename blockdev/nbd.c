@@ -39,10 +39,10 @@
 #define NBD_SPARE_BYTES (16u << 20)
 #define NBD_SPARE_IDLE_MS 2000
 
-struct bdev;
+struct bdev_nbd;
 
 struct nbd_queue {
-	struct bdev *dev;
+	struct bdev_nbd *dev;
 	int fd;
 	struct ev_source src;
 	uint8_t hdr[NBD_REQUEST_LEN];
@@ -57,7 +57,7 @@ struct nbd_queue {
 	bool relink;                    /* closed; to be replaced */
 };
 
-struct bdev {
+struct bdev_nbd {
 	struct ev_loop *loop;
 	struct bdev_config cfg;
 	struct bdev_consumer consumer;
@@ -99,7 +99,7 @@ static uint32_t buf_cap(uint32_t len)
 	return len < NBD_SPARE_MIN ? len : (len + 0xffffu) & ~0xffffu;
 }
 
-static uint8_t *buf_get(struct bdev *d, uint32_t len, uint32_t *cap)
+static uint8_t *buf_get(struct bdev_nbd *d, uint32_t len, uint32_t *cap)
 {
 	*cap = buf_cap(len);
 	for (unsigned i = 0; *cap >= NBD_SPARE_MIN && i < d->nspares; i++) {
@@ -113,7 +113,7 @@ static uint8_t *buf_get(struct bdev *d, uint32_t len, uint32_t *cap)
 	return malloc(*cap);
 }
 
-static void buf_put(struct bdev *d, uint8_t *p, uint32_t cap)
+static void buf_put(struct bdev_nbd *d, uint8_t *p, uint32_t cap)
 {
 	if (p && !d->destroyed && cap >= NBD_SPARE_MIN && d->nspares < NBD_SPARE_SLOTS &&
 	    d->spare_bytes + cap <= NBD_SPARE_BYTES) {
@@ -125,7 +125,7 @@ static void buf_put(struct bdev *d, uint8_t *p, uint32_t cap)
 	free(p);
 }
 
-static void free_spares(struct bdev *d)
+static void free_spares(struct bdev_nbd *d)
 {
 	while (d->nspares)
 		free(d->spares[--d->nspares].p);
@@ -143,7 +143,7 @@ static void io_free(struct nbd_io *n)
 	free(n);
 }
 
-static void schedule_relink(struct bdev *d, unsigned delay_s)
+static void schedule_relink(struct bdev_nbd *d, unsigned delay_s)
 {
 	d->relink.deadline = now_ms() + delay_s * 1000ll;
 }
@@ -152,7 +152,7 @@ static void schedule_relink(struct bdev *d, unsigned delay_s)
  * again on the socket that replaces it. */
 static void drop_held(struct nbd_queue *q)
 {
-	struct bdev *d = q->dev;
+	struct bdev_nbd *d = q->dev;
 	struct bdev_io **pp = &d->held_head, *io;
 
 	d->held_tail = NULL;
@@ -189,7 +189,7 @@ static void free_replies(struct nbd_queue *q)
  * closed without a disconnect, so a netlink device gets a new one. */
 static void queue_close(struct nbd_queue *q, bool lost)
 {
-	struct bdev *d = q->dev;
+	struct bdev_nbd *d = q->dev;
 
 	if (q->closed)
 		return;
@@ -299,7 +299,7 @@ static void reply(struct nbd_queue *q, struct nbd_io *n, uint32_t error)
 	tx_flush(q);
 }
 
-static void release_held(struct bdev *d)
+static void release_held(struct bdev_nbd *d)
 {
 	while (d->held_head && d->stale == 0) {
 		struct bdev_io *io = d->held_head;
@@ -310,11 +310,11 @@ static void release_held(struct bdev *d)
 	}
 }
 
-void bdev_io_complete(struct bdev_io *io, int err)
+void bdev_nbd_io_complete(struct bdev_io *io, int err)
 {
 	struct nbd_io *n = io->owner;
 	struct nbd_queue *q = n->q;
-	struct bdev *d = q->dev;
+	struct bdev_nbd *d = q->dev;
 
 	d->pending--;
 	if (n->gen != q->gen) {
@@ -338,7 +338,7 @@ void bdev_io_complete(struct bdev_io *io, int err)
 
 static void submit(struct nbd_queue *q, struct nbd_io *n)
 {
-	struct bdev *d = q->dev;
+	struct bdev_nbd *d = q->dev;
 
 	d->pending++;
 	q->inflight++;
@@ -353,10 +353,10 @@ static void answer_now(struct nbd_queue *q, struct nbd_io *n, int err)
 {
 	q->dev->pending++;
 	q->inflight++;
-	bdev_io_complete(&n->io, err);
+	bdev_nbd_io_complete(&n->io, err);
 }
 
-static bool request_fits(const struct bdev *d, const struct nbd_req *r)
+static bool request_fits(const struct bdev_nbd *d, const struct nbd_req *r)
 {
 	uint32_t bs = d->cfg.block_size;
 
@@ -477,7 +477,7 @@ static void queue_on_io(struct ev_source *src, uint32_t revents)
 
 /* ---- Replacing a socket the kernel closed */
 
-static int open_socket(struct bdev *d, struct nbd_queue *q, int fd)
+static int open_socket(struct bdev_nbd *d, struct nbd_queue *q, int fd)
 {
 	q->fd = fd;
 	q->closed = false;
@@ -501,7 +501,7 @@ static int give_socket(int index, int theirs, int ours)
 	return r;
 }
 
-static int relink_queue(struct bdev *d, struct nbd_queue *q)
+static int relink_queue(struct bdev_nbd *d, struct nbd_queue *q)
 {
 	int sv[2], r;
 
@@ -522,7 +522,7 @@ static int relink_queue(struct bdev *d, struct nbd_queue *q)
 
 static void on_relink(struct ev_source *src)
 {
-	struct bdev *d = src->ctx;
+	struct bdev_nbd *d = src->ctx;
 
 	if (d->stale)
 		return;         /* the last stale answer schedules us again */
@@ -555,9 +555,9 @@ static void on_relink(struct ev_source *src)
 
 int bdev_nbd_serve(struct ev_loop *loop, const struct bdev_config *cfg,
 		   const struct bdev_consumer *consumer, const int *fds,
-		   unsigned nfds, struct bdev **out)
+		   unsigned nfds, struct bdev_nbd **out)
 {
-	struct bdev *d;
+	struct bdev_nbd *d;
 
 	if (nfds == 0 || nfds > NBD_QUEUES_MAX || !cfg->block_size)
 		return -EINVAL;
@@ -584,7 +584,7 @@ int bdev_nbd_serve(struct ev_loop *loop, const struct bdev_config *cfg,
 		r = open_socket(d, q, fds[i]);
 		if (r < 0) {
 			d->nqueues = i;
-			bdev_destroy(d);
+			bdev_nbd_destroy(d);
 			return r;
 		}
 	}
@@ -653,7 +653,7 @@ static int connect_kernel(const struct bdev_config *cfg, int *theirs, const int 
 }
 
 int bdev_nbd_create(struct ev_loop *loop, const struct bdev_config *cfg,
-		    const struct bdev_consumer *consumer, struct bdev **out,
+		    const struct bdev_consumer *consumer, struct bdev_nbd **out,
 		    char *err, size_t errlen)
 {
 	int ours[NBD_QUEUES_MAX], theirs[NBD_QUEUES_MAX];
@@ -688,17 +688,17 @@ int bdev_nbd_create(struct ev_loop *loop, const struct bdev_config *cfg,
 	return 0;
 }
 
-const char *bdev_path(const struct bdev *b)
+const char *bdev_nbd_path(const struct bdev_nbd *b)
 {
 	return b->path;
 }
 
-unsigned bdev_pending(const struct bdev *b)
+unsigned bdev_nbd_pending(const struct bdev_nbd *b)
 {
 	return b->pending;
 }
 
-bool bdev_closed(const struct bdev *b)
+bool bdev_nbd_closed(const struct bdev_nbd *b)
 {
 	for (unsigned i = 0; i < b->nqueues; i++)
 		if (!b->queues[i].closed || b->queues[i].relink)
@@ -706,12 +706,12 @@ bool bdev_closed(const struct bdev *b)
 	return true;
 }
 
-int bdev_nbd_index(const struct bdev *b)
+int bdev_nbd_index(const struct bdev_nbd *b)
 {
 	return b->netlink ? b->index : -1;
 }
 
-void bdev_destroy(struct bdev *b)
+void bdev_nbd_destroy(struct bdev_nbd *b)
 {
 	if (!b)
 		return;
@@ -727,3 +727,46 @@ void bdev_destroy(struct bdev *b)
 	if (b->pending == 0)
 		free(b);
 }
+
+/* ---- The ops row */
+
+static int ops_create(struct ev_loop *loop, const struct bdev_config *cfg,
+		      const struct bdev_consumer *consumer, void **dev, char *err, size_t errlen)
+{
+	struct bdev_nbd *b;
+	int r = bdev_nbd_create(loop, cfg, consumer, &b, err, errlen);
+
+	if (r == 0)
+		*dev = b;
+	return r;
+}
+
+static const char *ops_path(const void *dev)
+{
+	return bdev_nbd_path(dev);
+}
+
+static unsigned ops_pending(const void *dev)
+{
+	return bdev_nbd_pending(dev);
+}
+
+static int ops_recovery_index(const void *dev)
+{
+	return bdev_nbd_index(dev);
+}
+
+static void ops_destroy(void *dev)
+{
+	bdev_nbd_destroy(dev);
+}
+
+const struct bdev_ops bdev_nbd_ops = {
+	.name = "nbd",
+	.create = ops_create,
+	.path = ops_path,
+	.pending = ops_pending,
+	.complete = bdev_nbd_io_complete,
+	.recovery_index = ops_recovery_index,
+	.destroy = ops_destroy,
+};

@@ -40,12 +40,12 @@ static void mem_submit(void *ctx, struct bdev_io *io)
 	case BDEV_OP_FLUSH:
 		break;
 	}
-	bdev_io_complete(io, 0);
+	bdev_nbd_io_complete(io, 0);
 }
 
 static struct ev_loop loop;
 static int kfd;         /* the "kernel" end */
-static struct bdev *dev;
+static struct bdev_nbd *dev;
 
 static void send_req(uint16_t type, uint16_t flags, uint64_t from, uint32_t len,
 		     uint8_t tag, const uint8_t *payload)
@@ -159,7 +159,7 @@ static void test_invalid_requests(void)
 	CHECK_EQ(recv_reply(8, data, 512), 0);
 	send_req(9, 0, 0, 0, 9, NULL);                          /* unknown type */
 	CHECK_EQ(recv_reply(9, NULL, 0), EINVAL);
-	CHECK_EQ(bdev_pending(dev), 0);
+	CHECK_EQ(bdev_nbd_pending(dev), 0);
 }
 
 static void test_requests_wait(void)
@@ -173,12 +173,12 @@ static void test_requests_wait(void)
 	send_req(NBD_TYPE_READ, 0, 512, 512, 11, NULL);
 	pump();
 	CHECK_EQ(nheld, 2);
-	CHECK_EQ(bdev_pending(dev), 2);
+	CHECK_EQ(bdev_nbd_pending(dev), 2);
 	CHECK_EQ(recv(kfd, back, sizeof(back), MSG_DONTWAIT), -1);
 	hold_requests = false;
 	memset(held[1]->buf, 0xab, 512);
-	bdev_io_complete(held[1], 0);
-	bdev_io_complete(held[0], -EIO);
+	bdev_nbd_io_complete(held[1], 0);
+	bdev_nbd_io_complete(held[0], -EIO);
 	CHECK_EQ(recv_reply(11, back, 512), 0);
 	CHECK_EQ(back[0], 0xab);
 	CHECK_EQ(recv_reply(10, NULL, 0), EIO);
@@ -192,7 +192,7 @@ static void test_bad_magic_closes(void)
 
 	CHECK_EQ(write(kfd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
 	pump();
-	CHECK(bdev_closed(dev));
+	CHECK(bdev_nbd_closed(dev));
 	CHECK_EQ(recv(kfd, &c, 1, 0), 0);       /* EOF on the kernel side */
 }
 
@@ -208,7 +208,7 @@ static void test_closed_socket_waits_for_stale(void)
 				   .max_io_bytes = 128 * 1024, .queues = 3, .index = -1 };
 	struct bdev_consumer consumer = { .submit = mem_submit };
 	int ours[3], kernel[3], main_kfd = kfd;
-	struct bdev *d;
+	struct bdev_nbd *d;
 	uint8_t data[512];
 
 	for (int i = 0; i < 3; i++) {
@@ -232,23 +232,23 @@ static void test_closed_socket_waits_for_stale(void)
 	send_req(NBD_TYPE_READ, 0, 512, 512, 23, NULL);
 	pump();
 	CHECK_EQ(nheld, 1);                     /* waits for the stale one */
-	CHECK_EQ(bdev_pending(d), 2);
+	CHECK_EQ(bdev_nbd_pending(d), 2);
 	close(kernel[2]);                       /* C goes: its waiting request too */
 	pump();
-	CHECK_EQ(bdev_pending(d), 1);
+	CHECK_EQ(bdev_nbd_pending(d), 1);
 	kfd = kernel[1];
 	send_req(NBD_TYPE_WRITE, 0, 8192, sizeof(data), 21, data);
 	pump();
 	CHECK_EQ(nheld, 1);
 	CHECK(disk[8192] != 0x5c);
 	hold_requests = false;
-	bdev_io_complete(held[0], 0);           /* stale: no answer anywhere */
+	bdev_nbd_io_complete(held[0], 0);           /* stale: no answer anywhere */
 	CHECK_EQ(recv_reply(21, NULL, 0), 0);   /* the write ran only now */
 	CHECK_EQ(disk[8192], 0x5c);
-	CHECK_EQ(bdev_pending(d), 0);
-	CHECK(!bdev_closed(d));
+	CHECK_EQ(bdev_nbd_pending(d), 0);
+	CHECK(!bdev_nbd_closed(d));
 	CHECK_EQ(bdev_nbd_index(d), -1);        /* served sockets: no takeover */
-	bdev_destroy(d);
+	bdev_nbd_destroy(d);
 	close(kernel[1]);
 	kfd = main_kfd;
 	nheld = 0;
@@ -263,7 +263,7 @@ int main(void)
 	test_requests_wait();
 	test_closed_socket_waits_for_stale();
 	test_bad_magic_closes();
-	bdev_destroy(dev);
+	bdev_nbd_destroy(dev);
 	close(kfd);
 	ev_loop_close(&loop);
 	return test_report("nbd");

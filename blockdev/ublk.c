@@ -748,6 +748,11 @@ static unsigned ops_pending(const void *dev)
 	return bdev_ublk_pending(dev);
 }
 
+static int ops_recovery_index(const void *dev)
+{
+	return bdev_ublk_recovery_index(dev);
+}
+
 static void ops_destroy(void *dev)
 {
 	bdev_ublk_destroy(dev);
@@ -759,5 +764,6 @@ const struct bdev_ops bdev_ublk_ops = {
 	.path = ops_path,
 	.pending = ops_pending,
 	.complete = bdev_ublk_io_complete,
+	.recovery_index = ops_recovery_index,
 	.destroy = ops_destroy,
 };

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "common.h"
 #include "pivot.h"
+#include "rootd.h"
 
 int cmd_boot(int argc, char **argv)
 {
@@ -79,7 +80,7 @@ int cmd_up(int argc, char **argv)
 /* Not listed: PID 1 mode starts it with a pipe to report on. */
 int cmd_daemon(int argc, char **argv)
 {
-	return pivot_daemon_main(argc, argv);
+	return rootd_main(argc, argv);
 }
 
 enum { OPT_MULTIPATH = OPT_COMMAND_SPECIFIC };

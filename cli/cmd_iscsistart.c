@@ -25,6 +25,7 @@
 
 #include "cli.h"
 #include "pivot.h"
+#include "rootd.h"
 
 enum {
 	ISTART_OK = 0,
@@ -386,7 +387,7 @@ static int login(struct boot_config *bc, char **argv)
 	}
 	/* Like iscsistart, the network is the caller's (ipconfig, -N). */
 	snprintf(bc->ip, sizeof(bc->ip), "off");
-	r = pivot_start_daemon(bc, argv, &ds);
+	r = rootd_start(bc, argv, &ds);
 	if (ds.path < bc->npaths)
 		rp = &bc->paths[ds.path];
 	if (r < 0) {

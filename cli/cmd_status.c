@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* iscsiroot status [--json] [DEVICE]: asks each running daemon (its
- * socket in /run/iscsiroot, pivot/status.c) for its disk and paths. */
+ * socket in /run/iscsiroot, rootd/status.c) for its disk and paths. */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -13,7 +13,7 @@
 
 #include "cli.h"
 #include "common.h"
-#include "pivot.h"
+#include "rootd.h"
 
 /* How long a daemon has to answer: it answers at once, from its loop. */
 #define STATUS_WAIT_MS 5000

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "pivot.h"
+#include "rootd.h"
 
 #define ATTEMPTS_FATAL 3        /* e.g. a wrong CHAP password */
 
@@ -85,7 +86,7 @@ static void attach_disk(const struct boot_config *bc, char **argv, struct daemon
 		int r;
 
 		ds->deadline_ms = deadline;
-		r = pivot_start_daemon(bc, argv, ds);
+		r = rootd_start(bc, argv, ds);
 		if (r == 0)
 			return;
 		log_err("%s", ds->msg);

@@ -135,3 +135,24 @@ int boot_config_use_firmware(struct boot_config *bc, const char *root,
 	secure_zero(&fw, sizeof(fw));
 	return r;
 }
+
+int pivot_network_config(const struct boot_config *bc, struct dhcpc_config *dc,
+			 char *err, size_t errlen)
+{
+	dhcpc_config_init(dc);
+	if (bc->ip[0] && dhcpc_ip_parse(bc->ip, &dc->ip) < 0) {
+		snprintf(err, errlen, "invalid ip=%s", bc->ip);
+		return -EINVAL;
+	}
+	if (bc->bootif[0] && dhcpc_bootif_parse(bc->bootif, dc->bootif) == 0)
+		dc->have_bootif = true;
+	if (bc->have_mac) {
+		dc->have_mac = true;
+		memcpy(dc->mac, bc->mac, sizeof(dc->mac));
+	}
+	dc->vlan = bc->vlan;           /* the iBFT NIC's */
+	dc->root_dir = "/";
+	dc->write_files = true;
+	dc->keep_lease = true;
+	return 0;
+}

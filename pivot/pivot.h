@@ -3,7 +3,8 @@
  * PID 1 mode: what iscsiroot does as /init of an initramfs — read the
  * kernel command line, mount the API filesystems, load modules, find the
  * root filesystem on the attached disk, and switch_root into it — and the
- * rules of the daemon that keeps serving the root disk afterwards.
+ * configuration every mode reads. The daemon that serves the disk is
+ * rootd/'s (rootd.h).
  */
 #ifndef ISCSIROOT_PIVOT_H
 #define ISCSIROOT_PIVOT_H
@@ -266,114 +267,12 @@ int boot_config_apply_ibft(struct boot_config *bc, const struct ibft *fw,
 int boot_config_use_firmware(struct boot_config *bc, const char *root,
 			     char *err, size_t errlen);
 
-/* ---- The root-storage daemon, the same in every mode */
-
-/* One start of the daemon: what the caller asks, and what came of it. */
-struct daemon_start {
-	int64_t deadline_ms;         /* in: stop waiting (and the daemon) at this
-	                              * now_ms(); -1: no limit but each path's */
-	unsigned first_path;         /* in: the path of bc to try first; out, after
-	                              * -ETIMEDOUT: the one after the stuck one */
-	bool last_mute;              /* in: the path before first_path logged in
-	                              * and its LUN did not answer; out: so it was */
-	pid_t pid;                   /* out, when ready: the daemon (its keeper) */
-	unsigned path;               /* out: the index in bc->paths of the path
-	                              * it logged in through (when ready), or
-	                              * tried last (0 before any) */
-	char dev[64];                /* out, when ready: e.g. "/dev/nbd0" */
-	uint64_t lun;                /* out, when ready: the LUN served */
-	char msg[600];               /* out, on failure: why, one line */
-};
-/* Forks the daemon, which re-executes this binary from memory (so it
- * holds nothing of the initramfs), brings up the network, logs in to the
- * first path of bc that answers (from ds->first_path on), creates the
- * block device and serves it for the life of the system. Returns 0 when
- * it is ready; -EAGAIN (worth retrying), -EACCES (not: e.g. a wrong
- * password), or -ETIMEDOUT (no disk by ds->deadline_ms, or a path that
- * took longer than its limit: the daemon was stopped) with one line in
- * ds->msg. argv is the caller's, for the daemon's '@' name; when the
- * daemon runs in place (no exec from memory), its strings but argv[0]
- * are wiped. */
-int pivot_start_daemon(const struct boot_config *bc, char **argv, struct daemon_start *ds);
-
 /* The network step's configuration from bc: ip=, BOOTIF=, the iBFT NIC;
  * hand-over files under /, the lease kept. */
 int pivot_network_config(const struct boot_config *bc, struct dhcpc_config *dc,
 			 char *err, size_t errlen);
 
-/* ---- Serving the LUN as a block device (the daemon's job) */
-
-struct serve;
-struct serve_options {
-	struct iscsi_config iscsi;
-	/* More paths to the same disk (multipath): logged in on at once
-	 * with the first; the first that answers is probed, the others carry
-	 * I/O once their LUN shows the same identity. */
-	struct iscsi_config more[ISCSI_MPATH_MAX - 1];
-	unsigned nmore;
-	enum iscsi_mpath_policy policy;
-	/* The last path logs in only once all others failed (its LUN did not
-	 * answer the daemon before: another path must get the chance first). */
-	bool defer_last;
-	uint64_t lun;                /* BOOT_LUN_ANY: the target's first disk */
-	unsigned queues;
-	const char *backend;         /* "nbd", "ublk", or ""/NULL: ublk where
-	                              * the kernel has it, else nbd */
-	bool nbd_ioctl;              /* set NBD up by ioctls, not netlink */
-	uint32_t ublk_buffer_bytes;  /* ublk's buffer memory; 0: 2 MiB */
-	const char *trace_path;      /* a line per read request goes here
-	                              * (bench/storm.sh's trace); NULL: none */
-	bool recover;                /* take over the device recover_index of
-	                              * recover_backend, whose server died */
-	unsigned recover_index;
-	const char *recover_backend; /* "ublk" or "nbd" */
-	/* The disk the device was made for (a takeover): another one is
-	 * refused, not served. NULL: whatever the LUN is. */
-	const struct iscsi_disk_identity *expect;
-	/* Called once a path is logged in (0: iscsi, 1 on: more[]), before
-	 * the LUN is probed (NULL: nothing to tell). */
-	void (*logged_in)(void *ctx, unsigned path);
-	void *logged_in_ctx;
-};
-/* For a path or a command that names no LUN (iscsistart names none): a
- * short session of its own finds the target's first disk LUN
- * (iscsi_disk_find) and puts it in opt->lun, before the serving session
- * logs in; opt->logged_in is called once it is logged in. */
-int serve_find_lun(struct ev_loop *loop, struct serve_options *opt, char *err, size_t errlen);
-/* Logs in, probes the LUN and creates the block device, all on loop;
- * then keeps serving it from loop. dev gets e.g. "/dev/nbd0". */
-int serve_start(struct ev_loop *loop, const struct serve_options *opt,
-		struct serve **out, char *dev, size_t devlen, char *err, size_t errlen);
-const struct iscsi_disk *serve_disk(const struct serve *s);
-/* The LUN served (the one found, when any was asked for). */
-uint64_t serve_lun(const struct serve *s);
-/* The disk's identity at attach, which the guard holds the LUN to. */
-void serve_identity(const struct serve *s, struct iscsi_disk_identity *id);
-struct iscsi_session *serve_session(const struct serve *s);
-/* The device number a new server can take over if this process dies
- * (serve_options.recover), or -1 (ublk without USER_RECOVERY, NBD set up
- * by ioctls). */
-int serve_recovery_index(const struct serve *s);
-/* "ublk" or "nbd" */
-const char *serve_backend(const struct serve *s);
-
-/* The daemon's status socket (`iscsiroot status`): SERVE_STATUS_DIR/DEV.sock,
- * e.g. /run/iscsiroot/nbd0.sock, root only (status.c). */
-#define SERVE_STATUS_DIR "/run/iscsiroot"
-struct serve_status {
-	struct ev_source src;
-	const struct serve *srv;
-	char dev[64];
-};
-int serve_status_start(struct serve_status *st, struct ev_loop *loop, const struct serve *srv,
-		       const char *dev);
-const struct iscsi_mpath *serve_mpath(const struct serve *s);
-enum iscsi_mpath_policy serve_policy(const struct serve *s);
-
-/* The rules of a process that backs the root filesystem: an argv[0]
- * starting with '@' (systemd's root storage daemon mark), mlockall,
- * oom_score_adj -1000, PR_SET_IO_FLUSHER, and TERM/INT/HUP ignored. */
-void daemon_harden(char **argv);
+/* ---- PID 1 mode and `iscsiroot up` (boot.c, up.c: on top of rootd/) */
 
 /* Every mode's start: boot_config_load (conf_file, then /proc/cmdline),
  * the modules attaching needs (NIC drivers, iscsi_ibft; the daemon loads
@@ -395,8 +294,5 @@ int pivot_up(const char *conf_file, const char *param_conf, char **argv);
 
 /* PID 1 mode: never returns except by exec'ing init. */
 int pivot_boot(int argc, char **argv);
-/* The daemon, re-executed from memory by PID 1 mode: argv[1] is the fd
- * of the pipe to report on. Never returns on success. */
-int pivot_daemon_main(int argc, char **argv);
 
 #endif

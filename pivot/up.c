@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "pivot.h"
+#include "rootd.h"
 
 #define UP_EXIT_NOTHING 6
 #define ATTEMPTS_FATAL 3
@@ -41,7 +42,7 @@ static int attach(const struct boot_config *bc, char **argv, struct daemon_start
 		int r;
 
 		ds->deadline_ms = deadline;
-		r = pivot_start_daemon(bc, argv, ds);
+		r = rootd_start(bc, argv, ds);
 		if (r == 0)
 			return 0;
 		next_path = r == -ETIMEDOUT && ++stuck < bc->npaths;

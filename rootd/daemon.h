@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Inside pivot/: between the starter (start.c, in every mode) and the
- * daemon (daemon.c), and the starter's parts its unit test reaches.
+ * Inside rootd/: between the starter (start.c, in every mode) and the
+ * daemon (daemon.c), the daemon's view of its bridge (serve.c) and status
+ * socket (status.c), and the starter's parts its unit test reaches.
  *
  * The daemon reports to its starter on a socketpair, one line each:
  *   "path I HOST"        it starts trying paths[I] (any number of these)
@@ -11,15 +12,21 @@
  *   "fatal MESSAGE"      it failed, and trying again will not help (a wrong
  *                        password): the last line
  */
-#ifndef ISCSIROOT_PIVOT_DAEMON_H
-#define ISCSIROOT_PIVOT_DAEMON_H
+#ifndef ISCSIROOT_ROOTD_DAEMON_H
+#define ISCSIROOT_ROOTD_DAEMON_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "pivot.h"
+#include "rootd.h"
 
 /* ---- daemon.c */
+
+/* The rules of a process that backs the root filesystem: an argv[0]
+ * starting with '@' (systemd's root storage daemon mark), mlockall,
+ * oom_score_adj -1000, PR_SET_IO_FLUSHER, and TERM/INT/HUP ignored. */
+void daemon_harden(char **argv);
 
 /* The session and block device settings of one path, as the daemon uses
  * them (the node settings of bc applied). */
@@ -81,5 +88,37 @@ bool daemon_env_is_secret(const char *entry);
  * environ: /proc/PID/cmdline and /proc/PID/environ show that memory. For
  * a daemon that runs in its starter's image. */
 void daemon_wipe_secrets(char **argv);
+
+/* ---- serve.c, status.c: what the daemon asks of its bridge */
+
+/* For a path or a command that names no LUN (iscsistart names none): a
+ * short session of its own finds the target's first disk LUN
+ * (iscsi_disk_find) and puts it in opt->lun, before the serving session
+ * logs in; opt->logged_in is called once it is logged in. */
+int serve_find_lun(struct ev_loop *loop, struct serve_options *opt, char *err, size_t errlen);
+const struct iscsi_disk *serve_disk(const struct serve *s);
+/* The LUN served (the one found, when any was asked for). */
+uint64_t serve_lun(const struct serve *s);
+/* The disk's identity at attach, which the guard holds the LUN to. */
+void serve_identity(const struct serve *s, struct iscsi_disk_identity *id);
+struct iscsi_session *serve_session(const struct serve *s);
+/* The device number a new server can take over if this process dies
+ * (serve_options.recover), or -1 (ublk without USER_RECOVERY, NBD set up
+ * by ioctls). */
+int serve_recovery_index(const struct serve *s);
+/* "ublk" or "nbd" */
+const char *serve_backend(const struct serve *s);
+
+/* The status socket (status.c): SERVE_STATUS_DIR/DEV.sock, e.g.
+ * /run/iscsiroot/nbd0.sock, root only; it answers `iscsiroot status`. */
+struct serve_status {
+	struct ev_source src;
+	const struct serve *srv;
+	char dev[64];
+};
+int serve_status_start(struct serve_status *st, struct ev_loop *loop, const struct serve *srv,
+		       const char *dev);
+const struct iscsi_mpath *serve_mpath(const struct serve *s);
+enum iscsi_mpath_policy serve_policy(const struct serve *s);
 
 #endif

@@ -19,11 +19,13 @@
 #include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/sysmacros.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,6 +33,10 @@
 #include <unistd.h>
 
 #include "daemon.h"
+
+#ifndef PR_SET_IO_FLUSHER
+#define PR_SET_IO_FLUSHER 57
+#endif
 
 #define UBLK_CONTROL_PATH "/dev/ublk-control"
 #define DEFAULT_INITIATOR_PREFIX "iqn.2025-01.org.iscsiroot:"
@@ -52,27 +58,6 @@ static void net_done(struct dhcpc *d, int status, void *ctx)
 static void report(int fd, const char *kind, const char *msg)
 {
 	dprintf(fd, "%s %s\n", kind, msg);
-}
-
-int pivot_network_config(const struct boot_config *bc, struct dhcpc_config *dc,
-			 char *err, size_t errlen)
-{
-	dhcpc_config_init(dc);
-	if (bc->ip[0] && dhcpc_ip_parse(bc->ip, &dc->ip) < 0) {
-		snprintf(err, errlen, "invalid ip=%s", bc->ip);
-		return -EINVAL;
-	}
-	if (bc->bootif[0] && dhcpc_bootif_parse(bc->bootif, dc->bootif) == 0)
-		dc->have_bootif = true;
-	if (bc->have_mac) {
-		dc->have_mac = true;
-		memcpy(dc->mac, bc->mac, sizeof(dc->mac));
-	}
-	dc->vlan = bc->vlan;           /* the iBFT NIC's */
-	dc->root_dir = "/";
-	dc->write_files = true;
-	dc->keep_lease = true;
-	return 0;
 }
 
 /* write_files: the hand-over files for the rest of the initramfs; not
@@ -613,7 +598,7 @@ void daemon_run(const struct boot_config *bc, int report_fd, char **argv)
 	_exit(WORKER_FAILED);
 }
 
-int pivot_daemon_main(int argc, char **argv)
+int rootd_main(int argc, char **argv)
 {
 	struct boot_config bc;
 	uint64_t fd;
@@ -627,4 +612,39 @@ int pivot_daemon_main(int argc, char **argv)
 		return 1;
 	}
 	daemon_run(&bc, (int)fd, argv - 1);
+}
+
+/* ---- The root-storage rules */
+
+static void write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (write(fd, text, strlen(text)) < 0)
+		log_debug("writing %s failed", path);
+	close(fd);
+}
+
+void daemon_harden(char **argv)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+
+	/* systemd spares a root-owned process whose argv[0] starts with '@'
+	 * at switch-root and shutdown (ROOT_STORAGE_DAEMONS). */
+	if (argv && argv[0] && argv[0][0])
+		argv[0][0] = '@';
+	/* Run from a memfd, the kernel would name us after the fd. */
+	prctl(PR_SET_NAME, "iscsiroot", 0, 0, 0);
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		log_warn("mlockall failed: %s", strerror(errno));
+	write_file("/proc/self/oom_score_adj", "-1000");
+	/* Memory reclaim may wait on our writes: never make us wait on it. */
+	if (prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0) < 0)
+		log_debug("PR_SET_IO_FLUSHER: %s", strerror(errno));
+	sigaction(SIGTERM, &ign, NULL);
+	sigaction(SIGINT, &ign, NULL);
+	sigaction(SIGHUP, &ign, NULL);
+	sigaction(SIGPIPE, &ign, NULL);
 }

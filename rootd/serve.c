@@ -8,10 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
@@ -19,11 +16,7 @@
 #include <time.h>
 
 #include "blockdev.h"
-#include "pivot.h"
-
-#ifndef PR_SET_IO_FLUSHER
-#define PR_SET_IO_FLUSHER 57
-#endif
+#include "daemon.h"
 
 /* Shutdown, as the daemon sees it through /proc/self/mountinfo: once no
  * read-write mount of our disk or its partitions is left (the final
@@ -354,43 +347,6 @@ static void describe(const struct serve *s, const char *dev, unsigned queues)
 		 s->disk.can_unmap ? ", discard" : "", s->ops->name);
 }
 
-/* ---- Backends. nbd.c predates struct bdev_ops: its row is here. */
-
-static int nbd_create(struct ev_loop *loop, const struct bdev_config *cfg,
-		      const struct bdev_consumer *consumer, void **dev, char *err, size_t errlen)
-{
-	struct bdev *b;
-	int r = bdev_nbd_create(loop, cfg, consumer, &b, err, errlen);
-
-	if (r == 0)
-		*dev = b;
-	return r;
-}
-
-static const char *nbd_path(const void *dev)
-{
-	return bdev_path(dev);
-}
-
-static unsigned nbd_pending(const void *dev)
-{
-	return bdev_pending(dev);
-}
-
-static void nbd_destroy(void *dev)
-{
-	bdev_destroy(dev);
-}
-
-static const struct bdev_ops nbd_ops = {
-	.name = "nbd",
-	.create = nbd_create,
-	.path = nbd_path,
-	.pending = nbd_pending,
-	.complete = bdev_io_complete,
-	.destroy = nbd_destroy,
-};
-
 static bool ublk_ready(void)
 {
 	return bdev_ublk_available() ||
@@ -636,7 +592,7 @@ static int attach_device(struct serve *s, const struct serve_options *opt, char 
 
 	s->ops = strcmp(serve_pick_backend(opt->recover ? opt->recover_backend : opt->backend),
 			"ublk")
-		 ? &nbd_ops : &bdev_ublk_ops;
+		 ? &bdev_nbd_ops : &bdev_ublk_ops;
 	bc = bdev_config_of(s, opt, s->ops == &bdev_ublk_ops);
 	if (opt->recover) {
 		bc.index = (int)opt->recover_index;
@@ -735,44 +691,10 @@ struct iscsi_session *serve_session(const struct serve *s)
 
 int serve_recovery_index(const struct serve *s)
 {
-	return s->ops == &bdev_ublk_ops ? bdev_ublk_recovery_index(s->bdev)
-					: bdev_nbd_index(s->bdev);
+	return s->ops->recovery_index(s->bdev);
 }
 
 const char *serve_backend(const struct serve *s)
 {
 	return s->ops->name;
-}
-
-static void write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	if (write(fd, text, strlen(text)) < 0)
-		log_debug("writing %s failed", path);
-	close(fd);
-}
-
-void daemon_harden(char **argv)
-{
-	struct sigaction ign = { .sa_handler = SIG_IGN };
-
-	/* systemd spares a root-owned process whose argv[0] starts with '@'
-	 * at switch-root and shutdown (ROOT_STORAGE_DAEMONS). */
-	if (argv && argv[0] && argv[0][0])
-		argv[0][0] = '@';
-	/* Run from a memfd, the kernel would name us after the fd. */
-	prctl(PR_SET_NAME, "iscsiroot", 0, 0, 0);
-	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
-		log_warn("mlockall failed: %s", strerror(errno));
-	write_file("/proc/self/oom_score_adj", "-1000");
-	/* Memory reclaim may wait on our writes: never make us wait on it. */
-	if (prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0) < 0)
-		log_debug("PR_SET_IO_FLUSHER: %s", strerror(errno));
-	sigaction(SIGTERM, &ign, NULL);
-	sigaction(SIGINT, &ign, NULL);
-	sigaction(SIGHUP, &ign, NULL);
-	sigaction(SIGPIPE, &ign, NULL);
 }

@@ -16,7 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "pivot.h"
+#include "daemon.h"
 
 #define STATUS_MAX 8192
 

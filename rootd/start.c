@@ -415,7 +415,7 @@ static pid_t spawn_daemon(const struct boot_config *bc, char **argv, int *fd)
 	return pid;
 }
 
-int pivot_start_daemon(const struct boot_config *bc, char **argv, struct daemon_start *ds)
+int rootd_start(const struct boot_config *bc, char **argv, struct daemon_start *ds)
 {
 	struct boot_config *rotated = malloc(sizeof(*rotated));
 	struct daemon_wait w;
