@@ -172,6 +172,9 @@ int daemon_target_config(const struct boot_config *bc, const struct dhcpc_rootpa
 	snprintf(c->target_name, sizeof(c->target_name), "%s", path->target);
 	snprintf(c->host, sizeof(c->host), "%s", path->host);
 	c->port = path->port;
+	/* The path's own NIC, as its source names it (iBFT NIC, dracut's
+	 * netdev, ip='s device): its session goes through that NIC only. */
+	snprintf(c->ifname, sizeof(c->ifname), "%s", path->netdev);
 	snprintf(c->user, sizeof(c->user), "%s", path->user);
 	literal_secret(c->secret, &c->secret_len, path->password);
 	snprintf(c->ruser, sizeof(c->ruser), "%s", path->ruser);
