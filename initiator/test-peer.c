@@ -321,6 +321,16 @@ bool settle_loop(struct ev_loop *loop)
 	return false;
 }
 
+bool advance_loop(struct ev_loop *loop, int64_t ms, int64_t step)
+{
+	for (int64_t t = 0; t < ms; t += step) {
+		fake_now += step;
+		if (!settle_loop(loop))
+			return false;
+	}
+	return true;
+}
+
 /* ---- Commands */
 
 static void read_done(struct iscsi_task *t)

@@ -59,6 +59,9 @@ void send_async(struct peer *p, uint8_t event, uint16_t param2, uint16_t param3)
  * time: the sockets' bytes in flight), the fake clock standing still;
  * false when it keeps busy at one instant of the clock. */
 bool settle_loop(struct ev_loop *loop);
+/* Moves the fake clock forward by ms in steps, settling at each; false
+ * as soon as one step keeps busy. */
+bool advance_loop(struct ev_loop *loop, int64_t ms, int64_t step);
 
 struct read_check {
 	uint8_t buf[2 * BS];
