@@ -334,8 +334,10 @@ static int poll_carrier(struct dhcpc *d, bool *waiting)
 			continue;
 		}
 		log_info("%s: carrier", f->link.name);
-		if (d->dhcp_deadline < 0)
+		if (d->dhcp_deadline < 0) {
 			d->dhcp_deadline = now_ms() + d->cfg.timeout_ms;
+			boot_step_end(BOOT_STEP_LINK, ev_now(d->loop));
+		}
 		r = start_iface(d, f);
 		if (r < 0)
 			return r;
@@ -392,6 +394,8 @@ static void on_timer(struct ev_source *src)
 		d->done_called = true;
 		if (d->status < 0)
 			stop_clients(d, -1);
+		else
+			boot_step_end(BOOT_STEP_DHCP, ev_now(d->loop));
 		d->done(d, d->status, d->ctx);
 	}
 }
@@ -407,6 +411,8 @@ int dhcpc_start(struct ev_loop *loop, const struct dhcpc_config *cfg,
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
+	/* In a boot, the daemon's start ends where its network begins. */
+	boot_step_end(BOOT_STEP_DAEMON, ev_now(loop));
 	d->loop = loop;
 	d->cfg = *cfg;
 	d->done = done;

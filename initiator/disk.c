@@ -240,6 +240,7 @@ int iscsi_disk_probe(struct ev_loop *loop, struct iscsi_session *s,
 		return r;
 	probe_write_protect(loop, s, d, buf);
 	derive_limits(d);
+	boot_step_end(BOOT_STEP_PROBE, ev_now(loop));
 	return 0;
 }
 

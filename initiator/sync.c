@@ -31,8 +31,10 @@ int iscsi_sync_login(struct ev_loop *loop, struct iscsi_session *s)
 		r = ev_run_until(loop, login_settled, s, -1);
 	if (r < 0)
 		return r;
-	if (s->state == S_READY)
+	if (s->state == S_READY) {
+		boot_step_end(BOOT_STEP_LOGIN, ev_now(loop));
 		return 0;
+	}
 	return s->error_code ? s->error_code : -ENOTCONN;
 }
 

@@ -143,11 +143,14 @@ int pivot_find_root(const struct boot_config *bc, const char *disk, char *dev,
 		ioctl(fd, BLKRRPART, 0);
 		close(fd);
 	}
+	boot_step_end(BOOT_STEP_PARTITIONS, now_ms());
 	for (int i = 0; i < 100; i++) {
 		r = root_resolve(strcmp(bc->root, "dhcp") ? bc->root : "", disk, sector_size,
 				 dev, devlen, fs);
-		if (r == 0 && access(dev, F_OK) == 0)
+		if (r == 0 && access(dev, F_OK) == 0) {
+			boot_step_end(BOOT_STEP_ROOT, now_ms());
 			return 0;
+		}
 		usleep(100 * 1000);
 	}
 	return r < 0 ? r : -ENOENT;
@@ -184,6 +187,7 @@ int pivot_configure(struct boot_config *bc, const char *conf_file, char *err,
 		r = boot_config_use_firmware(bc, "", err, errlen);
 	if (r == 0 && bc->debug)
 		log_set_level(LOG_DEBUG);
+	boot_step_end(BOOT_STEP_MODULES, now_ms());
 	return r < 0 ? r : 0;
 }
 
@@ -193,6 +197,7 @@ int pivot_boot(int argc, char **argv)
 	struct daemon_start ds = { .pid = 0 };
 	struct fs_info fs;
 	char err[512], root[128];
+	int64_t start = now_ms(), idle = boot_idle_ms();
 
 	(void)argc;
 	pivot_mount_api_filesystems();
@@ -218,12 +223,14 @@ int pivot_boot(int argc, char **argv)
 		const char *type = bc.rootfstype[0] ? bc.rootfstype : fs.type;
 		if (type[0] && pivot_load_module(type, NULL) < 0)
 			log_debug("no module for %s (built in?)", type);
+		boot_step_end(BOOT_STEP_FSMODULE, now_ms());
 		log_info("root filesystem %s (%s), switching root", root, type[0] ? type : "?");
 		if (pivot_switch_root(root, type, bc.rootflags, bc.read_only, err,
 				      sizeof(err)) == 0)
 			break;
 		emergency(&bc, err);
 	}
+	boot_steps_log("/init to init", start, idle);
 	exec_init(&bc);
 	emergency(&bc, "no init to run");
 	return 1;

@@ -78,11 +78,24 @@ void daemon_wipe_secrets(char **argv)
 
 /* ---- Running it */
 
+/* The boot's trace points (util/steps.c) go on in the daemon: its table
+ * comes as argv[3], or stays out of argv when there is none. */
+static void pass_steps(char *arg, size_t len, char **args)
+{
+	int fd = boot_steps_share();
+
+	if (fd >= 0 && fcntl(fd, F_SETFD, 0) == 0)
+		snprintf(arg, len, "%d", fd);
+	else
+		args[3] = NULL;
+}
+
 /* Returns only when it could not: a system without /proc, or one whose
  * memfds may not be executed (vm.memfd_noexec). */
 static void exec_daemon_from_memory(int fd)
 {
-	char fdarg[16], *args[] = { (char *)"@iscsiroot", (char *)"daemon", fdarg, NULL };
+	char fdarg[16], stepsarg[16];
+	char *args[] = { (char *)"@iscsiroot", (char *)"daemon", fdarg, stepsarg, NULL };
 	int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	int mfd = memfd_create("iscsiroot", MFD_CLOEXEC);
 	char buf[65536], **env = clean_environment();
@@ -98,6 +111,7 @@ static void exec_daemon_from_memory(int fd)
 		close(src);
 	if (n == 0 && env && fcntl(fd, F_SETFD, 0) == 0) {
 		snprintf(fdarg, sizeof(fdarg), "%d", fd);
+		pass_steps(stepsarg, sizeof(stepsarg), args);
 		fexecve(mfd, args, env);
 	}
 	log_debug("running the daemon in place: %s", strerror(errno));
@@ -395,6 +409,10 @@ static pid_t spawn_daemon(const struct boot_config *bc, char **argv, int *fd)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
 		return -errno;
+	/* Shared before the fork: a daemon run in place keeps the mapping. */
+	if (boot_steps_share() < 0)
+		log_debug("the daemon's boot steps will not be shown");
+	boot_steps_clear(BOOT_STEP_DAEMON, BOOT_STEP_BLOCKDEV);
 	pid = fork();
 	if (pid == 0) {
 		close(fds[0]);
