@@ -197,10 +197,11 @@ int pivot_boot(int argc, char **argv)
 	struct daemon_start ds = { .pid = 0 };
 	struct fs_info fs;
 	char err[512], root[128];
-	int64_t start = now_ms(), idle = boot_idle_ms();
+	int64_t start = now_ms(), idle;
 
 	(void)argc;
 	pivot_mount_api_filesystems();
+	idle = boot_idle_ms();          /* /proc is there now */
 	console_fds();
 	log_use_kmsg();
 	log_info("starting (PID 1 mode)");
