@@ -117,41 +117,49 @@ static bool daemon_serves(const struct daemon_start *ds)
 
 /* The disk's logical block size, which its partition table counts in
  * (a 4Kn LUN: 4096); the daemon gave the device the LUN's. */
-static uint32_t logical_block_size(const char *disk)
+static uint32_t logical_block_size(int fd)
 {
-	int fd = open(disk, O_RDONLY | O_CLOEXEC);
 	int size = 0;
 
-	if (fd >= 0) {
-		if (ioctl(fd, BLKSSZGET, &size) < 0)
-			size = 0;
-		close(fd);
-	}
+	if (fd < 0 || ioctl(fd, BLKSSZGET, &size) < 0)
+		size = 0;
 	return size >= 512 ? (uint32_t)size : 512;
 }
 
+/* The kernel reads a disk's partition table once, and devtmpfs makes the
+ * nodes before the call returns: ublk as the device starts, NBD at the
+ * first open after its size was set (the open here). Asking again
+ * (BLKRRPART) would read it a second time; that is only done when the
+ * partition root= resolves to has no node, waiting up to 10 s. */
 int pivot_find_root(const struct boot_config *bc, const char *disk, char *dev,
 		    size_t devlen, struct fs_info *fs)
 {
 	int fd = open(disk, O_RDONLY | O_CLOEXEC);
-	uint32_t sector_size = logical_block_size(disk);
+	uint32_t sector_size = logical_block_size(fd);
+	bool asked = fd < 0;
 	int r = -ENOENT;
 
-	/* The kernel reads the partition table when asked; devtmpfs then
-	 * makes the nodes. */
-	if (fd >= 0) {
-		ioctl(fd, BLKRRPART, 0);
-		close(fd);
-	}
 	boot_step_end(BOOT_STEP_PARTITIONS, now_ms());
 	for (int i = 0; i < 100; i++) {
 		r = root_resolve(strcmp(bc->root, "dhcp") ? bc->root : "", disk, sector_size,
 				 dev, devlen, fs);
-		if (r == 0 && access(dev, F_OK) == 0) {
-			boot_step_end(BOOT_STEP_ROOT, now_ms());
-			return 0;
+		if (r == 0 && access(dev, F_OK) == 0)
+			break;
+		if (!asked) {
+			asked = true;
+			log_debug("%s: no node for root= yet; asking the kernel to read the "
+				  "partition table", disk);
+			if (ioctl(fd, BLKRRPART, 0) < 0)
+				log_debug("BLKRRPART on %s: %s", disk, strerror(errno));
+			continue;
 		}
 		usleep(100 * 1000);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (r == 0 && access(dev, F_OK) == 0) {
+		boot_step_end(BOOT_STEP_ROOT, now_ms());
+		return 0;
 	}
 	return r < 0 ? r : -ENOENT;
 }
@@ -180,13 +188,13 @@ int pivot_configure(struct boot_config *bc, const char *conf_file, char *err,
 {
 	int r = boot_config_load(bc, conf_file, "/proc/cmdline", err, errlen);
 
+	if (r == 0 && bc->debug)
+		log_set_level(LOG_DEBUG);
 	/* The modules first: the iBFT driver shows the firmware's table. A
 	 * command line that fails to parse still gets its modules. */
 	pivot_load_boot_modules();
 	if (r == 0)
 		r = boot_config_use_firmware(bc, "", err, errlen);
-	if (r == 0 && bc->debug)
-		log_set_level(LOG_DEBUG);
 	boot_step_end(BOOT_STEP_MODULES, now_ms());
 	return r < 0 ? r : 0;
 }

@@ -213,6 +213,8 @@ void boot_steps_log(const char *what, int64_t start, int64_t idle_start)
 		if (ms >= 0)
 			log_debug("boot: %s %lld ms", step_names[s], (long long)ms);
 	}
+	/* The kernel lets one open of /dev/kmsg write 10 lines in 5 s. */
+	log_renew_kmsg();
 	boot_steps_format(line, sizeof(line), start, end);
 	if (idle_start >= 0 && idle_ms >= idle_start)
 		snprintf(idle, sizeof(idle), ", CPU idle %lld ms",

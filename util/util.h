@@ -104,6 +104,9 @@ enum log_level log_get_level(void);
 void log_set_kmsg_fd(int fd, int console_level);
 /* The same for /dev/kmsg, with the level from /proc/sys/kernel/printk. */
 void log_use_kmsg(void);
+/* When kmsg is in use, opens it again: a fresh rate limit for a line
+ * that must not be dropped. */
+void log_renew_kmsg(void);
 void log_set_prefix(const char *prefix);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
