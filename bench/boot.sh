@@ -7,12 +7,13 @@
 # usage: bench/boot.sh [-n ROUNDS] [-c NAME,NAME...] [--net dhcp|static] [--show]
 #   -n       rounds (default 3); each round boots every contender once
 #   -c       contenders (default baseline,iscsiroot; also iscsiroot_ublk,
-#            with E2E_KERNEL_VERSION=6.12); the first is the reference
-#            of the ratios
+#            with E2E_KERNEL_VERSION=6.12, and iscsiroot_b, iscsiroot_ublk_b
+#            with $ISCSIROOT_B); the first is the reference of the ratios
 #   --net    how the guest gets its address (default dhcp)
 #   --show   the consoles live on stderr
 # ISCSIROOT=path of the static binary, for the iscsiroot contender
-# (default build-musl/iscsiroot).
+# (default build-musl/iscsiroot); ISCSIROOT_B=another, for iscsiroot_b
+# and iscsiroot_ublk_b (two builds compared in one run).
 #
 # Two clocks per boot:
 #  - host: host seconds from QEMU's start to the arrival of the marker line
@@ -45,7 +46,7 @@ while [ $# -gt 0 ]; do
 	-c) CONTENDERS=$2; shift ;;
 	--net) BENCH_NET=$2; shift ;;
 	--show) export E2E_VM_SHOW=1 ;;
-	*) sed -n '6,15s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	*) sed -n '7,16s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -85,6 +86,16 @@ contender_iscsiroot_ublk() {
 	E2E_INITRAMFS_MODULES="virtio_net virtio_pci e1000 ublk_drv nbd ext4" \
 		contender_iscsiroot "$1" || return 1
 	C_APPEND="${C_APPEND/nbd0p1/ublkb0p1} iscsiroot.blockdev=ublk"
+}
+
+# The same two with the binary $ISCSIROOT_B.
+contender_iscsiroot_b() {
+	[ -n "${ISCSIROOT_B:-}" ] || { e2e_log "iscsiroot_b: set ISCSIROOT_B"; return 1; }
+	ISCSIROOT=$ISCSIROOT_B contender_iscsiroot "$1"
+}
+contender_iscsiroot_ublk_b() {
+	[ -n "${ISCSIROOT_B:-}" ] || { e2e_log "iscsiroot_ublk_b: set ISCSIROOT_B"; return 1; }
+	ISCSIROOT=$ISCSIROOT_B contender_iscsiroot_ublk "$1"
 }
 
 # stats FILE: "min / median / max" of the numbers in FILE

@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,6 +70,61 @@ static void emergency(const struct boot_config *bc, const char *why)
 	}
 }
 
+/* The root filesystem's module, loaded while the first daemon brings the
+ * disk up (the CPU would otherwise wait on the network and the target):
+ * rootfstype='s, else the one of the types rootdev.c tells apart whose
+ * module the initramfs holds, when it holds one only. The type the
+ * superblock shows is loaded after, as ever: nothing to do if it is this. */
+struct preload {
+	const struct boot_config *bc;
+	bool tried;                  /* its time is the step's */
+	char type[16];               /* loaded (or built in); "": none */
+};
+
+static const char *fs_module_in_initramfs(void)
+{
+	static const char *const types[] = { "ext4", "xfs", "btrfs" };
+	const char *found = NULL;
+	struct utsname u;
+	char dir[192];
+
+	if (uname(&u) < 0)
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+		snprintf(dir, sizeof(dir), "/lib/modules/%s/kernel/fs/%s", u.release, types[i]);
+		if (access(dir, F_OK) < 0)
+			continue;
+		if (found)
+			return NULL;    /* two: the superblock decides */
+		found = types[i];
+	}
+	return found;
+}
+
+static void preload_fs_module(void *ctx)
+{
+	struct preload *p = ctx;
+	const char *type = p->bc->rootfstype[0] ? p->bc->rootfstype : fs_module_in_initramfs();
+
+	if (!type)
+		return;
+	p->tried = true;
+	boot_step_begin(BOOT_STEP_FSMODULE, now_ms());
+	if (pivot_load_module(type, NULL) == 0)
+		snprintf(p->type, sizeof(p->type), "%s", type);
+	boot_step_end(BOOT_STEP_FSMODULE, now_ms());
+}
+
+static void load_fs_module(const struct preload *p, const char *type)
+{
+	if (!type[0] || !strcmp(type, p->type))
+		return;
+	if (pivot_load_module(type, NULL) < 0)
+		log_debug("no module for %s (built in?)", type);
+	if (!p->tried)
+		boot_step_end(BOOT_STEP_FSMODULE, now_ms());
+}
+
 static int64_t attach_deadline(const struct boot_config *bc)
 {
 	return bc->wait_s > 0 ? now_ms() + bc->wait_s * 1000ll : -1;
@@ -86,6 +142,7 @@ static void attach_disk(const struct boot_config *bc, char **argv, struct daemon
 
 		ds->deadline_ms = deadline;
 		r = pivot_start_daemon(bc, argv, ds);
+		ds->meanwhile = NULL;           /* once */
 		if (r == 0)
 			return;
 		log_err("%s", ds->msg);
@@ -202,7 +259,8 @@ int pivot_configure(struct boot_config *bc, const char *conf_file, char *err,
 int pivot_boot(int argc, char **argv)
 {
 	struct boot_config bc;
-	struct daemon_start ds = { .pid = 0 };
+	struct preload pre = { .bc = &bc };
+	struct daemon_start ds = { .meanwhile = preload_fs_module, .meanwhile_ctx = &pre };
 	struct fs_info fs;
 	char err[512], root[128];
 	int64_t start = now_ms(), idle;
@@ -230,9 +288,7 @@ int pivot_boot(int argc, char **argv)
 			continue;
 		}
 		const char *type = bc.rootfstype[0] ? bc.rootfstype : fs.type;
-		if (type[0] && pivot_load_module(type, NULL) < 0)
-			log_debug("no module for %s (built in?)", type);
-		boot_step_end(BOOT_STEP_FSMODULE, now_ms());
+		load_fs_module(&pre, type);
 		log_info("root filesystem %s (%s), switching root", root, type[0] ? type : "?");
 		if (pivot_switch_root(root, type, bc.rootflags, bc.read_only, err,
 				      sizeof(err)) == 0)

@@ -228,6 +228,9 @@ struct daemon_start {
 	                              * now_ms(); -1: no limit but each path's */
 	unsigned first_path;         /* in: the path of bc to try first; out, after
 	                              * -ETIMEDOUT: the one after the stuck one */
+	void (*meanwhile)(void *ctx);/* in: called once the daemon has its
+	                              * configuration, before the wait; NULL: none */
+	void *meanwhile_ctx;
 	pid_t pid;                   /* out, when ready: the daemon (its keeper) */
 	char dev[64];                /* out, when ready: e.g. "/dev/nbd0" */
 	uint64_t lun;                /* out, when ready: the LUN served */

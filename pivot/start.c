@@ -357,11 +357,15 @@ static void timed_out(const struct boot_config *bc, const struct daemon_wait *w,
 			 portal_name(&bc->paths[ds->first_path], next, sizeof(next)));
 }
 
-/* Sends the configuration and waits; 0 with the last line in w->line. */
-static int talk_to_daemon(int fd, const struct boot_config *bc, struct daemon_wait *w)
+/* Sends the configuration, does the caller's work of the meantime, and
+ * waits; 0 with the last line in w->line. */
+static int talk_to_daemon(int fd, const struct boot_config *bc, struct daemon_wait *w,
+			  const struct daemon_start *ds)
 {
 	int r = write_full(fd, bc, sizeof(*bc));
 
+	if (r == 0 && ds->meanwhile)
+		ds->meanwhile(ds->meanwhile_ctx);
 	return r < 0 ? r : daemon_wait_report(fd, w);
 }
 
@@ -444,7 +448,7 @@ int pivot_start_daemon(const struct boot_config *bc, char **argv, struct daemon_
 	daemon_wait_init(&w, ds->deadline_ms, daemon_path_limit_ms(bc), DAEMON_ANSWER_MS);
 	pid = spawn_daemon(rotated, argv, &fd);
 	if (pid > 0) {
-		r = talk_to_daemon(fd, rotated, &w);
+		r = talk_to_daemon(fd, rotated, &w, ds);
 		close(fd);
 	}
 	secure_zero(rotated, sizeof(*rotated));

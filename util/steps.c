@@ -115,8 +115,9 @@ int boot_steps_attach(int fd)
 	return r;
 }
 
-/* The step's duration: from its own begin, else from the end of the
- * nearest step before it that ended, else from start. -1: not reached. */
+/* The step's duration: from its own begin, else from the latest end of
+ * the steps before it (one done beside the others may have ended long
+ * before), else from start. -1: not reached. */
 static int64_t duration(const struct boot_steps *t, unsigned s, int64_t start)
 {
 	int64_t from = start;
@@ -126,11 +127,8 @@ static int64_t duration(const struct boot_steps *t, unsigned s, int64_t start)
 	if (t->begin[s])
 		from = t->begin[s];
 	else
-		for (unsigned p = s; p-- > 0;)
-			if (t->end[p]) {
-				from = t->end[p];
-				break;
-			}
+		for (unsigned p = 0; p < s; p++)
+			from = MAX(from, t->end[p]);
 	return t->end[s] > from ? t->end[s] - from : 0;
 }
 

@@ -129,8 +129,8 @@ int64_t now_ms(void);
 int64_t jitter_ms(int64_t delay);
 
 /* ---- Boot trace points (steps.c). Each step is recorded when it ends,
- * at a time of the loop's clock; its duration runs from the end of the
- * nearest earlier step that ended (or the boot's start), unless its own
+ * at a time of the loop's clock; its duration runs from the latest end of
+ * the steps before it in this list (or the boot's start), unless its own
  * begin was recorded (a step done beside the others). PID 1 prints them
  * all at the end of the boot, the daemon's steps too: the two processes
  * share the table (boot_steps_share, boot_steps_attach). */
