@@ -191,11 +191,15 @@ static uint32_t logical_block_size(int fd)
 int pivot_find_root(const struct boot_config *bc, const char *disk, char *dev,
 		    size_t devlen, struct fs_info *fs)
 {
+	int64_t begin = now_ms();
 	int fd = open(disk, O_RDONLY | O_CLOEXEC);
 	uint32_t sector_size = logical_block_size(fd);
 	bool asked = fd < 0;
 	int r = -ENOENT;
 
+	/* From here, not from the daemon's "ready": PID 1 may have been busy
+	 * loading the filesystem's module since. */
+	boot_step_begin(BOOT_STEP_PARTITIONS, begin);
 	boot_step_end(BOOT_STEP_PARTITIONS, now_ms());
 	for (int i = 0; i < 100; i++) {
 		r = root_resolve(strcmp(bc->root, "dhcp") ? bc->root : "", disk, sector_size,
