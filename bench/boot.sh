@@ -6,12 +6,14 @@
 #
 # usage: bench/boot.sh [-n ROUNDS] [-c NAME,NAME...] [--net dhcp|static] [--show]
 #   -n       rounds (default 3); each round boots every contender once
-#   -c       contenders (default baseline,iscsiroot); the first is the
-#            reference of the ratios
+#   -c       contenders (default baseline,iscsiroot; also iscsiroot_ublk,
+#            with E2E_KERNEL_VERSION=6.12, and iscsiroot_b, iscsiroot_ublk_b
+#            with $ISCSIROOT_B); the first is the reference of the ratios
 #   --net    how the guest gets its address (default dhcp)
 #   --show   the consoles live on stderr
 # ISCSIROOT=path of the static binary, for the iscsiroot contender
-# (default build-musl/iscsiroot).
+# (default build-musl/iscsiroot); ISCSIROOT_B=another, for iscsiroot_b
+# and iscsiroot_ublk_b (two builds compared in one run).
 #
 # Two clocks per boot:
 #  - host: host seconds from QEMU's start to the arrival of the marker line
@@ -23,6 +25,13 @@
 #    the kernel's clock started (after decompression), free of the host's
 #    QEMU start-up and of serial latency.
 # host - guest is the part before the guest clock starts (~3.5 s here).
+#
+# Then the initrd phase step by step, on the guest clock (medians): for
+# iscsiroot its own summary line ("boot: /init to init N ms: modules …",
+# pivot/boot.c), for the baseline the uptimes its /init prints with
+# e2e.trace=1 (start, modules, network, iscsistart, partition); "phase" is
+# /init's start -> the root init's marker for both (it holds the root's
+# busybox shell start-up, ~0.1 s, which iscsiroot's own total does not).
 set -u
 cd "$(dirname "$0")/.."
 . tests/e2e/lib.sh
@@ -37,7 +46,7 @@ while [ $# -gt 0 ]; do
 	-c) CONTENDERS=$2; shift ;;
 	--net) BENCH_NET=$2; shift ;;
 	--show) export E2E_VM_SHOW=1 ;;
-	*) sed -n '6,14s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	*) sed -n '7,16s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -51,7 +60,7 @@ done
 
 contender_baseline() {
 	baseline_make_initramfs "$1" || return 1
-	C_APPEND=$(baseline_append "$BENCH_NET")
+	C_APPEND="$(baseline_append "$BENCH_NET") e2e.trace=1"
 }
 
 # The same baseline packed with gzip: to measure what compression costs.
@@ -70,6 +79,23 @@ contender_iscsiroot() {
 		ip=$E2E_GUEST_IP::$E2E_SERVER_IP:$E2E_NETMASK::eth0:off
 	C_APPEND="quiet panic=-1 ip=$ip rd.iscsi.initiator=$E2E_INITIATOR"
 	C_APPEND+=" netroot=iscsi:$E2E_SERVER_IP::3260:1:$E2E_IQN e2e.rootdev=/dev/nbd0p1"
+}
+
+# iscsiroot on ublk (the 6.12 kernel's ublk_drv: E2E_KERNEL_VERSION=6.12).
+contender_iscsiroot_ublk() {
+	E2E_INITRAMFS_MODULES="virtio_net virtio_pci e1000 ublk_drv nbd ext4" \
+		contender_iscsiroot "$1" || return 1
+	C_APPEND="${C_APPEND/nbd0p1/ublkb0p1} iscsiroot.blockdev=ublk"
+}
+
+# The same two with the binary $ISCSIROOT_B.
+contender_iscsiroot_b() {
+	[ -n "${ISCSIROOT_B:-}" ] || { e2e_log "iscsiroot_b: set ISCSIROOT_B"; return 1; }
+	ISCSIROOT=$ISCSIROOT_B contender_iscsiroot "$1"
+}
+contender_iscsiroot_ublk_b() {
+	[ -n "${ISCSIROOT_B:-}" ] || { e2e_log "iscsiroot_ublk_b: set ISCSIROOT_B"; return 1; }
+	ISCSIROOT=$ISCSIROOT_B contender_iscsiroot_ublk "$1"
 }
 
 # stats FILE: "min / median / max" of the numbers in FILE
@@ -99,11 +125,36 @@ for name in ${CONTENDERS//,/ }; do
 		: >"$E2E_WORK/$name.host"
 		: >"$E2E_WORK/$name.guest"
 		: >"$E2E_WORK/$name.fails"
+		: >"$E2E_WORK/$name.steps"
 	else
 		e2e_log "contender $name skipped"
 	fi
 done
 [ ${#NAMES[@]} -gt 0 ] || { e2e_log "no contender can run"; exit 1; }
+
+# steps_of GUEST_MARKER: "STEP MS" lines of the boot in $E2E_VM_LOG, from
+# iscsiroot's summary line or the baseline's e2e.trace lines.
+steps_of() {
+	local l
+	if l=$(e2e_log_line 'iscsiroot: boot: /init to init'); then
+		awk -v m="$1" '{
+			sub(/.*boot: \/init to init /, ""); total = $1
+			at = $0; sub(/.*\(at /, "", at); sub(/ s.*/, "", at)
+			idle = ""; if (match($0, /CPU idle [0-9]+/)) idle = substr($0, RSTART + 9, RLENGTH - 9)
+			sub(/^[0-9]+ ms: /, ""); sub(/ \(at .*/, "")
+			n = split($0, s, ", ")
+			for (i = 1; i <= n; i++) { split(s[i], kv, " "); print kv[1], kv[2] }
+			print "total", total; if (idle ~ /^[0-9]+$/) print "idle", idle
+			printf "phase %.0f\n", (m - at) * 1000 + total }' <<<"$l"
+	else
+		grep -oE "$E2E_MARK baseline [^ ]+ uptime=[0-9.]+" "$E2E_VM_LOG" |
+			awk -v m="$1" '{ split($4, u, "="); t[$3] = u[2]; o[++n] = $3 }
+			END { if (!n) exit
+				for (i = 2; i <= n; i++) printf "%s %.0f\n", o[i], (t[o[i]] - t[o[i-1]]) * 1000
+				printf "mount+switch %.0f\n", (m - t[o[n]]) * 1000
+				printf "phase %.0f\n", (m - t["start"]) * 1000 }'
+	fi
+}
 
 # boot_once NAME ROUND: one timed boot, the figures appended to the files
 boot_once() {
@@ -112,6 +163,7 @@ boot_once() {
 	if host=$(e2e_log_time "$E2E_MARK init reached") && guest=$(e2e_marker_uptime); then
 		echo "$host" >>"$E2E_WORK/$name.host"
 		echo "$guest" >>"$E2E_WORK/$name.guest"
+		steps_of "$guest" | sed "s/^/$round /" >>"$E2E_WORK/$name.steps"
 		printf '  round %d %-16s host %6.2f s  guest %6.2f s\n' "$round" "$name" "$host" "$guest"
 	else
 		echo x >>"$E2E_WORK/$name.fails"
@@ -150,3 +202,26 @@ for name in "${NAMES[@]:1}"; do
 				'BEGIN { printf "ratio %s / %s (%s medians): %.2f\n", n, r, c, a / b }'
 	done
 done
+
+# The initrd phase step by step: each contender's median per step, ms.
+echo
+echo "initrd phase on the guest clock, ms (median of the rounds; - : no such step)"
+for name in "${NAMES[@]}"; do
+	awk -v n="$name" '{ print n, $2, $3 }' "$E2E_WORK/$name.steps"
+done | awk '
+	{ key = $1 SUBSEP $2; v[key, ++c[key]] = $3
+	  if (!($2 in seen)) { seen[$2] = 1; order[++ns] = $2 }
+	  if (!($1 in cs)) { cs[$1] = 1; cont[++nc] = $1 } }
+	function med(key,   i, j, t, k, a) {
+		k = c[key]; if (!k) return "-"
+		for (i = 1; i <= k; i++) a[i] = v[key, i]
+		for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++)
+			if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+		return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
+	END {
+		printf "%-14s", "step"; for (j = 1; j <= nc; j++) printf " %16s", cont[j]; print ""
+		for (i = 1; i <= ns; i++) {
+			printf "%-14s", order[i]
+			for (j = 1; j <= nc; j++) printf " %16s", med(cont[j] SUBSEP order[i])
+			print ""
+		} }'

@@ -685,6 +685,7 @@ int bdev_nbd_create(struct ev_loop *loop, const struct bdev_config *cfg,
 	snprintf((*out)->path, sizeof((*out)->path), "/dev/nbd%d", index);
 	if (cfg->recover)
 		log_info("%s: taken over with %u socket%s", (*out)->path, n, n == 1 ? "" : "s");
+	boot_step_end(BOOT_STEP_BLOCKDEV, ev_now(loop));
 	return 0;
 }
 

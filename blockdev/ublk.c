@@ -733,8 +733,10 @@ static int ops_create(struct ev_loop *loop, const struct bdev_config *cfg,
 	struct bdev_ublk *u;
 	int r = bdev_ublk_create(loop, cfg, consumer, &u, err, errlen);
 
-	if (r == 0)
+	if (r == 0) {
 		*dev = u;
+		boot_step_end(BOOT_STEP_BLOCKDEV, ev_now(loop));
+	}
 	return r;
 }
 

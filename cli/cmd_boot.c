@@ -77,9 +77,16 @@ int cmd_up(int argc, char **argv)
 	return pivot_up(conf, param_conf, argv);
 }
 
-/* Not listed: PID 1 mode starts it with a pipe to report on. */
+/* Not listed: PID 1 mode starts it as "daemon FD [STEPS_FD]", with a
+ * socket to report on and the boot's trace points (util/steps.c). */
 int cmd_daemon(int argc, char **argv)
 {
+	uint64_t fd;
+	int r;
+
+	if (argc > 2 && parse_u64(argv[2], 3, 1024, &fd) == 0 &&
+	    (r = boot_steps_attach((int)fd)) < 0)
+		log_debug("the boot steps are not shared: %s", strerror(-r));
 	return rootd_main(argc, argv);
 }
 

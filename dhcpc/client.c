@@ -3,6 +3,9 @@
  * The DHCPv4 client state machine of RFC 2131 §4.4 for one interface:
  * INIT → SELECTING → REQUESTING → BOUND, INIT-REBOOT → REBOOTING, and the
  * renewal states. Retransmission as §4.1: 4 s doubling to 64 s, ±1 s.
+ * DISCOVER offers Rapid Commit (RFC 4039): a server that takes it answers
+ * with an ACK that carries option 80, and SELECTING → BOUND at once; any
+ * other server's OFFER leads to the four-message exchange as before.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -150,6 +153,8 @@ static int put_state_options(struct dhcp_client *c, uint8_t type,
 		r |= dhcp_opt_put_addr(b, DHCP_OPT_REQUESTED_IP,
 				       c->cfg.request_addr);
 	}
+	if (type == DHCPDISCOVER)   /* RFC 4039 §4: no value */
+		r |= dhcp_opt_put(b, DHCP_OPT_RAPID_COMMIT, NULL, 0);
 	return r ? -ENOSPC : 0;
 }
 
@@ -261,6 +266,8 @@ static void send_discover(struct dhcp_client *c)
 		}
 		set_state(c, DHCP_STATE_SELECTING);
 	}
+	/* A Rapid Commit ACK counts its lease from here (§4.4.1's "sent"). */
+	c->sent_ms = now_ms();
 	send_message(c, DHCPDISCOVER);
 	c->src.deadline = now_ms() + backoff_ms(c);
 }
@@ -376,6 +383,8 @@ static void handle_event(struct dhcp_client *c, enum dhcp_input in,
 			send_discover(c);
 		else if (in == IN_OFFER)
 			take_offer(c, r);
+		else if (in == IN_ACK)  /* with Rapid Commit (classify) */
+			enter_bound(c, &r->lease);
 		break;
 	case DHCP_STATE_INIT_REBOOT:
 		send_request(c, DHCP_STATE_REBOOTING);
@@ -409,7 +418,7 @@ static bool accepts(const struct dhcp_client *c, enum dhcp_input in)
 {
 	switch (c->state) {
 	case DHCP_STATE_SELECTING:
-		return in == IN_OFFER;
+		return in == IN_OFFER || in == IN_ACK;
 	case DHCP_STATE_REQUESTING:
 	case DHCP_STATE_REBOOTING:
 	case DHCP_STATE_RENEWING:
@@ -462,6 +471,11 @@ static const char *classify(const struct dhcp_client *c,
 		return "not expected in this state";
 	if (*in == IN_NAK)
 		return nak_from_other(c, os) ? "NAK from another server" : NULL;
+	if (*in == IN_ACK && c->state == DHCP_STATE_SELECTING) {
+		if (!dhcp_optset_rapid_commit(os))
+			return "ACK to DISCOVER without Rapid Commit";
+		log_debug("dhcp %s: ACK with Rapid Commit", c->cfg.ifname);
+	}
 	memset(&r->lease, 0, sizeof(r->lease));
 	if (dhcp_lease_decode(&r->msg, os, &r->lease) < 0)
 		return "no address";

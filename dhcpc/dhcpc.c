@@ -9,13 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include "apply.h"
 #include "client.h"
 #include "dhcpc.h"
 #include "nl.h"
 
+/* Links are looked at again as soon as the kernel says one changed
+ * (rtnetlink), so DHCP starts at carrier; the poll is for a missed
+ * notification, or for a kernel that gives none. */
 #define LINK_POLL_MS 100
+#define LINK_POLL_EVENTS_MS 1000
 #define MAX_LINKS 64
 
 struct iface {
@@ -30,6 +36,7 @@ struct dhcpc {
 	struct dhcpc_config cfg;
 	struct nl_sock nl;
 	struct ev_source timer;   /* link polling, time-outs, the done call */
+	struct ev_source links;   /* link notifications, until a link is chosen */
 	struct iface ifaces[DHCPC_MAX_IFACES];
 	int nifaces;
 	int winner;               /* index in ifaces[], or -1 */
@@ -57,6 +64,15 @@ void dhcpc_config_init(struct dhcpc_config *cfg)
 /* ---- Finishing: the done callback always runs from our own timer, so
  * the caller may free everything inside it. ---- */
 
+static void stop_link_events(struct dhcpc *d)
+{
+	if (d->links.fd < 0)
+		return;
+	ev_del(&d->links);
+	close(d->links.fd);
+	d->links.fd = -1;
+}
+
 static void finish(struct dhcpc *d, int status)
 {
 	if (d->finished)
@@ -64,6 +80,29 @@ static void finish(struct dhcpc *d, int status)
 	d->finished = true;
 	d->status = status;
 	d->timer.deadline = now_ms();
+	stop_link_events(d);
+}
+
+static void on_link_event(struct ev_source *src, uint32_t revents)
+{
+	struct dhcpc *d = src->ctx;
+
+	(void)revents;
+	if (nl_drain_events(src->fd) && !d->finished)
+		d->timer.deadline = ev_now(d->loop);
+}
+
+/* Without notifications the links are polled as before. */
+static void start_link_events(struct dhcpc *d)
+{
+	d->links = (struct ev_source){ .fd = nl_open_link_events(), .events = EPOLLIN,
+				       .deadline = -1, .on_io = on_link_event, .ctx = d };
+	if (d->links.fd >= 0 && ev_add(d->loop, &d->links) < 0) {
+		close(d->links.fd);
+		d->links.fd = -1;
+	}
+	if (d->links.fd < 0)
+		log_debug("no link notifications: polling every %d ms", LINK_POLL_MS);
 }
 
 static void stop_clients(struct dhcpc *d, int keep)
@@ -334,8 +373,10 @@ static int poll_carrier(struct dhcpc *d, bool *waiting)
 			continue;
 		}
 		log_info("%s: carrier", f->link.name);
-		if (d->dhcp_deadline < 0)
+		if (d->dhcp_deadline < 0) {
 			d->dhcp_deadline = now_ms() + d->cfg.timeout_ms;
+			boot_step_end(BOOT_STEP_LINK, ev_now(d->loop));
+		}
 		r = start_iface(d, f);
 		if (r < 0)
 			return r;
@@ -361,6 +402,8 @@ static void check_progress(struct dhcpc *d)
 		r = find_ifaces(d);
 	if (r == 0 && d->winner < 0)
 		r = poll_carrier(d, &waiting);
+	if (d->winner >= 0)
+		stop_link_events(d);
 	if (r < 0) {
 		finish(d, r);
 	} else if (d->winner >= 0 || d->finished) {
@@ -375,9 +418,9 @@ static void check_progress(struct dhcpc *d)
 		finish(d, -ETIMEDOUT);
 	} else {
 		int64_t next = d->dhcp_deadline;
+		int poll = d->links.fd >= 0 ? LINK_POLL_EVENTS_MS : LINK_POLL_MS;
 		if (waiting || d->nifaces == 0)
-			next = next < 0 ? now + LINK_POLL_MS
-					: MIN(next, now + LINK_POLL_MS);
+			next = next < 0 ? now + poll : MIN(next, now + poll);
 		d->timer.deadline = next;
 	}
 }
@@ -392,6 +435,8 @@ static void on_timer(struct ev_source *src)
 		d->done_called = true;
 		if (d->status < 0)
 			stop_clients(d, -1);
+		else
+			boot_step_end(BOOT_STEP_DHCP, ev_now(d->loop));
 		d->done(d, d->status, d->ctx);
 	}
 }
@@ -407,6 +452,8 @@ int dhcpc_start(struct ev_loop *loop, const struct dhcpc_config *cfg,
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
+	/* In a boot, the daemon's start ends where its network begins. */
+	boot_step_end(BOOT_STEP_DAEMON, ev_now(loop));
 	d->loop = loop;
 	d->cfg = *cfg;
 	d->done = done;
@@ -416,6 +463,7 @@ int dhcpc_start(struct ev_loop *loop, const struct dhcpc_config *cfg,
 	d->link_deadline = now_ms() + cfg->link_timeout_ms;
 	d->timer = (struct ev_source){ .fd = -1, .deadline = now_ms(),
 				       .on_timer = on_timer, .ctx = d };
+	d->links.fd = -1;
 	r = nl_open(&d->nl);
 	if (r == 0)
 		r = ev_add(loop, &d->timer);
@@ -424,6 +472,7 @@ int dhcpc_start(struct ev_loop *loop, const struct dhcpc_config *cfg,
 		free(d);
 		return r;
 	}
+	start_link_events(d);
 	if (cfg->ip.mode == DHCPC_IP_OFF)
 		finish(d, 0); /* ip=off: the network is someone else's */
 	*out = d;
@@ -440,6 +489,7 @@ void dhcpc_stop(struct dhcpc *d)
 	if (!d)
 		return;
 	stop_clients(d, -1);
+	stop_link_events(d);
 	ev_del(&d->timer);
 	nl_close(&d->nl);
 	free(d);

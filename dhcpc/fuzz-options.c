@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer: a DHCP reply payload through the header decoder, the option
- * parser (overload, RFC 3396) and the lease decoder; and the same bytes
- * as an IPv4/UDP frame. */
+ * parser (overload, RFC 3396), Rapid Commit (RFC 4039) and the lease
+ * decoder; and the same bytes as an IPv4/UDP frame. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -27,6 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (dhcp_optset_parse(&m, &os) < 0)
 		return 0;
 	(void)dhcp_optset_msg_type(&os);
+	(void)dhcp_optset_rapid_commit(&os);
 	memset(&l, 0, sizeof(l));
 	if (dhcp_lease_decode(&m, &os, &l) == 0) {
 		/* every string must end inside its field */

@@ -93,6 +93,36 @@ int nl_open(struct nl_sock *nl)
 	return 0;
 }
 
+int nl_open_link_events(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+bool nl_drain_events(int fd)
+{
+	uint8_t buf[4096];
+	bool any = false;
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0 || (n < 0 && (errno == ENOBUFS || errno == EINTR)))
+			any = true;     /* ENOBUFS: some were lost, which counts too */
+		else
+			return any;
+	}
+}
+
 void nl_close(struct nl_sock *nl)
 {
 	if (nl->fd >= 0)

@@ -36,6 +36,13 @@ struct nl_link {
 
 int nl_open(struct nl_sock *nl);
 void nl_close(struct nl_sock *nl);
+/* A non-blocking socket that hears of every link change (RTMGRP_LINK):
+ * its fd, or a negative errno. */
+int nl_open_link_events(void);
+/* Reads what came on it without looking inside (the caller asks about
+ * the links again, through requests whose answers are checked); true
+ * when anything came or was lost. */
+bool nl_drain_events(int fd);
 
 /* Fills up to max links; returns how many, or a negative errno. */
 int nl_link_list(struct nl_sock *nl, struct nl_link *links, int max);

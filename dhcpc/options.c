@@ -145,6 +145,13 @@ int dhcp_optset_msg_type(const struct dhcp_optset *os)
 	return v[0];
 }
 
+bool dhcp_optset_rapid_commit(const struct dhcp_optset *os)
+{
+	size_t len;
+
+	return dhcp_optset_get(os, DHCP_OPT_RAPID_COMMIT, &len) && len == 0;
+}
+
 /* ---- Value decoders ---- */
 
 static bool get_addr(const struct dhcp_optset *os, uint8_t code,

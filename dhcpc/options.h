@@ -39,6 +39,7 @@ enum dhcp_option {
 	DHCP_OPT_CLIENT_ID = 61,
 	DHCP_OPT_BOOTFILE = 67,
 	DHCP_OPT_USER_CLASS = 77,      /* RFC 3004 */
+	DHCP_OPT_RAPID_COMMIT = 80,    /* RFC 4039 */
 	DHCP_OPT_DOMAIN_SEARCH = 119,  /* RFC 3397 */
 	DHCP_OPT_CLASSLESS = 121,      /* RFC 3442 */
 	DHCP_OPT_END = 255,
@@ -68,6 +69,9 @@ const uint8_t *dhcp_optset_get(const struct dhcp_optset *os, uint8_t code,
 			       size_t *len);
 /* The message type (option 53), or -ENOMSG when missing or malformed. */
 int dhcp_optset_msg_type(const struct dhcp_optset *os);
+/* Whether the message carries Rapid Commit (RFC 4039: option 80, which
+ * has no value; one with a value is malformed and does not count). */
+bool dhcp_optset_rapid_commit(const struct dhcp_optset *os);
 
 /* Fills lease from an OFFER/ACK. Options with a bad length are dropped
  * (logged at debug), the rest kept; -EBADMSG only if yiaddr is 0. */

@@ -96,6 +96,7 @@ struct reply_spec {
 	const uint8_t *chaddr;
 	bool truncate;         /* an option running past the end */
 	uint32_t lease;
+	int rapid_commit;      /* option 80 with this many bytes; -1: none */
 };
 
 /* A server reply as a frame from 10.0.0.1:67 to port 68. */
@@ -121,6 +122,8 @@ static size_t make_reply(uint8_t *frame, const struct reply_spec *s)
 	dhcp_opt_put_addr(&b, DHCP_OPT_SUBNET_MASK, mask);
 	put_be32(lease, s->lease ? s->lease : 3600);
 	dhcp_opt_put(&b, DHCP_OPT_LEASE_TIME, lease, 4);
+	if (s->rapid_commit >= 0)
+		dhcp_opt_put(&b, DHCP_OPT_RAPID_COMMIT, "x", (size_t)s->rapid_commit);
 	if (s->truncate) {
 		b.p[b.len++] = DHCP_OPT_ROOT_PATH;
 		b.p[b.len++] = 40;
@@ -140,7 +143,18 @@ static void feed(struct dhcp_client *c, uint32_t xid, int type,
 		 const uint8_t *chaddr, bool truncate, uint32_t lease)
 {
 	struct reply_spec s = { .xid = xid, .type = type, .chaddr = chaddr,
-				.truncate = truncate, .lease = lease };
+				.truncate = truncate, .lease = lease, .rapid_commit = -1 };
+	uint8_t frame[1600];
+	size_t len = make_reply(frame, &s);
+
+	dhcp_client_receive(c, frame, len, true);
+}
+
+/* An ACK to DISCOVER, with option 80 of rc_len bytes (-1: none). */
+static void feed_rapid_ack(struct dhcp_client *c, int rc_len, uint32_t lease)
+{
+	struct reply_spec s = { .xid = c->xid, .type = DHCPACK, .chaddr = mac,
+				.lease = lease, .rapid_commit = rc_len };
 	uint8_t frame[1600];
 	size_t len = make_reply(frame, &s);
 
@@ -192,6 +206,7 @@ static void check_discover(void)
 	CHECK(v && n == 9 && !memcmp(v, "iscsiroot", 9));
 	v = dhcp_optset_get(&os, DHCP_OPT_USER_CLASS, &n);
 	CHECK(v && n == 4 && !memcmp(v, "iPXE", 4));
+	CHECK(dhcp_optset_rapid_commit(&os));   /* RFC 4039, offered */
 }
 
 static void test_full_exchange(struct ev_loop *loop)
@@ -218,6 +233,7 @@ static void test_full_exchange(struct ev_loop *loop)
 	CHECK_EQ(last_sent(&m, &os), DHCPREQUEST);
 	CHECK(dhcp_optset_get(&os, DHCP_OPT_SERVER_ID, &n) && n == 4);
 	CHECK(dhcp_optset_get(&os, DHCP_OPT_REQUESTED_IP, &n) && n == 4);
+	CHECK(!dhcp_optset_get(&os, DHCP_OPT_RAPID_COMMIT, &n));  /* DISCOVER only */
 	CHECK_EQ(m.ciaddr.s_addr, 0);
 	feed(&c, c.xid, DHCPACK, mac, false, 100);
 	CHECK_EQ(c.state, DHCP_STATE_BOUND);
@@ -313,6 +329,35 @@ static void test_nak_and_backoff(struct ev_loop *loop)
 	dhcp_client_stop(&c);
 }
 
+/* RFC 4039: an ACK to DISCOVER binds at once when it carries Rapid
+ * Commit (no value); one without it, or with a value, is dropped; the
+ * lease counts from the DISCOVER. The OFFER path stays as it was. */
+static void test_rapid_commit(struct ev_loop *loop)
+{
+	struct dhcp_client c;
+	int bound = events_bound, sent = sent_broadcast;
+
+	start(&c, loop, NULL);
+	fire(&c);
+	CHECK_EQ(c.state, DHCP_STATE_SELECTING);
+	feed_rapid_ack(&c, -1, 100);
+	feed_rapid_ack(&c, 1, 100);
+	CHECK_EQ(c.state, DHCP_STATE_SELECTING);
+	reply_server = "10.0.0.2";      /* any server may commit */
+	feed_rapid_ack(&c, 0, 100);
+	reply_server = "10.0.0.1";
+	CHECK_EQ(c.state, DHCP_STATE_BOUND);
+	CHECK_EQ(events_bound, bound + 1);
+	CHECK_EQ(sent_broadcast, sent + 1);     /* the DISCOVER, no REQUEST */
+	CHECK_STR(inet_ntoa(c.lease.addr), "10.0.0.7");
+	CHECK_STR(inet_ntoa(c.lease.server_id), "10.0.0.2");
+	CHECK(c.sent_ms > 0 && c.src.deadline - c.sent_ms == 50000);
+	/* once bound, another Rapid Commit ACK is no answer to anything */
+	feed_rapid_ack(&c, 0, 100);
+	CHECK_EQ(events_bound, bound + 1);
+	dhcp_client_stop(&c);
+}
+
 static void test_init_reboot(struct ev_loop *loop)
 {
 	struct dhcp_client c;
@@ -348,6 +393,7 @@ int main(void)
 	test_full_exchange(&loop);
 	test_rebind_and_expiry(&loop);
 	test_nak_and_backoff(&loop);
+	test_rapid_commit(&loop);
 	test_init_reboot(&loop);
 	ev_loop_close(&loop);
 	return test_report("test-dhcpc-client");

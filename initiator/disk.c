@@ -46,21 +46,6 @@ uint32_t disk_received(const struct iscsi_task *t)
 	return t->underflow ? t->len - MIN(t->residual, t->len) : t->len;
 }
 
-static int inquiry_page(struct ev_loop *loop, struct iscsi_session *s,
-			struct iscsi_disk *d, uint8_t page, uint8_t *buf,
-			uint32_t *got)
-{
-	struct iscsi_task t;
-	char err[64];
-	int r;
-
-	prep_probe(&t, d->lun, ISCSI_DIR_READ, buf, 255);
-	t.cdb_len = (uint8_t)scsi_cdb_inquiry(t.cdb, true, page, 255);
-	r = run(loop, s, &t, "INQUIRY", err, sizeof(err));
-	*got = disk_received(&t);
-	return r;
-}
-
 void disk_best_designator(const uint8_t *buf, uint32_t len, char *out, size_t outlen)
 {
 	struct scsi_designator des[8];
@@ -79,28 +64,6 @@ void disk_best_designator(const uint8_t *buf, uint32_t len, char *out, size_t ou
 	}
 	if (best >= 0)
 		scsi_designator_format(&des[best], out, outlen);
-}
-
-static void probe_vpd(struct ev_loop *loop, struct iscsi_session *s,
-		      struct iscsi_disk *d, uint8_t *buf)
-{
-	uint8_t pages[64];
-	size_t n = 0;
-	uint32_t got;
-
-	if (inquiry_page(loop, s, d, 0x00, buf, &got) < 0 ||
-	    scsi_parse_vpd_pages(buf, got, pages, sizeof(pages), &n) < 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		if (inquiry_page(loop, s, d, pages[i], buf, &got) < 0)
-			continue;
-		if (pages[i] == 0x80)
-			scsi_parse_vpd_serial(buf, got, d->serial, sizeof(d->serial));
-		else if (pages[i] == 0x83)
-			disk_best_designator(buf, got, d->designator, sizeof(d->designator));
-		else if (pages[i] == 0xb0)
-			d->have_limits = scsi_parse_vpd_block_limits(buf, got, &d->limits) == 0;
-	}
 }
 
 /* What the target reports is used for every offset and length after:
@@ -123,29 +86,134 @@ int disk_check_capacity(const struct scsi_capacity *c, char *err, size_t errlen)
 	return 0;
 }
 
-static int read_capacity(struct ev_loop *loop, struct iscsi_session *s,
-			 struct iscsi_disk *d, uint8_t *buf, char *err, size_t errlen)
-{
-	struct iscsi_task t;
-	int r;
+/* ---- The probe. After TEST UNIT READY, which goes alone (it takes the
+ * UNIT ATTENTIONs of a fresh login), its commands do not depend on each
+ * other's answers: they go at once, each a task with its own buffer,
+ * and the answers are judged in the order the commands were once sent
+ * one by one. A VPD page counts only when page 0x00 lists it. */
 
-	prep_probe(&t, d->lun, ISCSI_DIR_READ, buf, 8);
-	t.cdb_len = (uint8_t)scsi_cdb_read_capacity10(t.cdb);
-	r = run(loop, s, &t, "READ CAPACITY(10)", err, errlen);
+enum probe_cmd {
+	P_INQUIRY,      /* standard INQUIRY */
+	P_PAGES,        /* VPD 0x00, then the pages used: */
+	P_SERIAL,       /* 0x80 */
+	P_DEVID,        /* 0x83 */
+	P_LIMITS,       /* 0xB0 */
+	P_CAP10,        /* READ CAPACITY(10) */
+	P_CAP16,        /* READ CAPACITY(16), for disks past 2 TiB and thin provisioning */
+	P_MODE,         /* MODE SENSE(6): write protection */
+	P_COUNT
+};
+#define P_DESCRIBE P_CAP10      /* iscsi_lun_describe's: those before */
+#define VPD_LEN 255
+
+struct probe {
+	struct iscsi_task t[P_COUNT];
+	uint8_t inquiry[96], vpd[4][VPD_LEN], cap10[8], cap16[32], mode[192];
+};
+
+static void prep_inquiry(struct iscsi_task *t, uint64_t lun, bool evpd, uint8_t page,
+			 uint8_t *buf, uint8_t len)
+{
+	prep_probe(t, lun, ISCSI_DIR_READ, buf, len);
+	t->cdb_len = (uint8_t)scsi_cdb_inquiry(t->cdb, evpd, page, len);
+}
+
+static void probe_prepare(struct probe *p, uint64_t lun)
+{
+	static const uint8_t pages[] = { 0x00, 0x80, 0x83, 0xb0 };
+
+	prep_inquiry(&p->t[P_INQUIRY], lun, false, 0, p->inquiry, sizeof(p->inquiry));
+	for (unsigned i = 0; i < ARRAY_SIZE(pages); i++)
+		prep_inquiry(&p->t[P_PAGES + i], lun, true, pages[i], p->vpd[i], VPD_LEN);
+	prep_probe(&p->t[P_CAP10], lun, ISCSI_DIR_READ, p->cap10, sizeof(p->cap10));
+	p->t[P_CAP10].cdb_len = (uint8_t)scsi_cdb_read_capacity10(p->t[P_CAP10].cdb);
+	prep_probe(&p->t[P_CAP16], lun, ISCSI_DIR_READ, p->cap16, sizeof(p->cap16));
+	p->t[P_CAP16].cdb_len = (uint8_t)scsi_cdb_read_capacity16(p->t[P_CAP16].cdb,
+								 sizeof(p->cap16));
+	prep_probe(&p->t[P_MODE], lun, ISCSI_DIR_READ, p->mode, sizeof(p->mode));
+	p->t[P_MODE].cdb_len = (uint8_t)scsi_cdb_mode_sense6(p->t[P_MODE].cdb, 0x3f,
+							    sizeof(p->mode));
+}
+
+/* 0, or the command's failure with "WHAT failed: why" in err. */
+static int outcome(const struct iscsi_session *s, const struct iscsi_task *t,
+		   const char *what, char *err, size_t errlen)
+{
+	char msg[240];
+	int r = iscsi_task_outcome(s, t, msg, sizeof(msg));
+
+	if (r < 0)
+		snprintf(err, errlen, "%s failed: %s", what, msg);
+	return r;
+}
+
+/* A command whose failure the probe lets pass (a VPD page, MODE SENSE). */
+static bool answered(const struct iscsi_session *s, const struct probe *p, enum probe_cmd c)
+{
+	char msg[64];
+
+	return iscsi_task_outcome(s, &p->t[c], msg, sizeof(msg)) == 0;
+}
+
+static bool listed(const uint8_t *pages, size_t n, uint8_t page)
+{
+	return memchr(pages, page, n) != NULL;
+}
+
+static void vpd_from(const struct iscsi_session *s, const struct probe *p,
+		     struct iscsi_disk *d)
+{
+	uint8_t pages[64];
+	size_t n = 0;
+
+	if (!answered(s, p, P_PAGES) ||
+	    scsi_parse_vpd_pages(p->vpd[0], disk_received(&p->t[P_PAGES]), pages,
+				 sizeof(pages), &n) < 0)
+		return;
+	if (listed(pages, n, 0x80) && answered(s, p, P_SERIAL))
+		scsi_parse_vpd_serial(p->vpd[1], disk_received(&p->t[P_SERIAL]), d->serial,
+				      sizeof(d->serial));
+	if (listed(pages, n, 0x83) && answered(s, p, P_DEVID))
+		disk_best_designator(p->vpd[2], disk_received(&p->t[P_DEVID]), d->designator,
+				     sizeof(d->designator));
+	if (listed(pages, n, 0xb0) && answered(s, p, P_LIMITS))
+		d->have_limits = scsi_parse_vpd_block_limits(
+			p->vpd[3], disk_received(&p->t[P_LIMITS]), &d->limits) == 0;
+}
+
+static int describe_from(const struct iscsi_session *s, const struct probe *p,
+			 struct iscsi_disk *d, char *err, size_t errlen)
+{
+	const struct iscsi_task *t = &p->t[P_INQUIRY];
+	int r = outcome(s, t, "INQUIRY", err, errlen);
+
+	if (r == 0 && scsi_parse_inquiry(p->inquiry, disk_received(t), &d->inquiry) < 0) {
+		snprintf(err, errlen, "malformed INQUIRY data");
+		r = -EBADMSG;
+	}
+	if (r == 0)
+		vpd_from(s, p, d);
+	return r;
+}
+
+static int capacity_from(const struct iscsi_session *s, const struct probe *p,
+			 struct iscsi_disk *d, char *err, size_t errlen)
+{
+	int r = outcome(s, &p->t[P_CAP10], "READ CAPACITY(10)", err, errlen);
+
 	if (r < 0)
 		return r;
-	r = scsi_parse_read_capacity10(buf, disk_received(&t), &d->capacity);
-	if (r < 0) {
+	if (scsi_parse_read_capacity10(p->cap10, disk_received(&p->t[P_CAP10]),
+				       &d->capacity) < 0) {
 		snprintf(err, errlen, "malformed READ CAPACITY(10) data (block size 0 "
 			 "or too short)");
 		return -EMEDIUMTYPE;
 	}
-	/* (16) for disks past 2 TiB, and for thin provisioning flags. What
-	 * it says, when it answers, is what counts; past 2^32 blocks it must. */
-	prep_probe(&t, d->lun, ISCSI_DIR_READ, buf, 32);
-	t.cdb_len = (uint8_t)scsi_cdb_read_capacity16(t.cdb, 32);
-	r = run(loop, s, &t, "READ CAPACITY(16)", err, errlen);
-	if (r == 0 && scsi_parse_read_capacity16(buf, disk_received(&t), &d->capacity) < 0) {
+	/* What (16) says, when it answers, is what counts; past 2^32 blocks
+	 * it must. */
+	r = outcome(s, &p->t[P_CAP16], "READ CAPACITY(16)", err, errlen);
+	if (r == 0 && scsi_parse_read_capacity16(p->cap16, disk_received(&p->t[P_CAP16]),
+						 &d->capacity) < 0) {
 		snprintf(err, errlen, "malformed READ CAPACITY(16) data (block size 0, "
 			 "last LBA 2^64-1, or too short)");
 		return -EMEDIUMTYPE;
@@ -156,16 +224,29 @@ static int read_capacity(struct ev_loop *loop, struct iscsi_session *s,
 	return disk_check_capacity(&d->capacity, err, errlen);
 }
 
-static void probe_write_protect(struct ev_loop *loop, struct iscsi_session *s,
-				struct iscsi_disk *d, uint8_t *buf)
+/* Sends the first n commands of the probe together and waits for all. */
+static int probe_run(struct ev_loop *loop, struct iscsi_session *s, struct probe *p,
+		     uint64_t lun, unsigned n, char *err, size_t errlen)
 {
-	struct iscsi_task t;
-	char err[64];
+	int r;
 
-	prep_probe(&t, d->lun, ISCSI_DIR_READ, buf, 192);
-	t.cdb_len = (uint8_t)scsi_cdb_mode_sense6(t.cdb, 0x3f, 192);
-	if (run(loop, s, &t, "MODE SENSE", err, sizeof(err)) == 0)
-		scsi_parse_mode_sense6_wp(buf, disk_received(&t), &d->write_protected);
+	probe_prepare(p, lun);
+	r = iscsi_sync_tasks(loop, s, p->t, n);
+	if (r < 0)
+		snprintf(err, errlen, "the probe commands failed: %s", strerror(-r));
+	return r;
+}
+
+int iscsi_lun_describe(struct ev_loop *loop, struct iscsi_session *s, uint64_t lun,
+		       struct iscsi_disk *d, char *err, size_t errlen)
+{
+	struct probe p;
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	d->lun = lun;
+	r = probe_run(loop, s, &p, lun, P_DESCRIBE, err, errlen);
+	return r < 0 ? r : describe_from(s, &p, d, err, errlen);
 }
 
 /* The most one command moves: the LUN's Block Limits, what the CDB can
@@ -194,8 +275,7 @@ static int standard_inquiry(struct ev_loop *loop, struct iscsi_session *s, uint6
 	struct iscsi_task t;
 	int r;
 
-	prep_probe(&t, lun, ISCSI_DIR_READ, buf, 96);
-	t.cdb_len = (uint8_t)scsi_cdb_inquiry(t.cdb, false, 0, 96);
+	prep_inquiry(&t, lun, false, 0, buf, 96);
 	r = run(loop, s, &t, "INQUIRY", err, errlen);
 	if (r == 0 && scsi_parse_inquiry(buf, disk_received(&t), inq) < 0) {
 		snprintf(err, errlen, "malformed INQUIRY data");
@@ -204,42 +284,31 @@ static int standard_inquiry(struct ev_loop *loop, struct iscsi_session *s, uint6
 	return r;
 }
 
-int iscsi_lun_describe(struct ev_loop *loop, struct iscsi_session *s, uint64_t lun,
-		       struct iscsi_disk *d, char *err, size_t errlen)
-{
-	uint8_t buf[PROBE_BUF];
-	int r;
-
-	memset(d, 0, sizeof(*d));
-	d->lun = lun;
-	r = standard_inquiry(loop, s, lun, &d->inquiry, buf, err, errlen);
-	if (r == 0)
-		probe_vpd(loop, s, d, buf);
-	return r;
-}
-
 int iscsi_disk_probe(struct ev_loop *loop, struct iscsi_session *s,
 		     uint64_t lun, struct iscsi_disk *d, char *err, size_t errlen)
 {
-	uint8_t buf[PROBE_BUF];
 	struct iscsi_task t;
+	struct probe p;
 	int r;
 
 	memset(d, 0, sizeof(*d));
 	d->lun = lun;
-	/* TUR first: it takes the UNIT ATTENTIONs of a fresh login. */
 	prep_probe(&t, lun, ISCSI_DIR_NONE, NULL, 0);
 	t.cdb_len = (uint8_t)scsi_cdb_test_unit_ready(t.cdb);
 	r = run(loop, s, &t, "TEST UNIT READY", err, errlen);
 	if (r == 0)
-		r = iscsi_lun_describe(loop, s, lun, d, err, errlen);
+		r = probe_run(loop, s, &p, lun, P_COUNT, err, errlen);
+	if (r == 0)
+		r = describe_from(s, &p, d, err, errlen);
+	if (r == 0)
+		r = capacity_from(s, &p, d, err, errlen);
 	if (r < 0)
 		return r;
-	r = read_capacity(loop, s, d, buf, err, errlen);
-	if (r < 0)
-		return r;
-	probe_write_protect(loop, s, d, buf);
+	if (answered(s, &p, P_MODE))
+		scsi_parse_mode_sense6_wp(p.mode, disk_received(&p.t[P_MODE]),
+					  &d->write_protected);
 	derive_limits(d);
+	boot_step_end(BOOT_STEP_PROBE, ev_now(loop));
 	return 0;
 }
 

@@ -351,6 +351,15 @@ int iscsi_sync_login(struct ev_loop *loop, struct iscsi_session *s);
 int iscsi_sync_task(struct ev_loop *loop, struct iscsi_session *s,
 		    struct iscsi_task *t);
 int iscsi_sync_logout(struct ev_loop *loop, struct iscsi_session *s);
+/* Sends n independent commands at once and runs the loop until every one
+ * has ended (one the session refused has its error in result). Returns 0,
+ * or the loop's failure. */
+int iscsi_sync_tasks(struct ev_loop *loop, struct iscsi_session *s, struct iscsi_task *t,
+		     size_t n);
+/* How an ended command went: 0 for GOOD, else a negative errno with the
+ * reason in msg, as iscsi_sync_command says it. */
+int iscsi_task_outcome(const struct iscsi_session *s, const struct iscsi_task *t,
+		       char *msg, size_t len);
 /* Runs one command to its end: 0 for GOOD, else a negative errno with the
  * reason in msg (a SCSI status, or why the session could not run it). */
 int iscsi_sync_command(struct ev_loop *loop, struct iscsi_session *s,

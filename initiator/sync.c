@@ -31,8 +31,10 @@ int iscsi_sync_login(struct ev_loop *loop, struct iscsi_session *s)
 		r = ev_run_until(loop, login_settled, s, -1);
 	if (r < 0)
 		return r;
-	if (s->state == S_READY)
+	if (s->state == S_READY) {
+		boot_step_end(BOOT_STEP_LOGIN, ev_now(loop));
 		return 0;
+	}
 	return s->error_code ? s->error_code : -ENOTCONN;
 }
 
@@ -61,6 +63,46 @@ int iscsi_sync_logout(struct ev_loop *loop, struct iscsi_session *s)
 	int r = iscsi_session_logout(s);
 
 	return r < 0 ? r : ev_run_until(loop, logout_settled, s, -1);
+}
+
+static void batch_done(struct iscsi_task *t)
+{
+	*(size_t *)t->ctx -= 1;
+}
+
+static bool batch_settled(void *ctx)
+{
+	return *(size_t *)ctx == 0;
+}
+
+int iscsi_sync_tasks(struct ev_loop *loop, struct iscsi_session *s, struct iscsi_task *t,
+		     size_t n)
+{
+	size_t left = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int r;
+		t[i].done = batch_done;
+		t[i].ctx = &left;
+		left++;
+		r = iscsi_submit(s, &t[i]);
+		if (r < 0) {
+			t[i].result = r;
+			left--;
+		}
+	}
+	/* Every task sent must end before their buffers go. */
+	return ev_run_until(loop, batch_settled, &left, -1);
+}
+
+int iscsi_task_outcome(const struct iscsi_session *s, const struct iscsi_task *t,
+		       char *msg, size_t len)
+{
+	if (t->result >= 0)
+		return iscsi_task_status(t, msg, len);
+	snprintf(msg, len, "%s", t->result != -ECANCELED ? strerror(-t->result)
+							 : iscsi_session_error(s));
+	return t->result;
 }
 
 int iscsi_sync_command(struct ev_loop *loop, struct iscsi_session *s,

@@ -139,7 +139,69 @@ static void send_data_in(struct peer *p, const uint8_t *cmd, const uint8_t *data
 	peer_send(p, b, data, len);
 }
 
-/* INQUIRY VPD 0x80 (serial) and 0x00; READ CAPACITY(10); READ(10). */
+/* Data-In of len bytes of buf, then GOOD. */
+static void answer(struct peer *p, const uint8_t *cmd, const uint8_t *buf, uint32_t len)
+{
+	send_data_in(p, cmd, buf, len);
+	send_status(p, cmd, 0, 1, len);
+}
+
+/* CHECK CONDITION, ILLEGAL REQUEST, INVALID FIELD IN CDB (fixed sense),
+ * nothing moved: how a target refuses a VPD page it does not have. */
+static void send_illegal_request(struct peer *p, const uint8_t *cmd)
+{
+	uint8_t b[ISCSI_BHS_LEN] = { ISCSI_OP_SCSI_RSP, ISCSI_FLAG_FINAL | 0x02 };
+	uint8_t sense[2 + 18] = { 0, 18, 0x70, 0, 0x05 };
+
+	sense[2 + 7] = 10;
+	sense[2 + 12] = 0x24;
+	b[3] = 0x02;
+	memcpy(b + 16, cmd + 16, 4);
+	put_be32(b + 24, p->statsn++);
+	put_be32(b + 44, get_be32(cmd + 20));
+	peer_send(p, b, sense, sizeof(sense));
+}
+
+/* Standard INQUIRY, VPD 0x00 (it lists 0x00 and 0x80 only, though 0x83
+ * is answered too; other pages are refused), READ CAPACITY(16), MODE
+ * SENSE(6): what the probe asks besides. Returns false for any other
+ * command. */
+static bool on_probe_command(struct peer *p, const uint8_t *cmd)
+{
+	static const uint8_t devid[] = { 0, 0x83, 0, 12, 1, 3, 0, 8,
+					 0x50, 1, 2, 3, 4, 5, 6, 7 };
+	const uint8_t *cdb = cmd + 32;
+	uint8_t buf[64] = { 0 };
+
+	if (cdb[0] == 0x12 && !(cdb[1] & 1)) {
+		buf[2] = 5;
+		buf[4] = 31;
+		memcpy(buf + 8, "PEER    TEST DISK       1.0 ", 28);
+		answer(p, cmd, buf, 36);
+	} else if (cdb[0] == 0x12 && cdb[2] == 0x00) {
+		buf[3] = 2;
+		buf[5] = 0x80;
+		answer(p, cmd, buf, 6);
+	} else if (cdb[0] == 0x12 && cdb[2] == 0x83) {
+		answer(p, cmd, devid, sizeof(devid));
+	} else if (cdb[0] == 0x12 && cdb[2] != 0x80) {
+		send_illegal_request(p, cmd);
+	} else if (cdb[0] == 0x9e) {
+		put_be64(buf, LUN_BYTES / BS - 1);
+		put_be32(buf + 8, p->cap16_bad ? 0 : BS);
+		answer(p, cmd, buf, 32);
+	} else if (cdb[0] == 0x1a) {
+		buf[0] = 3;
+		buf[2] = p->write_protect ? 0x80 : 0;
+		answer(p, cmd, buf, 4);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* INQUIRY VPD 0x80 (serial) and 0x00; READ CAPACITY(10); READ(10); the
+ * probe's others. */
 static void on_command(struct peer *p, const uint8_t *cmd)
 {
 	const uint8_t *cdb = cmd + 32;
@@ -150,6 +212,8 @@ static void on_command(struct peer *p, const uint8_t *cmd)
 		peer_close(p);
 		return;
 	}
+	if (on_probe_command(p, cmd))
+		return;
 	if (cdb[0] == 0x12 && (cdb[1] & 1) && cdb[2] == 0x80) {
 		size_t n = strlen(p->serial);
 		buf[1] = 0x80;
@@ -183,6 +247,8 @@ static void on_peer_pdu(struct peer *p, const uint8_t *bhs)
 		break;
 	case ISCSI_OP_SCSI_CMD:
 		p->expcmdsn = get_be32(bhs + 24) + 1;
+		p->burst++;
+		p->max_burst = MAX(p->max_burst, p->burst);
 		if (p->script != SCRIPT_SILENT)
 			on_command(p, bhs);
 		else
@@ -232,6 +298,7 @@ static void peer_on_io(struct ev_source *src, uint32_t revents)
 		return;
 	}
 	p->rlen += (size_t)n;
+	p->burst = 0;
 	while (p->fd >= 0 && p->rlen >= ISCSI_BHS_LEN) {
 		uint32_t dlen = get_be24(p->rbuf + 5);
 		size_t total = ISCSI_BHS_LEN + ((dlen + 3) & ~3u);

@@ -46,6 +46,10 @@ struct peer {
 	int64_t accepted_at[16];
 	uint8_t lun[LUN_BYTES];
 	char serial[16];
+	/* the probe's other commands (test-disk) */
+	bool cap16_bad;         /* READ CAPACITY(16) says block size 0 */
+	bool write_protect;     /* MODE SENSE says so */
+	unsigned burst, max_burst; /* SCSI commands one read brought, most */
 };
 
 void peer_start(struct peer *p, struct ev_loop *loop, enum script script);

@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -70,6 +71,61 @@ static void emergency(const struct boot_config *bc, const char *why)
 	}
 }
 
+/* The root filesystem's module, loaded while the first daemon brings the
+ * disk up (the CPU would otherwise wait on the network and the target):
+ * rootfstype='s, else the one of the types rootdev.c tells apart whose
+ * module the initramfs holds, when it holds one only. The type the
+ * superblock shows is loaded after, as ever: nothing to do if it is this. */
+struct preload {
+	const struct boot_config *bc;
+	bool tried;                  /* its time is the step's */
+	char type[16];               /* loaded (or built in); "": none */
+};
+
+static const char *fs_module_in_initramfs(void)
+{
+	static const char *const types[] = { "ext4", "xfs", "btrfs" };
+	const char *found = NULL;
+	struct utsname u;
+	char dir[192];
+
+	if (uname(&u) < 0)
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+		snprintf(dir, sizeof(dir), "/lib/modules/%s/kernel/fs/%s", u.release, types[i]);
+		if (access(dir, F_OK) < 0)
+			continue;
+		if (found)
+			return NULL;    /* two: the superblock decides */
+		found = types[i];
+	}
+	return found;
+}
+
+static void preload_fs_module(void *ctx)
+{
+	struct preload *p = ctx;
+	const char *type = p->bc->rootfstype[0] ? p->bc->rootfstype : fs_module_in_initramfs();
+
+	if (!type)
+		return;
+	p->tried = true;
+	boot_step_begin(BOOT_STEP_FSMODULE, now_ms());
+	if (pivot_load_module(type, NULL) == 0)
+		snprintf(p->type, sizeof(p->type), "%s", type);
+	boot_step_end(BOOT_STEP_FSMODULE, now_ms());
+}
+
+static void load_fs_module(const struct preload *p, const char *type)
+{
+	if (!type[0] || !strcmp(type, p->type))
+		return;
+	if (pivot_load_module(type, NULL) < 0)
+		log_debug("no module for %s (built in?)", type);
+	if (!p->tried)
+		boot_step_end(BOOT_STEP_FSMODULE, now_ms());
+}
+
 static int64_t attach_deadline(const struct boot_config *bc)
 {
 	return bc->wait_s > 0 ? now_ms() + bc->wait_s * 1000ll : -1;
@@ -87,6 +143,7 @@ static void attach_disk(const struct boot_config *bc, char **argv, struct daemon
 
 		ds->deadline_ms = deadline;
 		r = rootd_start(bc, argv, ds);
+		ds->meanwhile = NULL;           /* once */
 		if (r == 0)
 			return;
 		log_err("%s", ds->msg);
@@ -118,38 +175,53 @@ static bool daemon_serves(const struct daemon_start *ds)
 
 /* The disk's logical block size, which its partition table counts in
  * (a 4Kn LUN: 4096); the daemon gave the device the LUN's. */
-static uint32_t logical_block_size(const char *disk)
+static uint32_t logical_block_size(int fd)
 {
-	int fd = open(disk, O_RDONLY | O_CLOEXEC);
 	int size = 0;
 
-	if (fd >= 0) {
-		if (ioctl(fd, BLKSSZGET, &size) < 0)
-			size = 0;
-		close(fd);
-	}
+	if (fd < 0 || ioctl(fd, BLKSSZGET, &size) < 0)
+		size = 0;
 	return size >= 512 ? (uint32_t)size : 512;
 }
 
+/* The kernel reads a disk's partition table once, and devtmpfs makes the
+ * nodes before the call returns: ublk as the device starts, NBD at the
+ * first open after its size was set (the open here). Asking again
+ * (BLKRRPART) would read it a second time; that is only done when the
+ * partition root= resolves to has no node, waiting up to 10 s. */
 int pivot_find_root(const struct boot_config *bc, const char *disk, char *dev,
 		    size_t devlen, struct fs_info *fs)
 {
+	int64_t begin = now_ms();
 	int fd = open(disk, O_RDONLY | O_CLOEXEC);
-	uint32_t sector_size = logical_block_size(disk);
+	uint32_t sector_size = logical_block_size(fd);
+	bool asked = fd < 0;
 	int r = -ENOENT;
 
-	/* The kernel reads the partition table when asked; devtmpfs then
-	 * makes the nodes. */
-	if (fd >= 0) {
-		ioctl(fd, BLKRRPART, 0);
-		close(fd);
-	}
+	/* From here, not from the daemon's "ready": PID 1 may have been busy
+	 * loading the filesystem's module since. */
+	boot_step_begin(BOOT_STEP_PARTITIONS, begin);
+	boot_step_end(BOOT_STEP_PARTITIONS, now_ms());
 	for (int i = 0; i < 100; i++) {
 		r = root_resolve(strcmp(bc->root, "dhcp") ? bc->root : "", disk, sector_size,
 				 dev, devlen, fs);
 		if (r == 0 && access(dev, F_OK) == 0)
-			return 0;
+			break;
+		if (!asked) {
+			asked = true;
+			log_debug("%s: no node for root= yet; asking the kernel to read the "
+				  "partition table", disk);
+			if (ioctl(fd, BLKRRPART, 0) < 0)
+				log_debug("BLKRRPART on %s: %s", disk, strerror(errno));
+			continue;
+		}
 		usleep(100 * 1000);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (r == 0 && access(dev, F_OK) == 0) {
+		boot_step_end(BOOT_STEP_ROOT, now_ms());
+		return 0;
 	}
 	return r < 0 ? r : -ENOENT;
 }
@@ -178,25 +250,29 @@ int pivot_configure(struct boot_config *bc, const char *conf_file, char *err,
 {
 	int r = boot_config_load(bc, conf_file, "/proc/cmdline", err, errlen);
 
+	if (r == 0 && bc->debug)
+		log_set_level(LOG_DEBUG);
 	/* The modules first: the iBFT driver shows the firmware's table. A
 	 * command line that fails to parse still gets its modules. */
 	pivot_load_boot_modules();
 	if (r == 0)
 		r = boot_config_use_firmware(bc, "", err, errlen);
-	if (r == 0 && bc->debug)
-		log_set_level(LOG_DEBUG);
+	boot_step_end(BOOT_STEP_MODULES, now_ms());
 	return r < 0 ? r : 0;
 }
 
 int pivot_boot(int argc, char **argv)
 {
 	struct boot_config bc;
-	struct daemon_start ds = { .pid = 0 };
+	struct preload pre = { .bc = &bc };
+	struct daemon_start ds = { .meanwhile = preload_fs_module, .meanwhile_ctx = &pre };
 	struct fs_info fs;
 	char err[512], root[128];
+	int64_t start = now_ms(), idle;
 
 	(void)argc;
 	pivot_mount_api_filesystems();
+	idle = boot_idle_ms();          /* /proc is there now */
 	console_fds();
 	log_use_kmsg();
 	log_info("starting (PID 1 mode)");
@@ -217,14 +293,14 @@ int pivot_boot(int argc, char **argv)
 			continue;
 		}
 		const char *type = bc.rootfstype[0] ? bc.rootfstype : fs.type;
-		if (type[0] && pivot_load_module(type, NULL) < 0)
-			log_debug("no module for %s (built in?)", type);
+		load_fs_module(&pre, type);
 		log_info("root filesystem %s (%s), switching root", root, type[0] ? type : "?");
 		if (pivot_switch_root(root, type, bc.rootflags, bc.read_only, err,
 				      sizeof(err)) == 0)
 			break;
 		emergency(&bc, err);
 	}
+	boot_steps_log("/init to init", start, idle);
 	exec_init(&bc);
 	emergency(&bc, "no init to run");
 	return 1;

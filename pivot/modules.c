@@ -337,6 +337,23 @@ static int load_bus(struct kmod_ctx *ctx, const char *sys_bus, const char *bus)
 	return loaded;
 }
 
+/* Whether sys_bus's /sys has a network interface other than lo. */
+static bool have_nic(const char *sys_bus)
+{
+	char dir[256];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/../class/net", sys_bus);
+	d = opendir(dir);
+	while (d && !found && (de = readdir(d)) != NULL)
+		found = de->d_name[0] != '.' && strcmp(de->d_name, "lo");
+	if (d)
+		closedir(d);
+	return found;
+}
+
 static int modules_load_nic_drivers(const struct modules_paths *paths, const char *sys_bus)
 {
 	static const char *const buses[] = { "pci", "virtio", "usb", "vmbus" };
@@ -344,13 +361,17 @@ static int modules_load_nic_drivers(const struct modules_paths *paths, const cha
 
 	if (!ctx)
 		return -ENOMEM;
-	/* A bus driver (virtio_pci) makes new devices (virtio-net) appear:
-	 * go round until nothing new loads. */
+	/* A bus driver (virtio_pci) makes new devices (virtio-net) appear,
+	 * as its probe runs, inside the insertion: the next round at once.
+	 * Only buses that find their devices later (USB, vmbus) need time,
+	 * given while no interface is there yet. */
 	for (int round = 0; round < 5; round++) {
 		int n = 0;
 		for (size_t i = 0; i < ARRAY_SIZE(buses); i++)
 			n += load_bus(ctx, sys_bus, buses[i]);
-		if (n == 0)
+		if (n > 0)
+			continue;
+		if (have_nic(sys_bus))
 			break;
 		usleep(100 * 1000);
 	}

@@ -164,6 +164,13 @@ static bool matches(const char *spec, const struct part_info *p, const struct fs
 	return !*spec && fs->type[0];
 }
 
+/* Names a partition by its table entry: no superblock is needed to match
+ * it (only the one that matched is read, for its type). */
+static bool by_entry(const char *spec)
+{
+	return !strncmp(spec, "PARTUUID=", 9) || !strncmp(spec, "PARTLABEL=", 10);
+}
+
 static void part_path(const char *disk, unsigned number, char *dev, size_t len)
 {
 	snprintf(dev, len, "%s%s%u", disk,
@@ -189,8 +196,14 @@ int root_resolve(const char *spec, const char *disk, uint32_t sector_size,
 	fd = open(disk, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	/* Each read here is a round trip to the target: no read-ahead past
+	 * the superblock (the kernel's own mount reads through the partition,
+	 * another cache). */
+	posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
 	n = part_probe(fd, sector_size, parts, ARRAY_SIZE(parts));
 	for (int i = 0; i < n; i++) {
+		if (by_entry(spec) && !matches(spec, &parts[i], fs))
+			continue;
 		if (fs_probe(fd, parts[i].start, fs) < 0)
 			memset(fs, 0, sizeof(*fs));
 		if (matches(spec, &parts[i], fs)) {

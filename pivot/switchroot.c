@@ -112,6 +112,7 @@ int pivot_switch_root(const char *dev, const char *fstype, const char *flags,
 			 fstype, strerror(errno));
 		return -errno;
 	}
+	boot_step_end(BOOT_STEP_MOUNT, now_ms());
 	if (stat("/", &initramfs) < 0 || stat(NEW_ROOT, &st) < 0) {
 		int e = errno;
 		snprintf(err, errlen, "examining the new root failed: %s", strerror(e));
@@ -131,5 +132,6 @@ int pivot_switch_root(const char *dev, const char *fstype, const char *flags,
 		snprintf(err, errlen, "switching to the new root failed: %s", strerror(errno));
 		return -errno;
 	}
+	boot_step_end(BOOT_STEP_SWITCH, now_ms());
 	return 0;
 }

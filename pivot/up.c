@@ -78,6 +78,7 @@ int pivot_up(const char *conf_file, const char *param_conf, char **argv)
 	struct fs_info fs;
 	char err[512], root[128];
 	bool name_root;
+	int64_t start = now_ms(), idle = boot_idle_ms();
 
 	if (pivot_configure(&bc, conf_file, err, sizeof(err)) < 0) {
 		log_err("%s", err);
@@ -102,6 +103,7 @@ int pivot_up(const char *conf_file, const char *param_conf, char **argv)
 	log_info("root filesystem %s (%s)", root, fs.type[0] ? fs.type : "?");
 	if (name_root && param_conf && write_root(param_conf, root) < 0)
 		return 1;
+	boot_steps_log("iscsiroot up", start, idle);
 	secure_zero(&bc, sizeof(bc));
 	return 0;
 }

@@ -25,6 +25,9 @@ struct daemon_start {
 	                              * now_ms(); -1: no limit but each path's */
 	unsigned first_path;         /* in: the path of bc to try first; out, after
 	                              * -ETIMEDOUT: the one after the stuck one */
+	void (*meanwhile)(void *ctx);/* in: called once the daemon has its
+	                              * configuration, before the wait; NULL: none */
+	void *meanwhile_ctx;
 	bool last_mute;              /* in: the path before first_path logged in
 	                              * and its LUN did not answer; out: so it was */
 	pid_t pid;                   /* out, when ready: the daemon (its keeper) */

@@ -78,11 +78,24 @@ void daemon_wipe_secrets(char **argv)
 
 /* ---- Running it */
 
+/* The boot's trace points (util/steps.c) go on in the daemon: its table
+ * comes as argv[3], or stays out of argv when there is none. */
+static void pass_steps(char *arg, size_t len, char **args)
+{
+	int fd = boot_steps_share();
+
+	if (fd >= 0 && fcntl(fd, F_SETFD, 0) == 0)
+		snprintf(arg, len, "%d", fd);
+	else
+		args[3] = NULL;
+}
+
 /* Returns only when it could not: a system without /proc, or one whose
  * memfds may not be executed (vm.memfd_noexec). */
 static void exec_daemon_from_memory(int fd)
 {
-	char fdarg[16], *args[] = { (char *)"@iscsiroot", (char *)"daemon", fdarg, NULL };
+	char fdarg[16], stepsarg[16];
+	char *args[] = { (char *)"@iscsiroot", (char *)"daemon", fdarg, stepsarg, NULL };
 	int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	int mfd = memfd_create("iscsiroot", MFD_CLOEXEC);
 	char buf[65536], **env = clean_environment();
@@ -98,6 +111,7 @@ static void exec_daemon_from_memory(int fd)
 		close(src);
 	if (n == 0 && env && fcntl(fd, F_SETFD, 0) == 0) {
 		snprintf(fdarg, sizeof(fdarg), "%d", fd);
+		pass_steps(stepsarg, sizeof(stepsarg), args);
 		fexecve(mfd, args, env);
 	}
 	log_debug("running the daemon in place: %s", strerror(errno));
@@ -348,11 +362,15 @@ static void timed_out(const struct boot_config *bc, const struct daemon_wait *w,
 			 portal_name(&bc->paths[ds->first_path], next, sizeof(next)));
 }
 
-/* Sends the configuration and waits; 0 with the last line in w->line. */
-static int talk_to_daemon(int fd, const struct boot_config *bc, struct daemon_wait *w)
+/* Sends the configuration, does the caller's work of the meantime, and
+ * waits; 0 with the last line in w->line. */
+static int talk_to_daemon(int fd, const struct boot_config *bc, struct daemon_wait *w,
+			  const struct daemon_start *ds)
 {
 	int r = write_full(fd, bc, sizeof(*bc));
 
+	if (r == 0 && ds->meanwhile)
+		ds->meanwhile(ds->meanwhile_ctx);
 	return r < 0 ? r : daemon_wait_report(fd, w);
 }
 
@@ -400,6 +418,10 @@ static pid_t spawn_daemon(const struct boot_config *bc, char **argv, int *fd)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
 		return -errno;
+	/* Shared before the fork: a daemon run in place keeps the mapping. */
+	if (boot_steps_share() < 0)
+		log_debug("the daemon's boot steps will not be shown");
+	boot_steps_clear(BOOT_STEP_DAEMON, BOOT_STEP_BLOCKDEV);
 	pid = fork();
 	if (pid == 0) {
 		close(fds[0]);
@@ -432,7 +454,7 @@ int rootd_start(const struct boot_config *bc, char **argv, struct daemon_start *
 	daemon_wait_init(&w, ds->deadline_ms, daemon_path_limit_ms(bc), DAEMON_ANSWER_MS);
 	pid = spawn_daemon(rotated, argv, &fd);
 	if (pid > 0) {
-		r = talk_to_daemon(fd, rotated, &w);
+		r = talk_to_daemon(fd, rotated, &w, ds);
 		close(fd);
 	}
 	secure_zero(rotated, sizeof(*rotated));

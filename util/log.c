@@ -32,6 +32,11 @@ void log_use_kmsg(void)
 		close(kmsg_fd);
 	log_set_kmsg_fd(open("/dev/kmsg", O_WRONLY | O_CLOEXEC), console_level);
 }
+void log_renew_kmsg(void)
+{
+	if (kmsg_fd >= 0)
+		log_use_kmsg();
+}
 void log_set_prefix(const char *prefix) { log_prefix = prefix; }
 
 /* kmsg priorities, see Documentation/ABI/testing/dev-kmsg */

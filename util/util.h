@@ -104,6 +104,9 @@ enum log_level log_get_level(void);
 void log_set_kmsg_fd(int fd, int console_level);
 /* The same for /dev/kmsg, with the level from /proc/sys/kernel/printk. */
 void log_use_kmsg(void);
+/* When kmsg is in use, opens it again: a fresh rate limit for a line
+ * that must not be dropped. */
+void log_renew_kmsg(void);
 void log_set_prefix(const char *prefix);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -124,6 +127,55 @@ int64_t now_ms(void);
  * failed at the same moment (a fleet against one target) do not come
  * back in step, and none waits longer than the backoff says. */
 int64_t jitter_ms(int64_t delay);
+
+/* ---- Boot trace points (steps.c). Each step is recorded when it ends,
+ * at a time of the loop's clock; its duration runs from the latest end of
+ * the steps before it in this list (or the boot's start), unless its own
+ * begin was recorded (a step done beside the others). PID 1 prints them
+ * all at the end of the boot, the daemon's steps too: the two processes
+ * share the table (boot_steps_share, boot_steps_attach). */
+
+enum boot_step {
+	BOOT_STEP_MODULES,      /* PID 1: configuration, NIC and iBFT modules */
+	BOOT_STEP_DAEMON,       /* fork and exec of the daemon, up to its network */
+	BOOT_STEP_LINK,         /* links set up, until one has carrier */
+	BOOT_STEP_DHCP,         /* DHCP (or ip=) until the address is set */
+	BOOT_STEP_LOGIN,        /* TCP connect and the iSCSI login */
+	BOOT_STEP_PROBE,        /* the LUN's TEST UNIT READY, INQUIRY, capacity... */
+	BOOT_STEP_BLOCKDEV,     /* the block device set up (NBD or ublk) */
+	BOOT_STEP_PARTITIONS,   /* PID 1: the kernel's partitions of the disk */
+	BOOT_STEP_ROOT,         /* root= resolved: partition table, superblocks */
+	BOOT_STEP_FSMODULE,     /* the root filesystem's module */
+	BOOT_STEP_MOUNT,        /* the root mounted */
+	BOOT_STEP_SWITCH,       /* the API filesystems moved, the initramfs emptied */
+	BOOT_STEPS
+};
+
+const char *boot_step_name(enum boot_step s);
+void boot_step_begin(enum boot_step s, int64_t now);
+void boot_step_end(enum boot_step s, int64_t now);
+/* Forgets the steps first..last (a daemon started again). */
+void boot_steps_clear(enum boot_step first, enum boot_step last);
+/* Moves the table into a memfd (once; what was recorded is kept) and
+ * returns its fd (close-on-exec), for a child that execs to attach. */
+int boot_steps_share(void);
+/* In that child: maps the table from fd, then closes fd. */
+int boot_steps_attach(int fd);
+/* A step's duration in ms, counted as above; -1 when it did not end. */
+int64_t boot_step_ms(enum boot_step s, int64_t start);
+/* "1034 ms: modules 120, daemon 80, ..." (the steps that ended), into
+ * out; returns its length. */
+size_t boot_steps_format(char *out, size_t len, int64_t start, int64_t end);
+/* The one place the steps are printed: with debug logging a line per
+ * step ("boot: dhcp 412 ms"), and always one summary line,
+ * "boot: WHAT 1034 ms: modules 120, ... (at 2.699 s, CPU idle 80 ms)",
+ * from start (now_ms()) to now; the idle time since idle_start (what
+ * boot_idle_ms() read at start; -1 leaves it out). */
+void boot_steps_log(const char *what, int64_t start, int64_t idle_start);
+/* The CPUs' idle time since boot, summed (/proc/uptime's second number),
+ * in ms; -1 when unknown. boot_idle_parse reads it from the file's text. */
+int64_t boot_idle_ms(void);
+int64_t boot_idle_parse(const char *uptime);
 
 /* ---- Strict number parsing for anything a peer or a user wrote. */
 

@@ -27,7 +27,8 @@ n=$(grep -c "ignoring packet" "$TMP/client.err")
 [ "$n" -ge 20 ] || fail "only $n packets ignored"
 for why in "malformed options" "no message type" "another xid" \
 	"another chaddr" "not a reply" "short message" "no address" \
-	"no server identifier" "not a DHCP frame"; do
+	"no server identifier" "not a DHCP frame" \
+	"ACK to DISCOVER without Rapid Commit"; do
 	grep -q "ignoring packet: $why" "$TMP/client.err" ||
 		fail "no packet dropped for: $why"
 done

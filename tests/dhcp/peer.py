@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """A DHCP test peer that answers with malformed replies, which no real
 server sends: truncated options, bad lengths, overload loops, a missing
-message type, wrong xid/chaddr, broken IP/UDP headers. In mode "good" it
+message type, wrong xid/chaddr, broken IP/UDP headers, ACKs to DISCOVER
+without a valid Rapid Commit. In mode "good" it
 then sends a valid OFFER/ACK (itself using option overload and an option
 split over two instances, RFC 3396), so the client must have ignored all
 the bad ones and still bound. In mode "bad" it sends only bad ones.
@@ -50,10 +51,23 @@ def good(xid, chaddr, mtype):
     return header(xid, chaddr, file=file) + COOKIE + good_options(mtype)
 
 
+def rapid_acks(xid, chaddr, mtype):
+    # Answers to DISCOVER that are ACKs: without Rapid Commit (RFC 4039),
+    # or with an option 80 that carries a value; both must be dropped.
+    if mtype != 2:
+        return {}
+    ack = opt(53, b"\x05") + opt(54, SIP) + opt(51, struct.pack("!I", 600))
+    return {
+        "ACK to DISCOVER": header(xid, chaddr) + COOKIE + ack + b"\xff",
+        "Rapid Commit with a value": header(xid, chaddr) + COOKIE + ack
+        + opt(80, b"\x01") + b"\xff",
+    }
+
+
 def bad_payloads(xid, chaddr, mtype):
     t = opt(53, bytes([mtype])) + opt(54, SIP)
     other = bytes([0x02, 0, 0, 0, 0, 1])
-    return {
+    return rapid_acks(xid, chaddr, mtype) | {
         "truncated option": header(xid, chaddr) + COOKIE + t
         + bytes([17, 200]) + b"iscsi",
         "length byte missing": header(xid, chaddr) + COOKIE + t + b"\x11",

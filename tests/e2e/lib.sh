@@ -475,7 +475,9 @@ e2e_tgt_restart() {
 
 # e2e_dhcp_start [ROOT_PATH [DNSMASQ-ARGS...]]: a DHCP-only dnsmasq on
 # br0, leases 10.99.0.100-199, with root-path option 17 when ROOT_PATH is
-# not empty (e.g. "iscsi:10.99.0.1::3260:1:$E2E_IQN").
+# not empty (e.g. "iscsi:10.99.0.1::3260:1:$E2E_IQN"). It answers DHCP
+# Rapid Commit (RFC 4039): iscsiroot binds in two messages; a client that
+# does not ask for it (udhcpc, iPXE) gets the usual four.
 e2e_dhcp_start() {
 	local rp=${1:-} opts=()
 	[ $# -gt 0 ] && shift
@@ -483,7 +485,7 @@ e2e_dhcp_start() {
 	rm -f "$E2E_WORK/dnsmasq.pid"
 	ip netns exec "$E2E_NS" dnsmasq -k --port=0 --conf-file=/dev/null --interface=br0 \
 		--bind-interfaces --dhcp-range=10.99.0.100,10.99.0.199,255.255.255.0,1h \
-		--dhcp-authoritative --no-ping \
+		--dhcp-authoritative --no-ping --dhcp-rapid-commit \
 		--pid-file="$E2E_WORK/dnsmasq.pid" --dhcp-leasefile="$E2E_WORK/dnsmasq.leases" \
 		--log-dhcp --log-facility=- "${opts[@]}" "$@" >>"$E2E_WORK/dnsmasq.log" 2>&1 209>&- &
 	E2E_DNSMASQ_PID=$!
