@@ -315,7 +315,7 @@ struct iscsi_mpath *iscsi_mpath_new(struct ev_loop *loop, const struct iscsi_dis
 				    enum iscsi_mpath_policy policy,
 				    int64_t replacement_timeout_ms);
 /* Takes s over (iscsi_mpath_free() frees it). verified: d was probed on
- * s, now. Any other path carries I/O only once its LUN shows d's
+ * s, now; it becomes the active path. Any other path carries I/O only once its LUN shows d's
  * identity; an idle one is started, and its first login is retried for
  * as long as the system runs (a path down at boot joins when it comes
  * up). -ENOSPC past ISCSI_MPATH_MAX. */

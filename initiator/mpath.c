@@ -250,6 +250,9 @@ int iscsi_mpath_add(struct iscsi_mpath *m, struct iscsi_session *s, bool verifie
 	if (!p->guard)
 		return -ENOMEM;
 	m->npaths++;
+	/* The path the disk was probed on is the one in use. */
+	if (verified)
+		m->active = p->index;
 	session_make_path(s);
 	iscsi_session_on_event(s, on_path_event, p);
 	/* Not yet the disk: nothing but the guard's check goes on it. */

@@ -554,8 +554,9 @@ static int make_mpath(struct serve *s, const struct serve_options *opt,
 				   opt->iscsi.replacement_timeout_ms);
 	if (!s->mpath)
 		return -ENOMEM;
-	for (unsigned i = 0; i < n; i++) {
-		unsigned k = (first + i) % n;
+	/* In the configuration's order, so that path N is the Nth path in
+	 * logs and status; the one that answered first is the active one. */
+	for (unsigned k = 0; k < n; k++) {
 		int r = iscsi_mpath_add(s->mpath, sessions[k], k == first);
 
 		if (r < 0) {

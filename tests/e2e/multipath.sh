@@ -72,6 +72,8 @@ cut_path() {
 
 # writes_across_cut WHAT APPEND IP: stress writes while IP's path is cut
 # for 25 s; the data must verify and no I/O error may reach the kernel.
+# IP "active": the path the daemon serves from (both log in at once: the
+# first to answer serves), found in its "logged in" line. Sets CUT_IP.
 writes_across_cut() {
 	local what=$1
 	e2e_vm_start "$E2E_WORK/initrd" "$BASE $2 e2e.stress=60 e2e.status=1"
@@ -80,8 +82,13 @@ writes_across_cut() {
 		e2e_vm_kill
 		return 1
 	fi
+	CUT_IP=$3
+	if [ "$CUT_IP" = active ]; then
+		CUT_IP=$(e2e_log_line "logged in to $E2E_IQN at " | sed -n 's/.* at \([0-9.]*\):3260.*/\1/p')
+		[ -n "$CUT_IP" ] || { fail "$what: no 'logged in' line"; e2e_vm_kill; return 1; }
+	fi
 	sleep 5
-	cut_path "$3" 25
+	cut_path "$CUT_IP" 25
 	if ! e2e_vm_wait_exit 240; then
 		fail "$what: the VM did not finish after the cut"
 		e2e_vm_kill
@@ -93,21 +100,26 @@ writes_across_cut() {
 		fail "$what: data not verified: $(e2e_log_line "stress")"
 }
 
-# 2. Failover: path 1 is the active one; it is cut while writes are in
-# flight on it.
-if writes_across_cut failover "$P1 $P2" "$E2E_SERVER_IP"; then
-	e2e_log_has "path 1 \\($E2E_SERVER_IP\\) is down: [0-9]+ command\\(s\\) go on path 2" &&
-		pass "failover: commands moved to path 2: $(e2e_log_line "is down: ")" ||
-		fail "failover: no commands moved to path 2"
-	e2e_log_has "path 1 \\($E2E_SERVER_IP\\) carries I/O" &&
-		pass "failover: path 1 came back" || fail "failover: path 1 did not come back"
+# 2. Failover: the active path (path 1 or 2, whichever answered first) is
+# cut while writes are in flight on it.
+if writes_across_cut failover "$P1 $P2" active; then
+	if [ "$CUT_IP" = "$E2E_SERVER_IP" ]; then
+		CUT=1 OTHER=2 OTHER_IP=$SECOND_IP
+	else
+		CUT=2 OTHER=1 OTHER_IP=$E2E_SERVER_IP
+	fi
+	e2e_log_has "path $CUT \\($CUT_IP\\) is down: [0-9]+ command\\(s\\) go on path $OTHER" &&
+		pass "failover: commands moved to path $OTHER: $(e2e_log_line "is down: ")" ||
+		fail "failover: no commands moved from path $CUT to path $OTHER"
+	e2e_log_has "path $CUT \\($CUT_IP\\) carries I/O" &&
+		pass "failover: path $CUT came back" || fail "failover: path $CUT did not come back"
 	# what the daemon says of itself, in text and JSON
 	e2e_log_has "status: policy failover, 2 paths, [1-9][0-9]* failover" &&
-		e2e_log_has "status: path 1 $E2E_SERVER_IP:3260 $E2E_IQN: standby" &&
-		e2e_log_has "status: path 2 $SECOND_IP:3260 $E2E_IQN: active" &&
+		e2e_log_has "status: path $CUT $CUT_IP:3260 $E2E_IQN: standby" &&
+		e2e_log_has "status: path $OTHER $OTHER_IP:3260 $E2E_IQN: active" &&
 		pass "status: $(e2e_log_line "status: policy")" ||
 		fail "status: $(grep -a "status: " "$E2E_VM_LOG" | head -8)"
-	e2e_log_has 'status json: \{"device":"/dev/(nbd0|ublkb0)",.*"policy":"failover","failovers":[1-9].*"state":"standby".*"state":"active"' &&
+	e2e_log_has 'status json: \{"device":"/dev/(nbd0|ublkb0)",.*"policy":"failover","failovers":[1-9].*"state":"(standby|active)".*"state":"(active|standby)"' &&
 		pass "status --json" || fail "status --json: $(e2e_log_line "status json")"
 fi
 
