@@ -481,14 +481,13 @@ static bool one_ready(const struct first_login *f)
 static bool one_ready_or_all_failed(void *ctx)
 {
 	const struct first_login *f = ctx;
-	bool all_failed = true;
 
-	for (unsigned i = 0; i < f->n; i++) {
-		if (iscsi_session_ready(f->sessions[i]))
-			return true;
-		all_failed &= iscsi_session_failed(f->sessions[i]);
-	}
-	return all_failed;
+	if (one_ready(f))
+		return true;
+	for (unsigned i = 0; i < f->n; i++)
+		if (!iscsi_session_failed(f->sessions[i]))
+			return false;
+	return true;
 }
 
 /* Starts every path's login; returns the index of the first that is
