@@ -248,6 +248,59 @@ static void report_login(void *ctx, unsigned path)
 		dprintf(p->fd, "login %u\n", path);
 }
 
+/* The portals the target lists (SendTargets) as more paths, through the
+ * configuration's own rules (pivot/paths.c: the target's name, the portal
+ * group rd.iscsi.target.group= or iscsistart -g gave, none twice, at most
+ * BOOT_MAX_PATHS); the path that answered is their template (credentials,
+ * LUN). */
+struct more_portals {
+	const struct boot_config *bc;
+	const struct dhcpc_rootpath *paths;
+	unsigned npaths;
+};
+
+static void add_path_listed(struct serve *srv, const struct boot_config *bc,
+			    const struct dhcpc_rootpath *path, struct serve_options *opt)
+{
+	char err[200];
+	int r = daemon_target_config(bc, path, opt, err, sizeof(err));
+
+	if (r == 0 && (r = serve_add_path(srv, &opt->iscsi)) < 0 && r != -EEXIST)
+		snprintf(err, sizeof(err), "%s", strerror(-r));
+	if (r < 0 && r != -EEXIST)
+		log_warn("portal %s:%u left out: %s", path->host, path->port, err);
+}
+
+static void add_listed_portals(void *ctx, struct serve *srv, unsigned path, char *text,
+			       size_t len)
+{
+	const struct more_portals *mp = ctx;
+	struct boot_config *found = malloc(sizeof(*found));
+	struct serve_options *opt = malloc(sizeof(*opt));
+	unsigned had = 0;
+	int r = found && opt ? 0 : -ENOMEM;
+
+	if (r == 0) {
+		*found = *mp->bc;
+		found->npaths = 0;
+		for (unsigned i = 0; i < mp->npaths; i++)
+			boot_config_add_path(found, &mp->paths[i], "configuration");
+		had = found->npaths;
+		r = boot_paths_from_send_targets(found, &mp->paths[path], text, len,
+						 found->target_group ? (int)found->target_group : -1);
+	}
+	if (r < 0)
+		log_warn("the target's list of portals (SendTargets) is unusable: %s", strerror(-r));
+	for (unsigned i = had; r >= 0 && i < found->npaths; i++)
+		add_path_listed(srv, found, &found->paths[i], opt);
+	if (found)
+		secure_zero(found, sizeof(*found));
+	if (opt)
+		secure_zero(opt, sizeof(*opt));
+	free(found);
+	free(opt);
+}
+
 /* Every path at once (multipath): the first that logs in is probed and
  * serves; the others join once their LUN shows the same disk, and are
  * retried for as long as the system runs. */
@@ -259,6 +312,7 @@ static int serve_all_paths(struct ev_loop *loop, const struct boot_config *bc,
 {
 	struct serve_options *opt = malloc(sizeof(*opt)), *more = malloc(sizeof(*more));
 	struct path_report report = { .fd = role->report_fd };
+	struct more_portals listed = { bc, paths, MIN(npaths, (unsigned)ISCSI_MPATH_MAX) };
 	int r = opt && more ? 0 : -ENOMEM;
 
 	for (unsigned i = 0; r == 0 && i < npaths && i < ISCSI_MPATH_MAX; i++) {
@@ -274,6 +328,8 @@ static int serve_all_paths(struct ev_loop *loop, const struct boot_config *bc,
 		opt->defer_last = bc->last_path_mute && opt->nmore > 0;
 		opt->logged_in = report_login;
 		opt->logged_in_ctx = &report;
+		opt->portals = add_listed_portals;
+		opt->portals_ctx = &listed;
 		opt->recover = role->recover;
 		opt->recover_index = role->index;
 		opt->recover_backend = role->backend;
