@@ -179,184 +179,120 @@ static mode_t netconf_mode(const struct dhcpc_lease *l)
 	return strchr(l->rootpath, '@') ? 0600 : 0644;
 }
 
-/* ---- systemd-networkd: run/systemd/network/00-iscsiroot-IF.network ----
- * Its files are taken in lexical order across /etc, /run and /usr/lib, the
- * first that matches a link wins: "00-" comes before the distributions'
- * "10-"…"99-". It declares what we configured (address, routes, DNS, MTU)
- * and runs no DHCP client (the daemon renews the lease itself), and
- * KeepConfiguration=yes keeps networkd from dropping addresses or routes
- * at its start or stop; the default is "no" unless / is a network
- * filesystem, which an ext4 on NBD is not. The carrier settings keep a
- * switch's restart from deconfiguring the link. */
+/* ---- The network managers' hand-over ----
+ * What we configured, said once for both: the routes apply.c adds
+ * (option 121's, else the default route), the MAC, NM's connection UUID. */
+struct manager_view {
+	const struct dhcpc_lease *l;
+	struct dhcpc_route routes[DHCPC_MAX_ROUTES];
+	int nroutes;
+	char addr[INET_ADDRSTRLEN];
+	char mac[18];                /* "" when unknown */
+	char match[40];              /* NM's device match: mac:… or interface-name:… */
+	char uuid[37];
+	const char *search;          /* option 119, else 15; "" */
+};
 
 static const char *ip4(struct in_addr a, char buf[INET_ADDRSTRLEN])
 {
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
-static bool have_mac(const struct dhcpc_lease *l)
+/* One UUID per NIC, the same at every boot: a fixed prefix (RFC 4122
+ * version 4 and variant bits) and the MAC's 12 hex digits, which also
+ * give the MAC's text. */
+static void manager_view(struct manager_view *v, const struct dhcpc_lease *l)
 {
-	static const uint8_t zero[6];
+	const uint8_t *m = l->mac;
+	const char *hex;
 
-	return memcmp(l->mac, zero, sizeof(zero)) != 0;
-}
-
-static void print_mac(FILE *f, const uint8_t m[6])
-{
-	fprintf(f, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
-		m[4], m[5]);
-}
-
-static bool on_link(const struct dhcpc_lease *l, struct in_addr a)
-{
-	return ((a.s_addr ^ l->addr.s_addr) & l->netmask.s_addr) == 0;
-}
-
-static void networkd_route(FILE *f, const struct dhcpc_lease *l,
-			   struct in_addr dst, uint8_t prefix,
-			   struct in_addr gw)
-{
-	char a[INET_ADDRSTRLEN];
-
-	fprintf(f, "\n[Route]\nDestination=%s/%u\n", ip4(dst, a), prefix);
-	if (gw.s_addr) {
-		fprintf(f, "Gateway=%s\n", ip4(gw, a));
-		if (!on_link(l, gw))
-			fputs("GatewayOnLink=yes\n", f);
-	} else {
-		fputs("Scope=link\n", f);
+	memset(v, 0, sizeof(*v));
+	v->l = l;
+	if (l->have_classless) {
+		v->nroutes = l->nroutes;
+		memcpy(v->routes, l->routes, sizeof(v->routes));
+	} else if (l->gateway.s_addr) {
+		v->routes[0].gateway = l->gateway;
+		v->nroutes = 1;
 	}
-	fprintf(f, "PreferredSource=%s\n", ip4(l->addr, a));
+	ip4(l->addr, v->addr);
+	snprintf(v->uuid, sizeof(v->uuid), "69736373-6972-4f6f-8074-%02x%02x%02x%02x%02x%02x",
+		 m[0], m[1], m[2], m[3], m[4], m[5]);
+	hex = v->uuid + 24;
+	if (strcmp(hex, "000000000000"))
+		for (int i = 0; i < 6; i++)
+			snprintf(v->mac + 3 * i, sizeof(v->mac) - 3 * i, "%.2s%s",
+				 hex + 2 * i, i < 5 ? ":" : "");
+	snprintf(v->match, sizeof(v->match), "%s%s", v->mac[0] ? "mac:" : "interface-name:",
+		 v->mac[0] ? v->mac : l->ifname);
+	v->search = l->domainsearch[0] ? l->domainsearch : l->domain;
 }
 
-/* The routes apply.c adds: option 121's, else the default route. */
-static void networkd_routes(FILE *f, const struct dhcpc_lease *l)
-{
-	struct in_addr any = { 0 };
-
-	if (!l->have_classless) {
-		if (l->gateway.s_addr)
-			networkd_route(f, l, any, 0, l->gateway);
-		return;
-	}
-	for (int i = 0; i < l->nroutes; i++)
-		networkd_route(f, l, l->routes[i].dst, l->routes[i].prefix,
-			       l->routes[i].gateway);
-}
-
+/* systemd-networkd: run/systemd/network/00-iscsiroot-IF.network. Its files
+ * are taken in lexical order across /etc, /run and /usr/lib, the first
+ * that matches a link wins: "00-" comes before the distributions' "10-"…
+ * "99-". It declares what we configured and runs no DHCP client (the
+ * daemon renews the lease itself); KeepConfiguration=yes keeps networkd
+ * from dropping addresses or routes at its start or stop (the default is
+ * "no" unless / is a network filesystem, which an ext4 on NBD is not), and
+ * ConfigureWithoutCarrier=yes (which implies IgnoreCarrierLoss=yes) keeps
+ * a switch's restart from deconfiguring it. */
 static void fill_networkd(FILE *f, const void *arg)
 {
-	const struct dhcpc_lease *l = arg;
+	const struct manager_view *v = arg;
+	const struct dhcpc_lease *l = v->l;
 	char a[INET_ADDRSTRLEN];
 
-	fprintf(f, "# iscsiroot: the root disk is reached through this link "
-		   "(%s lease); leave it configured.\n[Match]\n",
-		l->proto == DHCPC_PROTO_DHCP ? "DHCP" : "static");
-	if (have_mac(l)) {
-		fputs("MACAddress=", f);
-		print_mac(f, l->mac);
-		fputc('\n', f);
-	}
+	fputs("[Match]\n", f);
+	if (v->mac[0])
+		fprintf(f, "MACAddress=%s\n", v->mac);
 	fprintf(f, "Name=%s\n", l->ifname);
 	if (l->mtu)
 		fprintf(f, "\n[Link]\nMTUBytes=%u\n", l->mtu);
-	fputs("\n[Network]\nDHCP=no\nKeepConfiguration=yes\n"
-	      "ConfigureWithoutCarrier=yes\nIgnoreCarrierLoss=yes\n", f);
-	fprintf(f, "Address=%s/%u\n", ip4(l->addr, a), l->prefix);
+	fprintf(f, "\n[Network]\nDHCP=no\nKeepConfiguration=yes\n"
+		   "ConfigureWithoutCarrier=yes\n"
+		   "Address=%s/%u\n", v->addr, l->prefix);
 	for (int i = 0; i < l->ndns; i++)
 		fprintf(f, "DNS=%s\n", ip4(l->dns[i], a));
-	if (l->domainsearch[0] || l->domain[0])
-		fprintf(f, "Domains=%s\n",
-			l->domainsearch[0] ? l->domainsearch : l->domain);
-	networkd_routes(f, l);
+	if (v->search[0])
+		fprintf(f, "Domains=%s\n", v->search);
+	for (int i = 0; i < v->nroutes; i++) {
+		const struct dhcpc_route *rt = &v->routes[i];
+		struct in_addr gw = rt->gateway;
+
+		fprintf(f, "\n[Route]\nDestination=%s/%u\n", ip4(rt->dst, a), rt->prefix);
+		if (!gw.s_addr)
+			fputs("Scope=link\n", f);
+		else
+			fprintf(f, "Gateway=%s\n%s", ip4(gw, a),
+				(gw.s_addr ^ l->addr.s_addr) & l->netmask.s_addr
+					? "GatewayOnLink=yes\n" : "");
+	}
 }
 
-static int write_networkd(const char *root, const struct dhcpc_lease *l)
+/* udev: run/systemd/network/00-iscsiroot-IF.link keeps the kernel's name.
+ * udev renames a link only while it is down (the kernel refuses
+ * otherwise); a failed rename leaves the link uninitialized in udev's
+ * database, and networkd and NM then wait for it for ever ("pending").
+ * Found by the first boot of a networkd root (tests/e2e/handover.sh). */
+static void fill_link(FILE *f, const void *arg)
 {
-	char rel[96];
-	int r = make_dirs(root, "run/systemd/network");
+	const struct manager_view *v = arg;
 
-	snprintf(rel, sizeof(rel), "run/systemd/network/00-iscsiroot-%s.network",
-		 l->ifname);
-	return r < 0 ? r : write_file(root, rel, 0644, fill_networkd, l);
+	fprintf(f, "[Match]\nMACAddress=%s\n\n[Link]\nName=%s\n", v->mac, v->l->ifname);
 }
 
-/* ---- NetworkManager (1.42 in Debian 12): its initrd hand-over ----
- * - run/NetworkManager/system-connections/iscsiroot-IF.nmconnection: a
- *   keyfile (0600: NM ignores one others may read) with method=manual
- *   and what we configured, so NM runs no DHCP client of its own;
- * - run/NetworkManager/devices/IFINDEX: the device state NM keeps across
- *   its own restarts; connection-uuid makes NM take the active connection
- *   over as it is (no deconfiguration) on its first start too;
- * - run/NetworkManager/conf.d/15-iscsiroot-IF.conf: no "Wired connection"
- *   of NM's own for the NIC, and a device section that lets only our
- *   connection be activated on it.
+/* NetworkManager (1.42 in Debian 12), its initrd hand-over:
+ * - system-connections/iscsiroot-IF.nmconnection: a keyfile (0600: NM
+ *   ignores one others may read), method=manual with what we configured,
+ *   so NM runs no DHCP client of its own; route-metric=0 as ours;
+ * - devices/IFINDEX: the device state NM keeps across its restarts;
+ *   connection-uuid makes NM take the connection over as it is, with no
+ *   deconfiguration, on its first start too;
+ * - conf.d/15-iscsiroot-IF.conf: only our connection may be activated on
+ *   the NIC (NM's own "Wired connection" for it, too, is not).
  * NM leaves a device with an active connection configured when it stops,
  * so the link stays up through the system's shutdown. */
-
-/* One UUID per NIC, the same at every boot: a fixed prefix and the MAC
- * (else the interface name's bytes), RFC 4122 version 4 and variant bits. */
-static void connection_uuid(const struct dhcpc_lease *l, char out[37])
-{
-	uint8_t tail[6] = { 0 };
-
-	if (have_mac(l))
-		memcpy(tail, l->mac, 6);
-	else
-		for (size_t i = 0; l->ifname[i] && i < IFNAMSIZ; i++)
-			tail[i % 6] ^= (uint8_t)l->ifname[i];
-	snprintf(out, 37, "69736373-6972-4f6f-8074-%02x%02x%02x%02x%02x%02x",
-		 tail[0], tail[1], tail[2], tail[3], tail[4], tail[5]);
-}
-
-static void nm_routes(FILE *f, const struct dhcpc_lease *l)
-{
-	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
-	int n = 0;
-
-	if (!l->have_classless) {
-		if (l->gateway.s_addr)
-			fprintf(f, "gateway=%s\n", ip4(l->gateway, a));
-		return;
-	}
-	for (int i = 0; i < l->nroutes; i++) {
-		const struct dhcpc_route *rt = &l->routes[i];
-
-		if (rt->prefix == 0 && rt->gateway.s_addr) {
-			fprintf(f, "gateway=%s\n", ip4(rt->gateway, a));
-			continue;
-		}
-		fprintf(f, "route%d=%s/%u", ++n, ip4(rt->dst, a), rt->prefix);
-		if (rt->gateway.s_addr)
-			fprintf(f, ",%s", ip4(rt->gateway, g));
-		fputc('\n', f);
-	}
-}
-
-static void nm_ipv4(FILE *f, const struct dhcpc_lease *l)
-{
-	char a[INET_ADDRSTRLEN];
-
-	fprintf(f, "\n[ipv4]\nmethod=manual\naddress1=%s/%u\n",
-		ip4(l->addr, a), l->prefix);
-	nm_routes(f, l);
-	if (l->ndns) {
-		fputs("dns=", f);
-		for (int i = 0; i < l->ndns; i++)
-			fprintf(f, "%s;", ip4(l->dns[i], a));
-		fputc('\n', f);
-	}
-	if (l->domainsearch[0] || l->domain[0]) {
-		fputs("dns-search=", f);
-		for (const char *p = l->domainsearch[0] ? l->domainsearch : l->domain;
-		     *p; p++)
-			fputc(*p == ' ' ? ';' : *p, f);
-		fputs(";\n", f);
-	}
-	/* our routes have metric 0: NM's then replace them, not double them */
-	fputs("route-metric=0\nmay-fail=false\n", f);
-}
-
 /* IPv6 is left as the kernel and the initramfs made it. */
 static void nm_ipv6(FILE *f, const struct dhcpc_lease *l)
 {
@@ -366,95 +302,94 @@ static void nm_ipv6(FILE *f, const struct dhcpc_lease *l)
 
 static void fill_nm_connection(FILE *f, const void *arg)
 {
-	const struct dhcpc_lease *l = arg;
-	char uuid[37];
+	const struct manager_view *v = arg;
+	const struct dhcpc_lease *l = v->l;
+	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	int n = 0;
 
-	connection_uuid(l, uuid);
-	fprintf(f, "# iscsiroot: the root disk is reached through this link "
-		   "(%s lease).\n[connection]\nid=iscsiroot %s\nuuid=%s\n"
-		   "type=ethernet\ninterface-name=%s\nautoconnect=true\n"
-		   "autoconnect-priority=999\n\n[ethernet]\n",
-		l->proto == DHCPC_PROTO_DHCP ? "DHCP" : "static", l->ifname,
-		uuid, l->ifname);
-	if (have_mac(l)) {
-		fputs("mac-address=", f);
-		print_mac(f, l->mac);
-		fputc('\n', f);
-	}
+	fprintf(f, "[connection]\nid=iscsiroot %s\nuuid=%s\ntype=ethernet\n"
+		   "interface-name=%s\nautoconnect=true\nautoconnect-priority=999\n"
+		   "\n[ethernet]\n", l->ifname, v->uuid, l->ifname);
+	if (v->mac[0])
+		fprintf(f, "mac-address=%s\n", v->mac);
 	if (l->mtu)
 		fprintf(f, "mtu=%u\n", l->mtu);
-	nm_ipv4(f, l);
+	fprintf(f, "\n[ipv4]\nmethod=manual\naddress1=%s/%u\n", v->addr, l->prefix);
+	for (int i = 0; i < v->nroutes; i++) {
+		const struct dhcpc_route *rt = &v->routes[i];
+
+		ip4(rt->gateway, g);
+		if (rt->prefix == 0 && rt->gateway.s_addr)
+			fprintf(f, "gateway=%s\n", g);
+		else
+			fprintf(f, "route%d=%s/%u%s%s\n", ++n, ip4(rt->dst, a),
+				rt->prefix, rt->gateway.s_addr ? "," : "",
+				rt->gateway.s_addr ? g : "");
+	}
+	for (int i = 0; i < l->ndns; i++)
+		fprintf(f, "%s%s;%s", i ? "" : "dns=", ip4(l->dns[i], a),
+			i + 1 < l->ndns ? "" : "\n");
+	if (v->search[0]) {
+		fputs("dns-search=", f);
+		for (const char *p = v->search; *p; p++)
+			fputc(*p == ' ' ? ';' : *p, f);
+		fputs(";\n", f);
+	}
+	fputs("route-metric=0\nmay-fail=false\n", f);
 	nm_ipv6(f, l);
-	fputs("\n[user]\norg.freedesktop.NetworkManager.origin=iscsiroot\n", f);
 }
 
 static void fill_nm_device_state(FILE *f, const void *arg)
 {
-	char uuid[37];
+	const struct manager_view *v = arg;
 
-	connection_uuid(arg, uuid);
-	fprintf(f, "[device]\nmanaged=true\nconnection-uuid=%s\n", uuid);
-}
-
-static void nm_device_match(FILE *f, const struct dhcpc_lease *l)
-{
-	if (have_mac(l)) {
-		fputs("mac:", f);
-		print_mac(f, l->mac);
-	} else {
-		fprintf(f, "interface-name:%s", l->ifname);
-	}
-	fputc('\n', f);
+	fprintf(f, "[device]\nmanaged=true\nconnection-uuid=%s\n", v->uuid);
 }
 
 static void fill_nm_conf(FILE *f, const void *arg)
 {
-	const struct dhcpc_lease *l = arg;
-	char uuid[37];
+	const struct manager_view *v = arg;
 
-	connection_uuid(l, uuid);
-	fputs("# iscsiroot: the root disk's link keeps its connection.\n"
-	      "[main]\nno-auto-default+=", f);
-	nm_device_match(f, l);
-	fprintf(f, "\n[device-iscsiroot-%s]\nmatch-device=", l->ifname);
-	nm_device_match(f, l);
-	fprintf(f, "managed=1\nkeep-configuration=yes\n"
-		   "allowed-connections=uuid:%s\n", uuid);
+	fprintf(f, "[device-iscsiroot-%s]\nmatch-device=%s\nmanaged=1\n"
+		   "keep-configuration=yes\nallowed-connections=uuid:%s\n",
+		v->l->ifname, v->match, v->uuid);
 }
 
-static int write_networkmanager(const char *root, const struct dhcpc_lease *l)
-{
-	char rel[96];
-	int r;
-
-	if ((r = make_dirs(root, "run/NetworkManager/system-connections")) < 0 ||
-	    (r = make_dirs(root, "run/NetworkManager/devices")) < 0 ||
-	    (r = make_dirs(root, "run/NetworkManager/conf.d")) < 0)
-		return r;
-	snprintf(rel, sizeof(rel),
-		 "run/NetworkManager/system-connections/iscsiroot-%s.nmconnection",
-		 l->ifname);
-	if ((r = write_file(root, rel, 0600, fill_nm_connection, l)) < 0)
-		return r;
-	snprintf(rel, sizeof(rel), "run/NetworkManager/devices/%d", l->ifindex);
-	if (l->ifindex > 0 &&
-	    (r = write_file(root, rel, 0644, fill_nm_device_state, l)) < 0)
-		return r;
-	snprintf(rel, sizeof(rel), "run/NetworkManager/conf.d/15-iscsiroot-%s.conf",
-		 l->ifname);
-	return write_file(root, rel, 0644, fill_nm_conf, l);
-}
-
-/* The managers' files: each failure is said, none stops the others. */
+/* The managers' files: a failure is said, and stops none of the others. */
 static void write_manager_handover(const char *root, const struct dhcpc_lease *l)
 {
-	int r = write_networkd(root, l);
+	static const struct {
+		const char *path;    /* %s: the interface (its index for devices/) */
+		mode_t mode;
+		void (*fill)(FILE *f, const void *arg);
+	} files[] = {
+		{ "run/systemd/network/00-iscsiroot-%s.link", 0644, fill_link },
+		{ "run/systemd/network/00-iscsiroot-%s.network", 0644, fill_networkd },
+		{ "run/NetworkManager/system-connections/iscsiroot-%s.nmconnection",
+		  0600, fill_nm_connection },
+		{ "run/NetworkManager/devices/%s", 0644, fill_nm_device_state },
+		{ "run/NetworkManager/conf.d/15-iscsiroot-%s.conf", 0644, fill_nm_conf },
+	};
+	struct manager_view v;
+	char rel[128], ifindex[12];
 
-	if (r < 0)
-		log_warn("systemd-networkd hand-over: %s", strerror(-r));
-	r = write_networkmanager(root, l);
-	if (r < 0)
-		log_warn("NetworkManager hand-over: %s", strerror(-r));
+	manager_view(&v, l);
+	snprintf(ifindex, sizeof(ifindex), "%d", l->ifindex);
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		int r;
+
+		if (files[i].fill == fill_link && !v.mac[0])
+			continue;    /* a .link needs a match */
+		snprintf(rel, sizeof(rel), files[i].path,
+			 files[i].fill == fill_nm_device_state ? ifindex : l->ifname);
+		*strrchr(rel, '/') = '\0';
+		r = make_dirs(root, rel);
+		rel[strlen(rel)] = '/';
+		if (r == 0)
+			r = write_file(root, rel, files[i].mode, files[i].fill, &v);
+		if (r < 0)
+			log_warn("hand-over %s: %s", rel, strerror(-r));
+	}
 }
 
 int dhcpc_write_handover(const char *root, const struct dhcpc_lease *l)

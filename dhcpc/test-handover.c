@@ -131,6 +131,7 @@ static mode_t file_mode(const char *root, const char *rel)
 }
 
 #define NETWORKD "run/systemd/network/00-iscsiroot-eth7.network"
+#define LINK "run/systemd/network/00-iscsiroot-eth7.link"
 #define NM_CONN "run/NetworkManager/system-connections/iscsiroot-eth7.nmconnection"
 #define NM_STATE "run/NetworkManager/devices/3"
 #define NM_CONF "run/NetworkManager/conf.d/15-iscsiroot-eth7.conf"
@@ -144,16 +145,15 @@ static void test_networkd_dhcp(const char *root)
 	l.mtu = 9000;
 	CHECK_EQ(dhcpc_write_handover(root, &l), 0);
 	CHECK_STR(slurp(root, NETWORKD),
-		  "# iscsiroot: the root disk is reached through this link "
-		  "(DHCP lease); leave it configured.\n"
 		  "[Match]\nMACAddress=52:54:00:e2:e0:01\nName=eth7\n"
 		  "\n[Link]\nMTUBytes=9000\n"
 		  "\n[Network]\nDHCP=no\nKeepConfiguration=yes\n"
-		  "ConfigureWithoutCarrier=yes\nIgnoreCarrierLoss=yes\n"
+		  "ConfigureWithoutCarrier=yes\n"
 		  "Address=10.0.0.7/24\nDNS=10.0.0.53\nDomains=lab.example\n"
-		  "\n[Route]\nDestination=0.0.0.0/0\nGateway=10.0.0.1\n"
-		  "PreferredSource=10.0.0.7\n");
+		  "\n[Route]\nDestination=0.0.0.0/0\nGateway=10.0.0.1\n");
 	CHECK_EQ(file_mode(root, NETWORKD), 0644 & ~umask_now());
+	CHECK_STR(slurp(root, LINK), "[Match]\nMACAddress=52:54:00:e2:e0:01\n"
+				     "\n[Link]\nName=eth7\n");
 }
 
 /* Static ip= with option-121-like routes: an on-link one, one via a
@@ -183,21 +183,22 @@ static void test_networkd_static(const char *root)
 	struct dhcpc_lease l;
 
 	static_lease(&l);
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/run/systemd'", root);
+	CHECK_EQ(system(cmd), 0);
 	CHECK_EQ(dhcpc_write_handover(root, &l), 0);
+	CHECK(slurp(root, LINK) == NULL); /* no MAC: nothing to match */
 	CHECK_STR(slurp(root, NETWORKD),
-		  "# iscsiroot: the root disk is reached through this link "
-		  "(static lease); leave it configured.\n"
 		  "[Match]\nName=eth7\n"
 		  "\n[Network]\nDHCP=no\nKeepConfiguration=yes\n"
-		  "ConfigureWithoutCarrier=yes\nIgnoreCarrierLoss=yes\n"
+		  "ConfigureWithoutCarrier=yes\n"
 		  "Address=10.0.0.7/24\nDNS=10.0.0.53\nDNS=10.0.0.54\n"
 		  "Domains=a.example b.example\n"
 		  "\n[Route]\nDestination=192.168.5.0/24\nScope=link\n"
-		  "PreferredSource=10.0.0.7\n"
 		  "\n[Route]\nDestination=172.16.0.0/12\nGateway=192.0.2.1\n"
-		  "GatewayOnLink=yes\nPreferredSource=10.0.0.7\n"
-		  "\n[Route]\nDestination=0.0.0.0/0\nGateway=10.0.0.3\n"
-		  "PreferredSource=10.0.0.7\n");
+		  "GatewayOnLink=yes\n"
+		  "\n[Route]\nDestination=0.0.0.0/0\nGateway=10.0.0.3\n");
 }
 
 static void test_networkmanager_dhcp(const char *root)
@@ -208,8 +209,6 @@ static void test_networkmanager_dhcp(const char *root)
 	l.mtu = 9000;
 	CHECK_EQ(dhcpc_write_handover(root, &l), 0);
 	CHECK_STR(slurp(root, NM_CONN),
-		  "# iscsiroot: the root disk is reached through this link "
-		  "(DHCP lease).\n"
 		  "[connection]\nid=iscsiroot eth7\nuuid=" UUID "\n"
 		  "type=ethernet\ninterface-name=eth7\nautoconnect=true\n"
 		  "autoconnect-priority=999\n"
@@ -217,16 +216,13 @@ static void test_networkmanager_dhcp(const char *root)
 		  "\n[ipv4]\nmethod=manual\naddress1=10.0.0.7/24\n"
 		  "gateway=10.0.0.1\ndns=10.0.0.53;\ndns-search=lab.example;\n"
 		  "route-metric=0\nmay-fail=false\n"
-		  "\n[ipv6]\nmethod=ignore\n"
-		  "\n[user]\norg.freedesktop.NetworkManager.origin=iscsiroot\n");
+		  "\n[ipv6]\nmethod=ignore\n");
 	/* NetworkManager ignores a keyfile that others can read */
 	CHECK_EQ(file_mode(root, NM_CONN), 0600);
 	CHECK_STR(slurp(root, NM_STATE),
 		  "[device]\nmanaged=true\nconnection-uuid=" UUID "\n");
 	CHECK_STR(slurp(root, NM_CONF),
-		  "# iscsiroot: the root disk's link keeps its connection.\n"
-		  "[main]\nno-auto-default+=mac:52:54:00:e2:e0:01\n"
-		  "\n[device-iscsiroot-eth7]\n"
+		  "[device-iscsiroot-eth7]\n"
 		  "match-device=mac:52:54:00:e2:e0:01\nmanaged=1\n"
 		  "keep-configuration=yes\nallowed-connections=uuid:" UUID "\n");
 }
@@ -234,15 +230,12 @@ static void test_networkmanager_dhcp(const char *root)
 static void test_networkmanager_static(const char *root)
 {
 	struct dhcpc_lease l;
-	const char *uuid = "69736373-6972-4f6f-8074-"
-			   "657468370000"; /* "eth7" in the last 6 bytes */
+	const char *uuid = "69736373-6972-4f6f-8074-000000000000";
 
 	static_lease(&l);
 	CHECK_EQ(dhcpc_write_handover(root, &l), 0);
 	char want[1024];
 	snprintf(want, sizeof(want),
-		 "# iscsiroot: the root disk is reached through this link "
-		 "(static lease).\n"
 		 "[connection]\nid=iscsiroot eth7\nuuid=%s\n"
 		 "type=ethernet\ninterface-name=eth7\nautoconnect=true\n"
 		 "autoconnect-priority=999\n"
@@ -252,14 +245,10 @@ static void test_networkmanager_static(const char *root)
 		 "gateway=10.0.0.3\n"
 		 "dns=10.0.0.53;10.0.0.54;\ndns-search=a.example;b.example;\n"
 		 "route-metric=0\nmay-fail=false\n"
-		 "\n[ipv6]\nmethod=ignore\n"
-		 "\n[user]\norg.freedesktop.NetworkManager.origin=iscsiroot\n",
-		 uuid);
+		 "\n[ipv6]\nmethod=ignore\n", uuid);
 	CHECK_STR(slurp(root, NM_CONN), want);
 	snprintf(want, sizeof(want),
-		 "# iscsiroot: the root disk's link keeps its connection.\n"
-		 "[main]\nno-auto-default+=interface-name:eth7\n"
-		 "\n[device-iscsiroot-eth7]\n"
+		 "[device-iscsiroot-eth7]\n"
 		 "match-device=interface-name:eth7\nmanaged=1\n"
 		 "keep-configuration=yes\nallowed-connections=uuid:%s\n", uuid);
 	CHECK_STR(slurp(root, NM_CONF), want);
