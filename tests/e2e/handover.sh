@@ -147,7 +147,7 @@ handover_case() {
 manager_ok() { # KIND before|after
 	case $1 in
 	networkd) has "manager $2: routable \\(configured\\)" ;;
-	nm) has "manager $2: 100 \\(connected\\) iscsiroot eth0" ;;
+	nm) has "manager $2: GENERAL.STATE:100 \\(connected\\) GENERAL.CONNECTION:iscsiroot eth0 *\$" ;;
 	esac
 }
 
