@@ -295,6 +295,9 @@ static void adopt_lease(struct dhcpc *d, const struct dhcpc_lease *l)
 	int r;
 
 	d->lease = *l;
+	for (int i = 0; i < d->nifaces; i++)  /* the managers match it */
+		if (d->ifaces[i].link.ifindex == l->ifindex)
+			memcpy(d->lease.mac, d->ifaces[i].link.mac, 6);
 	r = dhcpc_apply_lease(&d->nl, l, d->cfg.set_hostname);
 	if (r < 0 && !d->finished) {
 		finish(d, r);
@@ -303,7 +306,7 @@ static void adopt_lease(struct dhcpc *d, const struct dhcpc_lease *l)
 	if (d->finished)
 		return; /* a renewal: the files were written at boot */
 	if (d->cfg.write_files) {
-		r = dhcpc_write_handover(d->cfg.root_dir, l);
+		r = dhcpc_write_handover(d->cfg.root_dir, &d->lease);
 		if (r < 0)
 			log_warn("hand-over files: %s", strerror(-r));
 	}

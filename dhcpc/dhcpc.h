@@ -94,6 +94,7 @@ enum dhcpc_proto { DHCPC_PROTO_NONE, DHCPC_PROTO_DHCP };
 struct dhcpc_lease {
 	char ifname[IFNAMSIZ];
 	int ifindex;
+	uint8_t mac[6];               /* the link's; all zero: unknown */
 	enum dhcpc_proto proto;       /* "none" (static) or "dhcp" */
 	struct in_addr addr;
 	struct in_addr netmask;
@@ -185,8 +186,11 @@ int dhcpc_run(const struct dhcpc_config *cfg, struct dhcpc_lease *out);
 
 /* KEY='value' lines in klibc ipconfig's format (run/net-IF.conf). */
 void dhcpc_format_netconf(FILE *f, const struct dhcpc_lease *lease);
-/* Writes run/net-IF.conf, run/initramfs/open-iscsi.interface and
- * etc/resolv.conf (the last only with DNS servers). */
+/* Writes run/net-IF.conf, run/initramfs/open-iscsi.interface,
+ * etc/resolv.conf (only with DNS servers), and the network managers'
+ * hand-over: run/systemd/network/00-iscsiroot-IF.network and, below
+ * run/NetworkManager/, system-connections/iscsiroot-IF.nmconnection,
+ * devices/IFINDEX and conf.d/15-iscsiroot-IF.conf (dhcpc/README.md). */
 int dhcpc_write_handover(const char *root, const struct dhcpc_lease *lease);
 
 #endif
