@@ -3,6 +3,8 @@
  * The bring-up: choose interfaces, set them up, wait for carrier, run one
  * DHCP client per interface at once (the first lease wins) or apply ip=,
  * then write the hand-over files. Then, with keep_lease, go on renewing.
+ * With every_iface each chosen interface is configured on its own (one
+ * NIC a path): its own ip=, client, deadline and route metric.
  */
 #include <errno.h>
 #include <net/if_arp.h>
@@ -23,12 +25,24 @@
 #define LINK_POLL_MS 100
 #define LINK_POLL_EVENTS_MS 1000
 #define MAX_LINKS 64
+/* every_iface: each interface's routes get 1000 + its ifindex as metric,
+ * as dhcpcd does, so that no interface's default route replaces
+ * another's (the kernel keys a route by destination and metric). */
+#define EVERY_IFACE_METRIC 1000
 
 struct iface {
 	struct nl_link link;
 	bool running;             /* DHCP client started (or static applied) */
 	struct dhcp_client client;
 	struct dhcpc *owner;
+	int parent;               /* the ifindex it was chosen as (link
+	                           * becomes the VLAN link over it) */
+	/* every_iface */
+	bool configured;          /* its lease is applied */
+	bool to_report;           /* ... and on_iface has not heard of it */
+	bool given_up;            /* no carrier or no lease in time (said) */
+	int64_t deadline;         /* of its DHCP exchange; -1 before carrier */
+	struct dhcpc_lease lease; /* the one applied */
 };
 
 struct dhcpc {
@@ -48,6 +62,9 @@ struct dhcpc {
 	struct dhcpc_lease lease;
 	dhcpc_done_fn done;
 	void *ctx;
+	dhcpc_iface_fn on_iface;  /* every_iface */
+	void *on_iface_ctx;
+	int first_error;          /* every_iface: the first given up's */
 };
 
 void dhcpc_config_init(struct dhcpc_config *cfg)
@@ -59,6 +76,29 @@ void dhcpc_config_init(struct dhcpc_config *cfg)
 	cfg->retransmit_ms = 4000;
 	cfg->root_dir = "/";
 	cfg->write_files = true;
+}
+
+int dhcpc_config_add_ip(struct dhcpc_config *cfg, const char *s)
+{
+	struct dhcpc_ipconf ip;
+	int r = dhcpc_ip_parse(s, &ip);
+
+	if (r < 0)
+		return r;
+	if (!ip.device[0] || !cfg->ip.device[0] || !strcmp(ip.device, cfg->ip.device)) {
+		cfg->ip = ip;
+		return 0;
+	}
+	for (int i = 0; i < cfg->nmore_ip; i++)
+		if (!strcmp(cfg->more_ip[i].device, ip.device)) {
+			cfg->more_ip[i] = ip;
+			return 0;
+		}
+	if (cfg->nmore_ip >= (int)ARRAY_SIZE(cfg->more_ip))
+		return -E2BIG;
+	cfg->more_ip[cfg->nmore_ip++] = ip;
+	cfg->every_iface = true;
+	return 0;
 }
 
 /* ---- Finishing: the done callback always runs from our own timer, so
@@ -125,11 +165,12 @@ static bool usable(const struct nl_link *l)
 static void add_iface(struct dhcpc *d, const struct nl_link *l)
 {
 	for (int i = 0; i < d->nifaces; i++)
-		if (d->ifaces[i].link.ifindex == l->ifindex)
+		if (d->ifaces[i].parent == l->ifindex)
 			return;
 	if (d->nifaces >= DHCPC_MAX_IFACES)
 		return;
 	d->ifaces[d->nifaces].link = *l;
+	d->ifaces[d->nifaces].parent = l->ifindex;
 	d->ifaces[d->nifaces].owner = d;
 	d->nifaces++;
 }
@@ -141,14 +182,26 @@ static bool want_by_name(const struct dhcpc *d, const char *name)
 			return true;
 	if (d->cfg.rename_to[0] && !strcmp(d->cfg.rename_to, name))
 		return true;
+	for (int i = 0; i < d->cfg.nmore_ip; i++)
+		if (!strcmp(d->cfg.more_ip[i].device, name))
+			return true;
 	return d->cfg.ip.device[0] && !strcmp(d->cfg.ip.device, name);
+}
+
+/* The ip= of an interface: the one naming it, else the general one. */
+static const struct dhcpc_ipconf *ip_for(const struct dhcpc *d, const char *name)
+{
+	for (int i = 0; i < d->cfg.nmore_ip; i++)
+		if (!strcmp(d->cfg.more_ip[i].device, name))
+			return &d->cfg.more_ip[i];
+	return &d->cfg.ip;
 }
 
 /* Names, then the BOOTIF MAC, then a given MAC, else all Ethernet. */
 static void choose_ifaces(struct dhcpc *d, const struct nl_link *links, int n)
 {
 	bool by_name = d->cfg.nifnames > 0 || d->cfg.ip.device[0] ||
-		       d->cfg.rename_to[0];
+		       d->cfg.rename_to[0] || d->cfg.nmore_ip > 0;
 	const uint8_t *mac = d->cfg.have_bootif ? d->cfg.bootif
 			     : d->cfg.have_mac  ? d->cfg.mac : NULL;
 
@@ -189,29 +242,30 @@ static void rename_link(struct dhcpc *d, struct nl_link *links, int n)
 }
 
 /* dracut's ip=...:<macaddr>: set before the link goes up. */
-static void set_mac(struct dhcpc *d, struct iface *f)
+static void set_mac(struct dhcpc *d, struct iface *f, const struct dhcpc_ipconf *ip)
 {
 	int r;
 
-	if (!d->cfg.ip.have_mac || !memcmp(f->link.mac, d->cfg.ip.mac, 6))
+	if (!ip->have_mac || !memcmp(f->link.mac, ip->mac, 6))
 		return;
-	r = nl_link_set_mac(&d->nl, f->link.ifindex, d->cfg.ip.mac);
+	r = nl_link_set_mac(&d->nl, f->link.ifindex, ip->mac);
 	if (r < 0) {
 		log_warn("%s: MAC address: %s", f->link.name, strerror(-r));
 		return;
 	}
-	memcpy(f->link.mac, d->cfg.ip.mac, 6);
+	memcpy(f->link.mac, ip->mac, 6);
 }
 
 static void bring_up(struct dhcpc *d, struct iface *f)
 {
+	const struct dhcpc_ipconf *ip = ip_for(d, f->link.name);
 	int r;
 
-	set_mac(d, f);
-	if (d->cfg.ip.mtu && f->link.mtu != d->cfg.ip.mtu) {
-		r = nl_link_set_mtu(&d->nl, f->link.ifindex, d->cfg.ip.mtu);
+	set_mac(d, f, ip);
+	if (ip->mtu && f->link.mtu != ip->mtu) {
+		r = nl_link_set_mtu(&d->nl, f->link.ifindex, ip->mtu);
 		if (r < 0)
-			log_warn("%s: MTU %u: %s", f->link.name, d->cfg.ip.mtu,
+			log_warn("%s: MTU %u: %s", f->link.name, ip->mtu,
 				 strerror(-r));
 	}
 	if (f->link.flags & IFF_UP)
@@ -310,6 +364,44 @@ static void adopt_lease(struct dhcpc *d, const struct dhcpc_lease *l)
 	finish(d, 0);
 }
 
+/* every_iface: each lease on its own interface, with the interface's
+ * own route metric; the first one configured is the bring-up's result
+ * (and writes every hand-over file), the others write their net-IF.conf.
+ * A renewal refreshes address and routes only. */
+static void adopt_iface_lease(struct dhcpc *d, struct iface *f,
+			      const struct dhcpc_lease *l)
+{
+	bool renewal = f->configured;
+	int r;
+
+	f->lease = *l;
+	f->lease.route_metric = EVERY_IFACE_METRIC + (uint32_t)f->link.ifindex;
+	r = dhcpc_apply_lease(&d->nl, &f->lease, d->cfg.set_hostname && d->winner < 0);
+	if (r < 0 && !renewal) {
+		log_err("%s: not configured: %s", f->link.name, strerror(-r));
+		return; /* a DHCP client may try again; a static ip= is given up at its deadline */
+	}
+	if (d->winner == (int)(f - d->ifaces))
+		d->lease = f->lease;
+	if (renewal)
+		return;
+	f->configured = true;
+	f->to_report = true;
+	if (d->winner < 0) {
+		d->winner = (int)(f - d->ifaces);
+		d->lease = f->lease;
+	}
+	log_info("%s: configured", f->link.name);
+	if (d->cfg.write_files) {
+		r = d->winner == (int)(f - d->ifaces)
+			    ? dhcpc_write_handover(d->cfg.root_dir, &f->lease)
+			    : dhcpc_write_netconf(d->cfg.root_dir, &f->lease);
+		if (r < 0)
+			log_warn("hand-over files: %s", strerror(-r));
+	}
+	d->timer.deadline = ev_now(d->loop);
+}
+
 static void on_client_event(struct dhcp_client *c, enum dhcp_event ev,
 			    void *ctx)
 {
@@ -319,6 +411,10 @@ static void on_client_event(struct dhcp_client *c, enum dhcp_event ev,
 
 	if (ev == DHCP_EV_LOST)
 		return; /* the client logged it and keeps the address */
+	if (d->cfg.every_iface) {
+		adopt_iface_lease(d, f, &c->lease);
+		return;
+	}
 	if (d->winner >= 0 && d->winner != idx)
 		return;
 	if (d->winner < 0) {
@@ -332,18 +428,22 @@ static void on_client_event(struct dhcp_client *c, enum dhcp_event ev,
 
 static int start_iface(struct dhcpc *d, struct iface *f)
 {
+	const struct dhcpc_ipconf *ip = ip_for(d, f->link.name);
 	struct dhcp_client_cfg cc = {
 		.ifindex = f->link.ifindex,
 		.client_id_len = d->cfg.client_id_len,
-		.request_addr = d->cfg.ip.addr,
+		.request_addr = ip->addr,
 		.broadcast_flag = d->cfg.broadcast_flag,
 		.retransmit_ms = d->cfg.retransmit_ms,
 	};
 
-	if (d->cfg.ip.mode == DHCPC_IP_STATIC) {
+	if (ip->mode == DHCPC_IP_STATIC) {
 		struct dhcpc_lease l;
-		dhcpc_static_lease(&d->cfg.ip, f->link.name, f->link.ifindex,
-				   &l);
+		dhcpc_static_lease(ip, f->link.name, f->link.ifindex, &l);
+		if (d->cfg.every_iface) {
+			adopt_iface_lease(d, f, &l);
+			return 0;
+		}
 		d->winner = (int)(f - d->ifaces);
 		adopt_lease(d, &l);
 		return 0;
@@ -353,7 +453,7 @@ static int start_iface(struct dhcpc *d, struct iface *f)
 	memcpy(cc.client_id, d->cfg.client_id, sizeof(cc.client_id));
 	memcpy(cc.vendor_class, d->cfg.vendor_class, sizeof(cc.vendor_class));
 	memcpy(cc.user_class, d->cfg.user_class, sizeof(cc.user_class));
-	memcpy(cc.hostname, d->cfg.ip.hostname, sizeof(cc.hostname));
+	memcpy(cc.hostname, ip->hostname, sizeof(cc.hostname));
 	f->running = true;
 	return dhcp_client_start(&f->client, d->loop, &cc, on_client_event, f);
 }
@@ -425,11 +525,116 @@ static void check_progress(struct dhcpc *d)
 	}
 }
 
+/* ---- every_iface: each interface with its own carrier wait and DHCP
+ * deadline; one that misses either is said in one line and given up
+ * (its client goes on with keep_lease: a late lease is still taken). */
+
+static void give_up(struct dhcpc *d, struct iface *f, int status)
+{
+	if (status == -ENOLINK)
+		log_err("%s: no carrier within %d ms", f->link.name, d->cfg.link_timeout_ms);
+	else
+		log_err("%s: no DHCP lease within %d ms", f->link.name, d->cfg.timeout_ms);
+	f->given_up = true;
+	if (!d->first_error)
+		d->first_error = status;
+	if (f->running && !d->cfg.keep_lease) {
+		dhcp_client_stop(&f->client);
+		f->running = false;
+	}
+	if (d->on_iface)
+		d->on_iface(d, f->link.name, NULL, status, d->on_iface_ctx);
+}
+
+/* One interface's step; returns when it wants to be looked at again
+ * (-1: not before an event), or a negative errno in *err. */
+static int64_t step_iface(struct dhcpc *d, struct iface *f, int64_t now, int *err)
+{
+	if (f->to_report) {
+		f->to_report = false;
+		if (d->on_iface)
+			d->on_iface(d, f->link.name, &f->lease, 0, d->on_iface_ctx);
+	}
+	if (f->configured || f->given_up)
+		return -1;
+	if (f->running) {
+		if (now < f->deadline)
+			return f->deadline;
+		give_up(d, f, -ETIMEDOUT);
+		return -1;
+	}
+	if (nl_link_get(&d->nl, f->link.ifindex, &f->link) == 0 && f->link.carrier) {
+		log_info("%s: carrier", f->link.name);
+		if (d->dhcp_deadline < 0) {
+			d->dhcp_deadline = now;    /* the first carrier */
+			boot_step_end(BOOT_STEP_LINK, ev_now(d->loop));
+		}
+		f->deadline = now + d->cfg.timeout_ms;
+		f->running = true;
+		*err = start_iface(d, f);
+		return f->configured ? -1 : f->deadline;
+	}
+	if (now >= d->link_deadline) {
+		give_up(d, f, -ENOLINK);
+		return -1;
+	}
+	return now + (d->links.fd >= 0 ? LINK_POLL_EVENTS_MS : LINK_POLL_MS);
+}
+
+bool dhcpc_settled(const struct dhcpc *d)
+{
+	if (!d->cfg.every_iface)
+		return d->finished;
+	if (d->nifaces == 0)
+		return d->finished;
+	for (int i = 0; i < d->nifaces; i++)
+		if (!d->ifaces[i].configured && !d->ifaces[i].given_up)
+			return false;
+	return true;
+}
+
+static void every_iface_progress(struct dhcpc *d)
+{
+	int64_t now = now_ms(), next = -1;
+	int r = 0;
+
+	/* a named interface whose driver is still probing may come later */
+	if (now < d->link_deadline)
+		r = find_ifaces(d);
+	for (int i = 0; i < d->nifaces && r == 0; i++) {
+		int64_t at = step_iface(d, &d->ifaces[i], now, &r);
+
+		if (at >= 0)
+			next = next < 0 ? at : MIN(next, at);
+	}
+	if (r < 0) {
+		finish(d, r);
+		return;
+	}
+	if (d->nifaces == 0 && now >= d->link_deadline) {
+		log_err("no matching network interface");
+		finish(d, -ENOLINK);
+	} else if (d->winner >= 0) {
+		finish(d, 0);
+	} else if (d->nifaces > 0 && dhcpc_settled(d)) {
+		finish(d, d->first_error);
+	}
+	if (now < d->link_deadline && !dhcpc_settled(d))
+		next = MIN(next < 0 ? INT64_MAX : next,
+			   now + (d->links.fd >= 0 ? LINK_POLL_EVENTS_MS : LINK_POLL_MS));
+	if (dhcpc_settled(d) && d->finished)
+		stop_link_events(d);
+	if (!d->finished || d->done_called)
+		d->timer.deadline = next;
+}
+
 static void on_timer(struct ev_source *src)
 {
 	struct dhcpc *d = src->ctx;
 
-	if (!d->finished)
+	if (d->cfg.every_iface)
+		every_iface_progress(d);
+	else if (!d->finished)
 		check_progress(d);
 	if (d->finished && !d->done_called) {
 		d->done_called = true;
@@ -484,6 +689,27 @@ const struct dhcpc_lease *dhcpc_get_lease(const struct dhcpc *d)
 	return d->winner >= 0 ? &d->lease : NULL;
 }
 
+void dhcpc_on_iface(struct dhcpc *d, dhcpc_iface_fn fn, void *ctx)
+{
+	d->on_iface = fn;
+	d->on_iface_ctx = ctx;
+}
+
+int dhcpc_get_leases(const struct dhcpc *d, const struct dhcpc_lease **out, int max)
+{
+	int n = 0;
+
+	if (!d->cfg.every_iface) {
+		if (d->winner >= 0 && max > 0)
+			out[n++] = &d->lease;
+		return n;
+	}
+	for (int i = 0; i < d->nifaces && n < max; i++)
+		if (d->ifaces[i].configured)
+			out[n++] = &d->ifaces[i].lease;
+	return n;
+}
+
 void dhcpc_stop(struct dhcpc *d)
 {
 	if (!d)
@@ -500,6 +726,7 @@ void dhcpc_stop(struct dhcpc *d)
 struct run_state {
 	bool done;
 	int status;
+	struct dhcpc *d;
 };
 
 static void run_done(struct dhcpc *d, int status, void *ctx)
@@ -511,9 +738,17 @@ static void run_done(struct dhcpc *d, int status, void *ctx)
 	rs->status = status;
 }
 
+/* every_iface: until each interface is configured or given up. */
+static bool run_settled(void *ctx)
+{
+	const struct run_state *rs = ctx;
+
+	return rs->done && (rs->status < 0 || dhcpc_settled(rs->d));
+}
+
 int dhcpc_run(const struct dhcpc_config *cfg, struct dhcpc_lease *out)
 {
-	struct run_state rs = { false, 0 };
+	struct run_state rs = { false, 0, NULL };
 	struct ev_loop loop;
 	struct dhcpc *d = NULL;
 	int r = ev_loop_init(&loop);
@@ -521,12 +756,14 @@ int dhcpc_run(const struct dhcpc_config *cfg, struct dhcpc_lease *out)
 	if (r < 0)
 		return r;
 	r = dhcpc_start(&loop, cfg, run_done, &rs, &d);
-	if (r == 0 && (r = ev_run_until(&loop, ev_flag_done, &rs.done, -1)) < 0)
+	rs.d = d;
+	if (r == 0 && (r = ev_run_until(&loop, run_settled, &rs, -1)) < 0)
 		log_err("DHCP stopped: the event loop failed: %s", strerror(-r));
 	if (r == 0 && rs.status == 0 && out)
 		*out = d->lease;
 	if (r == 0)
 		r = rs.status;
+
 	dhcpc_stop(d);
 	ev_loop_close(&loop);
 	return r;

@@ -108,6 +108,10 @@ struct dhcpc_lease {
 	uint16_t mtu;                 /* 0 when not given */
 	uint32_t lease_time, t1, t2;  /* seconds; DHCPC_INFINITE_LEASE */
 	struct dhcpc_route routes[DHCPC_MAX_ROUTES]; /* option 121 */
+	uint32_t route_metric;        /* of the routes it adds: 0, or with
+	                               * every_iface the interface's own, so
+	                               * that two interfaces' default routes
+	                               * stand side by side */
 	int nroutes;
 	bool have_classless;          /* option 121 was present */
 	char hostname[256];
@@ -139,6 +143,16 @@ struct dhcpc_config {
 	                              * (made unless there), which is configured
 	                              * instead; 0: none */
 	struct dhcpc_ipconf ip;      /* ip=; mode DHCP by default */
+	/* More ip=, one for each further interface (each names its
+	 * device); an interface none names takes ip above. */
+	struct dhcpc_ipconf more_ip[DHCPC_MAX_IFACES - 1];
+	int nmore_ip;
+	/* Configure every chosen interface, each on its own (its own client,
+	 * deadline and routes, with a metric of its own), instead of the
+	 * first lease winning: the paths of a multipath disk, one a NIC.
+	 * done comes with the first configured; the others go on, and
+	 * dhcpc_on_iface() hears of each. */
+	bool every_iface;
 
 	int link_timeout_ms;         /* carrier wait; default 10 s */
 	int timeout_ms;              /* whole DHCP exchange; default 60 s */
@@ -158,6 +172,11 @@ struct dhcpc_config {
 
 /* Fills the defaults listed above. */
 void dhcpc_config_init(struct dhcpc_config *cfg);
+/* One more ip=: one for another device than ip's goes to more_ip (and
+ * sets every_iface: each interface its own); one for the same device, or
+ * for none, replaces ip. 0, -EINVAL, -EOPNOTSUPP (dhcpc_ip_parse) or
+ * -E2BIG (DHCPC_MAX_IFACES interfaces). */
+int dhcpc_config_add_ip(struct dhcpc_config *cfg, const char *s);
 
 /* ---- Running it inside the shared event loop ---- */
 
@@ -171,8 +190,23 @@ typedef void (*dhcpc_done_fn)(struct dhcpc *d, int status, void *ctx);
 
 int dhcpc_start(struct ev_loop *loop, const struct dhcpc_config *cfg,
 		dhcpc_done_fn done, void *ctx, struct dhcpc **out);
-/* The applied lease (valid after done with status 0); renewals update it. */
+/* The applied lease (valid after done with status 0); renewals update it.
+ * With every_iface: the first interface's to be configured. */
 const struct dhcpc_lease *dhcpc_get_lease(const struct dhcpc *d);
+/* With every_iface: called as each interface is configured (status 0,
+ * lease set) or given up (-ENOLINK no carrier, -ETIMEDOUT no lease in
+ * time: lease NULL; with keep_lease its client goes on and may still
+ * call with 0 later). Called from dhcpc's timer, never inside done. */
+typedef void (*dhcpc_iface_fn)(struct dhcpc *d, const char *ifname,
+			       const struct dhcpc_lease *lease, int status,
+			       void *ctx);
+void dhcpc_on_iface(struct dhcpc *d, dhcpc_iface_fn fn, void *ctx);
+/* Every interface configured or given up (every_iface; else: done). */
+bool dhcpc_settled(const struct dhcpc *d);
+/* The configured interfaces' leases, in the order of the interfaces:
+ * how many were put in out (at most max). */
+int dhcpc_get_leases(const struct dhcpc *d, const struct dhcpc_lease **out,
+		     int max);
 /* Stops every client and frees d. Never removes an address or route. */
 void dhcpc_stop(struct dhcpc *d);
 
@@ -188,5 +222,8 @@ void dhcpc_format_netconf(FILE *f, const struct dhcpc_lease *lease);
 /* Writes run/net-IF.conf, run/initramfs/open-iscsi.interface and
  * etc/resolv.conf (the last only with DNS servers). */
 int dhcpc_write_handover(const char *root, const struct dhcpc_lease *lease);
+/* Only run/net-IF.conf: every_iface's further interfaces (the other two
+ * files belong to the first). */
+int dhcpc_write_netconf(const char *root, const struct dhcpc_lease *lease);
 
 #endif
