@@ -49,20 +49,49 @@ static void static_ip(const struct ibft_nic *nic, char *out, size_t len)
 		inet_ntop(AF_INET, &nic->gateway, gw, sizeof(gw));
 	if (m.s_addr)
 		inet_ntop(AF_INET, &m, mask, sizeof(mask));
-	snprintf(out, len, "%s::%s:%s:%s::off", addr, gw, mask,
-		 strchr(nic->hostname, ':') ? "" : nic->hostname);
+	snprintf(out, len, "%s::%s:%s:%s:%s:off", addr, gw, mask,
+		 strchr(nic->hostname, ':') ? "" : nic->hostname, nic->ifname);
 }
 
-static void apply_nic(struct boot_config *bc, const struct ibft_nic *nic)
+/* Each boot target's NIC its own ip= naming its interface (when the
+ * kernel has named it), so that two NICs are both brought up, each with
+ * its own address: static as the table says, else DHCP. */
+static void nic_ip(struct boot_config *bc, const struct ibft_nic *nic)
 {
+	char ip[256], err[128];
+
+	if (nic->origin != 3 && nic->ip.s_addr)
+		static_ip(nic, ip, sizeof(ip));
+	else if (nic->ifname[0])
+		snprintf(ip, sizeof(ip), ":::::%s:dhcp", nic->ifname);
+	else
+		return;
+	if (boot_config_apply(bc, "ip", ip, false, "in the iBFT", err, sizeof(err)) < 0)
+		log_warn("iBFT NIC %u: %s", nic->index, err);
+}
+
+static void apply_nics(struct boot_config *bc, const struct ibft *fw,
+		       const struct ibft_target *const *t, unsigned n)
+{
+	const struct ibft_nic *first = ibft_target_nic(fw, t[0]);
+	bool cmdline_ip = bc->ip[0];
+
 	/* The command line's ip= and BOOTIF= win over the firmware's. */
-	if (!bc->bootif[0]) {
+	if (first && !bc->bootif[0]) {
 		bc->have_mac = true;
-		memcpy(bc->mac, nic->mac, sizeof(bc->mac));
+		memcpy(bc->mac, first->mac, sizeof(bc->mac));
 	}
-	bc->vlan = nic->vlan;
-	if (!bc->ip[0] && nic->origin != 3 && nic->ip.s_addr)
-		static_ip(nic, bc->ip, sizeof(bc->ip));
+	if (first)
+		bc->vlan = first->vlan;
+	for (unsigned i = 0; i < n && !cmdline_ip; i++) {
+		const struct ibft_nic *nic = ibft_target_nic(fw, t[i]);
+		bool seen = false;
+
+		for (unsigned j = 0; j < i; j++)
+			seen |= ibft_target_nic(fw, t[j]) == nic;
+		if (nic && !seen)
+			nic_ip(bc, nic);
+	}
 }
 
 /* Each boot target a path through its own NIC; the command line's and
@@ -85,7 +114,6 @@ int boot_config_apply_ibft(struct boot_config *bc, const struct ibft *fw,
 			   char *err, size_t errlen)
 {
 	const struct ibft_target *t[IBFT_MAX_TARGETS];
-	const struct ibft_nic *nic;
 	unsigned n;
 
 	if (!firmware_wanted(bc))
@@ -102,9 +130,7 @@ int boot_config_apply_ibft(struct boot_config *bc, const struct ibft *fw,
 	add_ibft_paths(bc, fw, t, n);
 	if (!bc->initiator[0])
 		snprintf(bc->initiator, sizeof(bc->initiator), "%s", fw->initiator);
-	nic = ibft_target_nic(fw, t[0]);
-	if (nic)
-		apply_nic(bc, nic);
+	apply_nics(bc, fw, t, n);
 	log_info("target from the firmware (iBFT): %s (%u boot target%s)", t[0]->rp.target,
 		 n, n == 1 ? "" : "s");
 	return 1;
@@ -136,14 +162,64 @@ int boot_config_use_firmware(struct boot_config *bc, const char *root,
 	return r;
 }
 
+/* Each word of bc->ip (one ip= per interface) into dc. */
+static int add_ips(const char *ips, struct dhcpc_config *dc, char *err, size_t errlen)
+{
+	for (const char *w = ips + strspn(ips, " "); *w; w += strspn(w, " ")) {
+		size_t len = strcspn(w, " ");
+		char v[256];
+
+		snprintf(v, sizeof(v), "%.*s", (int)len, w);
+		if (len >= sizeof(v) || dhcpc_config_add_ip(dc, v) < 0) {
+			snprintf(err, errlen, "invalid ip=%s", v);
+			return -EINVAL;
+		}
+		w += len;
+	}
+	return 0;
+}
+
+static bool named(const struct dhcpc_config *dc, const char *name)
+{
+	for (int i = 0; i < dc->nifnames; i++)
+		if (!strcmp(dc->ifnames[i], name))
+			return true;
+	for (int i = 0; i < dc->nmore_ip; i++)
+		if (!strcmp(dc->more_ip[i].device, name))
+			return true;
+	return !strcmp(dc->ip.device, name);
+}
+
+/* When every path names its NIC, those NICs are the network: each is
+ * brought up (every_iface when they are several), all at once. A path
+ * that names none may need any, so then the choice stays as it was. */
+static void path_interfaces(const struct boot_config *bc, struct dhcpc_config *dc)
+{
+	int distinct = (dc->ip.device[0] != 0) + dc->nmore_ip;
+
+	for (unsigned i = 0; i < bc->npaths; i++)
+		if (!bc->paths[i].netdev[0])
+			return;
+	for (unsigned i = 0; i < bc->npaths && dc->nifnames < DHCPC_MAX_IFACES; i++) {
+		if (named(dc, bc->paths[i].netdev))
+			continue;
+		memcpy(dc->ifnames[dc->nifnames++], bc->paths[i].netdev, IFNAMSIZ);
+		distinct++;
+	}
+	if (distinct > 1)
+		dc->every_iface = true;
+}
+
 int pivot_network_config(const struct boot_config *bc, struct dhcpc_config *dc,
 			 char *err, size_t errlen)
 {
+	int r;
+
 	dhcpc_config_init(dc);
-	if (bc->ip[0] && dhcpc_ip_parse(bc->ip, &dc->ip) < 0) {
-		snprintf(err, errlen, "invalid ip=%s", bc->ip);
-		return -EINVAL;
-	}
+	r = add_ips(bc->ip, dc, err, errlen);
+	if (r < 0)
+		return r;
+	path_interfaces(bc, dc);
 	if (bc->bootif[0] && dhcpc_bootif_parse(bc->bootif, dc->bootif) == 0)
 		dc->have_bootif = true;
 	if (bc->have_mac) {
