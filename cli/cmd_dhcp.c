@@ -27,38 +27,26 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 "usage: iscsiroot dhcp [OPTIONS] [IFACE...]\n"
-"Brings the network up: links, DHCPv4 or a static ip=, routes, and the\n"
-"files run/net-IFACE.conf, run/initramfs/open-iscsi.interface and\n"
-"etc/resolv.conf. Prints the result as run/net-IFACE.conf holds it.\n"
-"Interfaces: the IFACEs given, else the device in ip=, else the MAC in\n"
-"BOOTIF=, else --mac, else every Ethernet interface at once (the first\n"
-"lease wins).\n"
-"With --each, or --ip given for several devices, every interface is\n"
-"configured on its own, all at once: each its own DHCP client, time-out\n"
-"and routes (metric 1000 + its index); each is printed as it is\n"
-"configured, and one that fails is said in one line.\n"
+"Brings the network up (DHCPv4 or ip=, routes, the hand-over files\n"
+"run/net-IFACE.conf, run/initramfs/open-iscsi.interface, etc/resolv.conf)\n"
+"and prints run/net-IFACE.conf. Interfaces: the IFACEs, else ip='s, else\n"
+"BOOTIF='s, else --mac's, else every Ethernet one (the first lease wins).\n"
 "\n"
-"  --ip=SPEC            ip= in the kernel's or dracut's syntax; again\n"
-"                       for another device: both are configured\n"
-"  --each               configure every interface, not the first lease's\n"
-"  --bootif=MAC         BOOTIF= as PXELINUX/iPXE write it (01-aa-bb-...)\n"
+"  --ip=SPEC            ip=, the kernel's or dracut's (again: --each)\n"
+"  --each               configure each interface on its own, all at once\n"
+"  --bootif=MAC         BOOTIF= (01-aa-bb-...)\n"
 "  --mac=MAC            use the interface with this MAC\n"
 "  --ifname=NAME:MAC    dracut's ifname=: rename the interface with MAC\n"
-"                       to NAME (while it is down) and use it\n"
-"  --vlan=ID            configure IFACE.ID, an 802.1Q VLAN (1-4094) over\n"
-"                       each chosen interface, made unless it exists\n"
+"  --vlan=ID            configure the 802.1Q VLAN IFACE.ID (made if need be)\n"
 "  --cmdline=FILE       read ip=, BOOTIF= and ifname= from FILE\n"
-"                       (/proc/cmdline)\n"
 "  --timeout=T          give up without a lease after T (default 60s)\n"
 "  --link-timeout=T     wait for carrier at most T (default 10s)\n"
-"  --retransmit=T       first DHCP retransmission (default 4s; doubles\n"
-"                       to 64s, +-1s)\n"
-"                       T is seconds, or milliseconds with an ms suffix\n"
+"  --retransmit=T       first DHCP retransmission (default 4s, doubling)\n"
+"                       T: seconds, or milliseconds with an ms suffix\n"
 "  --request=ADDR       ask for ADDR first (INIT-REBOOT)\n"
-"  --client-id=ID       option 61: hex bytes aa:bb:.. or text\n"
-"                       (default: 01 and the MAC)\n"
+"  --client-id=ID       option 61: hex aa:bb:.. or text (default 01+MAC)\n"
 "  --vendor-class=S     option 60\n"
-"  --user-class=S       option 77, sent as is (as iPXE does)\n"
+"  --user-class=S       option 77, as is (as iPXE sends it)\n"
 "  --broadcast          ask the server to broadcast its replies\n"
 "  --root=DIR           write the hand-over files below DIR (default /)\n"
 "  --no-files           write no hand-over files\n"
@@ -68,9 +56,8 @@ static void usage(FILE *out)
 "  -h, --help           this text\n"
 "\n"
 "exit codes: 0 configured (or ip=off), 1 no lease before the time-out,\n"
-"2 bad arguments, 3 no matching interface or no carrier, 4 other error;\n"
-"with --each: 0 only when every interface is configured, else the code\n"
-"of the first that failed\n");
+"2 bad arguments, 3 no matching interface or no carrier, 4 other error\n"
+"(--each: the first failed interface's)\n");
 }
 
 /* "5" or "5s" is seconds, "500ms" milliseconds. */
@@ -374,15 +361,13 @@ static void on_done(struct dhcpc *d, int status, void *ctx)
 {
 	struct run_state *rs = ctx;
 
+	(void)d;
 	rs->done = true;
 	rs->status = status;
-	if (status == 0 && !rs->cfg->every_iface && dhcpc_get_lease(d)) {
-		print_lease(dhcpc_get_lease(d));
-		report_rootpath(dhcpc_get_lease(d));
-	}
 }
 
-/* --each: every interface as it is configured (its failure was logged). */
+/* Each interface as it is configured (with --each all of them; a failure
+ * was logged). */
 static void on_iface(struct dhcpc *d, const char *ifname, const struct dhcpc_lease *lease,
 		     int status, void *ctx)
 {
@@ -409,9 +394,12 @@ static void on_signal(struct ev_source *src, uint32_t revents)
 
 /* The bring-up in the same kind of loop the daemon runs; with --renew
  * the lease is then renewed there until SIGTERM or SIGINT. */
-static int run(const struct dhcpc_config *cfg)
+static int run(struct dhcpc_config *cfg)
 {
 	struct run_state rs = { .cfg = cfg };
+
+	cfg->on_iface = on_iface;
+	cfg->on_iface_ctx = &rs;
 	struct ev_source sig = { .fd = -1, .events = EPOLLIN, .deadline = -1,
 				 .on_io = on_signal,
 				 .ctx = &rs.stop };
@@ -429,10 +417,7 @@ static int run(const struct dhcpc_config *cfg)
 		r = ev_add(&loop, &sig);
 	if (r == 0)
 		r = dhcpc_start(&loop, cfg, on_done, &rs, &d);
-	if (r == 0) {
-		rs.d = d;
-		dhcpc_on_iface(d, on_iface, &rs);
-	}
+	rs.d = d;
 	if (r == 0 && (r = ev_run_until(&loop, run_should_end, &rs, -1)) < 0)
 		log_err("DHCP stopped: the event loop failed: %s", strerror(-r));
 	dhcpc_stop(d);
@@ -442,8 +427,6 @@ static int run(const struct dhcpc_config *cfg)
 	ev_loop_close(&loop);
 	if (r < 0 || rs.status < 0)
 		return r < 0 ? r : rs.status;
-	if (!rs.done)
-		return -EINTR;          /* a signal before any result */
 	return cfg->every_iface ? rs.iface_error : 0;
 }
 

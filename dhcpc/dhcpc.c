@@ -37,9 +37,9 @@ struct iface {
 	struct dhcpc *owner;
 	int parent;               /* the ifindex it was chosen as (link
 	                           * becomes the VLAN link over it) */
+	const struct dhcpc_ipconf *ip; /* its ip= (ip_for) */
 	/* every_iface */
 	bool configured;          /* its lease is applied */
-	bool to_report;           /* ... and on_iface has not heard of it */
 	bool given_up;            /* no carrier or no lease in time (said) */
 	int64_t deadline;         /* of its DHCP exchange; -1 before carrier */
 	struct dhcpc_lease lease; /* the one applied */
@@ -59,11 +59,8 @@ struct dhcpc {
 	bool finished;            /* the result is known */
 	bool done_called;
 	int status;
-	struct dhcpc_lease lease;
 	dhcpc_done_fn done;
 	void *ctx;
-	dhcpc_iface_fn on_iface;  /* every_iface */
-	void *on_iface_ctx;
 	int first_error;          /* every_iface: the first given up's */
 };
 
@@ -78,27 +75,38 @@ void dhcpc_config_init(struct dhcpc_config *cfg)
 	cfg->write_files = true;
 }
 
-int dhcpc_config_add_ip(struct dhcpc_config *cfg, const char *s)
+static int add_one_ip(struct dhcpc_config *cfg, const char *s)
 {
-	struct dhcpc_ipconf ip;
-	int r = dhcpc_ip_parse(s, &ip);
+	struct dhcpc_ipconf ip, *to = &cfg->ip;
+	int r = dhcpc_ip_parse(s, &ip), i = 0;
 
 	if (r < 0)
 		return r;
-	if (!ip.device[0] || !cfg->ip.device[0] || !strcmp(ip.device, cfg->ip.device)) {
-		cfg->ip = ip;
-		return 0;
+	if (!ip.device[0]) {
+		cfg->nmore_ip = 0;
+		cfg->every_iface = false;
+	} else if (cfg->ip.device[0] && strcmp(ip.device, cfg->ip.device)) {
+		while (i < cfg->nmore_ip && strcmp(cfg->more_ip[i].device, ip.device))
+			i++;
+		if (i == (int)ARRAY_SIZE(cfg->more_ip))
+			return -E2BIG;
+		cfg->nmore_ip += i == cfg->nmore_ip;
+		cfg->every_iface = true;
+		to = &cfg->more_ip[i];
 	}
-	for (int i = 0; i < cfg->nmore_ip; i++)
-		if (!strcmp(cfg->more_ip[i].device, ip.device)) {
-			cfg->more_ip[i] = ip;
-			return 0;
-		}
-	if (cfg->nmore_ip >= (int)ARRAY_SIZE(cfg->more_ip))
-		return -E2BIG;
-	cfg->more_ip[cfg->nmore_ip++] = ip;
-	cfg->every_iface = true;
+	*to = ip;
 	return 0;
+}
+
+int dhcpc_config_add_ip(struct dhcpc_config *cfg, const char *s)
+{
+	char buf[512], *save = NULL;
+	int r = strlen(s) < sizeof(buf) ? 0 : -EINVAL;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (char *w = strtok_r(buf, " ", &save); w && r == 0; w = strtok_r(NULL, " ", &save))
+		r = add_one_ip(cfg, w);
+	return r;
 }
 
 /* ---- Finishing: the done callback always runs from our own timer, so
@@ -188,7 +196,8 @@ static bool want_by_name(const struct dhcpc *d, const char *name)
 	return d->cfg.ip.device[0] && !strcmp(d->cfg.ip.device, name);
 }
 
-/* The ip= of an interface: the one naming it, else the general one. */
+/* The ip= of an interface (by the name it was chosen by, before any
+ * VLAN link over it): the one naming it, else the general one. */
 static const struct dhcpc_ipconf *ip_for(const struct dhcpc *d, const char *name)
 {
 	for (int i = 0; i < d->cfg.nmore_ip; i++)
@@ -258,7 +267,7 @@ static void set_mac(struct dhcpc *d, struct iface *f, const struct dhcpc_ipconf 
 
 static void bring_up(struct dhcpc *d, struct iface *f)
 {
-	const struct dhcpc_ipconf *ip = ip_for(d, f->link.name);
+	const struct dhcpc_ipconf *ip = f->ip = ip_for(d, f->link.name);
 	int r;
 
 	set_mac(d, f, ip);
@@ -344,54 +353,33 @@ static int find_ifaces(struct dhcpc *d)
 
 /* ---- Leases ---- */
 
-static void adopt_lease(struct dhcpc *d, const struct dhcpc_lease *l)
-{
-	int r;
-
-	d->lease = *l;
-	r = dhcpc_apply_lease(&d->nl, l, d->cfg.set_hostname);
-	if (r < 0 && !d->finished) {
-		finish(d, r);
-		return;
-	}
-	if (d->finished)
-		return; /* a renewal: the files were written at boot */
-	if (d->cfg.write_files) {
-		r = dhcpc_write_handover(d->cfg.root_dir, l);
-		if (r < 0)
-			log_warn("hand-over files: %s", strerror(-r));
-	}
-	finish(d, 0);
-}
-
-/* every_iface: each lease on its own interface, with the interface's
- * own route metric; the first one configured is the bring-up's result
- * (and writes every hand-over file), the others write their net-IF.conf.
- * A renewal refreshes address and routes only. */
-static void adopt_iface_lease(struct dhcpc *d, struct iface *f,
-			      const struct dhcpc_lease *l)
+/* A lease on f (d->winner is f without every_iface). With every_iface
+ * each interface's routes get its own metric; the first one configured
+ * is the bring-up's result and writes every hand-over file, the others
+ * their net-IF.conf. A renewal refreshes address and routes only. */
+static void adopt_lease(struct dhcpc *d, struct iface *f, const struct dhcpc_lease *l)
 {
 	bool renewal = f->configured;
 	int r;
 
 	f->lease = *l;
-	f->lease.route_metric = EVERY_IFACE_METRIC + (uint32_t)f->link.ifindex;
-	r = dhcpc_apply_lease(&d->nl, &f->lease, d->cfg.set_hostname && d->winner < 0);
+	if (d->cfg.every_iface)
+		f->lease.route_metric = EVERY_IFACE_METRIC + (uint32_t)f->link.ifindex;
+	r = dhcpc_apply_lease(&d->nl, &f->lease, d->cfg.set_hostname && !d->finished);
 	if (r < 0 && !renewal) {
-		log_err("%s: not configured: %s", f->link.name, strerror(-r));
-		return; /* a DHCP client may try again; a static ip= is given up at its deadline */
+		/* said; every_iface: a DHCP client may try again, else its
+		 * deadline gives it up */
+		if (!d->cfg.every_iface)
+			finish(d, r);
+		return;
 	}
-	if (d->winner == (int)(f - d->ifaces))
-		d->lease = f->lease;
 	if (renewal)
 		return;
 	f->configured = true;
-	f->to_report = true;
-	if (d->winner < 0) {
+	if (d->cfg.on_iface)
+		d->cfg.on_iface(d, f->link.name, &f->lease, 0, d->cfg.on_iface_ctx);
+	if (d->winner < 0)
 		d->winner = (int)(f - d->ifaces);
-		d->lease = f->lease;
-	}
-	log_info("%s: configured", f->link.name);
 	if (d->cfg.write_files) {
 		r = d->winner == (int)(f - d->ifaces)
 			    ? dhcpc_write_handover(d->cfg.root_dir, &f->lease)
@@ -411,24 +399,20 @@ static void on_client_event(struct dhcp_client *c, enum dhcp_event ev,
 
 	if (ev == DHCP_EV_LOST)
 		return; /* the client logged it and keeps the address */
-	if (d->cfg.every_iface) {
-		adopt_iface_lease(d, f, &c->lease);
+	if (!d->cfg.every_iface && d->winner >= 0 && d->winner != idx)
 		return;
-	}
-	if (d->winner >= 0 && d->winner != idx)
-		return;
-	if (d->winner < 0) {
+	if (!d->cfg.every_iface && d->winner < 0) {
 		d->winner = idx;
 		log_info("%s: first lease, stopping the other interfaces",
 			 f->link.name);
 		stop_clients(d, d->cfg.keep_lease ? idx : -1);
 	}
-	adopt_lease(d, &c->lease);
+	adopt_lease(d, f, &c->lease);
 }
 
 static int start_iface(struct dhcpc *d, struct iface *f)
 {
-	const struct dhcpc_ipconf *ip = ip_for(d, f->link.name);
+	const struct dhcpc_ipconf *ip = f->ip;
 	struct dhcp_client_cfg cc = {
 		.ifindex = f->link.ifindex,
 		.client_id_len = d->cfg.client_id_len,
@@ -440,12 +424,7 @@ static int start_iface(struct dhcpc *d, struct iface *f)
 	if (ip->mode == DHCPC_IP_STATIC) {
 		struct dhcpc_lease l;
 		dhcpc_static_lease(ip, f->link.name, f->link.ifindex, &l);
-		if (d->cfg.every_iface) {
-			adopt_iface_lease(d, f, &l);
-			return 0;
-		}
-		d->winner = (int)(f - d->ifaces);
-		adopt_lease(d, &l);
+		adopt_lease(d, f, &l);
 		return 0;
 	}
 	memcpy(cc.ifname, f->link.name, sizeof(cc.ifname));
@@ -458,103 +437,33 @@ static int start_iface(struct dhcpc *d, struct iface *f)
 	return dhcp_client_start(&f->client, d->loop, &cc, on_client_event, f);
 }
 
-/* ---- The poll: carrier, then time-outs ---- */
-
-static int poll_carrier(struct dhcpc *d, bool *waiting)
-{
-	*waiting = false;
-	for (int i = 0; i < d->nifaces && d->winner < 0; i++) {
-		struct iface *f = &d->ifaces[i];
-		if (f->running)
-			continue;
-		int r = nl_link_get(&d->nl, f->link.ifindex, &f->link);
-		if (r < 0 || !f->link.carrier) {
-			*waiting = true;
-			continue;
-		}
-		log_info("%s: carrier", f->link.name);
-		if (d->dhcp_deadline < 0) {
-			d->dhcp_deadline = now_ms() + d->cfg.timeout_ms;
-			boot_step_end(BOOT_STEP_LINK, ev_now(d->loop));
-		}
-		r = start_iface(d, f);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static bool any_running(const struct dhcpc *d)
-{
-	for (int i = 0; i < d->nifaces; i++)
-		if (d->ifaces[i].running)
-			return true;
-	return false;
-}
-
-static void check_progress(struct dhcpc *d)
-{
-	int64_t now = now_ms();
-	bool waiting = false;
-	int r = 0;
-
-	if (d->nifaces == 0)
-		r = find_ifaces(d);
-	if (r == 0 && d->winner < 0)
-		r = poll_carrier(d, &waiting);
-	if (d->winner >= 0)
-		stop_link_events(d);
-	if (r < 0) {
-		finish(d, r);
-	} else if (d->winner >= 0 || d->finished) {
-		return;
-	} else if (!any_running(d) && now >= d->link_deadline) {
-		log_err(d->nifaces ? "no carrier on any interface"
-				   : "no matching network interface");
-		finish(d, -ENOLINK);
-	} else if (d->dhcp_deadline >= 0 && now >= d->dhcp_deadline) {
-		log_err("no DHCP lease within %d ms", d->cfg.timeout_ms);
-		stop_clients(d, -1);
-		finish(d, -ETIMEDOUT);
-	} else {
-		int64_t next = d->dhcp_deadline;
-		int poll = d->links.fd >= 0 ? LINK_POLL_EVENTS_MS : LINK_POLL_MS;
-		if (waiting || d->nifaces == 0)
-			next = next < 0 ? now + poll : MIN(next, now + poll);
-		d->timer.deadline = next;
-	}
-}
-
-/* ---- every_iface: each interface with its own carrier wait and DHCP
+/* ---- The poll: each interface with its own carrier wait and DHCP
  * deadline; one that misses either is said in one line and given up
- * (its client goes on with keep_lease: a late lease is still taken). */
+ * (with every_iface and keep_lease its client goes on: a late lease is
+ * still taken). */
 
 static void give_up(struct dhcpc *d, struct iface *f, int status)
 {
-	if (status == -ENOLINK)
-		log_err("%s: no carrier within %d ms", f->link.name, d->cfg.link_timeout_ms);
-	else
-		log_err("%s: no DHCP lease within %d ms", f->link.name, d->cfg.timeout_ms);
+	bool link = status == -ENOLINK;
+
+	log_err("%s: no %s within %d ms", f->link.name, link ? "carrier" : "DHCP lease",
+		link ? d->cfg.link_timeout_ms : d->cfg.timeout_ms);
 	f->given_up = true;
-	if (!d->first_error)
+	/* one that had carrier and no lease says more */
+	if (!d->first_error || !link)
 		d->first_error = status;
-	if (f->running && !d->cfg.keep_lease) {
+	if (f->running && !(d->cfg.every_iface && d->cfg.keep_lease)) {
 		dhcp_client_stop(&f->client);
 		f->running = false;
 	}
-	if (d->on_iface)
-		d->on_iface(d, f->link.name, NULL, status, d->on_iface_ctx);
+	if (d->cfg.on_iface)
+		d->cfg.on_iface(d, f->link.name, NULL, status, d->cfg.on_iface_ctx);
 }
 
 /* One interface's step; returns when it wants to be looked at again
  * (-1: not before an event), or a negative errno in *err. */
 static int64_t step_iface(struct dhcpc *d, struct iface *f, int64_t now, int *err)
 {
-	if (f->to_report) {
-		f->to_report = false;
-		if (d->on_iface)
-			d->on_iface(d, f->link.name, &f->lease, 0, d->on_iface_ctx);
-	}
 	if (f->configured || f->given_up)
 		return -1;
 	if (f->running) {
@@ -570,9 +479,9 @@ static int64_t step_iface(struct dhcpc *d, struct iface *f, int64_t now, int *er
 			boot_step_end(BOOT_STEP_LINK, ev_now(d->loop));
 		}
 		f->deadline = now + d->cfg.timeout_ms;
-		f->running = true;
 		*err = start_iface(d, f);
-		return f->configured ? -1 : f->deadline;
+		f->running = true;
+		return f->deadline;
 	}
 	if (now >= d->link_deadline) {
 		give_up(d, f, -ENOLINK);
@@ -581,27 +490,30 @@ static int64_t step_iface(struct dhcpc *d, struct iface *f, int64_t now, int *er
 	return now + (d->links.fd >= 0 ? LINK_POLL_EVENTS_MS : LINK_POLL_MS);
 }
 
-bool dhcpc_settled(const struct dhcpc *d)
+static bool all_settled(const struct dhcpc *d)
 {
-	if (!d->cfg.every_iface)
-		return d->finished;
-	if (d->nifaces == 0)
-		return d->finished;
 	for (int i = 0; i < d->nifaces; i++)
 		if (!d->ifaces[i].configured && !d->ifaces[i].given_up)
 			return false;
-	return true;
+	return d->nifaces > 0;
 }
 
-static void every_iface_progress(struct dhcpc *d)
+bool dhcpc_settled(const struct dhcpc *d)
 {
+	return d->cfg.every_iface && d->nifaces ? all_settled(d) : d->finished;
+}
+
+/* Without every_iface, nothing is looked at once the first lease won. */
+static void check_progress(struct dhcpc *d)
+{
+	bool active = d->cfg.every_iface || d->winner < 0;
 	int64_t now = now_ms(), next = -1;
 	int r = 0;
 
 	/* a named interface whose driver is still probing may come later */
-	if (now < d->link_deadline)
+	if (active && now < d->link_deadline)
 		r = find_ifaces(d);
-	for (int i = 0; i < d->nifaces && r == 0; i++) {
+	for (int i = 0; active && i < d->nifaces && r == 0; i++) {
 		int64_t at = step_iface(d, &d->ifaces[i], now, &r);
 
 		if (at >= 0)
@@ -609,21 +521,17 @@ static void every_iface_progress(struct dhcpc *d)
 	}
 	if (r < 0) {
 		finish(d, r);
-		return;
-	}
-	if (d->nifaces == 0 && now >= d->link_deadline) {
+	} else if (d->nifaces == 0 && now >= d->link_deadline) {
 		log_err("no matching network interface");
 		finish(d, -ENOLINK);
 	} else if (d->winner >= 0) {
 		finish(d, 0);
-	} else if (d->nifaces > 0 && dhcpc_settled(d)) {
+	} else if (all_settled(d)) {
 		finish(d, d->first_error);
 	}
-	if (now < d->link_deadline && !dhcpc_settled(d))
+	if (active && now < d->link_deadline && !all_settled(d))
 		next = MIN(next < 0 ? INT64_MAX : next,
 			   now + (d->links.fd >= 0 ? LINK_POLL_EVENTS_MS : LINK_POLL_MS));
-	if (dhcpc_settled(d) && d->finished)
-		stop_link_events(d);
 	if (!d->finished || d->done_called)
 		d->timer.deadline = next;
 }
@@ -632,9 +540,7 @@ static void on_timer(struct ev_source *src)
 {
 	struct dhcpc *d = src->ctx;
 
-	if (d->cfg.every_iface)
-		every_iface_progress(d);
-	else if (!d->finished)
+	if (!d->finished || d->cfg.every_iface)
 		check_progress(d);
 	if (d->finished && !d->done_called) {
 		d->done_called = true;
@@ -686,28 +592,7 @@ int dhcpc_start(struct ev_loop *loop, const struct dhcpc_config *cfg,
 
 const struct dhcpc_lease *dhcpc_get_lease(const struct dhcpc *d)
 {
-	return d->winner >= 0 ? &d->lease : NULL;
-}
-
-void dhcpc_on_iface(struct dhcpc *d, dhcpc_iface_fn fn, void *ctx)
-{
-	d->on_iface = fn;
-	d->on_iface_ctx = ctx;
-}
-
-int dhcpc_get_leases(const struct dhcpc *d, const struct dhcpc_lease **out, int max)
-{
-	int n = 0;
-
-	if (!d->cfg.every_iface) {
-		if (d->winner >= 0 && max > 0)
-			out[n++] = &d->lease;
-		return n;
-	}
-	for (int i = 0; i < d->nifaces && n < max; i++)
-		if (d->ifaces[i].configured)
-			out[n++] = &d->ifaces[i].lease;
-	return n;
+	return d->winner >= 0 ? &d->ifaces[d->winner].lease : NULL;
 }
 
 void dhcpc_stop(struct dhcpc *d)
@@ -726,7 +611,6 @@ void dhcpc_stop(struct dhcpc *d)
 struct run_state {
 	bool done;
 	int status;
-	struct dhcpc *d;
 };
 
 static void run_done(struct dhcpc *d, int status, void *ctx)
@@ -738,17 +622,9 @@ static void run_done(struct dhcpc *d, int status, void *ctx)
 	rs->status = status;
 }
 
-/* every_iface: until each interface is configured or given up. */
-static bool run_settled(void *ctx)
-{
-	const struct run_state *rs = ctx;
-
-	return rs->done && (rs->status < 0 || dhcpc_settled(rs->d));
-}
-
 int dhcpc_run(const struct dhcpc_config *cfg, struct dhcpc_lease *out)
 {
-	struct run_state rs = { false, 0, NULL };
+	struct run_state rs = { false, 0 };
 	struct ev_loop loop;
 	struct dhcpc *d = NULL;
 	int r = ev_loop_init(&loop);
@@ -756,11 +632,10 @@ int dhcpc_run(const struct dhcpc_config *cfg, struct dhcpc_lease *out)
 	if (r < 0)
 		return r;
 	r = dhcpc_start(&loop, cfg, run_done, &rs, &d);
-	rs.d = d;
-	if (r == 0 && (r = ev_run_until(&loop, run_settled, &rs, -1)) < 0)
+	if (r == 0 && (r = ev_run_until(&loop, ev_flag_done, &rs.done, -1)) < 0)
 		log_err("DHCP stopped: the event loop failed: %s", strerror(-r));
 	if (r == 0 && rs.status == 0 && out)
-		*out = d->lease;
+		*out = d->ifaces[d->winner].lease;
 	if (r == 0)
 		r = rs.status;
 

@@ -125,6 +125,15 @@ struct dhcpc_lease {
 
 /* ---- Configuration ---- */
 
+struct dhcpc;
+/* Called as each interface is configured (status 0, lease set) or given
+ * up (-ENOLINK no carrier, -ETIMEDOUT no lease in time: lease NULL; with
+ * every_iface and keep_lease its client goes on and may still call with
+ * 0 later), from dhcpc's handlers: fn must not stop d. */
+typedef void (*dhcpc_iface_fn)(struct dhcpc *d, const char *ifname,
+			       const struct dhcpc_lease *lease, int status,
+			       void *ctx);
+
 #define DHCPC_MAX_IFACES 8
 
 struct dhcpc_config {
@@ -153,6 +162,8 @@ struct dhcpc_config {
 	 * done comes with the first configured; the others go on, and
 	 * dhcpc_on_iface() hears of each. */
 	bool every_iface;
+	dhcpc_iface_fn on_iface;     /* NULL: none */
+	void *on_iface_ctx;
 
 	int link_timeout_ms;         /* carrier wait; default 10 s */
 	int timeout_ms;              /* whole DHCP exchange; default 60 s */
@@ -172,10 +183,11 @@ struct dhcpc_config {
 
 /* Fills the defaults listed above. */
 void dhcpc_config_init(struct dhcpc_config *cfg);
-/* One more ip=: one for another device than ip's goes to more_ip (and
- * sets every_iface: each interface its own); one for the same device, or
- * for none, replaces ip. 0, -EINVAL, -EOPNOTSUPP (dhcpc_ip_parse) or
- * -E2BIG (DHCPC_MAX_IFACES interfaces). */
+/* More ip= (s: one, or several space-separated, read in order): one for
+ * another device than ip's goes to more_ip (and sets every_iface: each
+ * interface its own); one for ip's device replaces ip; one for no device
+ * replaces them all. 0, -EINVAL, -EOPNOTSUPP (dhcpc_ip_parse) or -E2BIG
+ * (DHCPC_MAX_IFACES interfaces). */
 int dhcpc_config_add_ip(struct dhcpc_config *cfg, const char *s);
 
 /* ---- Running it inside the shared event loop ---- */
@@ -193,20 +205,8 @@ int dhcpc_start(struct ev_loop *loop, const struct dhcpc_config *cfg,
 /* The applied lease (valid after done with status 0); renewals update it.
  * With every_iface: the first interface's to be configured. */
 const struct dhcpc_lease *dhcpc_get_lease(const struct dhcpc *d);
-/* With every_iface: called as each interface is configured (status 0,
- * lease set) or given up (-ENOLINK no carrier, -ETIMEDOUT no lease in
- * time: lease NULL; with keep_lease its client goes on and may still
- * call with 0 later). Called from dhcpc's timer, never inside done. */
-typedef void (*dhcpc_iface_fn)(struct dhcpc *d, const char *ifname,
-			       const struct dhcpc_lease *lease, int status,
-			       void *ctx);
-void dhcpc_on_iface(struct dhcpc *d, dhcpc_iface_fn fn, void *ctx);
 /* Every interface configured or given up (every_iface; else: done). */
 bool dhcpc_settled(const struct dhcpc *d);
-/* The configured interfaces' leases, in the order of the interfaces:
- * how many were put in out (at most max). */
-int dhcpc_get_leases(const struct dhcpc *d, const struct dhcpc_lease **out,
-		     int max);
 /* Stops every client and frees d. Never removes an address or route. */
 void dhcpc_stop(struct dhcpc *d);
 

@@ -212,58 +212,20 @@ static int for_each_word(const char *s, int (*fn)(const char *w, size_t len, voi
 	}
 }
 
-/* The interface an ip= value names: "" for none (or a value that does
- * not parse: pivot_network_config says so). */
-static void ip_device(const char *w, size_t len, char dev[IFNAMSIZ])
-{
-	struct dhcpc_ipconf ip;
-	char v[256];
-
-	dev[0] = '\0';
-	if (len >= sizeof(v))
-		return;
-	memcpy(v, w, len);
-	v[len] = '\0';
-	if (dhcpc_ip_parse(v, &ip) == 0)
-		memcpy(dev, ip.device, IFNAMSIZ);
-}
-
-struct ip_clash {
-	const char *dev;
-	bool clash;             /* a word names no interface, or dev */
-};
-
-static int check_ip_word(const char *w, size_t len, void *ctx)
-{
-	struct ip_clash *c = ctx;
-	char dev[IFNAMSIZ];
-
-	ip_device(w, len, dev);
-	if (!dev[0] || !strcmp(dev, c->dev))
-		c->clash = true;
-	return 0;
-}
-
 /* dracut's ip=ibft is no address: it asks for the firmware's. ip= once
- * per interface (ip=eth0:dhcp ip=eth1:dhcp, one NIC a path) keeps each,
- * space-separated; one that names no interface, or one named before,
- * replaces them all (the kernel's rule: the last ip= wins). */
+ * per interface (ip=eth0:dhcp ip=eth1:dhcp, one NIC a path): each is
+ * kept, space-separated, and dhcpc_config_add_ip() reads them in order,
+ * so one that names no interface replaces them all (the kernel's rule:
+ * the last ip= wins), one for an interface named before replaces that. */
 static int set_ip(struct boot_config *bc, const struct boot_key *k, const char *v)
 {
-	char dev[IFNAMSIZ];
-	struct ip_clash c = { dev, false };
 	size_t have = strlen(bc->ip);
 
 	if (v && !strcmp(v, "ibft")) {
 		bc->firmware = BOOT_FW_FORCE;
 		return 0;
 	}
-	if (!v || !have)
-		return set_string(bc, k, v);
-	ip_device(v, strlen(v), dev);
-	if (dev[0])
-		for_each_word(bc->ip, check_ip_word, &c);
-	if (!dev[0] || c.clash)
+	if (!v || !*v || !have)
 		return set_string(bc, k, v);
 	if (have + 1 + strlen(v) >= k->size)
 		return -EINVAL;
@@ -636,33 +598,13 @@ static void give_default_chap(const struct boot_config *bc, struct dhcpc_rootpat
 	}
 }
 
-struct path_nic {
-	const struct dhcpc_rootpath *rp;
-	unsigned words;
-	char only[IFNAMSIZ];    /* the interface of the last ip= */
-	char subnet[IFNAMSIZ];  /* the static ip= whose subnet holds the portal */
-};
-
-static int match_path_nic(const char *w, size_t len, void *ctx)
+static bool in_subnet(const struct dhcpc_ipconf *ip, const char *host)
 {
-	struct path_nic *p = ctx;
-	struct dhcpc_ipconf ip;
-	struct in_addr host;
-	char v[256];
+	struct in_addr a;
 
-	p->words++;
-	if (len >= sizeof(v))
-		return 0;
-	memcpy(v, w, len);
-	v[len] = '\0';
-	if (dhcpc_ip_parse(v, &ip) < 0)
-		return 0;
-	memcpy(p->only, ip.device, sizeof(p->only));
-	if (ip.mode == DHCPC_IP_STATIC && ip.netmask.s_addr &&
-	    inet_pton(AF_INET, p->rp->host, &host) == 1 &&
-	    !((host.s_addr ^ ip.addr.s_addr) & ip.netmask.s_addr))
-		memcpy(p->subnet, ip.device, sizeof(p->subnet));
-	return 0;
+	return ip->mode == DHCPC_IP_STATIC && ip->netmask.s_addr &&
+	       inet_pton(AF_INET, host, &a) == 1 &&
+	       !((a.s_addr ^ ip->addr.s_addr) & ip->netmask.s_addr);
 }
 
 /* ip= that names an interface (the kernel's <device> field, dracut's
@@ -671,12 +613,16 @@ static int match_path_nic(const char *w, size_t len, void *ctx)
  * subnet holds its portal (else it names none: any). */
 static void give_ip_interface(const struct boot_config *bc, struct dhcpc_rootpath *rp)
 {
-	struct path_nic p = { .rp = rp };
+	struct dhcpc_config dc;
 
-	if (rp->netdev[0] || !bc->ip[0])
+	dhcpc_config_init(&dc);
+	if (rp->netdev[0] || !bc->ip[0] || dhcpc_config_add_ip(&dc, bc->ip) < 0)
 		return;
-	for_each_word(bc->ip, match_path_nic, &p);
-	memcpy(rp->netdev, p.words == 1 ? p.only : p.subnet, sizeof(rp->netdev));
+	if (!dc.nmore_ip || in_subnet(&dc.ip, rp->host))
+		memcpy(rp->netdev, dc.ip.device, sizeof(rp->netdev));
+	for (int i = 0; i < dc.nmore_ip; i++)
+		if (in_subnet(&dc.more_ip[i], rp->host))
+			memcpy(rp->netdev, dc.more_ip[i].device, sizeof(rp->netdev));
 }
 
 void boot_config_finish(struct boot_config *bc)

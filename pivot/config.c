@@ -37,37 +37,29 @@ static bool firmware_wanted(const struct boot_config *bc)
 	return bc->npaths == 0 || bc->firmware == BOOT_FW_FORCE;
 }
 
-/* A static iBFT NIC becomes an ip= of the kernel's form, the one syntax
- * the daemon's network step already takes. */
-static void static_ip(const struct ibft_nic *nic, char *out, size_t len)
-{
-	char addr[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN] = "", mask[INET_ADDRSTRLEN] = "";
-	struct in_addr m = { .s_addr = nic->prefix ? htonl(~0u << (32 - MIN(nic->prefix, 32))) : 0 };
-
-	inet_ntop(AF_INET, &nic->ip, addr, sizeof(addr));
-	if (nic->gateway.s_addr)
-		inet_ntop(AF_INET, &nic->gateway, gw, sizeof(gw));
-	if (m.s_addr)
-		inet_ntop(AF_INET, &m, mask, sizeof(mask));
-	snprintf(out, len, "%s::%s:%s:%s:%s:off", addr, gw, mask,
-		 strchr(nic->hostname, ':') ? "" : nic->hostname, nic->ifname);
-}
-
 /* Each boot target's NIC its own ip= naming its interface (when the
- * kernel has named it), so that two NICs are both brought up, each with
- * its own address: static as the table says, else DHCP. */
+ * kernel has named it), in the kernel's form, the one syntax the
+ * daemon's network step already takes, added to the others (two NICs:
+ * both brought up, each with its own address): static as the table
+ * says, else DHCP. */
 static void nic_ip(struct boot_config *bc, const struct ibft_nic *nic)
 {
-	char ip[256], err[128];
+	char addr[INET_ADDRSTRLEN] = "", gw[INET_ADDRSTRLEN] = "", mask[INET_ADDRSTRLEN] = "";
+	struct in_addr m = { .s_addr = nic->prefix ? htonl(~0u << (32 - MIN(nic->prefix, 32))) : 0 };
+	size_t have = strlen(bc->ip);
+	bool fixed = nic->origin != 3 && nic->ip.s_addr;
 
-	if (nic->origin != 3 && nic->ip.s_addr)
-		static_ip(nic, ip, sizeof(ip));
-	else if (nic->ifname[0])
-		snprintf(ip, sizeof(ip), ":::::%s:dhcp", nic->ifname);
-	else
+	if (!fixed && !nic->ifname[0])
 		return;
-	if (boot_config_apply(bc, "ip", ip, false, "in the iBFT", err, sizeof(err)) < 0)
-		log_warn("iBFT NIC %u: %s", nic->index, err);
+	if (fixed)
+		inet_ntop(AF_INET, &nic->ip, addr, sizeof(addr));
+	if (fixed && nic->gateway.s_addr)
+		inet_ntop(AF_INET, &nic->gateway, gw, sizeof(gw));
+	if (fixed && m.s_addr)
+		inet_ntop(AF_INET, &m, mask, sizeof(mask));
+	snprintf(bc->ip + have, sizeof(bc->ip) - have, "%s%s::%s:%s:%s:%s:%s", have ? " " : "",
+		 addr, gw, mask, fixed && !strchr(nic->hostname, ':') ? nic->hostname : "",
+		 nic->ifname, fixed ? "off" : "dhcp");
 }
 
 static void apply_nics(struct boot_config *bc, const struct ibft *fw,
@@ -83,13 +75,12 @@ static void apply_nics(struct boot_config *bc, const struct ibft *fw,
 	}
 	if (first)
 		bc->vlan = first->vlan;
+	/* a NIC again later is harmless: dhcpc_config_add_ip() keeps one
+	 * ip= an interface */
 	for (unsigned i = 0; i < n && !cmdline_ip; i++) {
 		const struct ibft_nic *nic = ibft_target_nic(fw, t[i]);
-		bool seen = false;
 
-		for (unsigned j = 0; j < i; j++)
-			seen |= ibft_target_nic(fw, t[j]) == nic;
-		if (nic && !seen)
+		if (nic && (!i || nic != ibft_target_nic(fw, t[i - 1])))
 			nic_ip(bc, nic);
 	}
 }
@@ -162,63 +153,32 @@ int boot_config_use_firmware(struct boot_config *bc, const char *root,
 	return r;
 }
 
-/* Each word of bc->ip (one ip= per interface) into dc. */
-static int add_ips(const char *ips, struct dhcpc_config *dc, char *err, size_t errlen)
-{
-	for (const char *w = ips + strspn(ips, " "); *w; w += strspn(w, " ")) {
-		size_t len = strcspn(w, " ");
-		char v[256];
-
-		snprintf(v, sizeof(v), "%.*s", (int)len, w);
-		if (len >= sizeof(v) || dhcpc_config_add_ip(dc, v) < 0) {
-			snprintf(err, errlen, "invalid ip=%s", v);
-			return -EINVAL;
-		}
-		w += len;
-	}
-	return 0;
-}
-
-static bool named(const struct dhcpc_config *dc, const char *name)
-{
-	for (int i = 0; i < dc->nifnames; i++)
-		if (!strcmp(dc->ifnames[i], name))
-			return true;
-	for (int i = 0; i < dc->nmore_ip; i++)
-		if (!strcmp(dc->more_ip[i].device, name))
-			return true;
-	return !strcmp(dc->ip.device, name);
-}
-
 /* When every path names its NIC, those NICs are the network: each is
- * brought up (every_iface when they are several), all at once. A path
- * that names none may need any, so then the choice stays as it was. */
+ * brought up, each on its own when they are several, all at once. A
+ * path that names none may need any, so then the choice stays as it was. */
 static void path_interfaces(const struct boot_config *bc, struct dhcpc_config *dc)
 {
-	int distinct = (dc->ip.device[0] != 0) + dc->nmore_ip;
-
 	for (unsigned i = 0; i < bc->npaths; i++)
 		if (!bc->paths[i].netdev[0])
 			return;
-	for (unsigned i = 0; i < bc->npaths && dc->nifnames < DHCPC_MAX_IFACES; i++) {
-		if (named(dc, bc->paths[i].netdev))
-			continue;
+	for (unsigned i = 0; i < bc->npaths && i < DHCPC_MAX_IFACES; i++) {
 		memcpy(dc->ifnames[dc->nifnames++], bc->paths[i].netdev, IFNAMSIZ);
-		distinct++;
+		if (strcmp(bc->paths[i].netdev, bc->paths[0].netdev))
+			dc->every_iface = true;
 	}
-	if (distinct > 1)
-		dc->every_iface = true;
 }
 
 int pivot_network_config(const struct boot_config *bc, struct dhcpc_config *dc,
 			 char *err, size_t errlen)
 {
-	int r;
+	int r = 0;
 
 	dhcpc_config_init(dc);
-	r = add_ips(bc->ip, dc, err, errlen);
-	if (r < 0)
+	r = dhcpc_config_add_ip(dc, bc->ip);
+	if (r < 0) {
+		snprintf(err, errlen, "invalid ip=%s", bc->ip);
 		return r;
+	}
 	path_interfaces(bc, dc);
 	if (bc->bootif[0] && dhcpc_bootif_parse(bc->bootif, dc->bootif) == 0)
 		dc->have_bootif = true;

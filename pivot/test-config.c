@@ -189,7 +189,7 @@ static void test_two_nics_both_up(void)
 	CHECK_EQ(dc.nmore_ip, 1);
 	CHECK_STR(dc.more_ip[0].device, "ens3");
 	CHECK_EQ(dc.more_ip[0].mode, DHCPC_IP_DHCP);
-	CHECK_EQ(dc.nifnames, 0);   /* both named by their ip= */
+	CHECK_EQ(dc.nifnames, 2);   /* and by the paths */
 
 	/* The command line's one ip= wins: the firmware adds none. */
 	boot_config_init(&bc);
@@ -219,13 +219,20 @@ static void test_ip_per_interface(void)
 	CHECK(dc.every_iface);
 	CHECK_EQ(dc.nmore_ip, 1);
 
-	/* The same interface again, or none: the last ip= wins, as ever. */
+	/* The same interface again replaces its ip=; one naming none
+	 * replaces them all: the last ip= wins, as ever. */
 	boot_config_init(&bc);
-	CHECK_EQ(boot_cmdline_parse("ip=eth0:dhcp ip=eth1:dhcp ip=eth0:dhcp", &bc, err,
-				    sizeof(err)), 0);
-	CHECK_STR(bc.ip, "eth0:dhcp");
-	CHECK_EQ(boot_cmdline_parse("ip=eth1:dhcp ip=dhcp", &bc, err, sizeof(err)), 0);
-	CHECK_STR(bc.ip, "dhcp");
+	CHECK_EQ(boot_cmdline_parse("ip=eth0:dhcp ip=eth1:dhcp ip=10.5.0.2:::255.0.0.0::eth0:off",
+				    &bc, err, sizeof(err)), 0);
+	CHECK_EQ(pivot_network_config(&bc, &dc, err, sizeof(err)), 0);
+	CHECK_STR(dc.ip.device, "eth0");
+	CHECK_EQ(dc.ip.mode, DHCPC_IP_STATIC);
+	CHECK_EQ(dc.nmore_ip, 1);
+	CHECK_EQ(boot_cmdline_parse("ip=dhcp", &bc, err, sizeof(err)), 0);
+	CHECK_EQ(pivot_network_config(&bc, &dc, err, sizeof(err)), 0);
+	CHECK_STR(dc.ip.device, "");
+	CHECK_EQ(dc.nmore_ip, 0);
+	CHECK(!dc.every_iface);
 
 	/* One ip= only: every path goes through its interface. */
 	boot_config_init(&bc);

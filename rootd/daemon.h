@@ -97,6 +97,10 @@ void daemon_wipe_secrets(char **argv);
  * logs in; opt->logged_in is called once it is logged in. */
 int serve_find_lun(struct ev_loop *loop, struct serve_options *opt, char *err, size_t errlen);
 const struct iscsi_disk *serve_disk(const struct serve *s);
+/* One more path to the disk being served (one whose NIC came up after
+ * serving began): it logs in, and carries I/O once its LUN shows the same
+ * identity (iscsi_mpath_add); it is the next path by number. */
+int serve_add_path(struct serve *s, const struct iscsi_config *cfg);
 /* The LUN served (the one found, when any was asked for). */
 uint64_t serve_lun(const struct serve *s);
 /* The disk's identity at attach, which the guard holds the LUN to. */

@@ -659,6 +659,16 @@ fail:
 	return r;
 }
 
+int serve_add_path(struct serve *s, const struct iscsi_config *cfg)
+{
+	struct iscsi_session *session = iscsi_session_new(s->loop, cfg);
+	int r = session ? iscsi_mpath_add(s->mpath, session, false) : -ENOMEM;
+
+	if (r < 0 && session)
+		iscsi_session_free(session);
+	return r;
+}
+
 uint64_t serve_lun(const struct serve *s)
 {
 	return s->disk.lun;
