@@ -109,6 +109,10 @@ struct dhcpc_lease {
 	uint16_t mtu;                 /* 0 when not given */
 	uint32_t lease_time, t1, t2;  /* seconds; DHCPC_INFINITE_LEASE */
 	struct dhcpc_route routes[DHCPC_MAX_ROUTES]; /* option 121 */
+	uint32_t route_metric;        /* of the routes it adds: 0, or with
+	                               * every_iface the interface's own, so
+	                               * that two interfaces' default routes
+	                               * stand side by side */
 	int nroutes;
 	bool have_classless;          /* option 121 was present */
 	char hostname[256];
@@ -121,6 +125,15 @@ struct dhcpc_lease {
 };
 
 /* ---- Configuration ---- */
+
+struct dhcpc;
+/* Called as each interface is configured (status 0, lease set) or given
+ * up (-ENOLINK no carrier, -ETIMEDOUT no lease in time: lease NULL; with
+ * every_iface and keep_lease its client goes on and may still call with
+ * 0 later), from dhcpc's handlers: fn must not stop d. */
+typedef void (*dhcpc_iface_fn)(struct dhcpc *d, const char *ifname,
+			       const struct dhcpc_lease *lease, int status,
+			       void *ctx);
 
 #define DHCPC_MAX_IFACES 8
 
@@ -140,6 +153,18 @@ struct dhcpc_config {
 	                              * (made unless there), which is configured
 	                              * instead; 0: none */
 	struct dhcpc_ipconf ip;      /* ip=; mode DHCP by default */
+	/* More ip=, one for each further interface (each names its
+	 * device); an interface none names takes ip above. */
+	struct dhcpc_ipconf more_ip[DHCPC_MAX_IFACES - 1];
+	int nmore_ip;
+	/* Configure every chosen interface, each on its own (its own client,
+	 * deadline and routes, with a metric of its own), instead of the
+	 * first lease winning: the paths of a multipath disk, one a NIC.
+	 * done comes with the first configured; the others go on, and
+	 * dhcpc_on_iface() hears of each. */
+	bool every_iface;
+	dhcpc_iface_fn on_iface;     /* NULL: none */
+	void *on_iface_ctx;
 
 	int link_timeout_ms;         /* carrier wait; default 10 s */
 	int timeout_ms;              /* whole DHCP exchange; default 60 s */
@@ -159,6 +184,12 @@ struct dhcpc_config {
 
 /* Fills the defaults listed above. */
 void dhcpc_config_init(struct dhcpc_config *cfg);
+/* More ip= (s: one, or several space-separated, read in order): one for
+ * another device than ip's goes to more_ip (and sets every_iface: each
+ * interface its own); one for ip's device replaces ip; one for no device
+ * replaces them all. 0, -EINVAL, -EOPNOTSUPP (dhcpc_ip_parse) or -E2BIG
+ * (DHCPC_MAX_IFACES interfaces). */
+int dhcpc_config_add_ip(struct dhcpc_config *cfg, const char *s);
 
 /* ---- Running it inside the shared event loop ---- */
 
@@ -172,8 +203,11 @@ typedef void (*dhcpc_done_fn)(struct dhcpc *d, int status, void *ctx);
 
 int dhcpc_start(struct ev_loop *loop, const struct dhcpc_config *cfg,
 		dhcpc_done_fn done, void *ctx, struct dhcpc **out);
-/* The applied lease (valid after done with status 0); renewals update it. */
+/* The applied lease (valid after done with status 0); renewals update it.
+ * With every_iface: the first interface's to be configured. */
 const struct dhcpc_lease *dhcpc_get_lease(const struct dhcpc *d);
+/* Every interface configured or given up (every_iface; else: done). */
+bool dhcpc_settled(const struct dhcpc *d);
 /* Stops every client and frees d. Never removes an address or route. */
 void dhcpc_stop(struct dhcpc *d);
 
@@ -192,5 +226,8 @@ void dhcpc_format_netconf(FILE *f, const struct dhcpc_lease *lease);
  * run/NetworkManager/, system-connections/iscsiroot-IF.nmconnection,
  * devices/IFINDEX and conf.d/15-iscsiroot-IF.conf (dhcpc/README.md). */
 int dhcpc_write_handover(const char *root, const struct dhcpc_lease *lease);
+/* Only run/net-IF.conf: every_iface's further interfaces (the other two
+ * files belong to the first). */
+int dhcpc_write_netconf(const char *root, const struct dhcpc_lease *lease);
 
 #endif

@@ -392,18 +392,29 @@ static void write_manager_handover(const char *root, const struct dhcpc_lease *l
 	}
 }
 
-int dhcpc_write_handover(const char *root, const struct dhcpc_lease *l)
+static const char *root_prefix(const char *root)
+{
+	return !root || !*root || !strcmp(root, "/") ? "" : root;
+}
+
+int dhcpc_write_netconf(const char *root, const struct dhcpc_lease *l)
 {
 	char rel[64];
 	int r;
 
-	if (!root || !*root)
-		root = "/";
-	if (!strcmp(root, "/"))
-		root = "";
+	root = root_prefix(root);
 	snprintf(rel, sizeof(rel), "run/net-%s.conf", l->ifname);
-	if ((r = make_dirs(root, "run/initramfs")) < 0 ||
-	    (r = write_file(root, rel, netconf_mode(l), fill_netconf, l)) < 0 ||
+	if ((r = make_dirs(root, "run/initramfs")) < 0)
+		return r;
+	return write_file(root, rel, netconf_mode(l), fill_netconf, l);
+}
+
+int dhcpc_write_handover(const char *root, const struct dhcpc_lease *l)
+{
+	int r;
+
+	root = root_prefix(root);
+	if ((r = dhcpc_write_netconf(root, l)) < 0 ||
 	    (r = write_file(root, "run/initramfs/open-iscsi.interface", 0644,
 			    fill_interface, l)) < 0)
 		return r;

@@ -159,6 +159,102 @@ static void test_firmware_demanded_but_absent(void)
 	CHECK_EQ(bc.npaths, 0);
 }
 
+/* Two NICs in the table: each its own ip= naming its interface (DHCP
+ * here, static when the table says so), and the network step brings both
+ * up, each on its own. */
+static void test_two_nics_both_up(void)
+{
+	struct boot_config bc;
+	struct dhcpc_config dc;
+	struct ibft fw;
+	char err[256] = "";
+
+	fixture(&fw, 3);
+	fw.nnics = 2;
+	fw.nics[1] = fw.nics[0];
+	fw.nics[1].index = 1;
+	fw.nics[1].origin = 1;      /* static */
+	inet_pton(AF_INET, "10.2.0.5", &fw.nics[1].ip);
+	fw.nics[1].gateway.s_addr = 0;
+	strcpy(fw.nics[0].ifname, "ens3");
+	strcpy(fw.nics[1].ifname, "ens4");
+	fw.targets[1].nic_index = 1;
+	boot_config_init(&bc);
+	CHECK_EQ(boot_config_apply_ibft(&bc, &fw, err, sizeof(err)), 1);
+	CHECK_STR(bc.ip, "10.2.0.5:::255.255.255.0:node5:ens4:off :::::ens3:dhcp");
+	CHECK_EQ(pivot_network_config(&bc, &dc, err, sizeof(err)), 0);
+	CHECK(dc.every_iface);
+	CHECK_STR(dc.ip.device, "ens4");
+	CHECK_EQ(dc.ip.mode, DHCPC_IP_STATIC);
+	CHECK_EQ(dc.nmore_ip, 1);
+	CHECK_STR(dc.more_ip[0].device, "ens3");
+	CHECK_EQ(dc.more_ip[0].mode, DHCPC_IP_DHCP);
+	CHECK_EQ(dc.nifnames, 2);   /* and by the paths */
+
+	/* The command line's one ip= wins: the firmware adds none. */
+	boot_config_init(&bc);
+	CHECK_EQ(boot_cmdline_parse("ip=ens3:dhcp", &bc, err, sizeof(err)), 0);
+	CHECK_EQ(boot_config_apply_ibft(&bc, &fw, err, sizeof(err)), 1);
+	CHECK_STR(bc.ip, "ens3:dhcp");
+}
+
+/* ip= for two interfaces and two portals: each path goes through the
+ * interface whose subnet holds its portal; both interfaces come up. */
+static void test_ip_per_interface(void)
+{
+	struct boot_config bc;
+	struct dhcpc_config dc;
+	char err[256] = "";
+
+	boot_config_init(&bc);
+	CHECK_EQ(boot_cmdline_parse("ip=10.5.0.2::10.5.0.1:255.255.255.0::eth0:off "
+				    "ip=10.6.0.2:::255.255.255.0::eth1:off "
+				    "rd.iscsi.target.name=iqn.x:d rd.iscsi.target.ip=10.6.0.9 "
+				    "rd.iscsi.target.ip=10.5.0.9", &bc, err, sizeof(err)), 0);
+	boot_config_finish(&bc);
+	CHECK_EQ(bc.npaths, 2);
+	CHECK_STR(bc.paths[0].netdev, "eth1");
+	CHECK_STR(bc.paths[1].netdev, "eth0");
+	CHECK_EQ(pivot_network_config(&bc, &dc, err, sizeof(err)), 0);
+	CHECK(dc.every_iface);
+	CHECK_EQ(dc.nmore_ip, 1);
+
+	/* The same interface again replaces its ip=; one naming none
+	 * replaces them all: the last ip= wins, as ever. */
+	boot_config_init(&bc);
+	CHECK_EQ(boot_cmdline_parse("ip=eth0:dhcp ip=eth1:dhcp ip=10.5.0.2:::255.0.0.0::eth0:off",
+				    &bc, err, sizeof(err)), 0);
+	CHECK_EQ(pivot_network_config(&bc, &dc, err, sizeof(err)), 0);
+	CHECK_STR(dc.ip.device, "eth0");
+	CHECK_EQ(dc.ip.mode, DHCPC_IP_STATIC);
+	CHECK_EQ(dc.nmore_ip, 1);
+	CHECK_EQ(boot_cmdline_parse("ip=dhcp", &bc, err, sizeof(err)), 0);
+	CHECK_EQ(pivot_network_config(&bc, &dc, err, sizeof(err)), 0);
+	CHECK_STR(dc.ip.device, "");
+	CHECK_EQ(dc.nmore_ip, 0);
+	CHECK(!dc.every_iface);
+
+	/* One ip= only: every path goes through its interface. */
+	boot_config_init(&bc);
+	CHECK_EQ(boot_cmdline_parse("ip=eth1:dhcp netroot=iscsi:10.9.0.1::::iqn.x:d", &bc,
+				    err, sizeof(err)), 0);
+	boot_config_finish(&bc);
+	CHECK_STR(bc.paths[0].netdev, "eth1");
+	CHECK_EQ(pivot_network_config(&bc, &dc, err, sizeof(err)), 0);
+	CHECK(!dc.every_iface);
+
+	/* Paths that each name their NIC: those NICs, each on its own. */
+	boot_config_init(&bc);
+	CHECK_EQ(boot_cmdline_parse("netroot=iscsi:10.9.0.1::::eth0:1:iqn.x:d "
+				    "netroot=iscsi:10.9.1.1::::eth1:1:iqn.x:d", &bc, err,
+				    sizeof(err)), 0);
+	boot_config_finish(&bc);
+	CHECK_EQ(pivot_network_config(&bc, &dc, err, sizeof(err)), 0);
+	CHECK(dc.every_iface);
+	CHECK_EQ(dc.nifnames, 2);
+	CHECK_STR(dc.ifnames[1], "eth1");
+}
+
 int main(void)
 {
 	test_firmware_when_nothing_else();
@@ -166,5 +262,7 @@ int main(void)
 	test_command_line_wins();
 	test_each_target_its_nic();
 	test_firmware_demanded_but_absent();
+	test_two_nics_both_up();
+	test_ip_per_interface();
 	return test_report("config");
 }

@@ -94,9 +94,10 @@ struct serve_options {
 	void (*portals)(void *ctx, struct serve *s, unsigned path, char *text, size_t len);
 	void *portals_ctx;
 };
-/* One more path to the disk (a portal SendTargets listed): it logs in at
- * once, and carries I/O once its LUN shows the disk's identity. Only from
- * portals(). -EEXIST: a path to that portal is there; -ENOSPC: no room. */
+/* One more path to the disk being served (a portal SendTargets listed, a
+ * path whose NIC came up later): it logs in at once, and carries I/O once
+ * its LUN shows the disk's identity; it is the next path by number.
+ * -EEXIST: a path to that portal is there; -ENOSPC: no room. */
 int serve_add_path(struct serve *s, const struct iscsi_config *c);
 /* Logs in, probes the LUN and creates the block device, all on loop;
  * then keeps serving it from loop. dev gets e.g. "/dev/nbd0". */

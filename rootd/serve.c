@@ -669,8 +669,6 @@ int serve_add_path(struct serve *s, const struct iscsi_config *c)
 	r = iscsi_mpath_add(s->mpath, session, false);
 	if (r < 0)
 		iscsi_session_free(session);
-	else
-		log_info("path %u: %s:%u, from the target's SendTargets answer", n + 1, c->host, c->port);
 	return r;
 }
 
