@@ -30,12 +30,15 @@ enum {
 };
 
 /* One key. v is NULL when the key came alone ("iscsi_auto", "ro"). */
+/* Packed into 24 bytes a row (the table has ~50). */
 struct boot_key {
 	const char *name;
 	key_setter set;
-	unsigned flags;
-	size_t off, size;       /* the field, for the generic setters */
+	uint32_t flags : 8;
+	uint32_t off : 24;      /* the field, for the generic setters */
+	uint16_t size;
 };
+_Static_assert(sizeof(struct boot_config) < (1u << 24), "boot_key.off is 24 bits");
 
 #define FIELD(f) offsetof(struct boot_config, f), sizeof(((struct boot_config *)0)->f)
 
