@@ -1,0 +1,280 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Network faults on one path of a multipath disk (issue 13), in network
+# namespaces: the initiator's namespace has a veth link to each of three
+# target namespaces, each with its own tgtd. Targets A and B serve ONE
+# backing file under the same LUN identity (scsi_id, scsi_sn); C serves
+# another file under another identity. mpath-stress drives the disk over
+# the paths (iscsi_mpath_*) with verified writes and reads; every case
+# must end with 0 I/O errors and 0 wrong bytes:
+#  a. the active path's link goes down mid-write, and comes back;
+#  b. 5 % packet loss on the active path (iptables statistic match: the
+#     kernel here has no sch_netem);
+#  c. 200 ms delay on the active path (iptables NFQUEUE into nfq-delay),
+#     the delay measured first;
+#  d. the standby path's interface loses its address and gets another:
+#     the active path carries on (no failover), the standby rejoins;
+#  e. a third portal to another disk: refused in one line, never given a
+#     command, its file untouched, even while both good paths are down.
+. "$(dirname "$0")/lib.sh"
+: "${MPATH_STRESS:?MPATH_STRESS must name the mpath-stress tool}"
+: "${NFQ_DELAY:?NFQ_DELAY must name the nfq-delay tool}"
+
+NS=irmf$$
+NI=$NS-i
+NSES=()
+TGTDS=()
+NFQ_PID=
+# path: namespace, the target's address, the initiator's address, device
+A=(${NS}-a 10.231.1.1 10.231.1.2 va)
+B=(${NS}-b 10.231.2.1 10.231.2.2 vb)
+C=(${NS}-c 10.231.3.1 10.231.3.2 vc)
+NOP=(-n 1 -N 3)  # a dead link is seen within 4 s
+
+faults_cleanup() {
+	local pids
+	pids=$(jobs -p)
+	[ -n "$pids" ] && kill $pids 2>/dev/null
+	[ -n "$NFQ_PID" ] && kill "$NFQ_PID" 2>/dev/null
+	for t in "${TGTDS[@]}"; do
+		read -r pid ctl <<<"$t"
+		tgtadm -C "$ctl" --op update --mode target --tid 1 -n state -v offline >/dev/null 2>&1
+		tgtadm -C "$ctl" --op delete --mode target --tid 1 --force >/dev/null 2>&1
+		tgtadm -C "$ctl" --op delete --mode system >/dev/null 2>&1
+		for _ in $(seq 1 20); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		rm -f "/var/run/tgtd/socket.$ctl" "/var/run/tgtd/socket.$ctl.lock"
+	done
+	# Deleting a namespace takes its veth ends and iptables rules along.
+	for n in "${NSES[@]}"; do ip netns del "$n" 2>/dev/null; done
+	cleanup
+}
+trap faults_cleanup EXIT
+
+in_ini() { ip netns exec "$NI" "$@"; }
+
+# link_target PATH: its namespace and the veth between it and ours.
+link_target() {
+	local -n p=$1
+	ip netns add "${p[0]}" || die "netns ${p[0]}"
+	NSES+=("${p[0]}")
+	ip link add "${p[3]}" netns "$NI" type veth peer name t0 netns "${p[0]}" ||
+		die "veth to ${p[0]}"
+	ip -n "${p[0]}" addr add "${p[1]}/24" dev t0 &&
+		ip -n "${p[0]}" link set t0 up && ip -n "${p[0]}" link set lo up &&
+		ip -n "$NI" addr add "${p[2]}/24" dev "${p[3]}" &&
+		ip -n "$NI" link set "${p[3]}" up || die "addresses of ${p[0]}"
+}
+
+# tgt_in PATH FILE SERIAL: a tgtd in PATH's namespace on its address,
+# LUN 1 = FILE with scsi_id and scsi_sn SERIAL.
+tgt_in() {
+	local -n p=$1
+	local file=$2 serial=$3 ctl pid
+	for _ in $(seq 1 50); do
+		ctl=$((20000 + RANDOM % 10000))  # tgtd takes up to 32767
+		[ -e "/var/run/tgtd/socket.$ctl" ] || break
+	done
+	ip netns exec "${p[0]}" tgtd -f -C "$ctl" --iscsi "portal=${p[1]}:3260" \
+		>"$WORK/tgtd-$1.log" 2>&1 &
+	pid=$!
+	TGTDS+=("$pid $ctl")
+	for _ in $(seq 1 50); do
+		tgtadm -C "$ctl" --op show --mode system >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	tgtadm -C "$ctl" --op new --mode target --tid 1 -T "$IQN" &&
+		tgtadm -C "$ctl" --op bind --mode target --tid 1 -I ALL &&
+		tgtadm -C "$ctl" --op new --mode logicalunit --tid 1 --lun 1 -b "$file" &&
+		tgtadm -C "$ctl" --op update --mode logicalunit --tid 1 --lun 1 \
+			--params "scsi_id=$serial,scsi_sn=$serial" ||
+		{ cat "$WORK/tgtd-$1.log" >&2; die "tgtd in ${p[0]}"; }
+}
+
+# stress NAME SECONDS ARGS... PORTALS...: mpath-stress in our namespace,
+# in the background ($STRESS_PID); its output in $WORK/NAME.{out,err}.
+stress() {
+	local name=$1 secs=$2
+	shift 2
+	ip netns exec "$NI" "$MPATH_STRESS" -t "$secs" "${NOP[@]}" "$@" \
+		>"$WORK/$name.out" 2>"$WORK/$name.err" &
+	STRESS_PID=$!
+	STRESS_T0=$(now_ms)
+	# running once the region is filled
+	for _ in $(seq 1 300); do
+		grep -q '^filled ' "$WORK/$name.out" && return 0
+		kill -0 "$STRESS_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "$name: mpath-stress did not start"
+	cat "$WORK/$name.out" "$WORK/$name.err" >&2
+	return 1
+}
+
+# stress_end NAME: waits for it (at most 3 minutes after its start) and
+# checks the verdict: exit 0, no I/O error, no wrong byte, the whole
+# region read back.
+stress_end() {
+	local name=$1 out=$WORK/$1.out
+	wait_for "$STRESS_PID" 180 "$STRESS_T0"
+	SUMMARY=$(grep '^mpath-stress: ' "$out")
+	if [ "$WAIT_RC" = 0 ] && grep -q ' errors 0 wrong_bytes 0 ' <<<"$SUMMARY" &&
+		grep -q '^verified: 0 wrong bytes, 0 errors in all' "$out" &&
+		! grep -q ' ios 0 ' <<<"$SUMMARY"; then
+		pass "$name: no I/O error, no wrong byte: ${SUMMARY#mpath-stress: }"
+		return 0
+	fi
+	fail "$name: exit $WAIT_RC: ${SUMMARY:-no summary}"
+	cat "$out" >&2
+	tail -30 "$WORK/$name.err" >&2
+	return 1
+}
+
+# field NAME KEY: a number from the summary line.
+field() { sed -n "s/^mpath-stress: .* $2 \([0-9]*\).*/\1/p" "$WORK/$1.out"; }
+
+# connect_ms ADDR: the quickest of three TCP connects to ADDR:3260 from
+# our namespace, in ms (each at most 5 s).
+connect_ms() {
+	local best=999999 t0 t
+	for _ in 1 2 3; do
+		t0=$(now_ms)
+		in_ini timeout 5 bash -c "exec 3<>/dev/tcp/$1/3260" 2>/dev/null || return 1
+		t=$(($(now_ms) - t0))
+		[ "$t" -lt "$best" ] && best=$t
+	done
+	echo "$best"
+}
+
+ip netns add "$NI" || die "netns $NI"
+NSES+=("$NI")
+ip -n "$NI" link set lo up
+for p in A B C; do link_target $p; done
+truncate -s 64M "$WORK/disk.img" "$WORK/other.img"
+tgt_in A "$WORK/disk.img" mpath-disk
+tgt_in B "$WORK/disk.img" mpath-disk
+tgt_in C "$WORK/other.img" other-disk
+PA=${A[1]}:3260 PB=${B[1]}:3260 PC=${C[1]}:3260
+
+# a. The active path's link goes down mid-write (path 1: the tool probes
+# on the first portal, which makes it the active one), back 8 s later.
+if stress link-down 20 "$IQN" 1 "$PA" "$PB"; then
+	sleep 3
+	cut_ms=$(now_ms)
+	in_ini ip link set "${A[3]}" down || fail "link-down: cannot take the link down"
+	sleep 8
+	in_ini ip link set "${A[3]}" up || fail "link-down: cannot bring the link up"
+	if stress_end link-down; then
+		line=$(grep -m1 '^failover 1: path 1 -> path 2: ' "$WORK/link-down.out")
+		stall=$(sed -n 's/.*: \([0-9]*\) ms from the last.*/\1/p' <<<"$line")
+		# NOP-Out every 1 s, answered within 3 s: the cut is seen in 4 s
+		if [ -n "$stall" ] && [ "$stall" -lt 10000 ]; then
+			pass "link-down: I/O moved to path 2 after $stall ms without a completion"
+		else
+			fail "link-down: no failover to path 2 within 10 s: ${line:-none}"
+		fi
+		grep -qE '^event .* path 1 \(10.231.1.1\): down -> standby' "$WORK/link-down.out" &&
+			pass "link-down: path 1 came back as standby" ||
+			fail "link-down: path 1 did not come back: $(grep '^path 1 ' "$WORK/link-down.out")"
+	fi
+fi
+
+# b. 5 % of the active path's packets dropped, both ways.
+rules=(OUTPUT -d "${A[1]}" INPUT -s "${A[1]}")
+for i in 0 3; do
+	in_ini iptables -A "${rules[i]}" "${rules[i + 1]}" "${rules[i + 2]}" -m statistic \
+		--mode random --probability 0.05 -j DROP || die "iptables statistic"
+done
+if stress loss 15 "$IQN" 1 "$PA" "$PB"; then
+	stress_end loss
+	dropped=$(in_ini iptables -L -v -x -n | awk '/statistic/ { n += $1 } END { print n + 0 }')
+	[ "$dropped" -gt 0 ] && pass "loss: $dropped packets dropped on path 1" ||
+		fail "loss: the rule dropped nothing"
+	[ "$(field loss ios)" -gt 100 ] && pass "loss: I/O went on ($(field loss ios) commands)" ||
+		fail "loss: only $(field loss ios) commands in 15 s"
+fi
+in_ini iptables -F
+
+# c. 200 ms on every packet from us to the active path's target, held on
+# its side of the link (held on ours, a packet would still count against
+# the sending socket's small-queue budget, and TCP would crawl as no
+# delay in a network makes it): measured by TCP connects, then verified
+# I/O through it.
+ip netns exec "${A[0]}" "$NFQ_DELAY" 7 200 4096 120 >"$WORK/nfq.out" 2>&1 &
+NFQ_PID=$!
+for _ in $(seq 1 50); do grep -q ready "$WORK/nfq.out" && break; sleep 0.1; done
+grep -q ready "$WORK/nfq.out" || { cat "$WORK/nfq.out" >&2; die "nfq-delay did not start"; }
+ip netns exec "${A[0]}" iptables -A INPUT -s "${A[2]}" -j NFQUEUE --queue-num 7 ||
+	die "iptables NFQUEUE"
+slow=$(connect_ms "${A[1]}") fast=$(connect_ms "${B[1]}")
+if [ -n "$slow" ] && [ -n "$fast" ] && [ $((slow - fast)) -ge 200 ]; then
+	pass "delay: a connect takes $slow ms on path 1, $fast ms on path 2"
+else
+	fail "delay: connects took ${slow:-?} ms on path 1, ${fast:-?} ms on path 2"
+fi
+if stress delay 15 -z 4 "$IQN" 1 "$PA" "$PB"; then
+	stress_end delay
+	lat=$(field delay max_latency_ms)
+	[ "${lat:-0}" -ge 200 ] && pass "delay: commands took up to $lat ms (through the delay)" ||
+		fail "delay: the slowest command took ${lat:-?} ms, under the 200 ms delay"
+fi
+ip netns exec "${A[0]}" iptables -F
+kill "$NFQ_PID" 2>/dev/null
+wait "$NFQ_PID" 2>/dev/null
+NFQ_PID=
+grep -q 'packets delayed by 200 ms' "$WORK/nfq.out" && pass "$(tail -1 "$WORK/nfq.out")" ||
+	fail "nfq-delay: $(cat "$WORK/nfq.out")"
+
+# d. The standby path's interface loses its address for 8 s, then gets
+# another one: the standby goes down and rejoins; the active path never
+# notices.
+if stress addr-change 22 "$IQN" 1 "$PA" "$PB"; then
+	sleep 3
+	in_ini ip addr del "${B[2]}/24" dev "${B[3]}" || fail "addr-change: cannot remove the address"
+	sleep 8
+	in_ini ip addr add 10.231.2.3/24 dev "${B[3]}" || fail "addr-change: cannot add the address"
+	if stress_end addr-change; then
+		[ "$(field addr-change failovers)" = 0 ] && pass "addr-change: no failover" ||
+			fail "addr-change: $(field addr-change failovers) failover(s)"
+		# after the start, path 1 stays active: no event of path 1 but its first
+		[ "$(grep -c '^event .* path 1 ' "$WORK/addr-change.out")" = 1 ] &&
+			pass "addr-change: path 1 active throughout" ||
+			fail "addr-change: path 1 changed: $(grep '^event .* path 1 ' "$WORK/addr-change.out")"
+		grep -qE '^event .* path 2 \(10.231.2.1\): standby -> down' "$WORK/addr-change.out" &&
+			grep -qE '^event .* path 2 \(10.231.2.1\): down -> standby' "$WORK/addr-change.out" &&
+			grep -q '^path 2 .*: standby, reconnects [1-9]' "$WORK/addr-change.out" &&
+			pass "addr-change: path 2 went down and rejoined from the new address" ||
+			fail "addr-change: path 2: $(grep '^event .* path 2 \|^path 2 ' "$WORK/addr-change.out")"
+	fi
+fi
+
+# e. A third portal to another disk (round-robin, so every usable path
+# would get commands), and both good paths down for 6 s meanwhile.
+other_sum=$(md5sum <"$WORK/other.img")
+if stress other-disk 20 -P round-robin "$IQN" 1 "$PA" "$PB" "$PC"; then
+	sleep 3
+	in_ini ip link set "${A[3]}" down && in_ini ip link set "${B[3]}" down ||
+		fail "other-disk: cannot take the links down"
+	sleep 6
+	in_ini ip link set "${A[3]}" up && in_ini ip link set "${B[3]}" up ||
+		fail "other-disk: cannot bring the links up"
+	if stress_end other-disk; then
+		grep -q '^path 3 10.231.3.1:3260: other disk, reconnects [0-9]*, mismatches [1-9][0-9]*, commands 0$' \
+			"$WORK/other-disk.out" &&
+			grep -qE '^path 1 .* commands [1-9]' "$WORK/other-disk.out" &&
+			grep -qE '^path 2 .* commands [1-9]' "$WORK/other-disk.out" &&
+			pass "other-disk: path 3 refused, no command given to it; paths 1 and 2 shared the rest" ||
+			fail "other-disk: $(grep '^path ' "$WORK/other-disk.out")"
+		refusals=$(grep -c 'is no longer the disk that was attached' "$WORK/other-disk.err")
+		[ "$refusals" = 1 ] && pass "other-disk: one line: $(grep 'is no longer the disk' "$WORK/other-disk.err")" ||
+			fail "other-disk: $refusals refusal lines"
+	fi
+fi
+[ "$(md5sum <"$WORK/other.img")" = "$other_sum" ] && pass "other-disk: its file untouched" ||
+	fail "other-disk: its file changed"
+
+finish
