@@ -17,101 +17,18 @@
 #  e. a third portal to another disk: refused in one line, never given a
 #     command, its file untouched, even while both good paths are down.
 . "$(dirname "$0")/lib.sh"
-: "${MPATH_STRESS:?MPATH_STRESS must name the mpath-stress tool}"
 : "${NFQ_DELAY:?NFQ_DELAY must name the nfq-delay tool}"
+. "$(dirname "$0")/mpath-lib.sh"
 
-NS=irmf$$
-NI=$NS-i
-NSES=()
-TGTDS=()
-NFQ_PID=
-# path: namespace, the target's address, the initiator's address, device
-A=(${NS}-a 10.231.1.1 10.231.1.2 va)
-B=(${NS}-b 10.231.2.1 10.231.2.2 vb)
-C=(${NS}-c 10.231.3.1 10.231.3.2 vc)
 NOP=(-n 1 -N 3)  # a dead link is seen within 4 s
 
-faults_cleanup() {
-	local pids
-	pids=$(jobs -p)
-	[ -n "$pids" ] && kill $pids 2>/dev/null
-	[ -n "$NFQ_PID" ] && kill "$NFQ_PID" 2>/dev/null
-	for t in "${TGTDS[@]}"; do
-		read -r pid ctl <<<"$t"
-		tgtadm -C "$ctl" --op update --mode target --tid 1 -n state -v offline >/dev/null 2>&1
-		tgtadm -C "$ctl" --op delete --mode target --tid 1 --force >/dev/null 2>&1
-		tgtadm -C "$ctl" --op delete --mode system >/dev/null 2>&1
-		for _ in $(seq 1 20); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -9 "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		rm -f "/var/run/tgtd/socket.$ctl" "/var/run/tgtd/socket.$ctl.lock"
-	done
-	# Deleting a namespace takes its veth ends and iptables rules along.
-	for n in "${NSES[@]}"; do ip netns del "$n" 2>/dev/null; done
-	cleanup
-}
-trap faults_cleanup EXIT
-
-in_ini() { ip netns exec "$NI" "$@"; }
-
-# link_target PATH: its namespace and the veth between it and ours.
-link_target() {
-	local -n p=$1
-	ip netns add "${p[0]}" || die "netns ${p[0]}"
-	NSES+=("${p[0]}")
-	ip link add "${p[3]}" netns "$NI" type veth peer name t0 netns "${p[0]}" ||
-		die "veth to ${p[0]}"
-	ip -n "${p[0]}" addr add "${p[1]}/24" dev t0 &&
-		ip -n "${p[0]}" link set t0 up && ip -n "${p[0]}" link set lo up &&
-		ip -n "$NI" addr add "${p[2]}/24" dev "${p[3]}" &&
-		ip -n "$NI" link set "${p[3]}" up || die "addresses of ${p[0]}"
-}
-
-# tgt_in PATH FILE SERIAL: a tgtd in PATH's namespace on its address,
-# LUN 1 = FILE with scsi_id and scsi_sn SERIAL.
-tgt_in() {
-	local -n p=$1
-	local file=$2 serial=$3 ctl pid
-	for _ in $(seq 1 50); do
-		ctl=$((20000 + RANDOM % 10000))  # tgtd takes up to 32767
-		[ -e "/var/run/tgtd/socket.$ctl" ] || break
-	done
-	ip netns exec "${p[0]}" tgtd -f -C "$ctl" --iscsi "portal=${p[1]}:3260" \
-		>"$WORK/tgtd-$1.log" 2>&1 &
-	pid=$!
-	TGTDS+=("$pid $ctl")
-	for _ in $(seq 1 50); do
-		tgtadm -C "$ctl" --op show --mode system >/dev/null 2>&1 && break
-		sleep 0.1
-	done
-	tgtadm -C "$ctl" --op new --mode target --tid 1 -T "$IQN" &&
-		tgtadm -C "$ctl" --op bind --mode target --tid 1 -I ALL &&
-		tgtadm -C "$ctl" --op new --mode logicalunit --tid 1 --lun 1 -b "$file" &&
-		tgtadm -C "$ctl" --op update --mode logicalunit --tid 1 --lun 1 \
-			--params "scsi_id=$serial,scsi_sn=$serial" ||
-		{ cat "$WORK/tgtd-$1.log" >&2; die "tgtd in ${p[0]}"; }
-}
-
-# stress NAME SECONDS ARGS... PORTALS...: mpath-stress in our namespace,
-# in the background ($STRESS_PID); its output in $WORK/NAME.{out,err}.
+# stress NAME SECONDS ARGS... PORTALS...: mpath_stress with the short
+# NOP-Out settings.
 stress() {
 	local name=$1 secs=$2
 	shift 2
-	ip netns exec "$NI" "$MPATH_STRESS" -t "$secs" "${NOP[@]}" "$@" \
-		>"$WORK/$name.out" 2>"$WORK/$name.err" &
-	STRESS_PID=$!
-	STRESS_T0=$(now_ms)
-	# running once the region is filled
-	for _ in $(seq 1 300); do
-		grep -q '^filled ' "$WORK/$name.out" && return 0
-		kill -0 "$STRESS_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	mpath_stress "$name" "$secs" "${NOP[@]}" "$@" && return 0
 	fail "$name: mpath-stress did not start"
-	cat "$WORK/$name.out" "$WORK/$name.err" >&2
 	return 1
 }
 
@@ -137,23 +54,25 @@ stress_end() {
 # field NAME KEY: a number from the summary line.
 field() { sed -n "s/^mpath-stress: .* $2 \([0-9]*\).*/\1/p" "$WORK/$1.out"; }
 
-# connect_ms ADDR: the quickest of three TCP connects to ADDR:3260 from
-# our namespace, in ms (each at most 5 s).
-connect_ms() {
-	local best=999999 t0 t
-	for _ in 1 2 3; do
-		t0=$(now_ms)
-		in_ini timeout 5 bash -c "exec 3<>/dev/tcp/$1/3260" 2>/dev/null || return 1
-		t=$(($(now_ms) - t0))
-		[ "$t" -lt "$best" ] && best=$t
-	done
-	echo "$best"
+# connect_us ADDR...: for each ADDR, the quickest of three TCP connects
+# to ADDR:3260 from our namespace, in µs, timed inside one shell (no
+# process start in the time); each connect at most 5 s.
+connect_us() {
+	in_ini timeout 60 bash -c '
+		for a in "$@"; do
+			best=
+			for _ in 1 2 3; do
+				t0=${EPOCHREALTIME/[.,]/}
+				exec 3<>"/dev/tcp/$a/3260" || exit 1
+				t=$((${EPOCHREALTIME/[.,]/} - t0))
+				exec 3>&-
+				[ -z "$best" ] || [ "$t" -lt "$best" ] && best=$t
+			done
+			echo "$best"
+		done' connect "$@"
 }
 
-ip netns add "$NI" || die "netns $NI"
-NSES+=("$NI")
-ip -n "$NI" link set lo up
-for p in A B C; do link_target $p; done
+mpath_topology A B C
 truncate -s 64M "$WORK/disk.img" "$WORK/other.img"
 tgt_in A "$WORK/disk.img" mpath-disk
 tgt_in B "$WORK/disk.img" mpath-disk
@@ -206,15 +125,17 @@ in_ini iptables -F
 # I/O through it.
 ip netns exec "${A[0]}" "$NFQ_DELAY" 7 200 4096 120 >"$WORK/nfq.out" 2>&1 &
 NFQ_PID=$!
+MPATH_PIDS+=("$NFQ_PID")
 for _ in $(seq 1 50); do grep -q ready "$WORK/nfq.out" && break; sleep 0.1; done
 grep -q ready "$WORK/nfq.out" || { cat "$WORK/nfq.out" >&2; die "nfq-delay did not start"; }
 ip netns exec "${A[0]}" iptables -A INPUT -s "${A[2]}" -j NFQUEUE --queue-num 7 ||
 	die "iptables NFQUEUE"
-slow=$(connect_ms "${A[1]}") fast=$(connect_ms "${B[1]}")
-if [ -n "$slow" ] && [ -n "$fast" ] && [ $((slow - fast)) -ge 200 ]; then
-	pass "delay: a connect takes $slow ms on path 1, $fast ms on path 2"
+read -r -d '' slow fast < <(connect_us "${A[1]}" "${B[1]}")
+# at least 200 ms slower, to the millisecond
+if [ -n "$fast" ] && [ $(((slow - fast + 500) / 1000)) -ge 200 ]; then
+	pass "delay: a connect takes $slow µs on path 1, $fast µs on path 2"
 else
-	fail "delay: connects took ${slow:-?} ms on path 1, ${fast:-?} ms on path 2"
+	fail "delay: connects took ${slow:-?} µs on path 1, ${fast:-?} µs on path 2"
 fi
 if stress delay 15 -z 4 "$IQN" 1 "$PA" "$PB"; then
 	stress_end delay
@@ -225,7 +146,6 @@ fi
 ip netns exec "${A[0]}" iptables -F
 kill "$NFQ_PID" 2>/dev/null
 wait "$NFQ_PID" 2>/dev/null
-NFQ_PID=
 grep -q 'packets delayed by 200 ms' "$WORK/nfq.out" && pass "$(tail -1 "$WORK/nfq.out")" ||
 	fail "nfq-delay: $(cat "$WORK/nfq.out")"
 

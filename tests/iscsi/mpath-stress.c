@@ -16,11 +16,14 @@
  * usage: mpath-stress [-t SECONDS] [-q DEPTH] [-k MAX_KIB] [-z REGION_MIB]
  *        [-P failover|round-robin] [-n NOP_INTERVAL_S] [-N NOP_TIMEOUT_S]
  *        [-s SEED] TARGET LUN PORTAL...
- * Exits 0 when every command succeeded and every byte read was right.
+ * SIGTERM or SIGINT ends the run early (then the same end: drain,
+ * counters, read-back). Exits 0 when every command succeeded and every
+ * byte read was right.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +66,14 @@ struct run {
 	unsigned active;                /* the path that carried the last completion */
 	const char *states[ISCSI_MPATH_MAX];
 };
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static int64_t epoch_ms(void)
 {
@@ -409,6 +420,8 @@ int main(int argc, char **argv)
 	if (setup(&r, cfg, policy, strtoull(argv[optind + 1], NULL, 0), argv + optind + 2,
 		  nportals, region) < 0)
 		return 1;
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
 	r.start = r.last_done = now_ms();
 	watch_paths(&r);
 	/* Every block gets a known content first. */
@@ -420,7 +433,7 @@ int main(int argc, char **argv)
 	t0 = now_ms();
 	r.ios = r.bytes = 0;
 	end = t0 + seconds * 1000ll;
-	while (now_ms() < end) {
+	while (now_ms() < end && !stop) {
 		for (unsigned i = 0; i < r.depth; i++)
 			if (!r.ops[i].busy)
 				issue_random(&r, &r.ops[i]);

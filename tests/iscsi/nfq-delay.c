@@ -34,7 +34,7 @@
 
 struct held {
 	uint32_t id;
-	int64_t release_at;
+	int64_t release_at;     /* µs: a packet is never held less than the delay */
 };
 
 struct delay {
@@ -55,12 +55,12 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static int64_t mono_ms(void)
+static int64_t mono_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* A message to the queue subsystem: header, nfgenmsg, one attribute. */
@@ -172,7 +172,8 @@ static void hold(struct delay *d, uint32_t id)
 		d->dropped++;
 		return;
 	}
-	d->ring[(d->head + d->count) % d->cap] = (struct held){ id, mono_ms() + d->delay_ms };
+	d->ring[(d->head + d->count) % d->cap] =
+		(struct held){ id, mono_us() + d->delay_ms * 1000ll };
 	d->count++;
 	d->delayed++;
 }
@@ -224,7 +225,7 @@ int main(int argc, char **argv)
 	d.delay_ms = atoi(argv[2]);
 	if (argc > 3)
 		d.cap = (unsigned)atoi(argv[3]);
-	end = mono_ms() + (argc > 4 ? atoi(argv[4]) : 600) * 1000ll;
+	end = mono_us() + (argc > 4 ? atoi(argv[4]) : 600) * 1000000ll;
 	if (d.delay_ms < 0 || d.delay_ms > 10000 || d.cap < 1 || d.cap > 65536) {
 		fprintf(stderr, "nfq-delay: DELAY_MS 0..10000, CAP 1..65536\n");
 		return 2;
@@ -239,14 +240,14 @@ int main(int argc, char **argv)
 	}
 	printf("nfq-delay: queue %u ready, %d ms, at most %u held\n", d.queue, d.delay_ms, d.cap);
 	fflush(stdout);
-	while (!stop && mono_ms() < end) {
-		int64_t now = mono_ms();
-		int wait = d.count ? (int)(d.ring[d.head].release_at - now) : 100;
+	while (!stop && mono_us() < end) {
+		/* until the oldest packet is due, rounded up; at most 100 ms */
+		int64_t wait = d.count ? (d.ring[d.head].release_at - mono_us() + 999) / 1000 : 100;
 		struct pollfd p = { .fd = d.fd, .events = POLLIN };
 
-		if (wait > 0 && poll(&p, 1, wait < 100 ? wait : 100) > 0)
+		if (wait > 0 && poll(&p, 1, wait < 100 ? (int)wait : 100) > 0)
 			receive(&d);
-		release_due(&d, mono_ms());
+		release_due(&d, mono_us());
 	}
 	while (d.count) {
 		verdict(&d, d.ring[d.head].id, NF_ACCEPT);
