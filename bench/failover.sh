@@ -71,16 +71,6 @@ active_path() {
 	sed -n 's/^event .* path \([12]\) .*-> active$/\1/p' "$WORK/kills.out" | tail -1
 }
 
-# wait_count REGEX N: until N lines of the kills' output match (0), or
-# WAIT_S seconds pass (1).
-wait_count() {
-	for _ in $(seq 1 $((WAIT_S * 10))); do
-		[ "$(grep -cE "$1" "$WORK/kills.out")" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # kill_path N: the kill, as --kill says.
 kill_path() {
 	local p=${PATHS[$1 - 1]}
@@ -108,7 +98,7 @@ for k in $(seq 1 "$KILLS"); do
 	moves=$(grep -c '^failover ' "$WORK/kills.out")
 	t_kill=$(now_ms)
 	kill_path "$act"
-	if ! wait_count '^failover ' $((moves + 1)); then
+	if ! wait_line "$WORK/kills.out" '^failover ' "$WAIT_S" $((moves + 1)); then
 		echo "failover: kill $k: no failover within $WAIT_S s" >&2
 		BAD=1
 		break
@@ -120,7 +110,8 @@ for k in $(seq 1 "$KILLS"); do
 	echo "$((t_done - t_kill)) $stall" >>"$WORK/times"
 	revive_path "$act"
 	# the rejoin: one more "-> standby" of that path than before the kill
-	if ! wait_count "^event .* path $act .*-> standby$" $((joined + 1)); then
+	if ! wait_line "$WORK/kills.out" "^event .* path $act .*-> standby$" "$WAIT_S" \
+		$((joined + 1)); then
 		echo "failover: kill $k: path $act did not rejoin" >&2
 		BAD=1
 		break

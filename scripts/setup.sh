@@ -28,6 +28,7 @@ packages=(
 	ipxe-qemu    # QEMU's iPXE option ROMs: the network-boot chain
 	debhelper lintian # tests/deb: the Debian package, built and checked
 	mandoc       # tests/deb: the man page's lint (mandoc -T lint)
+	iptables     # tests/iscsi/mpath-faults.sh: loss and delay on one path (no sch_netem)
 )
 
 missing=()

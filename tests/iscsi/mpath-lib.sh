@@ -123,12 +123,12 @@ mpath_stress() {
 	return 1
 }
 
-# wait_line FILE REGEX SECONDS: until a line of FILE matches (0), or
-# SECONDS pass (1).
+# wait_line FILE REGEX SECONDS [N]: until N (1) lines of FILE match (0),
+# or SECONDS pass (1).
 wait_line() {
 	local end=$(($(now_ms) + $3 * 1000))
 	while [ "$(now_ms)" -lt "$end" ]; do
-		grep -qE "$2" "$1" && return 0
+		[ "$(grep -cE "$2" "$1")" -ge "${4:-1}" ] && return 0
 		sleep 0.05
 	done
 	return 1
