@@ -30,7 +30,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 KILLS=20 KILL=tgtd SECONDS_RUN=10 DEPTH=16 KIB=64 NOP=1,3
 
-usage() { sed -n '19,29p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '19,28p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kills) KILLS=${2:?} ;;

@@ -83,7 +83,6 @@ PA=${A[1]}:3260 PB=${B[1]}:3260 PC=${C[1]}:3260
 # on the first portal, which makes it the active one), back 8 s later.
 if stress link-down 20 "$IQN" 1 "$PA" "$PB"; then
 	sleep 3
-	cut_ms=$(now_ms)
 	in_ini ip link set "${A[3]}" down || fail "link-down: cannot take the link down"
 	sleep 8
 	in_ini ip link set "${A[3]}" up || fail "link-down: cannot bring the link up"

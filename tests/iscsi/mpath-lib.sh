@@ -14,9 +14,13 @@ NSES=()
 TGTDS=()                # "pid ctl" of every tgtd started
 MPATH_PIDS=()           # more processes to stop at the end
 declare -A TGT_PID TGT_CTL
-# a path: its namespace, the target's address, ours, our device
+# a path: its namespace, the target's address, ours, our device (used
+# through namerefs)
+# shellcheck disable=SC2034
 A=("$NS-a" 10.231.1.1 10.231.1.2 va)
+# shellcheck disable=SC2034
 B=("$NS-b" 10.231.2.1 10.231.2.2 vb)
+# shellcheck disable=SC2034
 C=("$NS-c" 10.231.3.1 10.231.3.2 vc)
 
 # tgt_stop PID CTL: tgtd's targets and itself, then KILL if it lingers.
@@ -113,6 +117,7 @@ mpath_stress() {
 	ip netns exec "$NI" "$MPATH_STRESS" -t "$secs" "$@" \
 		>"$WORK/$name.out" 2>"$WORK/$name.err" &
 	STRESS_PID=$!
+	# shellcheck disable=SC2034  # the callers' wait_for
 	STRESS_T0=$(now_ms)
 	for _ in $(seq 1 300); do
 		grep -q '^filled ' "$WORK/$name.out" && return 0

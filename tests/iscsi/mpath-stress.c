@@ -8,7 +8,9 @@
  * never overlap, so what a block holds is always known.
  *
  * The first portal is logged in and probed; the others join as the
- * daemon's paths do (once their LUN shows the same identity). Each
+ * daemon's paths do (once their LUN shows the same identity). Sessions
+ * have the library's defaults but for a replacement timeout of never (a
+ * root disk's) and reconnects backing off to 1 s, not 5 s. Each
  * change of a path's state is printed as it is seen, each failover with
  * the time from the last completion before it (I/O stopped there) to the
  * first completion after it, and the end one line of counters.
