@@ -29,6 +29,7 @@ packages=(
 	debhelper lintian # tests/deb: the Debian package, built and checked
 	istgt        # tests/iscsi/iscsi-istgt.sh: a second userspace target
 	mandoc       # tests/deb: the man page's lint (mandoc -T lint)
+	iptables     # tests/iscsi/mpath-faults.sh: loss and delay on one path (no sch_netem)
 )
 
 missing=()
