@@ -184,8 +184,9 @@ static void mismatch(struct iscsi_disk_guard *g, const char *why)
 {
 	g->mismatches++;
 	if (!g->mismatched)
-		log_err("the LUN is no longer the disk that was attached (%s): I/O waits "
-			"and nothing is sent to it; checking again every %d s", why,
+		log_err("the LUN at %s:%u is not the disk that was attached (%s): nothing "
+			"is sent to it there; checking again every %d s",
+			iscsi_session_host(g->s), iscsi_session_port(g->s), why,
 			GUARD_RECHECK_MS / 1000);
 	else
 		log_debug("the LUN is still not the attached disk (%s)", why);

@@ -41,7 +41,7 @@ b_before=$(md5sum <"$WORK/b.img")
 write_across_restart "$WORK/b.img" disk-B
 [ "$(cat "$WORK/write.rc")" != 0 ] && pass "write to another disk failed" ||
 	fail "write completed on another disk"
-grep -q "no longer the disk that was attached (its serial number was disk-A, now disk-B)" \
+grep -q "is not the disk that was attached (its serial number was disk-A, now disk-B)" \
 	"$WORK/write.out" && pass "the line says why" || fail "no identity line"
 [ "$(md5sum <"$WORK/b.img")" = "$b_before" ] && pass "the other volume is untouched" ||
 	fail "bytes reached the other volume"

@@ -199,8 +199,8 @@ if stress other-disk 20 -P round-robin "$IQN" 1 "$PA" "$PB" "$PC"; then
 			grep -qE '^path 2 .* commands [1-9]' "$WORK/other-disk.out" &&
 			pass "other-disk: path 3 refused, no command given to it; paths 1 and 2 shared the rest" ||
 			fail "other-disk: $(grep '^path ' "$WORK/other-disk.out")"
-		refusals=$(grep -c 'is no longer the disk that was attached' "$WORK/other-disk.err")
-		[ "$refusals" = 1 ] && pass "other-disk: one line: $(grep 'is no longer the disk' "$WORK/other-disk.err")" ||
+		refusals=$(grep -c 'is not the disk that was attached' "$WORK/other-disk.err")
+		[ "$refusals" = 1 ] && pass "other-disk: one line: $(grep 'is not the disk that was attached' "$WORK/other-disk.err")" ||
 			fail "other-disk: $refusals refusal lines"
 	fi
 fi
