@@ -788,14 +788,29 @@ static void write_file(const char *path, const char *text)
 	close(fd);
 }
 
+/* systemd spares a root-owned process whose argv[0] starts with '@' at
+ * switch-root and shutdown (ROOT_STORAGE_DAEMONS). Run in place, argv is
+ * the caller's ("iscsistart ..."): the '@' goes in front of the name when
+ * the next string, wiped by then, is right behind it, else over its first
+ * letter. */
+static void mark_root_storage(char **argv)
+{
+	size_t n;
+
+	if (!argv || !argv[0] || !argv[0][0] || argv[0][0] == '@')
+		return;
+	n = strlen(argv[0]);
+	/* argv[1] then starts at the name's new NUL: still an empty string */
+	if (argv[1] && argv[1] == argv[0] + n + 1 && !argv[1][0])
+		memmove(argv[0] + 1, argv[0], n + 1);
+	argv[0][0] = '@';
+}
+
 void daemon_harden(char **argv)
 {
 	struct sigaction ign = { .sa_handler = SIG_IGN };
 
-	/* systemd spares a root-owned process whose argv[0] starts with '@'
-	 * at switch-root and shutdown (ROOT_STORAGE_DAEMONS). */
-	if (argv && argv[0] && argv[0][0])
-		argv[0][0] = '@';
+	mark_root_storage(argv);
 	/* Run from a memfd, the kernel would name us after the fd. */
 	prctl(PR_SET_NAME, "iscsiroot", 0, 0, 0);
 	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)

@@ -83,7 +83,7 @@ check_no_secrets() {
 # memfd; in-place: this binary). Then it must exit 1 about ANSWER_S after
 # the login, the daemon gone. Its output is in $WORK/out.$WHAT / err.$WHAT.
 watch_starter() {
-	local what=$1 pid=$2 kind=$3 start=$4 ds=() p exe rc t starter
+	local what=$1 pid=$2 kind=$3 start=$4 ds=() p exe rc t starter name
 	for _ in $(seq 1 100); do
 		grep -q "login complete" "$FAKE_LOG" && break
 		sleep 0.1
@@ -112,6 +112,12 @@ watch_starter() {
 		case $kind:$exe in
 		exec:/memfd:iscsiroot*|in-place:"$(readlink -f "$ISCSIROOT")") ;;
 		*) fail "$what: daemon $p runs $exe, expected it $kind" ;;
+		esac
+		# '@' in front of its name (systemd spares it), the name whole
+		name=$(tr '\0' '\n' </proc/"$p"/cmdline | head -1)
+		case $kind:$name in
+		exec:@iscsiroot|in-place:@*/iscsistart) pass "$what: daemon $p is named $name" ;;
+		*) fail "$what: daemon $p is named '$name'" ;;
 		esac
 	done
 	wait "$pid"
