@@ -34,7 +34,9 @@ static void usage(FILE *out)
 "BOOTIF=, else --mac, else every Ethernet interface at once (the first\n"
 "lease wins).\n"
 "\n"
-"  --ip=SPEC            ip= in the kernel's or dracut's syntax\n"
+"  --ip=SPEC            ip= in the kernel's or dracut's syntax (also\n"
+"                       dhcp6, auto6 and [v6addr]::[gw]:prefix:...)\n"
+"  -6                   DHCPv6 (--ip=dhcp6): writes run/net6-IFACE.conf\n"
 "  --bootif=MAC         BOOTIF= as PXELINUX/iPXE write it (01-aa-bb-...)\n"
 "  --mac=MAC            use the interface with this MAC\n"
 "  --ifname=NAME:MAC    dracut's ifname=: rename the interface with MAC\n"
@@ -244,6 +246,9 @@ static int apply_option(int opt, const char *arg, struct dhcpc_config *cfg)
 	case 'v':
 		log_set_level(LOG_DEBUG);
 		return 0;
+	case '6':
+		cfg->ip.mode = DHCPC_IP_DHCP6;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -256,7 +261,7 @@ static int parse_args(int argc, char **argv, struct dhcpc_config *cfg)
 	struct dhcpc_ipconf ip_before;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "vh", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "vh6", long_options, NULL)) != -1) {
 		if (opt == 'h')
 			return 1;
 		if (opt == '?') /* getopt said what was wrong */
@@ -332,7 +337,10 @@ static void print_lease(const struct dhcpc_lease *lease)
 		snprintf(shown.rootpath, sizeof(shown.rootpath), "iscsi:***%s",
 			 rest);
 	}
-	dhcpc_format_netconf(stdout, &shown);
+	if (shown.v6)
+		dhcpc_format_netconf6(stdout, &shown);
+	else
+		dhcpc_format_netconf(stdout, &shown);
 	fflush(stdout);
 	secure_zero(&shown, sizeof(shown));
 }

@@ -16,6 +16,7 @@
 #include "client.h"
 #include "dhcpc.h"
 #include "nl.h"
+#include "v6.h"
 
 /* Links are looked at again as soon as the kernel says one changed
  * (rtnetlink), so DHCP starts at carrier; the poll is for a missed
@@ -28,6 +29,7 @@ struct iface {
 	struct nl_link link;
 	bool running;             /* DHCP client started (or static applied) */
 	struct dhcp_client client;
+	struct dhcpc_v6 v6;       /* ip=dhcp6, auto6, [v6] (v6.c) */
 	struct dhcpc *owner;
 };
 
@@ -105,11 +107,19 @@ static void start_link_events(struct dhcpc *d)
 		log_debug("no link notifications: polling every %d ms", LINK_POLL_MS);
 }
 
+static bool want_v6(const struct dhcpc *d)
+{
+	return d->cfg.ip.mode >= DHCPC_IP_DHCP6;
+}
+
 static void stop_clients(struct dhcpc *d, int keep)
 {
 	for (int i = 0; i < d->nifaces; i++)
 		if (i != keep && d->ifaces[i].running) {
-			dhcp_client_stop(&d->ifaces[i].client);
+			if (want_v6(d))
+				dhcpc_v6_stop(&d->ifaces[i].v6);
+			else
+				dhcp_client_stop(&d->ifaces[i].client);
 			d->ifaces[i].running = false;
 		}
 }
@@ -207,6 +217,8 @@ static void bring_up(struct dhcpc *d, struct iface *f)
 {
 	int r;
 
+	if (want_v6(d))
+		dhcpc_v6_enable(f->link.name);
 	set_mac(d, f);
 	if (d->cfg.ip.mtu && f->link.mtu != d->cfg.ip.mtu) {
 		r = nl_link_set_mtu(&d->nl, f->link.ifindex, d->cfg.ip.mtu);
@@ -295,7 +307,8 @@ static void adopt_lease(struct dhcpc *d, const struct dhcpc_lease *l)
 	int r;
 
 	d->lease = *l;
-	r = dhcpc_apply_lease(&d->nl, l, d->cfg.set_hostname);
+	/* v6.c configured a v6 lease before it was ready */
+	r = l->v6 ? 0 : dhcpc_apply_lease(&d->nl, l, d->cfg.set_hostname);
 	if (r < 0 && !d->finished) {
 		finish(d, r);
 		return;
@@ -303,7 +316,8 @@ static void adopt_lease(struct dhcpc *d, const struct dhcpc_lease *l)
 	if (d->finished)
 		return; /* a renewal: the files were written at boot */
 	if (d->cfg.write_files) {
-		r = dhcpc_write_handover(d->cfg.root_dir, l);
+		r = l->v6 ? dhcpc_write_handover6(d->cfg.root_dir, l)
+			  : dhcpc_write_handover(d->cfg.root_dir, l);
 		if (r < 0)
 			log_warn("hand-over files: %s", strerror(-r));
 	}
@@ -330,6 +344,13 @@ static void on_client_event(struct dhcp_client *c, enum dhcp_event ev,
 	adopt_lease(d, &c->lease);
 }
 
+static void wake(void *ctx)
+{
+	struct dhcpc *d = ctx;
+
+	d->timer.deadline = ev_now(d->loop);
+}
+
 static int start_iface(struct dhcpc *d, struct iface *f)
 {
 	struct dhcp_client_cfg cc = {
@@ -340,6 +361,14 @@ static int start_iface(struct dhcpc *d, struct iface *f)
 		.retransmit_ms = d->cfg.retransmit_ms,
 	};
 
+	if (want_v6(d)) {
+		f->v6.nl = &d->nl;
+		f->v6.loop = d->loop;
+		f->v6.wake = wake;
+		f->v6.ctx = d;
+		f->running = true;
+		return dhcpc_v6_start(&f->v6, &d->cfg.ip, &f->link);
+	}
 	if (d->cfg.ip.mode == DHCPC_IP_STATIC) {
 		struct dhcpc_lease l;
 		dhcpc_static_lease(&d->cfg.ip, f->link.name, f->link.ifindex,
@@ -384,6 +413,24 @@ static int poll_carrier(struct dhcpc *d, bool *waiting)
 	return 0;
 }
 
+/* IPv6: the first interface whose address and route are there wins. */
+static int poll_v6(struct dhcpc *d, bool *waiting)
+{
+	for (int i = 0; i < d->nifaces && d->winner < 0; i++) {
+		struct iface *f = &d->ifaces[i];
+		int r = f->running ? dhcpc_v6_poll(&f->v6) : 0;
+		if (r < 0)
+			return r;
+		*waiting |= f->running;
+		if (r == 1) {
+			d->winner = i;
+			stop_clients(d, -1);
+			adopt_lease(d, &f->v6.lease);
+		}
+	}
+	return 0;
+}
+
 static bool any_running(const struct dhcpc *d)
 {
 	for (int i = 0; i < d->nifaces; i++)
@@ -402,6 +449,8 @@ static void check_progress(struct dhcpc *d)
 		r = find_ifaces(d);
 	if (r == 0 && d->winner < 0)
 		r = poll_carrier(d, &waiting);
+	if (r == 0 && d->winner < 0 && want_v6(d))
+		r = poll_v6(d, &waiting);
 	if (d->winner >= 0)
 		stop_link_events(d);
 	if (r < 0) {

@@ -36,7 +36,8 @@ struct nl_link {
 
 int nl_open(struct nl_sock *nl);
 void nl_close(struct nl_sock *nl);
-/* A non-blocking socket that hears of every link change (RTMGRP_LINK):
+/* A non-blocking socket that hears of every link change (RTMGRP_LINK),
+ * and of IPv6 addresses and routes:
  * its fd, or a negative errno. */
 int nl_open_link_events(void);
 /* Reads what came on it without looking inside (the caller asks about
@@ -72,6 +73,25 @@ struct nl_route {
 	bool onlink;
 };
 int nl_route_add(struct nl_sock *nl, const struct nl_route *rt);
+
+/* IPv6: an address added without IFA_F_NODAD (the kernel runs DAD), a
+ * default route via gw, and what the kernel has on ifindex now. */
+int nl_addr6_add(struct nl_sock *nl, int ifindex, const struct in6_addr *a,
+		 uint8_t prefix);
+int nl_route6_default(struct nl_sock *nl, int ifindex,
+		      const struct in6_addr *gw);
+struct nl_v6 {
+	struct in6_addr want;    /* in: the global address to wait for; ::
+	                          * for any (SLAAC) */
+	bool ll_ready;           /* a link-local address past DAD */
+	bool have_global;        /* want (or any global) past DAD */
+	bool dad_failed;         /* want (or a global) failed DAD */
+	struct in6_addr global;
+	uint8_t prefix;
+	bool have_gateway;       /* a default route out of ifindex */
+	struct in6_addr gateway;
+};
+int nl_v6_state(struct nl_sock *nl, int ifindex, struct nl_v6 *st);
 
 /* Walks the attributes of one message body; exposed for the fuzzer and
  * the unit test. fn gets each (type, payload, len); stops on error. */
