@@ -53,6 +53,23 @@ static void static_ip(const struct ibft_nic *nic, char *out, size_t len)
 		 strchr(nic->hostname, ':') ? "" : nic->hostname);
 }
 
+/* A v6 NIC: dracut's [v6] form, or DHCPv6 when the firmware used DHCP. */
+static void static_ip6(const struct ibft_nic *nic, char *out, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN] = "";
+
+	if (nic->origin == 3) {
+		snprintf(out, len, "dhcp6");
+		return;
+	}
+	inet_ntop(AF_INET6, &nic->ip6, addr, sizeof(addr));
+	if (!IN6_IS_ADDR_UNSPECIFIED(&nic->gateway6))
+		inet_ntop(AF_INET6, &nic->gateway6, gw, sizeof(gw));
+	snprintf(out, len, "[%s]::%s%s%s:%u:%s::none", addr, gw[0] ? "[" : "", gw,
+		 gw[0] ? "]" : "", nic->prefix,
+		 strchr(nic->hostname, ':') ? "" : nic->hostname);
+}
+
 static void apply_nic(struct boot_config *bc, const struct ibft_nic *nic)
 {
 	/* The command line's ip= and BOOTIF= win over the firmware's. */
@@ -61,7 +78,9 @@ static void apply_nic(struct boot_config *bc, const struct ibft_nic *nic)
 		memcpy(bc->mac, nic->mac, sizeof(bc->mac));
 	}
 	bc->vlan = nic->vlan;
-	if (!bc->ip[0] && nic->origin != 3 && nic->ip.s_addr)
+	if (!bc->ip[0] && nic->v6)
+		static_ip6(nic, bc->ip, sizeof(bc->ip));
+	else if (!bc->ip[0] && nic->origin != 3 && nic->ip.s_addr)
 		static_ip(nic, bc->ip, sizeof(bc->ip));
 }
 

@@ -159,6 +159,38 @@ static void test_firmware_demanded_but_absent(void)
 	CHECK_EQ(bc.npaths, 0);
 }
 
+/* An IPv6 NIC becomes dracut's [v6] ip=, or dhcp6 after DHCP; either
+ * parses. */
+static void test_v6_nic(void)
+{
+	struct boot_config bc;
+	struct ibft fw;
+	struct dhcpc_ipconf ip;
+	char err[256] = "";
+
+	fixture(&fw, 1);
+	fw.nics[0].v6 = true;
+	fw.nics[0].ip.s_addr = fw.nics[0].gateway.s_addr = 0;
+	fw.nics[0].prefix = 64;
+	inet_pton(AF_INET6, "fd00::5", &fw.nics[0].ip6);
+	inet_pton(AF_INET6, "fd00::1", &fw.nics[0].gateway6);
+	boot_config_init(&bc);
+	CHECK_EQ(boot_config_apply_ibft(&bc, &fw, err, sizeof(err)), 1);
+	CHECK_STR(bc.ip, "[fd00::5]::[fd00::1]:64:node5::none");
+	CHECK_EQ(dhcpc_ip_parse(bc.ip, &ip), 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_STATIC6);
+	CHECK_EQ(ip.prefix6, 64);
+	memset(&fw.nics[0].gateway6, 0, 16);
+	boot_config_init(&bc);
+	CHECK_EQ(boot_config_apply_ibft(&bc, &fw, err, sizeof(err)), 1);
+	CHECK_STR(bc.ip, "[fd00::5]:::64:node5::none");
+	fixture(&fw, 3);
+	fw.nics[0].v6 = true;
+	boot_config_init(&bc);
+	CHECK_EQ(boot_config_apply_ibft(&bc, &fw, err, sizeof(err)), 1);
+	CHECK_STR(bc.ip, "dhcp6");
+}
+
 int main(void)
 {
 	test_firmware_when_nothing_else();
@@ -166,5 +198,6 @@ int main(void)
 	test_command_line_wins();
 	test_each_target_its_nic();
 	test_firmware_demanded_but_absent();
+	test_v6_nic();
 	return test_report("config");
 }
