@@ -106,8 +106,11 @@ int dhcpc_v6_poll(struct dhcpc_v6 *v)
 		return r;
 	if (v->phase == V6_LINK_LOCAL)
 		return st.ll_ready ? start_client(v) : 0;
-	if (st.dad_failed)
+	if (st.dad_failed) {
+		log_err("%s: the IPv6 address failed duplicate address detection",
+			v->lease.ifname);
 		return -EADDRINUSE;
+	}
 	/* a static address without a gateway needs no route */
 	if (!st.have_global ||
 	    (!st.have_gateway && v->lease.proto != DHCPC_PROTO_NONE))
