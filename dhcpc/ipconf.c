@@ -230,8 +230,9 @@ static int parse_v6(char **f, int n, enum autoconf ac, const char *rest,
 		ip->mode = ac == AC_DHCP6 ? DHCPC_IP_DHCP6 : DHCPC_IP_AUTO6;
 		return 0;
 	}
-	if (ac == AC_DHCP)
-		return -EINVAL; /* a v6 address with DHCPv4 */
+	/* DHCPv4 with a v6 address, or static without one */
+	if (ac == AC_DHCP || IN6_IS_ADDR_UNSPECIFIED(&ip->addr6))
+		return -EINVAL;
 	ip->mode = DHCPC_IP_STATIC6;
 	return 0;
 }

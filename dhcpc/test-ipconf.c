@@ -125,6 +125,7 @@ static void test_v6_static(void)
 		 -EINVAL);
 	CHECK_EQ(dhcpc_ip_parse("[fd00::2]:::::eth0:dhcp", &ip), -EINVAL);
 	CHECK_EQ(dhcpc_ip_parse("[1.2.3.4]::::::none", &ip), -EINVAL);
+	CHECK_EQ(dhcpc_ip_parse("[::]:::64::eth0:none", &ip), -EINVAL);
 	CHECK_EQ(dhcpc_ip_parse("10.0.0.5:::::eth0:dhcp6", &ip), -EINVAL);
 	CHECK_EQ(ip.mode, DHCPC_IP_DHCP); /* zeroed on error */
 }
