@@ -27,4 +27,17 @@ echo "$out"
 grep -qx "\[::1\]:$TGT_PORT,1 $IQN" <<<"$out" || fail "SendTargets: no [::1] portal"
 
 expect_exit 0 "inquiry through $P" v6 inquiry
+
+# A login on 127.0.0.1 redirected (0x0101) to TargetAddress=[::1]:port,1:
+# the read comes from tgtd on [::1].
+fport=$(pick_port)
+fake_launch "$WORK/fake.log" "$fport" --scenario redirect --iqn "$IQN" \
+	--redirect-host '[::1]' --redirect-port "$TGT_PORT"
+"$ISCSIROOT" read -p "127.0.0.1:$fport" -t "$IQN" -i "$INITIATOR" -l 1 \
+	--offset 1M --length 1M >"$WORK/redirected" 2>"$WORK/err" ||
+	{ cat "$WORK/err" >&2; fail "read through the redirect"; }
+cmp -s "$WORK/data" "$WORK/redirected" &&
+	grep -qF "redirected to [::1]:$TGT_PORT" "$WORK/err" &&
+	pass "redirected to [::1]:$TGT_PORT, the data read there" ||
+	{ cat "$WORK/err" >&2; fail "the redirect to [::1] did not serve the data"; }
 finish
