@@ -78,6 +78,9 @@ for run in 1 2; do
 	expect_eq "$(conf_value "$conf" ROOTPATH)" "$ROOTPATH" "ROOTPATH"
 	expect_eq "$(cat "$ROOT/etc/resolv.conf")" "nameserver fd77::53" \
 		"resolv.conf"
+	# the same text on stdout
+	head -n "$(wc -l <"$conf")" "$TMP/client.out" | cmp -s - "$conf" ||
+		fail "stdout differs from $conf"
 	grep -q "root-path: target iqn.2024-01.test:root6 at fd77::1 port 3260" \
 		"$TMP/client.err" || fail "root-path not parsed"
 	grep -q "DHCPSOLICIT.*00:03:00:01:" "$TMP/dnsmasq-vs0.log" ||
