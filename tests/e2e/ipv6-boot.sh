@@ -48,8 +48,11 @@ e2e_kernel_find || exit 1
 e2e_rootdisk_build "$E2E_WORK/root.img" 64 || exit 1
 BASE="quiet panic=-1 rd.iscsi.initiator=$E2E_INITIATOR e2e.rootdev=${DISK}p1 root=UUID=$E2E_ROOT_UUID"
 e2e_net_up || exit 1
-# IPv6 only: the v4 address goes, the v6 one needs no DAD on our bridge
-ip -n "$E2E_NS" addr flush dev br0 &&
+# IPv6 only: the v4 address goes (not a flush: the bridge's link-local
+# address, the source of its RAs and the address the guest answers
+# neighbour solicitations to, comes once QEMU gives the bridge carrier);
+# the v6 one needs no DAD on our own bridge
+ip -n "$E2E_NS" addr del "$E2E_SERVER_IP/$E2E_PREFIX" dev br0 &&
 	ip -n "$E2E_NS" addr add "$V6/64" dev br0 nodad || exit 1
 E2E_TGT_PORTAL="[$V6]:3260" e2e_tgt_start "$E2E_WORK/root.img" || exit 1
 e2e_make_initramfs "$E2E_WORK/initrd" "$BIN" || exit 1
