@@ -493,7 +493,7 @@ static int parse(int argc, char **argv, struct cli_iscsi *c, struct bench_opts *
 		}
 	}
 	if (c->help) {
-		fputs(bench_help, stdout);
+		cli_print_help(bench_help);
 		return 1;
 	}
 	if (optind < argc) {

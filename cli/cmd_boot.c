@@ -157,7 +157,7 @@ int cmd_attach(int argc, char **argv)
 		}
 	}
 	if (c.help) {
-		fputs(attach_help, stdout);
+		cli_print_help(attach_help);
 		return EXIT_OK;
 	}
 	if (cli_finish_options(&c, true) < 0)

@@ -27,34 +27,27 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 "usage: iscsiroot dhcp [OPTIONS] [IFACE...]\n"
-"Brings the network up: links, DHCPv4 or a static ip=, routes, and the\n"
-"files run/net-IFACE.conf, run/initramfs/open-iscsi.interface and\n"
-"etc/resolv.conf. Prints the result as run/net-IFACE.conf holds it.\n"
-"Interfaces: the IFACEs given, else the device in ip=, else the MAC in\n"
-"BOOTIF=, else --mac, else every Ethernet interface at once (the first\n"
-"lease wins).\n"
+"Brings the network up (DHCPv4 or ip=, routes, the hand-over files\n"
+"run/net-IFACE.conf, run/initramfs/open-iscsi.interface, etc/resolv.conf)\n"
+"and prints run/net-IFACE.conf. Interfaces: the IFACEs, else ip='s, else\n"
+"BOOTIF='s, else --mac's, else every Ethernet one (the first lease wins).\n"
 "\n"
-"  --ip=SPEC            ip= in the kernel's or dracut's syntax (also\n"
-"                       dhcp6, auto6 and [v6addr]::[gw]:prefix:...)\n"
-"  -6                   DHCPv6 (--ip=dhcp6): writes run/net6-IFACE.conf\n"
-"  --bootif=MAC         BOOTIF= as PXELINUX/iPXE write it (01-aa-bb-...)\n"
+"  --ip=SPEC            ip=, the kernel's or dracut's (again: --each)\n"
+"  --each               configure each interface on its own, all at once\n"
+"  -6                   DHCPv6, as --ip=dhcp6 (also auto6, [v6]:...)\n"
+"  --bootif=MAC         BOOTIF= (01-aa-bb-...)\n"
 "  --mac=MAC            use the interface with this MAC\n"
 "  --ifname=NAME:MAC    dracut's ifname=: rename the interface with MAC\n"
-"                       to NAME (while it is down) and use it\n"
-"  --vlan=ID            configure IFACE.ID, an 802.1Q VLAN (1-4094) over\n"
-"                       each chosen interface, made unless it exists\n"
+"  --vlan=ID            configure the 802.1Q VLAN IFACE.ID (made if need be)\n"
 "  --cmdline=FILE       read ip=, BOOTIF= and ifname= from FILE\n"
-"                       (/proc/cmdline)\n"
 "  --timeout=T          give up without a lease after T (default 60s)\n"
 "  --link-timeout=T     wait for carrier at most T (default 10s)\n"
-"  --retransmit=T       first DHCP retransmission (default 4s; doubles\n"
-"                       to 64s, +-1s)\n"
-"                       T is seconds, or milliseconds with an ms suffix\n"
+"  --retransmit=T       first DHCP retransmission (default 4s, doubling)\n"
+"                       T: seconds, or milliseconds with an ms suffix\n"
 "  --request=ADDR       ask for ADDR first (INIT-REBOOT)\n"
-"  --client-id=ID       option 61: hex bytes aa:bb:.. or text\n"
-"                       (default: 01 and the MAC)\n"
+"  --client-id=ID       option 61: hex aa:bb:.. or text (default 01+MAC)\n"
 "  --vendor-class=S     option 60\n"
-"  --user-class=S       option 77, sent as is (as iPXE does)\n"
+"  --user-class=S       option 77, as is (as iPXE sends it)\n"
 "  --broadcast          ask the server to broadcast its replies\n"
 "  --root=DIR           write the hand-over files below DIR (default /)\n"
 "  --no-files           write no hand-over files\n"
@@ -64,7 +57,8 @@ static void usage(FILE *out)
 "  -h, --help           this text\n"
 "\n"
 "exit codes: 0 configured (or ip=off), 1 no lease before the time-out,\n"
-"2 bad arguments, 3 no matching interface or no carrier, 4 other error\n");
+"2 bad arguments, 3 no matching interface or no carrier, 4 other error\n"
+"(--each: the first failed interface's)\n");
 }
 
 /* "5" or "5s" is seconds, "500ms" milliseconds. */
@@ -147,7 +141,7 @@ static int read_cmdline(const char *path, struct dhcpc_config *cfg)
 	for (char *w = strtok_r(buf, " \t\n", &save); w && r == 0;
 	     w = strtok_r(NULL, " \t\n", &save)) {
 		if (!strncmp(w, "ip=", 3))
-			r = dhcpc_ip_parse(w + 3, &cfg->ip);
+			r = dhcpc_config_add_ip(cfg, w + 3);
 		else if (!strncmp(w, "BOOTIF=", 7)) {
 			r = dhcpc_bootif_parse(w + 7, cfg->bootif);
 			cfg->have_bootif = r == 0;
@@ -163,7 +157,7 @@ enum {
 	OPT_IP = 256, OPT_BOOTIF, OPT_MAC, OPT_CMDLINE, OPT_TIMEOUT,
 	OPT_LINK_TIMEOUT, OPT_RETRANSMIT, OPT_REQUEST, OPT_CLIENT_ID,
 	OPT_VENDOR, OPT_USER, OPT_BROADCAST, OPT_ROOT, OPT_NO_FILES,
-	OPT_SET_HOSTNAME, OPT_RENEW, OPT_IFNAME, OPT_VLAN,
+	OPT_SET_HOSTNAME, OPT_RENEW, OPT_IFNAME, OPT_VLAN, OPT_EACH,
 };
 
 static const struct option long_options[] = {
@@ -185,6 +179,7 @@ static const struct option long_options[] = {
 	{ "renew", no_argument, NULL, OPT_RENEW },
 	{ "ifname", required_argument, NULL, OPT_IFNAME },
 	{ "vlan", required_argument, NULL, OPT_VLAN },
+	{ "each", no_argument, NULL, OPT_EACH },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -195,7 +190,10 @@ static int apply_option(int opt, const char *arg, struct dhcpc_config *cfg)
 {
 	switch (opt) {
 	case OPT_IP:
-		return dhcpc_ip_parse(arg, &cfg->ip);
+		return dhcpc_config_add_ip(cfg, arg);
+	case OPT_EACH:
+		cfg->every_iface = true;
+		return 0;
 	case OPT_BOOTIF:
 		cfg->have_bootif = true;
 		return dhcpc_bootif_parse(arg, cfg->bootif);
@@ -345,29 +343,50 @@ static void print_lease(const struct dhcpc_lease *lease)
 	secure_zero(&shown, sizeof(shown));
 }
 
-struct renew_state {
+struct run_state {
+	const struct dhcpc_config *cfg;
+	struct dhcpc *d;
 	bool done;
 	int status;
+	int iface_error;        /* --each: the first interface's that failed */
 	bool stop;              /* SIGTERM or SIGINT came */
 };
 
-/* A signal, or a client that gave up; a lease (renewed) goes on. */
-static bool renew_should_end(void *ctx)
+/* A signal, or a client that gave up; a lease (renewed) goes on with
+ * --renew, else the run ends once every interface is configured or
+ * given up. */
+static bool run_should_end(void *ctx)
 {
-	const struct renew_state *rs = ctx;
+	const struct run_state *rs = ctx;
 
-	return rs->stop || (rs->done && rs->status < 0);
+	if (rs->stop || (rs->done && rs->status < 0))
+		return true;
+	return rs->done && !rs->cfg->keep_lease && dhcpc_settled(rs->d);
 }
 
 static void on_done(struct dhcpc *d, int status, void *ctx)
 {
-	struct renew_state *rs = ctx;
+	struct run_state *rs = ctx;
 
+	(void)d;
 	rs->done = true;
 	rs->status = status;
-	if (status == 0 && dhcpc_get_lease(d)) {
-		print_lease(dhcpc_get_lease(d));
-		report_rootpath(dhcpc_get_lease(d));
+}
+
+/* Each interface as it is configured (with --each all of them; a failure
+ * was logged). */
+static void on_iface(struct dhcpc *d, const char *ifname, const struct dhcpc_lease *lease,
+		     int status, void *ctx)
+{
+	struct run_state *rs = ctx;
+
+	(void)d;
+	(void)ifname;
+	if (status < 0 && !rs->iface_error)
+		rs->iface_error = status;
+	if (status == 0) {
+		print_lease(lease);
+		report_rootpath(lease);
 	}
 }
 
@@ -380,11 +399,14 @@ static void on_signal(struct ev_source *src, uint32_t revents)
 		*(bool *)src->ctx = true;
 }
 
-/* The loop of the long-running form: the lease is renewed in the same
- * kind of loop the daemon runs, until SIGTERM or SIGINT. */
-static int run_renewing(const struct dhcpc_config *cfg)
+/* The bring-up in the same kind of loop the daemon runs; with --renew
+ * the lease is then renewed there until SIGTERM or SIGINT. */
+static int run(struct dhcpc_config *cfg)
 {
-	struct renew_state rs = { false, 0, false };
+	struct run_state rs = { .cfg = cfg };
+
+	cfg->on_iface = on_iface;
+	cfg->on_iface_ctx = &rs;
 	struct ev_source sig = { .fd = -1, .events = EPOLLIN, .deadline = -1,
 				 .on_io = on_signal,
 				 .ctx = &rs.stop };
@@ -402,20 +424,22 @@ static int run_renewing(const struct dhcpc_config *cfg)
 		r = ev_add(&loop, &sig);
 	if (r == 0)
 		r = dhcpc_start(&loop, cfg, on_done, &rs, &d);
-	if (r == 0 && (r = ev_run_until(&loop, renew_should_end, &rs, -1)) < 0)
+	rs.d = d;
+	if (r == 0 && (r = ev_run_until(&loop, run_should_end, &rs, -1)) < 0)
 		log_err("DHCP stopped: the event loop failed: %s", strerror(-r));
 	dhcpc_stop(d);
 	ev_del(&sig);
 	if (sig.fd >= 0)
 		close(sig.fd);
 	ev_loop_close(&loop);
-	return r < 0 ? r : rs.status;
+	if (r < 0 || rs.status < 0)
+		return r < 0 ? r : rs.status;
+	return cfg->every_iface ? rs.iface_error : 0;
 }
 
 int cmd_dhcp(int argc, char **argv)
 {
 	struct dhcpc_config cfg;
-	struct dhcpc_lease lease;
 	int r;
 
 	dhcpc_config_init(&cfg);
@@ -432,13 +456,5 @@ int cmd_dhcp(int argc, char **argv)
 		log_info("ip=off: leaving the network alone");
 		return EXIT_LEASE_OK;
 	}
-	if (cfg.keep_lease)
-		return exit_code(run_renewing(&cfg));
-	r = dhcpc_run(&cfg, &lease);
-	if (r == 0) {
-		print_lease(&lease);
-		report_rootpath(&lease);
-	}
-	secure_zero(&lease, sizeof(lease));
-	return exit_code(r);
+	return exit_code(run(&cfg));
 }

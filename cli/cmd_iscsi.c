@@ -62,7 +62,7 @@ static int parse(int argc, char **argv, struct cli_iscsi *c, struct rw_opts *rw,
 		return -1;
 	}
 	if (c->help) {
-		fputs(help, stdout);
+		cli_print_help(help);
 		return 1;
 	}
 	/* Portals as arguments, when no -p gave any. */

@@ -347,3 +347,46 @@ int cli_parse_size(const char *s, uint64_t *out)
 	*out = (uint64_t)v << shift;
 	return 0;
 }
+
+static const char exit_codes_help[] =
+	"exit codes: 0 success, 1 SCSI/I/O error, 2 invalid arguments,\n"
+	"  3 portal unreachable or timed out, 4 authentication failed,\n"
+	"  5 login refused (e.g. no such target)\n";
+
+static const char common_help[] =
+	"  -p, --portal HOST[:PORT]   target portal ([v6addr]:port for IPv6);\n"
+	"                             again for more portals of the same LUN,\n"
+	"                             up to 4, tried in order at login: the\n"
+	"                             first that logs in (and answers the\n"
+	"                             probe) serves; the same one twice is one\n"
+	"  -t, --target IQN           target name\n"
+	"  -i, --initiator IQN        our initiator name\n"
+	"  -l, --lun N                LUN number, or a 0x-prefixed SAM LUN\n"
+	"                             (default: the target's first disk LUN)\n"
+	"      --header-digest D      none | crc32c | crc32c,none | none,crc32c\n"
+	"      --data-digest D        likewise for data\n"
+	"  -u, --user NAME            CHAP user (or $ISCSIROOT_CHAP_USER)\n"
+	"  -w, --password SECRET      CHAP secret; file:PATH or env:NAME read it\n"
+	"                             from there ($ISCSIROOT_CHAP_PASSWORD)\n"
+	"  -U, --ruser NAME           mutual CHAP: the target's user\n"
+	"  -W, --rpassword SECRET     mutual CHAP: the target's secret\n"
+	"      --login-timeout SEC    one connect+login attempt (15)\n"
+	"      --retry-for SEC        keep retrying the first login (30)\n"
+	"      --nop-interval SEC     keepalive NOP-Out when idle (5; 0 off)\n"
+	"      --nop-timeout SEC      dead connection after (10)\n"
+	"      --replacement-timeout SEC  fail I/O after so long without\n"
+	"                             a connection (-1: never, the default)\n"
+	"  -d, --debug                debug logging\n"
+	"  -h, --help                 this text\n";
+
+void cli_print_help(const char *help)
+{
+	for (const char *p = help; *p; p++) {
+		if (*p == CLI_COMMON_HELP[0])
+			fputs(common_help, stdout);
+		else if (*p == CLI_EXIT_CODES_HELP[0])
+			fputs(exit_codes_help, stdout);
+		else
+			putchar(*p);
+	}
+}

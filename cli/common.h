@@ -18,36 +18,13 @@ enum cli_exit {
 	EXIT_LOGIN = 5,         /* login refused otherwise (no such target...) */
 };
 
-#define CLI_EXIT_CODES_HELP                                                    \
-	"exit codes: 0 success, 1 SCSI/I/O error, 2 invalid arguments,\n"      \
-	"  3 portal unreachable or timed out, 4 authentication failed,\n"      \
-	"  5 login refused (e.g. no such target)\n"
-
-#define CLI_COMMON_HELP                                                        \
-	"  -p, --portal HOST[:PORT]   target portal ([v6addr]:port for IPv6);\n" \
-	"                             again for more portals of the same LUN,\n" \
-	"                             up to 4, tried in order at login: the\n"  \
-	"                             first that logs in (and answers the\n"   \
-	"                             probe) serves; the same one twice is one\n" \
-	"  -t, --target IQN           target name\n"                           \
-	"  -i, --initiator IQN        our initiator name\n"                    \
-	"  -l, --lun N                LUN number, or a 0x-prefixed SAM LUN\n"  \
-	"                             (default: the target's first disk LUN)\n" \
-	"      --header-digest D      none | crc32c | crc32c,none | none,crc32c\n" \
-	"      --data-digest D        likewise for data\n"                     \
-	"  -u, --user NAME            CHAP user (or $ISCSIROOT_CHAP_USER)\n"   \
-	"  -w, --password SECRET      CHAP secret; file:PATH or env:NAME read it\n" \
-	"                             from there ($ISCSIROOT_CHAP_PASSWORD)\n" \
-	"  -U, --ruser NAME           mutual CHAP: the target's user\n"        \
-	"  -W, --rpassword SECRET     mutual CHAP: the target's secret\n"      \
-	"      --login-timeout SEC    one connect+login attempt (15)\n"        \
-	"      --retry-for SEC        keep retrying the first login (30)\n"    \
-	"      --nop-interval SEC     keepalive NOP-Out when idle (5; 0 off)\n" \
-	"      --nop-timeout SEC      dead connection after (10)\n"            \
-	"      --replacement-timeout SEC  fail I/O after so long without\n"    \
-	"                             a connection (-1: never, the default)\n" \
-	"  -d, --debug                debug logging\n"                         \
-	"  -h, --help                 this text\n"
+/* Marks in a command's help text where the common options and the exit
+ * codes go: cli_print_help() expands them, so that those lines are in
+ * the binary once, not once per command. */
+#define CLI_COMMON_HELP "\001"
+#define CLI_EXIT_CODES_HELP "\002"
+/* Prints a help text to stdout with its marks expanded. */
+void cli_print_help(const char *help);
 
 enum {
 	OPT_HEADER_DIGEST = 1000, OPT_DATA_DIGEST, OPT_LOGIN_TIMEOUT,

@@ -27,6 +27,7 @@ static int add_route(struct nl_sock *nl, const struct dhcpc_lease *l,
 		/* a router outside our subnet (a /32 lease, say) is still
 		 * reachable on this link: RFC 3442 allows such routes */
 		.onlink = gw.s_addr && !in_subnet(l, gw),
+		.metric = l->route_metric,
 	};
 	char d[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
 	int r = nl_route_add(nl, &rt);

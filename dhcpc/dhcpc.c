@@ -3,6 +3,8 @@
  * The bring-up: choose interfaces, set them up, wait for carrier, run one
  * DHCP client per interface at once (the first lease wins) or apply ip=,
  * then write the hand-over files. Then, with keep_lease, go on renewing.
+ * With every_iface each chosen interface is configured on its own (one
+ * NIC a path): its own ip=, client, deadline and route metric.
  */
 #include <errno.h>
 #include <net/if_arp.h>
@@ -24,6 +26,10 @@
 #define LINK_POLL_MS 100
 #define LINK_POLL_EVENTS_MS 1000
 #define MAX_LINKS 64
+/* every_iface: each interface's routes get 1000 + its ifindex as metric,
+ * as dhcpcd does, so that no interface's default route replaces
+ * another's (the kernel keys a route by destination and metric). */
+#define EVERY_IFACE_METRIC 1000
 
 struct iface {
 	struct nl_link link;
@@ -31,6 +37,14 @@ struct iface {
 	struct dhcp_client client;
 	struct dhcpc_v6 v6;       /* ip=dhcp6, auto6, [v6] (v6.c) */
 	struct dhcpc *owner;
+	int parent;               /* the ifindex it was chosen as (link
+	                           * becomes the VLAN link over it) */
+	const struct dhcpc_ipconf *ip; /* its ip= (ip_for) */
+	/* every_iface */
+	bool configured;          /* its lease is applied */
+	bool given_up;            /* no carrier or no lease in time (said) */
+	int64_t deadline;         /* of its DHCP exchange; -1 before carrier */
+	struct dhcpc_lease lease; /* the one applied */
 };
 
 struct dhcpc {
@@ -47,9 +61,9 @@ struct dhcpc {
 	bool finished;            /* the result is known */
 	bool done_called;
 	int status;
-	struct dhcpc_lease lease;
 	dhcpc_done_fn done;
 	void *ctx;
+	int first_error;          /* every_iface: the first given up's */
 };
 
 void dhcpc_config_init(struct dhcpc_config *cfg)
@@ -61,6 +75,40 @@ void dhcpc_config_init(struct dhcpc_config *cfg)
 	cfg->retransmit_ms = 4000;
 	cfg->root_dir = "/";
 	cfg->write_files = true;
+}
+
+static int add_one_ip(struct dhcpc_config *cfg, const char *s)
+{
+	struct dhcpc_ipconf ip, *to = &cfg->ip;
+	int r = dhcpc_ip_parse(s, &ip), i = 0;
+
+	if (r < 0)
+		return r;
+	if (!ip.device[0]) {
+		cfg->nmore_ip = 0;
+		cfg->every_iface = false;
+	} else if (cfg->ip.device[0] && strcmp(ip.device, cfg->ip.device)) {
+		while (i < cfg->nmore_ip && strcmp(cfg->more_ip[i].device, ip.device))
+			i++;
+		if (i == (int)ARRAY_SIZE(cfg->more_ip))
+			return -E2BIG;
+		cfg->nmore_ip += i == cfg->nmore_ip;
+		cfg->every_iface = true;
+		to = &cfg->more_ip[i];
+	}
+	*to = ip;
+	return 0;
+}
+
+int dhcpc_config_add_ip(struct dhcpc_config *cfg, const char *s)
+{
+	char buf[512], *save = NULL;
+	int r = strlen(s) < sizeof(buf) ? 0 : -EINVAL;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (char *w = strtok_r(buf, " ", &save); w && r == 0; w = strtok_r(NULL, " ", &save))
+		r = add_one_ip(cfg, w);
+	return r;
 }
 
 /* ---- Finishing: the done callback always runs from our own timer, so
@@ -107,21 +155,25 @@ static void start_link_events(struct dhcpc *d)
 		log_debug("no link notifications: polling every %d ms", LINK_POLL_MS);
 }
 
-static bool want_v6(const struct dhcpc *d)
+static bool is_v6(const struct iface *f)
 {
-	return d->cfg.ip.mode >= DHCPC_IP_DHCP6;
+	return f->ip && f->ip->mode >= DHCPC_IP_DHCP6;
+}
+
+static void stop_client(struct iface *f)
+{
+	if (is_v6(f))
+		dhcpc_v6_stop(&f->v6);
+	else
+		dhcp_client_stop(&f->client);
+	f->running = false;
 }
 
 static void stop_clients(struct dhcpc *d, int keep)
 {
 	for (int i = 0; i < d->nifaces; i++)
-		if (i != keep && d->ifaces[i].running) {
-			if (want_v6(d))
-				dhcpc_v6_stop(&d->ifaces[i].v6);
-			else
-				dhcp_client_stop(&d->ifaces[i].client);
-			d->ifaces[i].running = false;
-		}
+		if (i != keep && d->ifaces[i].running)
+			stop_client(&d->ifaces[i]);
 }
 
 /* ---- Interface choice ---- */
@@ -135,11 +187,12 @@ static bool usable(const struct nl_link *l)
 static void add_iface(struct dhcpc *d, const struct nl_link *l)
 {
 	for (int i = 0; i < d->nifaces; i++)
-		if (d->ifaces[i].link.ifindex == l->ifindex)
+		if (d->ifaces[i].parent == l->ifindex)
 			return;
 	if (d->nifaces >= DHCPC_MAX_IFACES)
 		return;
 	d->ifaces[d->nifaces].link = *l;
+	d->ifaces[d->nifaces].parent = l->ifindex;
 	d->ifaces[d->nifaces].owner = d;
 	d->nifaces++;
 }
@@ -151,14 +204,27 @@ static bool want_by_name(const struct dhcpc *d, const char *name)
 			return true;
 	if (d->cfg.rename_to[0] && !strcmp(d->cfg.rename_to, name))
 		return true;
+	for (int i = 0; i < d->cfg.nmore_ip; i++)
+		if (!strcmp(d->cfg.more_ip[i].device, name))
+			return true;
 	return d->cfg.ip.device[0] && !strcmp(d->cfg.ip.device, name);
+}
+
+/* The ip= of an interface (by the name it was chosen by, before any
+ * VLAN link over it): the one naming it, else the general one. */
+static const struct dhcpc_ipconf *ip_for(const struct dhcpc *d, const char *name)
+{
+	for (int i = 0; i < d->cfg.nmore_ip; i++)
+		if (!strcmp(d->cfg.more_ip[i].device, name))
+			return &d->cfg.more_ip[i];
+	return &d->cfg.ip;
 }
 
 /* Names, then the BOOTIF MAC, then a given MAC, else all Ethernet. */
 static void choose_ifaces(struct dhcpc *d, const struct nl_link *links, int n)
 {
 	bool by_name = d->cfg.nifnames > 0 || d->cfg.ip.device[0] ||
-		       d->cfg.rename_to[0];
+		       d->cfg.rename_to[0] || d->cfg.nmore_ip > 0;
 	const uint8_t *mac = d->cfg.have_bootif ? d->cfg.bootif
 			     : d->cfg.have_mac  ? d->cfg.mac : NULL;
 
@@ -199,31 +265,32 @@ static void rename_link(struct dhcpc *d, struct nl_link *links, int n)
 }
 
 /* dracut's ip=...:<macaddr>: set before the link goes up. */
-static void set_mac(struct dhcpc *d, struct iface *f)
+static void set_mac(struct dhcpc *d, struct iface *f, const struct dhcpc_ipconf *ip)
 {
 	int r;
 
-	if (!d->cfg.ip.have_mac || !memcmp(f->link.mac, d->cfg.ip.mac, 6))
+	if (!ip->have_mac || !memcmp(f->link.mac, ip->mac, 6))
 		return;
-	r = nl_link_set_mac(&d->nl, f->link.ifindex, d->cfg.ip.mac);
+	r = nl_link_set_mac(&d->nl, f->link.ifindex, ip->mac);
 	if (r < 0) {
 		log_warn("%s: MAC address: %s", f->link.name, strerror(-r));
 		return;
 	}
-	memcpy(f->link.mac, d->cfg.ip.mac, 6);
+	memcpy(f->link.mac, ip->mac, 6);
 }
 
 static void bring_up(struct dhcpc *d, struct iface *f)
 {
+	const struct dhcpc_ipconf *ip = f->ip = ip_for(d, f->link.name);
 	int r;
 
-	if (want_v6(d))
+	if (is_v6(f))
 		dhcpc_v6_enable(f->link.name);
-	set_mac(d, f);
-	if (d->cfg.ip.mtu && f->link.mtu != d->cfg.ip.mtu) {
-		r = nl_link_set_mtu(&d->nl, f->link.ifindex, d->cfg.ip.mtu);
+	set_mac(d, f, ip);
+	if (ip->mtu && f->link.mtu != ip->mtu) {
+		r = nl_link_set_mtu(&d->nl, f->link.ifindex, ip->mtu);
 		if (r < 0)
-			log_warn("%s: MTU %u: %s", f->link.name, d->cfg.ip.mtu,
+			log_warn("%s: MTU %u: %s", f->link.name, ip->mtu,
 				 strerror(-r));
 	}
 	if (f->link.flags & IFF_UP)
@@ -302,26 +369,45 @@ static int find_ifaces(struct dhcpc *d)
 
 /* ---- Leases ---- */
 
-static void adopt_lease(struct dhcpc *d, const struct dhcpc_lease *l)
+/* A lease on f (d->winner is f without every_iface). With every_iface
+ * each interface's routes get its own metric; the first one configured
+ * is the bring-up's result and writes every hand-over file, the others
+ * their net-IF.conf. A renewal refreshes address and routes only. */
+static void adopt_lease(struct dhcpc *d, struct iface *f, const struct dhcpc_lease *l)
 {
+	bool renewal = f->configured;
 	int r;
 
-	d->lease = *l;
+	f->lease = *l;
+	memcpy(f->lease.mac, f->link.mac, 6);   /* the managers match it */
+	if (d->cfg.every_iface)
+		f->lease.route_metric = EVERY_IFACE_METRIC + (uint32_t)f->link.ifindex;
 	/* v6.c configured a v6 lease before it was ready */
-	r = l->v6 ? 0 : dhcpc_apply_lease(&d->nl, l, d->cfg.set_hostname);
-	if (r < 0 && !d->finished) {
-		finish(d, r);
+	r = l->v6 ? 0 : dhcpc_apply_lease(&d->nl, &f->lease,
+					  d->cfg.set_hostname && !d->finished);
+	if (r < 0 && !renewal) {
+		/* said; every_iface: a DHCP client may try again, else its
+		 * deadline gives it up */
+		if (!d->cfg.every_iface)
+			finish(d, r);
 		return;
 	}
-	if (d->finished)
-		return; /* a renewal: the files were written at boot */
+	if (renewal)
+		return;
+	f->configured = true;
+	if (d->cfg.on_iface)
+		d->cfg.on_iface(d, f->link.name, &f->lease, 0, d->cfg.on_iface_ctx);
+	if (d->winner < 0)
+		d->winner = (int)(f - d->ifaces);
 	if (d->cfg.write_files) {
-		r = l->v6 ? dhcpc_write_handover6(d->cfg.root_dir, l)
-			  : dhcpc_write_handover(d->cfg.root_dir, l);
+		bool first = d->winner == (int)(f - d->ifaces);
+		r = l->v6 ? dhcpc_write_handover6(d->cfg.root_dir, &f->lease, first)
+		    : first ? dhcpc_write_handover(d->cfg.root_dir, &f->lease)
+			    : dhcpc_write_netconf(d->cfg.root_dir, &f->lease);
 		if (r < 0)
 			log_warn("hand-over files: %s", strerror(-r));
 	}
-	finish(d, 0);
+	d->timer.deadline = ev_now(d->loop);
 }
 
 static void on_client_event(struct dhcp_client *c, enum dhcp_event ev,
@@ -333,15 +419,15 @@ static void on_client_event(struct dhcp_client *c, enum dhcp_event ev,
 
 	if (ev == DHCP_EV_LOST)
 		return; /* the client logged it and keeps the address */
-	if (d->winner >= 0 && d->winner != idx)
+	if (!d->cfg.every_iface && d->winner >= 0 && d->winner != idx)
 		return;
-	if (d->winner < 0) {
+	if (!d->cfg.every_iface && d->winner < 0) {
 		d->winner = idx;
 		log_info("%s: first lease, stopping the other interfaces",
 			 f->link.name);
 		stop_clients(d, d->cfg.keep_lease ? idx : -1);
 	}
-	adopt_lease(d, &c->lease);
+	adopt_lease(d, f, &c->lease);
 }
 
 static void wake(void *ctx)
@@ -351,30 +437,41 @@ static void wake(void *ctx)
 	d->timer.deadline = ev_now(d->loop);
 }
 
+/* IPv6: the address past DAD and the route are there; the first such
+ * interface wins as a first lease does. */
+static void v6_ready(struct dhcpc *d, struct iface *f)
+{
+	dhcpc_v6_stop(&f->v6);
+	if (!d->cfg.every_iface && d->winner < 0) {
+		log_info("%s: IPv6 configured, stopping the other interfaces",
+			 f->link.name);
+		stop_clients(d, (int)(f - d->ifaces));
+	}
+	adopt_lease(d, f, &f->v6.lease);
+}
+
 static int start_iface(struct dhcpc *d, struct iface *f)
 {
+	const struct dhcpc_ipconf *ip = f->ip;
 	struct dhcp_client_cfg cc = {
 		.ifindex = f->link.ifindex,
 		.client_id_len = d->cfg.client_id_len,
-		.request_addr = d->cfg.ip.addr,
+		.request_addr = ip->addr,
 		.broadcast_flag = d->cfg.broadcast_flag,
 		.retransmit_ms = d->cfg.retransmit_ms,
 	};
 
-	if (want_v6(d)) {
+	if (is_v6(f)) {
 		f->v6.nl = &d->nl;
 		f->v6.loop = d->loop;
 		f->v6.wake = wake;
 		f->v6.ctx = d;
-		f->running = true;
-		return dhcpc_v6_start(&f->v6, &d->cfg.ip, &f->link);
+		return dhcpc_v6_start(&f->v6, ip, &f->link);
 	}
-	if (d->cfg.ip.mode == DHCPC_IP_STATIC) {
+	if (ip->mode == DHCPC_IP_STATIC) {
 		struct dhcpc_lease l;
-		dhcpc_static_lease(&d->cfg.ip, f->link.name, f->link.ifindex,
-				   &l);
-		d->winner = (int)(f - d->ifaces);
-		adopt_lease(d, &l);
+		dhcpc_static_lease(ip, f->link.name, f->link.ifindex, &l);
+		adopt_lease(d, f, &l);
 		return 0;
 	}
 	memcpy(cc.ifname, f->link.name, sizeof(cc.ifname));
@@ -382,103 +479,122 @@ static int start_iface(struct dhcpc *d, struct iface *f)
 	memcpy(cc.client_id, d->cfg.client_id, sizeof(cc.client_id));
 	memcpy(cc.vendor_class, d->cfg.vendor_class, sizeof(cc.vendor_class));
 	memcpy(cc.user_class, d->cfg.user_class, sizeof(cc.user_class));
-	memcpy(cc.hostname, d->cfg.ip.hostname, sizeof(cc.hostname));
+	memcpy(cc.hostname, ip->hostname, sizeof(cc.hostname));
 	f->running = true;
 	return dhcp_client_start(&f->client, d->loop, &cc, on_client_event, f);
 }
 
-/* ---- The poll: carrier, then time-outs ---- */
+/* ---- The poll: each interface with its own carrier wait and DHCP
+ * deadline; one that misses either is said in one line and given up
+ * (with every_iface and keep_lease its client goes on: a late lease is
+ * still taken). */
 
-static int poll_carrier(struct dhcpc *d, bool *waiting)
+static void give_up(struct dhcpc *d, struct iface *f, int status)
 {
-	*waiting = false;
-	for (int i = 0; i < d->nifaces && d->winner < 0; i++) {
-		struct iface *f = &d->ifaces[i];
-		if (f->running)
-			continue;
-		int r = nl_link_get(&d->nl, f->link.ifindex, &f->link);
-		if (r < 0 || !f->link.carrier) {
-			*waiting = true;
-			continue;
-		}
+	bool link = status == -ENOLINK;
+
+	log_err("%s: no %s within %d ms", f->link.name, link ? "carrier" : "DHCP lease",
+		link ? d->cfg.link_timeout_ms : d->cfg.timeout_ms);
+	f->given_up = true;
+	/* one that had carrier and no lease says more */
+	if (!d->first_error || !link)
+		d->first_error = status;
+	if (f->running && !(d->cfg.every_iface && d->cfg.keep_lease))
+		stop_client(f);
+	if (d->cfg.on_iface)
+		d->cfg.on_iface(d, f->link.name, NULL, status, d->cfg.on_iface_ctx);
+}
+
+/* One interface's step; returns when it wants to be looked at again
+ * (-1: not before an event), or a negative errno in *err. */
+static int64_t step_iface(struct dhcpc *d, struct iface *f, int64_t now, int *err)
+{
+	if (f->configured || f->given_up)
+		return -1;
+	if (f->running) {
+		int v6 = is_v6(f) ? dhcpc_v6_poll(&f->v6) : 0;
+
+		if (v6 < 0)
+			*err = v6;
+		if (v6 == 1)
+			v6_ready(d, f);
+		if (v6 != 0)
+			return -1;
+		if (now < f->deadline)
+			return is_v6(f) ? MIN(f->deadline, now + LINK_POLL_EVENTS_MS)
+					: f->deadline;
+		give_up(d, f, -ETIMEDOUT);
+		return -1;
+	}
+	if (nl_link_get(&d->nl, f->link.ifindex, &f->link) == 0 && f->link.carrier) {
 		log_info("%s: carrier", f->link.name);
 		if (d->dhcp_deadline < 0) {
-			d->dhcp_deadline = now_ms() + d->cfg.timeout_ms;
+			d->dhcp_deadline = now;    /* the first carrier */
 			boot_step_end(BOOT_STEP_LINK, ev_now(d->loop));
 		}
-		r = start_iface(d, f);
-		if (r < 0)
-			return r;
+		f->deadline = now + d->cfg.timeout_ms;
+		*err = start_iface(d, f);
+		f->running = true;
+		return f->deadline;
 	}
-	return 0;
+	if (now >= d->link_deadline) {
+		give_up(d, f, -ENOLINK);
+		return -1;
+	}
+	return now + (d->links.fd >= 0 ? LINK_POLL_EVENTS_MS : LINK_POLL_MS);
 }
 
-/* IPv6: the first interface whose address and route are there wins. */
-static int poll_v6(struct dhcpc *d, bool *waiting)
-{
-	for (int i = 0; i < d->nifaces && d->winner < 0; i++) {
-		struct iface *f = &d->ifaces[i];
-		int r = f->running ? dhcpc_v6_poll(&f->v6) : 0;
-		if (r < 0)
-			return r;
-		*waiting |= f->running;
-		if (r == 1) {
-			d->winner = i;
-			stop_clients(d, -1);
-			adopt_lease(d, &f->v6.lease);
-		}
-	}
-	return 0;
-}
-
-static bool any_running(const struct dhcpc *d)
+static bool all_settled(const struct dhcpc *d)
 {
 	for (int i = 0; i < d->nifaces; i++)
-		if (d->ifaces[i].running)
-			return true;
-	return false;
+		if (!d->ifaces[i].configured && !d->ifaces[i].given_up)
+			return false;
+	return d->nifaces > 0;
 }
 
+bool dhcpc_settled(const struct dhcpc *d)
+{
+	return d->cfg.every_iface && d->nifaces ? all_settled(d) : d->finished;
+}
+
+/* Without every_iface, nothing is looked at once the first lease won. */
 static void check_progress(struct dhcpc *d)
 {
-	int64_t now = now_ms();
-	bool waiting = false;
+	bool active = d->cfg.every_iface || d->winner < 0;
+	int64_t now = now_ms(), next = -1;
 	int r = 0;
 
-	if (d->nifaces == 0)
+	/* a named interface whose driver is still probing may come later */
+	if (active && now < d->link_deadline)
 		r = find_ifaces(d);
-	if (r == 0 && d->winner < 0)
-		r = poll_carrier(d, &waiting);
-	if (r == 0 && d->winner < 0 && want_v6(d))
-		r = poll_v6(d, &waiting);
-	if (d->winner >= 0)
-		stop_link_events(d);
+	for (int i = 0; active && i < d->nifaces && r == 0; i++) {
+		int64_t at = step_iface(d, &d->ifaces[i], now, &r);
+
+		if (at >= 0)
+			next = next < 0 ? at : MIN(next, at);
+	}
 	if (r < 0) {
 		finish(d, r);
-	} else if (d->winner >= 0 || d->finished) {
-		return;
-	} else if (!any_running(d) && now >= d->link_deadline) {
-		log_err(d->nifaces ? "no carrier on any interface"
-				   : "no matching network interface");
+	} else if (d->nifaces == 0 && now >= d->link_deadline) {
+		log_err("no matching network interface");
 		finish(d, -ENOLINK);
-	} else if (d->dhcp_deadline >= 0 && now >= d->dhcp_deadline) {
-		log_err("no DHCP lease within %d ms", d->cfg.timeout_ms);
-		stop_clients(d, -1);
-		finish(d, -ETIMEDOUT);
-	} else {
-		int64_t next = d->dhcp_deadline;
-		int poll = d->links.fd >= 0 ? LINK_POLL_EVENTS_MS : LINK_POLL_MS;
-		if (waiting || d->nifaces == 0)
-			next = next < 0 ? now + poll : MIN(next, now + poll);
-		d->timer.deadline = next;
+	} else if (d->winner >= 0) {
+		finish(d, 0);
+	} else if (all_settled(d)) {
+		finish(d, d->first_error);
 	}
+	if (active && now < d->link_deadline && !all_settled(d))
+		next = MIN(next < 0 ? INT64_MAX : next,
+			   now + (d->links.fd >= 0 ? LINK_POLL_EVENTS_MS : LINK_POLL_MS));
+	if (!d->finished || d->done_called)
+		d->timer.deadline = next;
 }
 
 static void on_timer(struct ev_source *src)
 {
 	struct dhcpc *d = src->ctx;
 
-	if (!d->finished)
+	if (!d->finished || d->cfg.every_iface)
 		check_progress(d);
 	if (d->finished && !d->done_called) {
 		d->done_called = true;
@@ -530,7 +646,7 @@ int dhcpc_start(struct ev_loop *loop, const struct dhcpc_config *cfg,
 
 const struct dhcpc_lease *dhcpc_get_lease(const struct dhcpc *d)
 {
-	return d->winner >= 0 ? &d->lease : NULL;
+	return d->winner >= 0 ? &d->ifaces[d->winner].lease : NULL;
 }
 
 void dhcpc_stop(struct dhcpc *d)
@@ -573,9 +689,10 @@ int dhcpc_run(const struct dhcpc_config *cfg, struct dhcpc_lease *out)
 	if (r == 0 && (r = ev_run_until(&loop, ev_flag_done, &rs.done, -1)) < 0)
 		log_err("DHCP stopped: the event loop failed: %s", strerror(-r));
 	if (r == 0 && rs.status == 0 && out)
-		*out = d->lease;
+		*out = d->ifaces[d->winner].lease;
 	if (r == 0)
 		r = rs.status;
+
 	dhcpc_stop(d);
 	ev_loop_close(&loop);
 	return r;

@@ -102,6 +102,7 @@ enum dhcpc_proto { DHCPC_PROTO_NONE, DHCPC_PROTO_DHCP, DHCPC_PROTO_DHCP6,
 struct dhcpc_lease {
 	char ifname[IFNAMSIZ];
 	int ifindex;
+	uint8_t mac[6];               /* the link's; all zero: unknown */
 	enum dhcpc_proto proto;       /* "none" (static) or "dhcp" */
 	struct in_addr addr;
 	struct in_addr netmask;
@@ -116,6 +117,10 @@ struct dhcpc_lease {
 	uint16_t mtu;                 /* 0 when not given */
 	uint32_t lease_time, t1, t2;  /* seconds; DHCPC_INFINITE_LEASE */
 	struct dhcpc_route routes[DHCPC_MAX_ROUTES]; /* option 121 */
+	uint32_t route_metric;        /* of the routes it adds: 0, or with
+	                               * every_iface the interface's own, so
+	                               * that two interfaces' default routes
+	                               * stand side by side */
 	int nroutes;
 	bool have_classless;          /* option 121 was present */
 	char hostname[256];
@@ -136,6 +141,15 @@ struct dhcpc_lease {
 
 /* ---- Configuration ---- */
 
+struct dhcpc;
+/* Called as each interface is configured (status 0, lease set) or given
+ * up (-ENOLINK no carrier, -ETIMEDOUT no lease in time: lease NULL; with
+ * every_iface and keep_lease its client goes on and may still call with
+ * 0 later), from dhcpc's handlers: fn must not stop d. */
+typedef void (*dhcpc_iface_fn)(struct dhcpc *d, const char *ifname,
+			       const struct dhcpc_lease *lease, int status,
+			       void *ctx);
+
 #define DHCPC_MAX_IFACES 8
 
 struct dhcpc_config {
@@ -154,6 +168,18 @@ struct dhcpc_config {
 	                              * (made unless there), which is configured
 	                              * instead; 0: none */
 	struct dhcpc_ipconf ip;      /* ip=; mode DHCP by default */
+	/* More ip=, one for each further interface (each names its
+	 * device); an interface none names takes ip above. */
+	struct dhcpc_ipconf more_ip[DHCPC_MAX_IFACES - 1];
+	int nmore_ip;
+	/* Configure every chosen interface, each on its own (its own client,
+	 * deadline and routes, with a metric of its own), instead of the
+	 * first lease winning: the paths of a multipath disk, one a NIC.
+	 * done comes with the first configured; the others go on, and
+	 * dhcpc_on_iface() hears of each. */
+	bool every_iface;
+	dhcpc_iface_fn on_iface;     /* NULL: none */
+	void *on_iface_ctx;
 
 	int link_timeout_ms;         /* carrier wait; default 10 s */
 	int timeout_ms;              /* whole DHCP exchange; default 60 s */
@@ -173,6 +199,12 @@ struct dhcpc_config {
 
 /* Fills the defaults listed above. */
 void dhcpc_config_init(struct dhcpc_config *cfg);
+/* More ip= (s: one, or several space-separated, read in order): one for
+ * another device than ip's goes to more_ip (and sets every_iface: each
+ * interface its own); one for ip's device replaces ip; one for no device
+ * replaces them all. 0, -EINVAL, -EOPNOTSUPP (dhcpc_ip_parse) or -E2BIG
+ * (DHCPC_MAX_IFACES interfaces). */
+int dhcpc_config_add_ip(struct dhcpc_config *cfg, const char *s);
 
 /* ---- Running it inside the shared event loop ---- */
 
@@ -186,8 +218,11 @@ typedef void (*dhcpc_done_fn)(struct dhcpc *d, int status, void *ctx);
 
 int dhcpc_start(struct ev_loop *loop, const struct dhcpc_config *cfg,
 		dhcpc_done_fn done, void *ctx, struct dhcpc **out);
-/* The applied lease (valid after done with status 0); renewals update it. */
+/* The applied lease (valid after done with status 0); renewals update it.
+ * With every_iface: the first interface's to be configured. */
 const struct dhcpc_lease *dhcpc_get_lease(const struct dhcpc *d);
+/* Every interface configured or given up (every_iface; else: done). */
+bool dhcpc_settled(const struct dhcpc *d);
 /* Stops every client and frees d. Never removes an address or route. */
 void dhcpc_stop(struct dhcpc *d);
 
@@ -200,13 +235,20 @@ int dhcpc_run(const struct dhcpc_config *cfg, struct dhcpc_lease *out);
 
 /* KEY='value' lines in klibc ipconfig's format (run/net-IF.conf). */
 void dhcpc_format_netconf(FILE *f, const struct dhcpc_lease *lease);
-/* Writes run/net-IF.conf, run/initramfs/open-iscsi.interface and
- * etc/resolv.conf (the last only with DNS servers). */
+/* Writes run/net-IF.conf, run/initramfs/open-iscsi.interface,
+ * etc/resolv.conf (only with DNS servers), and the network managers'
+ * hand-over: run/systemd/network/00-iscsiroot-IF.network and, below
+ * run/NetworkManager/, system-connections/iscsiroot-IF.nmconnection,
+ * devices/IFINDEX and conf.d/15-iscsiroot-IF.conf (dhcpc/README.md). */
 int dhcpc_write_handover(const char *root, const struct dhcpc_lease *lease);
-/* The same for an IPv6 lease: run/net6-IF.conf (the keys initramfs-tools'
- * DHCPv6 hook writes: DEVICE6, IPV6PROTO, IPV6ADDR, ...), the interface
- * file and etc/resolv.conf. */
+/* Only run/net-IF.conf: every_iface's further interfaces (the other two
+ * files belong to the first). */
+int dhcpc_write_netconf(const char *root, const struct dhcpc_lease *lease);
+/* For an IPv6 lease: run/net6-IF.conf (the keys initramfs-tools' DHCPv6
+ * hook writes: DEVICE6, IPV6PROTO, IPV6ADDR, ...) and, when first, the
+ * interface file and etc/resolv.conf. */
 void dhcpc_format_netconf6(FILE *f, const struct dhcpc_lease *lease);
-int dhcpc_write_handover6(const char *root, const struct dhcpc_lease *lease);
+int dhcpc_write_handover6(const char *root, const struct dhcpc_lease *lease,
+			  bool first);
 
 #endif

@@ -3,7 +3,10 @@
  * The files the rest of the boot reads: klibc ipconfig's run/net-IF.conf
  * (initramfs-tools and open-iscsi's scripts source it), run/initramfs/
  * open-iscsi.interface (ifupdown, netplan and systemd leave that interface
- * alone) and etc/resolv.conf.
+ * alone) and etc/resolv.conf; and the hand-over to the booted system's
+ * network manager, so that neither systemd-networkd nor NetworkManager
+ * takes the root disk's link down: a .network file, and NetworkManager's
+ * initrd hand-over (a connection, the device's state, a device section).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -176,21 +179,246 @@ static mode_t netconf_mode(const struct dhcpc_lease *l)
 	return strchr(l->rootpath, '@') ? 0600 : 0644;
 }
 
-int dhcpc_write_handover(const char *root, const struct dhcpc_lease *l)
+/* ---- The network managers' hand-over ----
+ * What we configured, said once for both: the routes apply.c adds
+ * (option 121's, else the default route), the MAC, NM's connection UUID. */
+struct manager_view {
+	const struct dhcpc_lease *l;
+	struct dhcpc_route routes[DHCPC_MAX_ROUTES];
+	int nroutes;
+	char addr[INET_ADDRSTRLEN];
+	char mac[18];                /* "" when unknown */
+	char match[40];              /* NM's device match: mac:… or interface-name:… */
+	char uuid[37];
+	const char *search;          /* option 119, else 15; "" */
+};
+
+static const char *ip4(struct in_addr a, char buf[INET_ADDRSTRLEN])
+{
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+/* One UUID per NIC, the same at every boot: a fixed prefix (RFC 4122
+ * version 4 and variant bits) and the MAC's 12 hex digits, which also
+ * give the MAC's text. */
+static void manager_view(struct manager_view *v, const struct dhcpc_lease *l)
+{
+	const uint8_t *m = l->mac;
+	const char *hex;
+
+	memset(v, 0, sizeof(*v));
+	v->l = l;
+	if (l->have_classless) {
+		v->nroutes = l->nroutes;
+		memcpy(v->routes, l->routes, sizeof(v->routes));
+	} else if (l->gateway.s_addr) {
+		v->routes[0].gateway = l->gateway;
+		v->nroutes = 1;
+	}
+	ip4(l->addr, v->addr);
+	snprintf(v->uuid, sizeof(v->uuid), "69736373-6972-4f6f-8074-%02x%02x%02x%02x%02x%02x",
+		 m[0], m[1], m[2], m[3], m[4], m[5]);
+	hex = v->uuid + 24;
+	if (strcmp(hex, "000000000000"))
+		for (int i = 0; i < 6; i++)
+			snprintf(v->mac + 3 * i, sizeof(v->mac) - 3 * i, "%.2s%s",
+				 hex + 2 * i, i < 5 ? ":" : "");
+	snprintf(v->match, sizeof(v->match), "%s%s", v->mac[0] ? "mac:" : "interface-name:",
+		 v->mac[0] ? v->mac : l->ifname);
+	v->search = l->domainsearch[0] ? l->domainsearch : l->domain;
+}
+
+/* systemd-networkd: run/systemd/network/00-iscsiroot-IF.network. Its files
+ * are taken in lexical order across /etc, /run and /usr/lib, the first
+ * that matches a link wins: "00-" comes before the distributions' "10-"…
+ * "99-". It declares what we configured and runs no DHCP client (the
+ * daemon renews the lease itself); KeepConfiguration=yes keeps networkd
+ * from dropping addresses or routes at its start or stop (the default is
+ * "no" unless / is a network filesystem, which an ext4 on NBD is not), and
+ * ConfigureWithoutCarrier=yes (which implies IgnoreCarrierLoss=yes) keeps
+ * a switch's restart from deconfiguring it. */
+static void fill_networkd(FILE *f, const void *arg)
+{
+	const struct manager_view *v = arg;
+	const struct dhcpc_lease *l = v->l;
+	char a[INET_ADDRSTRLEN];
+
+	fputs("[Match]\n", f);
+	if (v->mac[0])
+		fprintf(f, "MACAddress=%s\n", v->mac);
+	fprintf(f, "Name=%s\n", l->ifname);
+	if (l->mtu)
+		fprintf(f, "\n[Link]\nMTUBytes=%u\n", l->mtu);
+	fprintf(f, "\n[Network]\nDHCP=no\nKeepConfiguration=yes\n"
+		   "ConfigureWithoutCarrier=yes\n"
+		   "Address=%s/%u\n", v->addr, l->prefix);
+	for (int i = 0; i < l->ndns; i++)
+		fprintf(f, "DNS=%s\n", ip4(l->dns[i], a));
+	if (v->search[0])
+		fprintf(f, "Domains=%s\n", v->search);
+	for (int i = 0; i < v->nroutes; i++) {
+		const struct dhcpc_route *rt = &v->routes[i];
+		struct in_addr gw = rt->gateway;
+
+		fprintf(f, "\n[Route]\nDestination=%s/%u\n", ip4(rt->dst, a), rt->prefix);
+		if (!gw.s_addr)
+			fputs("Scope=link\n", f);
+		else
+			fprintf(f, "Gateway=%s\n%s", ip4(gw, a),
+				(gw.s_addr ^ l->addr.s_addr) & l->netmask.s_addr
+					? "GatewayOnLink=yes\n" : "");
+	}
+}
+
+/* udev: run/systemd/network/00-iscsiroot-IF.link keeps the kernel's name.
+ * udev renames a link only while it is down (the kernel refuses
+ * otherwise); a failed rename leaves the link uninitialized in udev's
+ * database, and networkd and NM then wait for it for ever ("pending").
+ * Found by the first boot of a networkd root (tests/e2e/handover.sh). */
+static void fill_link(FILE *f, const void *arg)
+{
+	const struct manager_view *v = arg;
+
+	fprintf(f, "[Match]\nMACAddress=%s\n\n[Link]\nName=%s\n", v->mac, v->l->ifname);
+}
+
+/* NetworkManager (1.42 in Debian 12), its initrd hand-over:
+ * - system-connections/iscsiroot-IF.nmconnection: a keyfile (0600: NM
+ *   ignores one others may read), method=manual with what we configured,
+ *   so NM runs no DHCP client of its own; route-metric=0 as ours;
+ * - devices/IFINDEX: the device state NM keeps across its restarts;
+ *   connection-uuid makes NM take the connection over as it is, with no
+ *   deconfiguration, on its first start too;
+ * - conf.d/15-iscsiroot-IF.conf: only our connection may be activated on
+ *   the NIC (NM's own "Wired connection" for it, too, is not).
+ * NM leaves a device with an active connection configured when it stops,
+ * so the link stays up through the system's shutdown. */
+/* IPv6 is left as the kernel and the initramfs made it. */
+static void nm_ipv6(FILE *f, const struct dhcpc_lease *l)
+{
+	(void)l;
+	fputs("\n[ipv6]\nmethod=ignore\n", f);
+}
+
+static void fill_nm_connection(FILE *f, const void *arg)
+{
+	const struct manager_view *v = arg;
+	const struct dhcpc_lease *l = v->l;
+	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	int n = 0;
+
+	fprintf(f, "[connection]\nid=iscsiroot %s\nuuid=%s\ntype=ethernet\n"
+		   "interface-name=%s\nautoconnect=true\nautoconnect-priority=999\n"
+		   "\n[ethernet]\n", l->ifname, v->uuid, l->ifname);
+	if (v->mac[0])
+		fprintf(f, "mac-address=%s\n", v->mac);
+	if (l->mtu)
+		fprintf(f, "mtu=%u\n", l->mtu);
+	fprintf(f, "\n[ipv4]\nmethod=manual\naddress1=%s/%u\n", v->addr, l->prefix);
+	for (int i = 0; i < v->nroutes; i++) {
+		const struct dhcpc_route *rt = &v->routes[i];
+
+		ip4(rt->gateway, g);
+		if (rt->prefix == 0 && rt->gateway.s_addr)
+			fprintf(f, "gateway=%s\n", g);
+		else
+			fprintf(f, "route%d=%s/%u%s%s\n", ++n, ip4(rt->dst, a),
+				rt->prefix, rt->gateway.s_addr ? "," : "",
+				rt->gateway.s_addr ? g : "");
+	}
+	for (int i = 0; i < l->ndns; i++)
+		fprintf(f, "%s%s;%s", i ? "" : "dns=", ip4(l->dns[i], a),
+			i + 1 < l->ndns ? "" : "\n");
+	if (v->search[0]) {
+		fputs("dns-search=", f);
+		for (const char *p = v->search; *p; p++)
+			fputc(*p == ' ' ? ';' : *p, f);
+		fputs(";\n", f);
+	}
+	fputs("route-metric=0\nmay-fail=false\n", f);
+	nm_ipv6(f, l);
+}
+
+static void fill_nm_device_state(FILE *f, const void *arg)
+{
+	const struct manager_view *v = arg;
+
+	fprintf(f, "[device]\nmanaged=true\nconnection-uuid=%s\n", v->uuid);
+}
+
+static void fill_nm_conf(FILE *f, const void *arg)
+{
+	const struct manager_view *v = arg;
+
+	fprintf(f, "[device-iscsiroot-%s]\nmatch-device=%s\nmanaged=1\n"
+		   "keep-configuration=yes\nallowed-connections=uuid:%s\n",
+		v->l->ifname, v->match, v->uuid);
+}
+
+/* The managers' files: a failure is said, and stops none of the others. */
+static void write_manager_handover(const char *root, const struct dhcpc_lease *l)
+{
+	static const struct {
+		const char *path;    /* %s: the interface (its index for devices/) */
+		mode_t mode;
+		void (*fill)(FILE *f, const void *arg);
+	} files[] = {
+		{ "run/systemd/network/00-iscsiroot-%s.link", 0644, fill_link },
+		{ "run/systemd/network/00-iscsiroot-%s.network", 0644, fill_networkd },
+		{ "run/NetworkManager/system-connections/iscsiroot-%s.nmconnection",
+		  0600, fill_nm_connection },
+		{ "run/NetworkManager/devices/%s", 0644, fill_nm_device_state },
+		{ "run/NetworkManager/conf.d/15-iscsiroot-%s.conf", 0644, fill_nm_conf },
+	};
+	struct manager_view v;
+	char rel[128], ifindex[12];
+
+	manager_view(&v, l);
+	snprintf(ifindex, sizeof(ifindex), "%d", l->ifindex);
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		int r;
+
+		if (files[i].fill == fill_link && !v.mac[0])
+			continue;    /* a .link needs a match */
+		snprintf(rel, sizeof(rel), files[i].path,
+			 files[i].fill == fill_nm_device_state ? ifindex : l->ifname);
+		*strrchr(rel, '/') = '\0';
+		r = make_dirs(root, rel);
+		rel[strlen(rel)] = '/';
+		if (r == 0)
+			r = write_file(root, rel, files[i].mode, files[i].fill, &v);
+		if (r < 0)
+			log_warn("hand-over %s: %s", rel, strerror(-r));
+	}
+}
+
+static const char *root_prefix(const char *root)
+{
+	return !root || !*root || !strcmp(root, "/") ? "" : root;
+}
+
+int dhcpc_write_netconf(const char *root, const struct dhcpc_lease *l)
 {
 	char rel[64];
 	int r;
 
-	if (!root || !*root)
-		root = "/";
-	if (!strcmp(root, "/"))
-		root = "";
+	root = root_prefix(root);
 	snprintf(rel, sizeof(rel), "run/net-%s.conf", l->ifname);
-	if ((r = make_dirs(root, "run/initramfs")) < 0 ||
-	    (r = write_file(root, rel, netconf_mode(l), fill_netconf, l)) < 0 ||
+	if ((r = make_dirs(root, "run/initramfs")) < 0)
+		return r;
+	return write_file(root, rel, netconf_mode(l), fill_netconf, l);
+}
+
+int dhcpc_write_handover(const char *root, const struct dhcpc_lease *l)
+{
+	int r;
+
+	root = root_prefix(root);
+	if ((r = dhcpc_write_netconf(root, l)) < 0 ||
 	    (r = write_file(root, "run/initramfs/open-iscsi.interface", 0644,
 			    fill_interface, l)) < 0)
 		return r;
+	write_manager_handover(root, l);
 	if (l->ndns == 0)
 		return 0;
 	if ((r = make_dirs(root, "etc")) < 0)
@@ -247,7 +475,8 @@ static void fill_resolv6(FILE *f, const void *arg)
 			inet_ntop(AF_INET6, &l->dns6[i], buf, sizeof(buf)));
 }
 
-int dhcpc_write_handover6(const char *root, const struct dhcpc_lease *l)
+int dhcpc_write_handover6(const char *root, const struct dhcpc_lease *l,
+			  bool first)
 {
 	char rel[64];
 	int r;
@@ -257,6 +486,7 @@ int dhcpc_write_handover6(const char *root, const struct dhcpc_lease *l)
 	snprintf(rel, sizeof(rel), "run/net6-%s.conf", l->ifname);
 	if ((r = make_dirs(root, "run/initramfs")) < 0 ||
 	    (r = write_file(root, rel, netconf_mode(l), fill_netconf6, l)) < 0 ||
+	    !first ||
 	    (r = write_file(root, "run/initramfs/open-iscsi.interface", 0644,
 			    fill_interface, l)) < 0 || l->ndns6 == 0)
 		return r;

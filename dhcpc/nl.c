@@ -443,7 +443,8 @@ int nl_route_add(struct nl_sock *nl, const struct nl_route *rt)
 	    (rt->gateway.s_addr &&
 	     req_attr(&r, RTA_GATEWAY, &rt->gateway, 4) < 0) ||
 	    (rt->prefsrc.s_addr &&
-	     req_attr(&r, RTA_PREFSRC, &rt->prefsrc, 4) < 0))
+	     req_attr(&r, RTA_PREFSRC, &rt->prefsrc, 4) < 0) ||
+	    (rt->metric && req_attr(&r, RTA_PRIORITY, &rt->metric, 4) < 0))
 		return -ENOSPC;
 	return transact(nl, &r, NULL, NULL);
 }

@@ -63,7 +63,10 @@ int nl_addr_add(struct nl_sock *nl, int ifindex, struct in_addr addr,
 		uint8_t prefix, struct in_addr broadcast);
 
 /* Adds or replaces a route in the main table; gateway 0 means on-link.
- * onlink marks a gateway outside every subnet as reachable anyway. */
+ * onlink marks a gateway outside every subnet as reachable anyway. The
+ * kernel replaces the route of the same destination and metric, whatever
+ * its interface: interfaces that each keep their own give each its own
+ * metric. */
 struct nl_route {
 	int ifindex;
 	struct in_addr dst;
@@ -71,6 +74,7 @@ struct nl_route {
 	struct in_addr gateway;
 	struct in_addr prefsrc;
 	bool onlink;
+	uint32_t metric;        /* RTA_PRIORITY; 0: none */
 };
 int nl_route_add(struct nl_sock *nl, const struct nl_route *rt);
 

@@ -39,9 +39,12 @@ static void make_lease(struct dhcpc_lease *l)
 {
 	memset(l, 0, sizeof(*l));
 	strcpy(l->ifname, "eth7");
+	l->ifindex = 3;
+	memcpy(l->mac, "\x52\x54\x00\xe2\xe0\x01", 6);
 	l->proto = DHCPC_PROTO_DHCP;
 	inet_pton(AF_INET, "10.0.0.7", &l->addr);
 	inet_pton(AF_INET, "255.255.255.0", &l->netmask);
+	l->prefix = 24;
 	inet_pton(AF_INET, "10.0.0.255", &l->broadcast);
 	inet_pton(AF_INET, "10.0.0.1", &l->gateway);
 	inet_pton(AF_INET, "10.0.0.53", &l->dns[0]);
@@ -116,6 +119,141 @@ static void test_secret_mode(const char *root)
 	CHECK_EQ(st.st_mode & 0777, 0644 & ~umask_now());
 }
 
+/* ---- the network managers' hand-over */
+
+static mode_t file_mode(const char *root, const char *rel)
+{
+	struct stat st;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	return stat(path, &st) == 0 ? st.st_mode & 0777 : 0;
+}
+
+#define NETWORKD "run/systemd/network/00-iscsiroot-eth7.network"
+#define LINK "run/systemd/network/00-iscsiroot-eth7.link"
+#define NM_CONN "run/NetworkManager/system-connections/iscsiroot-eth7.nmconnection"
+#define NM_STATE "run/NetworkManager/devices/3"
+#define NM_CONF "run/NetworkManager/conf.d/15-iscsiroot-eth7.conf"
+#define UUID "69736373-6972-4f6f-8074-525400e2e001"
+
+static void test_networkd_dhcp(const char *root)
+{
+	struct dhcpc_lease l;
+
+	make_lease(&l);
+	l.mtu = 9000;
+	CHECK_EQ(dhcpc_write_handover(root, &l), 0);
+	CHECK_STR(slurp(root, NETWORKD),
+		  "[Match]\nMACAddress=52:54:00:e2:e0:01\nName=eth7\n"
+		  "\n[Link]\nMTUBytes=9000\n"
+		  "\n[Network]\nDHCP=no\nKeepConfiguration=yes\n"
+		  "ConfigureWithoutCarrier=yes\n"
+		  "Address=10.0.0.7/24\nDNS=10.0.0.53\nDomains=lab.example\n"
+		  "\n[Route]\nDestination=0.0.0.0/0\nGateway=10.0.0.1\n");
+	CHECK_EQ(file_mode(root, NETWORKD), 0644 & ~umask_now());
+	CHECK_STR(slurp(root, LINK), "[Match]\nMACAddress=52:54:00:e2:e0:01\n"
+				     "\n[Link]\nName=eth7\n");
+}
+
+/* Static ip= with option-121-like routes: an on-link one, one via a
+ * router outside the subnet, and the default one. No MAC known: the
+ * interface name alone matches. */
+static void static_lease(struct dhcpc_lease *l)
+{
+	make_lease(l);
+	l->proto = DHCPC_PROTO_NONE;
+	memset(l->mac, 0, sizeof(l->mac));
+	l->ndns = 2;
+	inet_pton(AF_INET, "10.0.0.54", &l->dns[1]);
+	strcpy(l->domainsearch, "a.example b.example");
+	l->have_classless = true;
+	l->nroutes = 3;
+	inet_pton(AF_INET, "192.168.5.0", &l->routes[0].dst);
+	l->routes[0].prefix = 24;
+	inet_pton(AF_INET, "172.16.0.0", &l->routes[1].dst);
+	l->routes[1].prefix = 12;
+	inet_pton(AF_INET, "192.0.2.1", &l->routes[1].gateway);
+	l->routes[2].prefix = 0;
+	inet_pton(AF_INET, "10.0.0.3", &l->routes[2].gateway);
+}
+
+static void test_networkd_static(const char *root)
+{
+	struct dhcpc_lease l;
+
+	static_lease(&l);
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/run/systemd'", root);
+	CHECK_EQ(system(cmd), 0);
+	CHECK_EQ(dhcpc_write_handover(root, &l), 0);
+	CHECK(slurp(root, LINK) == NULL); /* no MAC: nothing to match */
+	CHECK_STR(slurp(root, NETWORKD),
+		  "[Match]\nName=eth7\n"
+		  "\n[Network]\nDHCP=no\nKeepConfiguration=yes\n"
+		  "ConfigureWithoutCarrier=yes\n"
+		  "Address=10.0.0.7/24\nDNS=10.0.0.53\nDNS=10.0.0.54\n"
+		  "Domains=a.example b.example\n"
+		  "\n[Route]\nDestination=192.168.5.0/24\nScope=link\n"
+		  "\n[Route]\nDestination=172.16.0.0/12\nGateway=192.0.2.1\n"
+		  "GatewayOnLink=yes\n"
+		  "\n[Route]\nDestination=0.0.0.0/0\nGateway=10.0.0.3\n");
+}
+
+static void test_networkmanager_dhcp(const char *root)
+{
+	struct dhcpc_lease l;
+
+	make_lease(&l);
+	l.mtu = 9000;
+	CHECK_EQ(dhcpc_write_handover(root, &l), 0);
+	CHECK_STR(slurp(root, NM_CONN),
+		  "[connection]\nid=iscsiroot eth7\nuuid=" UUID "\n"
+		  "type=ethernet\ninterface-name=eth7\nautoconnect=true\n"
+		  "autoconnect-priority=999\n"
+		  "\n[ethernet]\nmac-address=52:54:00:e2:e0:01\nmtu=9000\n"
+		  "\n[ipv4]\nmethod=manual\naddress1=10.0.0.7/24\n"
+		  "gateway=10.0.0.1\ndns=10.0.0.53;\ndns-search=lab.example;\n"
+		  "route-metric=0\nmay-fail=false\n"
+		  "\n[ipv6]\nmethod=ignore\n");
+	/* NetworkManager ignores a keyfile that others can read */
+	CHECK_EQ(file_mode(root, NM_CONN), 0600);
+	CHECK_STR(slurp(root, NM_STATE),
+		  "[device]\nmanaged=true\nconnection-uuid=" UUID "\n");
+	CHECK_STR(slurp(root, NM_CONF),
+		  "[device-iscsiroot-eth7]\n"
+		  "match-device=mac:52:54:00:e2:e0:01\nmanaged=1\n"
+		  "keep-configuration=yes\nallowed-connections=uuid:" UUID "\n");
+}
+
+static void test_networkmanager_static(const char *root)
+{
+	struct dhcpc_lease l;
+	const char *uuid = "69736373-6972-4f6f-8074-000000000000";
+
+	static_lease(&l);
+	CHECK_EQ(dhcpc_write_handover(root, &l), 0);
+	char want[1024];
+	snprintf(want, sizeof(want),
+		 "[connection]\nid=iscsiroot eth7\nuuid=%s\n"
+		 "type=ethernet\ninterface-name=eth7\nautoconnect=true\n"
+		 "autoconnect-priority=999\n"
+		 "\n[ethernet]\n"
+		 "\n[ipv4]\nmethod=manual\naddress1=10.0.0.7/24\n"
+		 "route1=192.168.5.0/24\nroute2=172.16.0.0/12,192.0.2.1\n"
+		 "gateway=10.0.0.3\n"
+		 "dns=10.0.0.53;10.0.0.54;\ndns-search=a.example;b.example;\n"
+		 "route-metric=0\nmay-fail=false\n"
+		 "\n[ipv6]\nmethod=ignore\n", uuid);
+	CHECK_STR(slurp(root, NM_CONN), want);
+	snprintf(want, sizeof(want),
+		 "[device-iscsiroot-eth7]\n"
+		 "match-device=interface-name:eth7\nmanaged=1\n"
+		 "keep-configuration=yes\nallowed-connections=uuid:%s\n", uuid);
+	CHECK_STR(slurp(root, NM_CONF), want);
+}
+
 int main(void)
 {
 	char root[] = "/tmp/dhcpc-handover-XXXXXX";
@@ -126,6 +264,10 @@ int main(void)
 	test_netconf(root);
 	test_routes(root);
 	test_secret_mode(root);
+	test_networkd_dhcp(root);
+	test_networkd_static(root);
+	test_networkmanager_dhcp(root);
+	test_networkmanager_static(root);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", root);

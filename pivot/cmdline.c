@@ -7,6 +7,7 @@
  * kernel command line's splitting and boot_config_finish(). The keys and
  * the precedence between sources are documented in pivot/README.md.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -29,12 +30,15 @@ enum {
 };
 
 /* One key. v is NULL when the key came alone ("iscsi_auto", "ro"). */
+/* Packed into 24 bytes a row (the table has ~50). */
 struct boot_key {
 	const char *name;
 	key_setter set;
-	unsigned flags;
-	size_t off, size;       /* the field, for the generic setters */
+	uint32_t flags : 8;
+	uint32_t off : 24;      /* the field, for the generic setters */
+	uint16_t size;
 };
+_Static_assert(sizeof(struct boot_config) < (1u << 24), "boot_key.off is 24 bits");
 
 #define FIELD(f) offsetof(struct boot_config, f), sizeof(((struct boot_config *)0)->f)
 
@@ -127,16 +131,6 @@ static int set_netroot(struct boot_config *bc, const struct boot_key *k, const c
 	return v && !strncmp(v, "iscsi:", 6) ? add_path(bc, k, v) : 0;
 }
 
-/* dracut's ip=ibft is no address: it asks for the firmware's. */
-static int set_ip(struct boot_config *bc, const struct boot_key *k, const char *v)
-{
-	if (v && !strcmp(v, "ibft")) {
-		bc->firmware = BOOT_FW_FORCE;
-		return 0;
-	}
-	return set_string(bc, k, v);
-}
-
 static int set_read_only(struct boot_config *bc, const struct boot_key *k, const char *v)
 {
 	(void)v;
@@ -219,6 +213,28 @@ static int for_each_word(const char *s, int (*fn)(const char *w, size_t len, voi
 			return r;
 		s += len;
 	}
+}
+
+/* dracut's ip=ibft is no address: it asks for the firmware's. ip= once
+ * per interface (ip=eth0:dhcp ip=eth1:dhcp, one NIC a path): each is
+ * kept, space-separated, and dhcpc_config_add_ip() reads them in order,
+ * so one that names no interface replaces them all (the kernel's rule:
+ * the last ip= wins), one for an interface named before replaces that. */
+static int set_ip(struct boot_config *bc, const struct boot_key *k, const char *v)
+{
+	size_t have = strlen(bc->ip);
+
+	if (v && !strcmp(v, "ibft")) {
+		bc->firmware = BOOT_FW_FORCE;
+		return 0;
+	}
+	if (!v || !*v || !have)
+		return set_string(bc, k, v);
+	if (have + 1 + strlen(v) >= k->size)
+		return -EINVAL;
+	bc->ip[have] = ' ';
+	memcpy(bc->ip + have + 1, v, strlen(v) + 1);
+	return 0;
 }
 
 static int check_address(const char *w, size_t len, void *ctx)
@@ -585,14 +601,31 @@ static void give_default_chap(const struct boot_config *bc, struct dhcpc_rootpat
 	}
 }
 
+static bool in_subnet(const struct dhcpc_ipconf *ip, const char *host)
+{
+	struct in_addr a;
+
+	return ip->mode == DHCPC_IP_STATIC && ip->netmask.s_addr &&
+	       inet_pton(AF_INET, host, &a) == 1 &&
+	       !((a.s_addr ^ ip->addr.s_addr) & ip->netmask.s_addr);
+}
+
 /* ip= that names an interface (the kernel's <device> field, dracut's
- * ip=eth1:dhcp): the network is that interface, so are the paths. */
+ * ip=eth1:dhcp): the network is that interface, so are the paths. With
+ * ip= for several interfaces, a path goes through the one whose static
+ * subnet holds its portal (else it names none: any). */
 static void give_ip_interface(const struct boot_config *bc, struct dhcpc_rootpath *rp)
 {
-	struct dhcpc_ipconf ip;
+	struct dhcpc_config dc;
 
-	if (!rp->netdev[0] && bc->ip[0] && dhcpc_ip_parse(bc->ip, &ip) == 0)
-		memcpy(rp->netdev, ip.device, sizeof(rp->netdev));
+	dhcpc_config_init(&dc);
+	if (rp->netdev[0] || !bc->ip[0] || dhcpc_config_add_ip(&dc, bc->ip) < 0)
+		return;
+	if (!dc.nmore_ip || in_subnet(&dc.ip, rp->host))
+		memcpy(rp->netdev, dc.ip.device, sizeof(rp->netdev));
+	for (int i = 0; i < dc.nmore_ip; i++)
+		if (in_subnet(&dc.more_ip[i], rp->host))
+			memcpy(rp->netdev, dc.more_ip[i].device, sizeof(rp->netdev));
 }
 
 void boot_config_finish(struct boot_config *bc)

@@ -37,51 +37,73 @@ static bool firmware_wanted(const struct boot_config *bc)
 	return bc->npaths == 0 || bc->firmware == BOOT_FW_FORCE;
 }
 
-/* A static iBFT NIC becomes an ip= of the kernel's form, the one syntax
- * the daemon's network step already takes. */
-static void static_ip(const struct ibft_nic *nic, char *out, size_t len)
-{
-	char addr[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN] = "", mask[INET_ADDRSTRLEN] = "";
-	struct in_addr m = { .s_addr = nic->prefix ? htonl(~0u << (32 - MIN(nic->prefix, 32))) : 0 };
-
-	inet_ntop(AF_INET, &nic->ip, addr, sizeof(addr));
-	if (nic->gateway.s_addr)
-		inet_ntop(AF_INET, &nic->gateway, gw, sizeof(gw));
-	if (m.s_addr)
-		inet_ntop(AF_INET, &m, mask, sizeof(mask));
-	snprintf(out, len, "%s::%s:%s:%s::off", addr, gw, mask,
-		 strchr(nic->hostname, ':') ? "" : nic->hostname);
-}
-
-/* A v6 NIC: dracut's [v6] form, or DHCPv6 when the firmware used DHCP. */
-static void static_ip6(const struct ibft_nic *nic, char *out, size_t len)
+/* Each boot target's NIC its own ip= naming its interface (when the
+ * kernel has named it), in the kernel's form, the one syntax the
+ * daemon's network step already takes, added to the others (two NICs:
+ * both brought up, each with its own address): static as the table
+ * says, else DHCP. */
+/* An IPv6 NIC: dracut's [v6] form, or DHCPv6 when the firmware used DHCP. */
+static void nic_ip6(struct boot_config *bc, const struct ibft_nic *nic, size_t have)
 {
 	char addr[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN] = "";
+	char *out = bc->ip + have;
+	size_t len = sizeof(bc->ip) - have;
 
 	if (nic->origin == 3) {
-		snprintf(out, len, "dhcp6");
+		snprintf(out, len, "%s:::::%s:dhcp6", have ? " " : "", nic->ifname);
 		return;
 	}
 	inet_ntop(AF_INET6, &nic->ip6, addr, sizeof(addr));
 	if (!IN6_IS_ADDR_UNSPECIFIED(&nic->gateway6))
 		inet_ntop(AF_INET6, &nic->gateway6, gw, sizeof(gw));
-	snprintf(out, len, "[%s]::%s%s%s:%u:%s::none", addr, gw[0] ? "[" : "", gw,
-		 gw[0] ? "]" : "", nic->prefix,
-		 strchr(nic->hostname, ':') ? "" : nic->hostname);
+	snprintf(out, len, "%s[%s]::%s%s%s:%u:%s:%s:none", have ? " " : "", addr,
+		 gw[0] ? "[" : "", gw, gw[0] ? "]" : "", nic->prefix,
+		 strchr(nic->hostname, ':') ? "" : nic->hostname, nic->ifname);
 }
 
-static void apply_nic(struct boot_config *bc, const struct ibft_nic *nic)
+static void nic_ip(struct boot_config *bc, const struct ibft_nic *nic)
 {
+	char addr[INET_ADDRSTRLEN] = "", gw[INET_ADDRSTRLEN] = "", mask[INET_ADDRSTRLEN] = "";
+	struct in_addr m = { .s_addr = nic->prefix ? htonl(~0u << (32 - MIN(nic->prefix, 32))) : 0 };
+	size_t have = strlen(bc->ip);
+	bool fixed = nic->origin != 3 && nic->ip.s_addr;
+
+	if (nic->v6)
+		return nic_ip6(bc, nic, have);
+	if (!fixed && !nic->ifname[0])
+		return;
+	if (fixed)
+		inet_ntop(AF_INET, &nic->ip, addr, sizeof(addr));
+	if (fixed && nic->gateway.s_addr)
+		inet_ntop(AF_INET, &nic->gateway, gw, sizeof(gw));
+	if (fixed && m.s_addr)
+		inet_ntop(AF_INET, &m, mask, sizeof(mask));
+	snprintf(bc->ip + have, sizeof(bc->ip) - have, "%s%s::%s:%s:%s:%s:%s", have ? " " : "",
+		 addr, gw, mask, fixed && !strchr(nic->hostname, ':') ? nic->hostname : "",
+		 nic->ifname, fixed ? "off" : "dhcp");
+}
+
+static void apply_nics(struct boot_config *bc, const struct ibft *fw,
+		       const struct ibft_target *const *t, unsigned n)
+{
+	const struct ibft_nic *first = ibft_target_nic(fw, t[0]);
+	bool cmdline_ip = bc->ip[0];
+
 	/* The command line's ip= and BOOTIF= win over the firmware's. */
-	if (!bc->bootif[0]) {
+	if (first && !bc->bootif[0]) {
 		bc->have_mac = true;
-		memcpy(bc->mac, nic->mac, sizeof(bc->mac));
+		memcpy(bc->mac, first->mac, sizeof(bc->mac));
 	}
-	bc->vlan = nic->vlan;
-	if (!bc->ip[0] && nic->v6)
-		static_ip6(nic, bc->ip, sizeof(bc->ip));
-	else if (!bc->ip[0] && nic->origin != 3 && nic->ip.s_addr)
-		static_ip(nic, bc->ip, sizeof(bc->ip));
+	if (first)
+		bc->vlan = first->vlan;
+	/* a NIC again later is harmless: dhcpc_config_add_ip() keeps one
+	 * ip= an interface */
+	for (unsigned i = 0; i < n && !cmdline_ip; i++) {
+		const struct ibft_nic *nic = ibft_target_nic(fw, t[i]);
+
+		if (nic && (!i || nic != ibft_target_nic(fw, t[i - 1])))
+			nic_ip(bc, nic);
+	}
 }
 
 /* Each boot target a path through its own NIC; the command line's and
@@ -104,7 +126,6 @@ int boot_config_apply_ibft(struct boot_config *bc, const struct ibft *fw,
 			   char *err, size_t errlen)
 {
 	const struct ibft_target *t[IBFT_MAX_TARGETS];
-	const struct ibft_nic *nic;
 	unsigned n;
 
 	if (!firmware_wanted(bc))
@@ -121,9 +142,7 @@ int boot_config_apply_ibft(struct boot_config *bc, const struct ibft *fw,
 	add_ibft_paths(bc, fw, t, n);
 	if (!bc->initiator[0])
 		snprintf(bc->initiator, sizeof(bc->initiator), "%s", fw->initiator);
-	nic = ibft_target_nic(fw, t[0]);
-	if (nic)
-		apply_nic(bc, nic);
+	apply_nics(bc, fw, t, n);
 	log_info("target from the firmware (iBFT): %s (%u boot target%s)", t[0]->rp.target,
 		 n, n == 1 ? "" : "s");
 	return 1;
@@ -155,14 +174,33 @@ int boot_config_use_firmware(struct boot_config *bc, const char *root,
 	return r;
 }
 
+/* When every path names its NIC, those NICs are the network: each is
+ * brought up, each on its own when they are several, all at once. A
+ * path that names none may need any, so then the choice stays as it was. */
+static void path_interfaces(const struct boot_config *bc, struct dhcpc_config *dc)
+{
+	for (unsigned i = 0; i < bc->npaths; i++)
+		if (!bc->paths[i].netdev[0])
+			return;
+	for (unsigned i = 0; i < bc->npaths && i < DHCPC_MAX_IFACES; i++) {
+		memcpy(dc->ifnames[dc->nifnames++], bc->paths[i].netdev, IFNAMSIZ);
+		if (strcmp(bc->paths[i].netdev, bc->paths[0].netdev))
+			dc->every_iface = true;
+	}
+}
+
 int pivot_network_config(const struct boot_config *bc, struct dhcpc_config *dc,
 			 char *err, size_t errlen)
 {
+	int r = 0;
+
 	dhcpc_config_init(dc);
-	if (bc->ip[0] && dhcpc_ip_parse(bc->ip, &dc->ip) < 0) {
+	r = dhcpc_config_add_ip(dc, bc->ip);
+	if (r < 0) {
 		snprintf(err, errlen, "invalid ip=%s", bc->ip);
-		return -EINVAL;
+		return r;
 	}
+	path_interfaces(bc, dc);
 	if (bc->bootif[0] && dhcpc_bootif_parse(bc->bootif, dc->bootif) == 0)
 		dc->have_bootif = true;
 	if (bc->have_mac) {

@@ -70,6 +70,9 @@ static int take_portal(void *ctx, const char *target, const struct iscsi_portal 
 	rp = *st->tmpl;
 	snprintf(rp.host, sizeof(rp.host), "%s", p->host);
 	rp.port = p->port;
+	/* The kernel's routes pick the NIC: the portal may be on another
+	 * network than the path that asked. */
+	rp.netdev[0] = '\0';
 	boot_config_add_path(st->bc, &rp, "SendTargets");
 	secure_zero(&rp, sizeof(rp));
 	return 0;

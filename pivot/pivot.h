@@ -69,7 +69,9 @@ struct boot_config {
 	bool waitnet;                /* rd.iscsi.waitnet= (default yes) */
 	bool testroute;              /* rd.iscsi.testroute= (default yes) */
 	/* the network */
-	char ip[256];                /* ip=, empty: DHCP */
+	char ip[512];                /* ip=, empty: DHCP; one per interface
+	                              * when several name one each
+	                              * (space-separated) */
 	char bootif[64];             /* BOOTIF= */
 	bool have_mac;               /* the iBFT's NIC: use the interface */
 	uint8_t mac[6];              /* with this MAC... */

@@ -159,11 +159,108 @@ static void test_firmware_demanded_but_absent(void)
 	CHECK_EQ(bc.npaths, 0);
 }
 
-/* An IPv6 NIC becomes dracut's [v6] ip=, or dhcp6 after DHCP; either
- * parses. */
+/* Two NICs in the table: each its own ip= naming its interface (DHCP
+ * here, static when the table says so), and the network step brings both
+ * up, each on its own. */
+static void test_two_nics_both_up(void)
+{
+	struct boot_config bc;
+	struct dhcpc_config dc;
+	struct ibft fw;
+	char err[256] = "";
+
+	fixture(&fw, 3);
+	fw.nnics = 2;
+	fw.nics[1] = fw.nics[0];
+	fw.nics[1].index = 1;
+	fw.nics[1].origin = 1;      /* static */
+	inet_pton(AF_INET, "10.2.0.5", &fw.nics[1].ip);
+	fw.nics[1].gateway.s_addr = 0;
+	strcpy(fw.nics[0].ifname, "ens3");
+	strcpy(fw.nics[1].ifname, "ens4");
+	fw.targets[1].nic_index = 1;
+	boot_config_init(&bc);
+	CHECK_EQ(boot_config_apply_ibft(&bc, &fw, err, sizeof(err)), 1);
+	CHECK_STR(bc.ip, "10.2.0.5:::255.255.255.0:node5:ens4:off :::::ens3:dhcp");
+	CHECK_EQ(pivot_network_config(&bc, &dc, err, sizeof(err)), 0);
+	CHECK(dc.every_iface);
+	CHECK_STR(dc.ip.device, "ens4");
+	CHECK_EQ(dc.ip.mode, DHCPC_IP_STATIC);
+	CHECK_EQ(dc.nmore_ip, 1);
+	CHECK_STR(dc.more_ip[0].device, "ens3");
+	CHECK_EQ(dc.more_ip[0].mode, DHCPC_IP_DHCP);
+	CHECK_EQ(dc.nifnames, 2);   /* and by the paths */
+
+	/* The command line's one ip= wins: the firmware adds none. */
+	boot_config_init(&bc);
+	CHECK_EQ(boot_cmdline_parse("ip=ens3:dhcp", &bc, err, sizeof(err)), 0);
+	CHECK_EQ(boot_config_apply_ibft(&bc, &fw, err, sizeof(err)), 1);
+	CHECK_STR(bc.ip, "ens3:dhcp");
+}
+
+/* ip= for two interfaces and two portals: each path goes through the
+ * interface whose subnet holds its portal; both interfaces come up. */
+static void test_ip_per_interface(void)
+{
+	struct boot_config bc;
+	struct dhcpc_config dc;
+	char err[256] = "";
+
+	boot_config_init(&bc);
+	CHECK_EQ(boot_cmdline_parse("ip=10.5.0.2::10.5.0.1:255.255.255.0::eth0:off "
+				    "ip=10.6.0.2:::255.255.255.0::eth1:off "
+				    "rd.iscsi.target.name=iqn.x:d rd.iscsi.target.ip=10.6.0.9 "
+				    "rd.iscsi.target.ip=10.5.0.9", &bc, err, sizeof(err)), 0);
+	boot_config_finish(&bc);
+	CHECK_EQ(bc.npaths, 2);
+	CHECK_STR(bc.paths[0].netdev, "eth1");
+	CHECK_STR(bc.paths[1].netdev, "eth0");
+	CHECK_EQ(pivot_network_config(&bc, &dc, err, sizeof(err)), 0);
+	CHECK(dc.every_iface);
+	CHECK_EQ(dc.nmore_ip, 1);
+
+	/* The same interface again replaces its ip=; one naming none
+	 * replaces them all: the last ip= wins, as ever. */
+	boot_config_init(&bc);
+	CHECK_EQ(boot_cmdline_parse("ip=eth0:dhcp ip=eth1:dhcp ip=10.5.0.2:::255.0.0.0::eth0:off",
+				    &bc, err, sizeof(err)), 0);
+	CHECK_EQ(pivot_network_config(&bc, &dc, err, sizeof(err)), 0);
+	CHECK_STR(dc.ip.device, "eth0");
+	CHECK_EQ(dc.ip.mode, DHCPC_IP_STATIC);
+	CHECK_EQ(dc.nmore_ip, 1);
+	CHECK_EQ(boot_cmdline_parse("ip=dhcp", &bc, err, sizeof(err)), 0);
+	CHECK_EQ(pivot_network_config(&bc, &dc, err, sizeof(err)), 0);
+	CHECK_STR(dc.ip.device, "");
+	CHECK_EQ(dc.nmore_ip, 0);
+	CHECK(!dc.every_iface);
+
+	/* One ip= only: every path goes through its interface. */
+	boot_config_init(&bc);
+	CHECK_EQ(boot_cmdline_parse("ip=eth1:dhcp netroot=iscsi:10.9.0.1::::iqn.x:d", &bc,
+				    err, sizeof(err)), 0);
+	boot_config_finish(&bc);
+	CHECK_STR(bc.paths[0].netdev, "eth1");
+	CHECK_EQ(pivot_network_config(&bc, &dc, err, sizeof(err)), 0);
+	CHECK(!dc.every_iface);
+
+	/* Paths that each name their NIC: those NICs, each on its own. */
+	boot_config_init(&bc);
+	CHECK_EQ(boot_cmdline_parse("netroot=iscsi:10.9.0.1::::eth0:1:iqn.x:d "
+				    "netroot=iscsi:10.9.1.1::::eth1:1:iqn.x:d", &bc, err,
+				    sizeof(err)), 0);
+	boot_config_finish(&bc);
+	CHECK_EQ(pivot_network_config(&bc, &dc, err, sizeof(err)), 0);
+	CHECK(dc.every_iface);
+	CHECK_EQ(dc.nifnames, 2);
+	CHECK_STR(dc.ifnames[1], "eth1");
+}
+
+/* An IPv6 NIC becomes dracut's [v6] ip= naming its interface, or dhcp6
+ * after DHCP; each parses, and two NICs are each brought up. */
 static void test_v6_nic(void)
 {
 	struct boot_config bc;
+	struct dhcpc_config dc;
 	struct ibft fw;
 	struct dhcpc_ipconf ip;
 	char err[256] = "";
@@ -174,21 +271,37 @@ static void test_v6_nic(void)
 	fw.nics[0].prefix = 64;
 	inet_pton(AF_INET6, "fd00::5", &fw.nics[0].ip6);
 	inet_pton(AF_INET6, "fd00::1", &fw.nics[0].gateway6);
+	strcpy(fw.nics[0].ifname, "ens3");
 	boot_config_init(&bc);
 	CHECK_EQ(boot_config_apply_ibft(&bc, &fw, err, sizeof(err)), 1);
-	CHECK_STR(bc.ip, "[fd00::5]::[fd00::1]:64:node5::none");
+	CHECK_STR(bc.ip, "[fd00::5]::[fd00::1]:64:node5:ens3:none");
 	CHECK_EQ(dhcpc_ip_parse(bc.ip, &ip), 0);
 	CHECK_EQ(ip.mode, DHCPC_IP_STATIC6);
 	CHECK_EQ(ip.prefix6, 64);
+	CHECK_STR(ip.device, "ens3");
 	memset(&fw.nics[0].gateway6, 0, 16);
 	boot_config_init(&bc);
 	CHECK_EQ(boot_config_apply_ibft(&bc, &fw, err, sizeof(err)), 1);
-	CHECK_STR(bc.ip, "[fd00::5]:::64:node5::none");
-	fixture(&fw, 3);
-	fw.nics[0].v6 = true;
+	CHECK_STR(bc.ip, "[fd00::5]:::64:node5:ens3:none");
+	/* DHCP: dhcp6 on that interface, and the second NIC static v4 */
+	fw.nics[0].origin = 3;
+	fw.nnics = 2;
+	fw.nics[1] = fw.nics[0];
+	fw.nics[1].index = 1;
+	fw.nics[1].v6 = false;
+	fw.nics[1].prefix = 24;
+	fw.nics[1].origin = 1;
+	inet_pton(AF_INET, "10.2.0.5", &fw.nics[1].ip);
+	strcpy(fw.nics[1].ifname, "ens4");
+	fw.targets[1].nic_index = 1;
 	boot_config_init(&bc);
 	CHECK_EQ(boot_config_apply_ibft(&bc, &fw, err, sizeof(err)), 1);
-	CHECK_STR(bc.ip, "dhcp6");
+	CHECK_STR(bc.ip, "10.2.0.5:::255.255.255.0:node5:ens4:off :::::ens3:dhcp6");
+	CHECK_EQ(pivot_network_config(&bc, &dc, err, sizeof(err)), 0);
+	CHECK(dc.every_iface);
+	CHECK_EQ(dc.nmore_ip, 1);
+	CHECK_EQ(dc.more_ip[0].mode, DHCPC_IP_DHCP6);
+	CHECK_STR(dc.more_ip[0].device, "ens3");
 }
 
 int main(void)
@@ -198,6 +311,8 @@ int main(void)
 	test_command_line_wins();
 	test_each_target_its_nic();
 	test_firmware_demanded_but_absent();
+	test_two_nics_both_up();
+	test_ip_per_interface();
 	test_v6_nic();
 	return test_report("config");
 }

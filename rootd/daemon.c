@@ -60,11 +60,84 @@ static void report(int fd, const char *kind, const char *msg)
 	dprintf(fd, "%s %s\n", kind, msg);
 }
 
+/* One NIC a path (the network step configures each NIC on its own): a
+ * path whose NIC is not configured yet is not started (bound to a NIC
+ * without an address, its SYNs would leave with another NIC's); it
+ * joins the disk once dhcpc says its NIC is configured. */
+struct nic_paths {
+	const struct boot_config *bc;
+	const struct dhcpc_rootpath *paths;
+	unsigned npaths;
+	struct dhcpc *net;           /* with every_iface; else NULL */
+	bool nic_up[BOOT_MAX_PATHS]; /* the path's NIC is configured */
+	bool started[BOOT_MAX_PATHS];
+	struct serve *srv;           /* once serving */
+};
+
+static bool nic_up(const struct nic_paths *np, unsigned i)
+{
+	return !np->net || !np->paths[i].netdev[0] || np->nic_up[i];
+}
+
+/* The boot goes on once one path's NIC is configured, or every NIC is
+ * configured or given up. */
+static bool a_path_nic_up(void *ctx)
+{
+	const struct nic_paths *np = ctx;
+	bool up = np->npaths == 0 || dhcpc_settled(np->net);
+
+	for (unsigned i = 0; i < np->npaths; i++)
+		up |= nic_up(np, i);
+	return up;
+}
+
+static void join_late_paths(struct nic_paths *np)
+{
+	for (unsigned i = 0; np->srv && i < np->npaths && i < ISCSI_MPATH_MAX; i++) {
+		const struct dhcpc_rootpath *p = &np->paths[i];
+		struct serve_options *opt;
+		char err[256] = "";
+		int r;
+
+		if (np->started[i] || !nic_up(np, i))
+			continue;
+		np->started[i] = true;
+		opt = malloc(sizeof(*opt));
+		r = opt ? daemon_target_config(np->bc, p, opt, err, sizeof(err)) : -ENOMEM;
+		if (r == 0)
+			r = serve_add_path(np->srv, &opt->iscsi);
+		if (r < 0)
+			log_warn("path to %s: %s", p->host, strerror(-r));
+		if (opt)
+			secure_zero(opt, sizeof(*opt));
+		free(opt);
+	}
+}
+
+/* A NIC is configured: the paths through it (with the iBFT's VLAN, the
+ * lease is on "<netdev>.<vid>") may start. */
+static void on_nic(struct dhcpc *d, const char *ifname, const struct dhcpc_lease *lease,
+		   int status, void *ctx)
+{
+	struct nic_paths *np = ctx;
+
+	(void)d;
+	(void)lease;
+	for (unsigned i = 0; status == 0 && i < np->npaths; i++) {
+		size_t n = strlen(np->paths[i].netdev);
+
+		if (!strncmp(ifname, np->paths[i].netdev, n) && (!ifname[n] || ifname[n] == '.'))
+			np->nic_up[i] = true;
+	}
+	join_late_paths(np);
+}
+
 /* write_files: the hand-over files for the rest of the initramfs; not
  * again when a restarted serving process renews the lease after the
  * switch, where "/" is the real root. */
 static int bring_up_network(struct ev_loop *loop, const struct boot_config *bc,
-			    bool write_files, struct dhcpc **d, char *err, size_t errlen)
+			    bool write_files, struct dhcpc **d, struct nic_paths *np,
+			    char *err, size_t errlen)
 {
 	struct dhcpc_config dc;
 	struct net_wait w = { 0 };
@@ -74,11 +147,17 @@ static int bring_up_network(struct ev_loop *loop, const struct boot_config *bc,
 	dc.write_files = write_files;
 	if (r < 0 || dc.ip.mode == DHCPC_IP_OFF)
 		return r;
+	dc.on_iface = on_nic;
+	dc.on_iface_ctx = np;
 	r = dhcpc_start(loop, &dc, net_done, &w, d);
+	if (r == 0 && dc.every_iface)
+		np->net = *d;
 	if (r == 0)
 		r = ev_run_until(loop, ev_flag_done, &w.done, -1);
 	if (r == 0)
 		r = w.status;
+	if (r == 0 && np->net)
+		r = ev_run_until(loop, a_path_nic_up, np, -1);
 	if (r < 0) {
 		snprintf(err, errlen, "network bring-up failed: %s", strerror(-r));
 		return r;
@@ -232,6 +311,7 @@ _Static_assert(sizeof(struct keeper_note) <= PIPE_BUF, "keeper note not atomic")
 struct path_report {
 	int fd;
 	unsigned index;
+	unsigned of_session[ISCSI_MPATH_MAX]; /* the session's path index */
 };
 
 static void report_path(const struct path_report *p, const char *host)
@@ -245,7 +325,64 @@ static void report_login(void *ctx, unsigned path)
 	const struct path_report *p = ctx;
 
 	if (p->fd >= 0)
-		dprintf(p->fd, "login %u\n", path);
+		dprintf(p->fd, "login %u\n", p->of_session[path]);
+}
+
+/* The portals the target lists (SendTargets) as more paths, through the
+ * configuration's own rules (pivot/paths.c: the target's name, the portal
+ * group rd.iscsi.target.group= or iscsistart -g gave, none twice, at most
+ * BOOT_MAX_PATHS); the path that answered is their template (credentials,
+ * LUN). */
+struct more_portals {
+	const struct boot_config *bc;
+	const struct dhcpc_rootpath *paths;
+	unsigned npaths;
+	const unsigned *of_session;     /* a session's index in paths */
+};
+
+static void add_path_listed(struct serve *srv, const struct boot_config *bc,
+			    const struct dhcpc_rootpath *path, struct serve_options *opt)
+{
+	char err[200];
+	int r = daemon_target_config(bc, path, opt, err, sizeof(err));
+
+	if (r == 0 && (r = serve_add_path(srv, &opt->iscsi)) < 0 && r != -EEXIST)
+		snprintf(err, sizeof(err), "%s", strerror(-r));
+	if (r == 0)
+		log_info("path %u: %s:%u, from the target's SendTargets answer",
+			 iscsi_mpath_paths(serve_mpath(srv)), path->host, path->port);
+	else if (r != -EEXIST)
+		log_warn("portal %s:%u left out: %s", path->host, path->port, err);
+}
+
+static void add_listed_portals(void *ctx, struct serve *srv, unsigned path, char *text,
+			       size_t len)
+{
+	const struct more_portals *mp = ctx;
+	struct boot_config *found = malloc(sizeof(*found));
+	struct serve_options *opt = malloc(sizeof(*opt));
+	unsigned had = 0;
+	int r = found && opt ? 0 : -ENOMEM;
+
+	if (r == 0) {
+		*found = *mp->bc;
+		found->npaths = 0;
+		for (unsigned i = 0; i < mp->npaths; i++)
+			boot_config_add_path(found, &mp->paths[i], "configuration");
+		had = found->npaths;
+		r = boot_paths_from_send_targets(found, &mp->paths[mp->of_session[path]], text, len,
+						 found->target_group ? (int)found->target_group : -1);
+	}
+	if (r < 0)
+		log_warn("the target's list of portals (SendTargets) is unusable: %s", strerror(-r));
+	for (unsigned i = had; r >= 0 && i < found->npaths; i++)
+		add_path_listed(srv, found, &found->paths[i], opt);
+	if (found)
+		secure_zero(found, sizeof(*found));
+	if (opt)
+		secure_zero(opt, sizeof(*opt));
+	free(found);
+	free(opt);
 }
 
 /* Every path at once (multipath): the first that logs in is probed and
@@ -253,20 +390,31 @@ static void report_login(void *ctx, unsigned path)
  * retried for as long as the system runs. */
 static int serve_all_paths(struct ev_loop *loop, const struct boot_config *bc,
 			   const struct dhcpc_rootpath *paths, unsigned npaths,
-			   const struct worker_role *role, struct serve **srv,
-			   char *dev, size_t devlen, uint64_t *lun, char *err,
-			   size_t errlen)
+			   const bool *nic_up, const struct worker_role *role,
+			   struct serve **srv, char *dev, size_t devlen, uint64_t *lun,
+			   char *err, size_t errlen)
 {
 	struct serve_options *opt = malloc(sizeof(*opt)), *more = malloc(sizeof(*more));
 	struct path_report report = { .fd = role->report_fd };
+	struct more_portals listed = { bc, paths, MIN(npaths, (unsigned)ISCSI_MPATH_MAX),
+				       report.of_session };
+	unsigned n = 0;
 	int r = opt && more ? 0 : -ENOMEM;
 
 	for (unsigned i = 0; r == 0 && i < npaths && i < ISCSI_MPATH_MAX; i++) {
-		report_path(&(struct path_report){ role->report_fd, i }, paths[i].host);
-		r = daemon_target_config(bc, &paths[i], i ? more : opt, err, errlen);
-		if (r == 0 && i)
+		if (!nic_up[i]) {
+			log_info("path %u waits for %s", i + 1, paths[i].netdev);
+			continue;
+		}
+		report_path(&(struct path_report){ .fd = role->report_fd, .index = i },
+			    paths[i].host);
+		r = daemon_target_config(bc, &paths[i], n ? more : opt, err, errlen);
+		if (r == 0 && n)
 			opt->more[opt->nmore++] = more->iscsi;
+		report.of_session[n++] = i;
 	}
+	if (r == 0 && n == 0)
+		r = -ENETDOWN;          /* no path's NIC is configured */
 	if (npaths > ISCSI_MPATH_MAX)
 		log_warn("%u paths to the disk: the first %d are used", npaths, ISCSI_MPATH_MAX);
 	if (r == 0) {
@@ -274,6 +422,8 @@ static int serve_all_paths(struct ev_loop *loop, const struct boot_config *bc,
 		opt->defer_last = bc->last_path_mute && opt->nmore > 0;
 		opt->logged_in = report_login;
 		opt->logged_in_ctx = &report;
+		opt->portals = add_listed_portals;
+		opt->portals_ctx = &listed;
 		opt->recover = role->recover;
 		opt->recover_index = role->index;
 		opt->recover_backend = role->backend;
@@ -341,6 +491,7 @@ static void run_worker(const struct boot_config *bc, const struct worker_role *r
 	const struct dhcpc_rootpath *paths = bc->paths;
 	unsigned npaths = bc->npaths;
 	struct serve *srv = NULL;
+	struct nic_paths np = { .bc = bc, .paths = bc->paths, .npaths = bc->npaths };
 	char err[512] = "", dev[64], ready[96];
 	uint64_t lun = 0;
 	int r;
@@ -348,16 +499,23 @@ static void run_worker(const struct boot_config *bc, const struct worker_role *r
 	log_set_prefix("iscsiroot");
 	r = ev_loop_init(&loop);
 	if (r == 0)
-		r = bring_up_network(&loop, bc, !role->recover, &net, err, sizeof(err));
+		r = bring_up_network(&loop, bc, !role->recover, &net, &np, err, sizeof(err));
 	if (r == 0 && npaths == 0) {
 		r = lease_rootpath(net, &from_dhcp, err, sizeof(err));
 		paths = &from_dhcp;
 		npaths = 1;
+		np.npaths = 0;          /* its NIC is the lease's: up */
 	}
+	for (unsigned i = 0; i < np.npaths; i++)
+		np.started[i] = nic_up(&np, i);
+	if (np.npaths == 0)
+		np.started[0] = true;   /* the lease's path, or none */
 	if (r == 0)
-		r = serve_all_paths(&loop, bc, paths, npaths, role, &srv, dev, sizeof(dev),
-				    &lun, err, sizeof(err));
+		r = serve_all_paths(&loop, bc, paths, npaths, np.started, role, &srv, dev,
+				    sizeof(dev), &lun, err, sizeof(err));
 	secure_zero(&from_dhcp, sizeof(from_dhcp));
+	np.srv = srv;
+	join_late_paths(&np);           /* NICs configured meanwhile */
 	if (r < 0) {
 		if (role->report_fd >= 0)
 			report(role->report_fd, fatal_errno(r) ? "fatal" : "retry",

@@ -87,7 +87,18 @@ struct serve_options {
 	 * the LUN is probed (NULL: nothing to tell). */
 	void (*logged_in)(void *ctx, unsigned path);
 	void *logged_in_ctx;
+	/* The target's other portals: asked once (SendTargets) on the path
+	 * that answered first, once its LUN is probed and before the device
+	 * is made; portals() gets the answer (split in place) with the index
+	 * of that path, and adds paths with serve_add_path(). NULL: not asked. */
+	void (*portals)(void *ctx, struct serve *s, unsigned path, char *text, size_t len);
+	void *portals_ctx;
 };
+/* One more path to the disk being served (a portal SendTargets listed, a
+ * path whose NIC came up later): it logs in at once, and carries I/O once
+ * its LUN shows the disk's identity; it is the next path by number.
+ * -EEXIST: a path to that portal is there; -ENOSPC: no room. */
+int serve_add_path(struct serve *s, const struct iscsi_config *c);
 /* Logs in, probes the LUN and creates the block device, all on loop;
  * then keeps serving it from loop. dev gets e.g. "/dev/nbd0". */
 int serve_start(struct ev_loop *loop, const struct serve_options *opt,

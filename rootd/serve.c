@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/epoll.h>
@@ -568,6 +569,109 @@ static int make_mpath(struct serve *s, const struct serve_options *opt,
 	return 0;
 }
 
+/* ---- The target's other portals (SendTargets)
+ *
+ * Asked once, in a discovery session of its own at the portal that
+ * answered first (tgtd refuses a Text request in a normal session: it
+ * resets the connection), once the LUN is probed and before the device is
+ * made: a login and one round trip. */
+
+/* How long that may take in all; no answer by then: no more paths. */
+#define PORTALS_WAIT_MS 3000
+
+struct portals_query {
+	struct serve *s;
+	const struct serve_options *opt;
+	unsigned path;
+	struct iscsi_session *session;
+	bool done;
+};
+
+static void on_portals(void *ctx, int err, char *text, size_t len)
+{
+	struct portals_query *q = ctx;
+
+	if (q->done)            /* freed after the wait: nothing to do */
+		return;
+	q->done = true;
+	if (err < 0)
+		log_warn("the target did not list its portals (SendTargets): %s", strerror(-err));
+	else
+		q->opt->portals(q->opt->portals_ctx, q->s, q->path, text, len);
+}
+
+static bool portals_settled(void *ctx)
+{
+	const struct portals_query *q = ctx;
+
+	return q->done || !iscsi_session_ready(q->session);
+}
+
+static struct iscsi_session *discovery_session(struct ev_loop *loop,
+					       const struct iscsi_config *path)
+{
+	struct iscsi_config *c = malloc(sizeof(*c));
+	struct iscsi_session *d;
+
+	if (!c)
+		return NULL;
+	*c = *path;
+	c->target_name[0] = '\0';
+	c->first_login_timeout_ms = PORTALS_WAIT_MS;
+	d = iscsi_session_new(loop, c);
+	secure_zero(c, sizeof(*c));
+	free(c);
+	return d;
+}
+
+static void ask_portals(struct serve *s, const struct serve_options *opt, unsigned path)
+{
+	struct portals_query q = { s, opt, path, NULL, false };
+	int r = -ENOMEM;
+
+	if (!opt->portals)
+		return;
+	q.session = discovery_session(s->loop, path ? &opt->more[path - 1] : &opt->iscsi);
+	if (q.session)
+		r = iscsi_sync_login(s->loop, q.session);
+	if (r == 0)
+		r = iscsi_send_targets(q.session, on_portals, &q);
+	if (r == 0)
+		r = ev_run_until(s->loop, portals_settled, &q,
+				 ev_now(s->loop) + PORTALS_WAIT_MS);
+	if (!q.done)
+		log_warn("no list of the target's portals (SendTargets at %s): %s",
+			 iscsi_session_host(s->session),
+			 q.session && r != -ENOMEM ? iscsi_session_error(q.session) : strerror(-r));
+	q.done = true;
+	if (q.session && iscsi_session_ready(q.session))
+		iscsi_sync_logout(s->loop, q.session);
+	iscsi_session_free(q.session);
+}
+
+int serve_add_path(struct serve *s, const struct iscsi_config *c)
+{
+	struct iscsi_session *session;
+	unsigned n = iscsi_mpath_paths(s->mpath);
+	int r;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct iscsi_session *p = iscsi_mpath_session(s->mpath, i);
+
+		if (!strcasecmp(iscsi_session_host(p), c->host) && iscsi_session_port(p) == c->port)
+			return -EEXIST;
+	}
+	if (n >= ISCSI_MPATH_MAX)
+		return -ENOSPC;
+	session = iscsi_session_new(s->loop, c);
+	if (!session)
+		return -ENOMEM;
+	r = iscsi_mpath_add(s->mpath, session, false);
+	if (r < 0)
+		iscsi_session_free(session);
+	return r;
+}
+
 static int new_sessions(struct ev_loop *loop, const struct serve_options *opt,
 			struct iscsi_session **sessions, unsigned *n)
 {
@@ -639,6 +743,7 @@ int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 		r = make_mpath(s, opt, sessions, n, (unsigned)first);
 	if (r < 0)
 		goto fail;
+	ask_portals(s, opt, (unsigned)first);
 	r = attach_device(s, opt, dev, devlen, err, errlen);
 	if (r < 0) {
 		iscsi_mpath_free(s->mpath);

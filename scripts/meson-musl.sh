@@ -24,9 +24,11 @@ unset CFLAGS CPPFLAGS LDFLAGS
 # The shipped binary is built for size (as musl itself is): -Os, each
 # function its own section so the linker drops what nothing calls, and no
 # unwind tables (C, no exceptions; the sanitizer build keeps its own), and
-# segments not padded to pages of their own (-z noseparate-code).
+# segments not padded to pages of their own (-z noseparate-code), and no
+# RELRO segment: only a dynamic linker applies it, and a static musl
+# binary has none, so its page alignment was padding alone (-z norelro).
 PKG_CONFIG_LIBDIR=$top/.deps/musl/lib/pkgconfig CC=musl-gcc \
 	exec meson setup "$@" --buildtype=minsize \
 	-Dstrip=true -Dstatic=true -Dkernel_headers="$kh" \
 	-Dc_args="-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables" \
-	-Dc_link_args="-Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none"
+	-Dc_link_args="-Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--build-id=none"

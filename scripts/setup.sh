@@ -27,7 +27,9 @@ packages=(
 	grub2-common # grub-install (the grub-pc package would install onto the host)
 	ipxe-qemu    # QEMU's iPXE option ROMs: the network-boot chain
 	debhelper lintian # tests/deb: the Debian package, built and checked
+	istgt        # tests/iscsi/iscsi-istgt.sh: a second userspace target
 	mandoc       # tests/deb: the man page's lint (mandoc -T lint)
+	iptables     # tests/iscsi/mpath-faults.sh: loss and delay on one path (no sch_netem)
 )
 
 missing=()
@@ -41,9 +43,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-# The packaged DHCP servers and tgt must not run as system services here:
-# the tests start their own instances inside namespaces.
-for svc in isc-dhcp-server dnsmasq tgt; do
+# The packaged DHCP servers and targets must not run as system services
+# here: the tests start their own instances inside namespaces.
+for svc in isc-dhcp-server dnsmasq tgt istgt; do
 	systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done
 

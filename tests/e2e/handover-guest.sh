@@ -1,0 +1,95 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Runs inside the Debian 12 root that handover.sh boots (a systemd unit,
+# once multi-user is up): with the root disk's link handed over to the
+# network manager KIND (networkd or nm), writes and verifies data on the
+# root disk while the manager restarts and is told to reconfigure the
+# link and while the root disk's daemon renews its DHCP lease; then says
+# what it saw and powers the system off the usual way (systemctl).
+# Every line it prints begins with ISCSIROOT-E2E: (the host checks them).
+# usage: handover-guest.sh KIND
+exec >/dev/console 2>&1
+M=ISCSIROOT-E2E:
+KIND=$1
+say() { echo "$M $*"; }
+
+say "init reached uptime=$(cut -d' ' -f1 /proc/uptime)"
+say "root on $(findmnt -no SOURCE /)"
+IF=$(cat /run/initramfs/open-iscsi.interface)
+ADDR=$(ip -4 -o addr show dev "$IF" | awk '{ print $4; exit }')
+say "link $IF address $ADDR"
+
+manager_state() {
+	case $KIND in
+	networkd) networkctl status "$IF" --no-pager 2>&1 |
+		sed -n 's/^ *State: *//p' | head -1 ;;
+	nm) nmcli -t -f GENERAL.STATE,GENERAL.CONNECTION device show "$IF" 2>&1 |
+		tr '\n' ' ' ;;
+	esac
+}
+renewals() { dmesg | grep -c "dhcp $IF: bound to"; }
+# settled: networkd's "configured", NM's "connected"; at most 60 s
+settle() {
+	i=0
+	while [ $i -lt 60 ] && ! manager_state | grep -qE '\(configured\)|\(connected\)'; do
+		sleep 1
+		i=$((i + 1))
+	done
+}
+settle
+say "manager before: $(manager_state)"
+say "udev named it: $(udevadm info -q property -p "/sys/class/net/$IF" | grep -c '^ID_NET_LINK_FILE=.*iscsiroot')"
+
+# The writer: 1 MiB of random bytes, written, synced, the page cache
+# dropped, read back and compared, until told to stop.
+writer() {
+	n=0
+	while [ ! -e /run/handover-stop ]; do
+		head -c 1048576 /dev/urandom >/var/tmp/hw.src
+		cp /var/tmp/hw.src /var/tmp/hw.dst && sync
+		echo 3 >/proc/sys/vm/drop_caches
+		cmp -s /var/tmp/hw.src /var/tmp/hw.dst || { say "writer MISMATCH round $n"; exit 1; }
+		n=$((n + 1))
+	done
+	echo "$n" >/run/handover-rounds
+}
+bound0=$(renewals)
+writer &
+wpid=$!
+
+sleep 3
+case $KIND in
+networkd) systemctl restart systemd-networkd && say "manager restarted" ;;
+nm) systemctl restart NetworkManager && say "manager restarted" ;;
+esac
+sleep 5
+case $KIND in
+networkd) networkctl reconfigure "$IF" && say "manager reconfigured $IF" ;;
+nm) nmcli device reapply "$IF" && say "manager reapplied $IF" ;;
+esac
+
+# The daemon renews at T1 (the lease is 2 minutes: 1 minute after it was
+# bound); wait for that, at most 150 s, the writer still running.
+i=0
+while [ "$(renewals)" -le "$bound0" ] && [ $i -lt 150 ]; do
+	sleep 1
+	i=$((i + 1))
+done
+[ "$(renewals)" -gt "$bound0" ] && say "dhcp renewed ($(renewals) bound lines)" ||
+	say "dhcp NOT renewed within 150 s"
+sleep 5
+: >/run/handover-stop
+if wait "$wpid"; then
+	say "writes verified rounds=$(cat /run/handover-rounds)"
+else
+	say "writes FAILED"
+fi
+settle
+say "manager after: $(manager_state)"
+[ "$KIND" != networkd ] || networkctl status "$IF" --no-pager 2>&1 | sed "s/^/$M networkctl: /" | head -20
+[ "$KIND" != nm ] || nmcli -t connection show 2>&1 | sed "s/^/$M nmcli: /" | head -10
+say "link after: $(ip -4 -o addr show dev "$IF" | awk '{ print $4 }' | tr '\n' ' ')"
+say "default route: $(ip -4 route show default | head -1)"
+say "kernel io errors $(dmesg | grep -ciE 'I/O error|EXT4-fs error|EXT4-fs warning|blk_update_request|Buffer I/O')"
+say "poweroff"
+systemctl poweroff
