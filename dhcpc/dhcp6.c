@@ -182,25 +182,25 @@ static const char *classify(const struct dhcp6_client *c,
 
 	memcpy(duid + 4, c->cfg.mac, 6);
 	if (m->type != DHCP6_ADVERTISE && m->type != DHCP6_REPLY)
-		return "not Advertise or Reply";
+		return "type";
 	*in = m->type == DHCP6_ADVERTISE ? IN_ADVERTISE : IN_REPLY;
 	if (m->xid != c->xid)
-		return "another transaction";
+		return "xid";
 	if (m->client_id_len != sizeof(duid) ||
 	    memcmp(m->client_id, duid, sizeof(duid)))
-		return "another client id";
+		return "client id";
 	if (!m->server_id_len)
-		return "no server id";
+		return "server id";
 	if (c->state == DHCP6_STATE_SOLICIT) {
 		if (*in == IN_REPLY && !m->rapid_commit)
-			return "Reply to Solicit without Rapid Commit";
+			return "no Rapid Commit";
 		if (!m->have_addr || m->status)
 			return "no address";
 	} else if (c->state != DHCP6_STATE_REQUEST || *in != IN_REPLY) {
-		return "not expected in this state";
+		return "state";
 	} else if (m->server_id_len != c->server_id_len ||
 		   memcmp(m->server_id, c->server_id, c->server_id_len)) {
-		return "another server";
+		return "other server";
 	}
 	return NULL;
 }

@@ -439,21 +439,16 @@ static void write_addr6(FILE *f, const char *key, const struct in6_addr *a)
 
 void dhcpc_format_netconf6(FILE *f, const struct dhcpc_lease *l)
 {
-	static const char *const protos[] = {
-		[DHCPC_PROTO_NONE] = "none", [DHCPC_PROTO_DHCP] = "dhcp",
-		[DHCPC_PROTO_DHCP6] = "dhcp6", [DHCPC_PROTO_AUTO6] = "auto6",
-	};
-	char key[16];
+	char key[] = "IPV6DNS0";
 
 	write_option(f, "DEVICE6", l->ifname);
-	write_option(f, "IPV6PROTO", protos[l->proto]);
+	write_option(f, "IPV6PROTO", l->proto == DHCPC_PROTO_DHCP6 ? "dhcp6"
+				     : l->proto == DHCPC_PROTO_AUTO6 ? "auto6" : "none");
 	write_addr6(f, "IPV6ADDR", &l->addr6);
 	write_uint(f, "IPV6NETMASK", l->prefix6);
 	write_addr6(f, "IPV6GATEWAY", &l->gateway6);
-	for (int i = 0; i < l->ndns6; i++) {
-		snprintf(key, sizeof(key), "IPV6DNS%d", i);
+	for (int i = 0; i < l->ndns6; i++, key[7]++)
 		write_addr6(f, key, &l->dns6[i]);
-	}
 	write_option(f, "IPV6DOMAINSEARCH", l->domainsearch);
 	write_option(f, "HOSTNAME", l->hostname);
 	write_option(f, "DNSDOMAIN", l->domain);

@@ -405,19 +405,22 @@ int nl_link_set_mac(struct nl_sock *nl, int ifindex, const uint8_t mac[6])
 
 /* ---- Addresses and routes ---- */
 
-int nl_addr_add(struct nl_sock *nl, int ifindex, struct in_addr addr,
+/* An IPv6 one goes without IFA_F_NODAD: the kernel runs DAD (RFC 4862
+ * §5.4), and nl_v6_state() says when the address is past it. */
+int nl_addr_add(struct nl_sock *nl, int ifindex, int family, const void *addr,
 		uint8_t prefix, struct in_addr broadcast)
 {
-	struct ifaddrmsg ifa = { .ifa_family = AF_INET, .ifa_prefixlen = prefix,
+	struct ifaddrmsg ifa = { .ifa_family = (uint8_t)family, .ifa_prefixlen = prefix,
 				 .ifa_scope = RT_SCOPE_UNIVERSE,
 				 .ifa_index = (unsigned)ifindex };
+	size_t len = family == AF_INET6 ? 16 : 4;
 	struct nl_req r;
 
 	/* REPLACE: a second run or a renewal refreshes, never duplicates */
 	req_init(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, &ifa,
 		 sizeof(ifa));
-	if (req_attr(&r, IFA_LOCAL, &addr, 4) < 0 ||
-	    req_attr(&r, IFA_ADDRESS, &addr, 4) < 0 ||
+	if (req_attr(&r, IFA_LOCAL, addr, len) < 0 ||
+	    req_attr(&r, IFA_ADDRESS, addr, len) < 0 ||
 	    (broadcast.s_addr && req_attr(&r, IFA_BROADCAST, &broadcast, 4) < 0))
 		return -ENOSPC;
 	return transact(nl, &r, NULL, NULL);
@@ -426,11 +429,12 @@ int nl_addr_add(struct nl_sock *nl, int ifindex, struct in_addr addr,
 int nl_route_add(struct nl_sock *nl, const struct nl_route *rt)
 {
 	struct rtmsg rtm = {
-		.rtm_family = AF_INET, .rtm_dst_len = rt->prefix,
+		.rtm_family = rt->gateway6 ? AF_INET6 : AF_INET,
+		.rtm_dst_len = rt->prefix,
 		.rtm_table = RT_TABLE_MAIN, .rtm_protocol = RTPROT_DHCP,
 		.rtm_type = RTN_UNICAST,
-		.rtm_scope = rt->gateway.s_addr ? RT_SCOPE_UNIVERSE
-						: RT_SCOPE_LINK,
+		.rtm_scope = rt->gateway.s_addr || rt->gateway6 ? RT_SCOPE_UNIVERSE
+							       : RT_SCOPE_LINK,
 		.rtm_flags = rt->onlink ? RTNH_F_ONLINK : 0,
 	};
 	uint32_t oif = (uint32_t)rt->ifindex;
@@ -442,6 +446,7 @@ int nl_route_add(struct nl_sock *nl, const struct nl_route *rt)
 	    req_attr(&r, RTA_OIF, &oif, 4) < 0 ||
 	    (rt->gateway.s_addr &&
 	     req_attr(&r, RTA_GATEWAY, &rt->gateway, 4) < 0) ||
+	    (rt->gateway6 && req_attr(&r, RTA_GATEWAY, rt->gateway6, 16) < 0) ||
 	    (rt->prefsrc.s_addr &&
 	     req_attr(&r, RTA_PREFSRC, &rt->prefsrc, 4) < 0) ||
 	    (rt->metric && req_attr(&r, RTA_PRIORITY, &rt->metric, 4) < 0))
@@ -450,39 +455,6 @@ int nl_route_add(struct nl_sock *nl, const struct nl_route *rt)
 }
 
 /* ---- IPv6 ---- */
-
-/* Without IFA_F_NODAD: the kernel runs DAD (RFC 4862 §5.4) and the
- * address is usable once nl_v6_state() sees it past it. */
-int nl_addr6_add(struct nl_sock *nl, int ifindex, const struct in6_addr *a,
-		 uint8_t prefix)
-{
-	struct ifaddrmsg ifa = { .ifa_family = AF_INET6, .ifa_prefixlen = prefix,
-				 .ifa_index = (unsigned)ifindex };
-	struct nl_req r;
-
-	req_init(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, &ifa,
-		 sizeof(ifa));
-	if (req_attr(&r, IFA_ADDRESS, a, 16) < 0)
-		return -ENOSPC;
-	return transact(nl, &r, NULL, NULL);
-}
-
-int nl_route6_default(struct nl_sock *nl, int ifindex,
-		      const struct in6_addr *gw)
-{
-	struct rtmsg rtm = { .rtm_family = AF_INET6, .rtm_table = RT_TABLE_MAIN,
-			     .rtm_protocol = RTPROT_STATIC,
-			     .rtm_type = RTN_UNICAST };
-	uint32_t oif = (uint32_t)ifindex;
-	struct nl_req r;
-
-	req_init(&r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, &rtm,
-		 sizeof(rtm));
-	if (req_attr(&r, RTA_OIF, &oif, 4) < 0 ||
-	    req_attr(&r, RTA_GATEWAY, gw, 16) < 0)
-		return -ENOSPC;
-	return transact(nl, &r, NULL, NULL);
-}
 
 struct v6_walk {
 	struct nl_v6 *st;

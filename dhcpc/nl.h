@@ -59,7 +59,7 @@ int nl_link_add_vlan(struct nl_sock *nl, int parent, const char *name,
 		     uint16_t vid);
 
 /* Adds (or refreshes) a permanent address; never deletes one. */
-int nl_addr_add(struct nl_sock *nl, int ifindex, struct in_addr addr,
+int nl_addr_add(struct nl_sock *nl, int ifindex, int family, const void *addr,
 		uint8_t prefix, struct in_addr broadcast);
 
 /* Adds or replaces a route in the main table; gateway 0 means on-link.
@@ -75,15 +75,12 @@ struct nl_route {
 	struct in_addr prefsrc;
 	bool onlink;
 	uint32_t metric;        /* RTA_PRIORITY; 0: none */
+	const struct in6_addr *gateway6; /* set: an IPv6 default route via
+	                                  * it (the v4 fields stay 0) */
 };
 int nl_route_add(struct nl_sock *nl, const struct nl_route *rt);
 
-/* IPv6: an address added without IFA_F_NODAD (the kernel runs DAD), a
- * default route via gw, and what the kernel has on ifindex now. */
-int nl_addr6_add(struct nl_sock *nl, int ifindex, const struct in6_addr *a,
-		 uint8_t prefix);
-int nl_route6_default(struct nl_sock *nl, int ifindex,
-		      const struct in6_addr *gw);
+/* IPv6: what the kernel has on ifindex now. */
 struct nl_v6 {
 	struct in6_addr want;    /* in: the global address to wait for; ::
 	                          * for any (SLAAC) */

@@ -35,8 +35,8 @@ static void on_bound(struct dhcp6_client *c, void *ctx)
 	int r;
 
 	v->lease = c->lease;
-	r = nl_addr6_add(v->nl, v->lease.ifindex, &v->lease.addr6,
-			 v->lease.prefix6);
+	r = nl_addr_add(v->nl, v->lease.ifindex, AF_INET6, &v->lease.addr6,
+			v->lease.prefix6, (struct in_addr){ 0 });
 	if (r < 0)
 		log_err("%s: adding the DHCPv6 address: %s", v->lease.ifname,
 			strerror(-r));
@@ -52,9 +52,11 @@ static int start_static(struct dhcpc_v6 *v, const struct dhcpc_ipconf *ip)
 	v->lease.prefix6 = ip->prefix6;
 	v->lease.gateway6 = ip->gateway6;
 	memcpy(v->lease.hostname, ip->hostname, sizeof(ip->hostname));
-	r = nl_addr6_add(v->nl, v->lease.ifindex, &ip->addr6, ip->prefix6);
+	r = nl_addr_add(v->nl, v->lease.ifindex, AF_INET6, &ip->addr6,
+			ip->prefix6, (struct in_addr){ 0 });
 	if (r == 0 && !IN6_IS_ADDR_UNSPECIFIED(&ip->gateway6))
-		r = nl_route6_default(v->nl, v->lease.ifindex, &ip->gateway6);
+		r = nl_route_add(v->nl, &(struct nl_route){
+			.ifindex = v->lease.ifindex, .gateway6 = &ip->gateway6 });
 	if (r < 0)
 		log_err("%s: static IPv6: %s", v->lease.ifname, strerror(-r));
 	return r;
@@ -68,6 +70,7 @@ int dhcpc_v6_start(struct dhcpc_v6 *v, const struct dhcpc_ipconf *ip,
 	memset(l, 0, sizeof(*l));
 	l->v6 = true;
 	memcpy(l->ifname, link->name, sizeof(l->ifname));
+	memcpy(l->mac, link->mac, 6);
 	l->ifindex = link->ifindex;
 	v->phase = V6_READY_WAIT;
 	if (ip->mode == DHCPC_IP_STATIC6)
@@ -82,13 +85,11 @@ static int start_client(struct dhcpc_v6 *v)
 {
 	struct dhcp6_client_cfg cc = { .ifindex = v->lease.ifindex,
 				       .irt_ms = 1000 };
-	struct nl_link link;
-	int r = nl_link_get(v->nl, v->lease.ifindex, &link);
+	int r;
 
 	memcpy(cc.ifname, v->lease.ifname, sizeof(cc.ifname));
-	memcpy(cc.mac, link.mac, 6);
-	if (r == 0)
-		r = dhcp6_client_start(&v->client, v->loop, &cc, on_bound, v);
+	memcpy(cc.mac, v->lease.mac, 6);
+	r = dhcp6_client_start(&v->client, v->loop, &cc, on_bound, v);
 	v->client_on = r == 0;
 	v->phase = V6_DHCP;
 	return r;
