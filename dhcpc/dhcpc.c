@@ -499,7 +499,8 @@ static void give_up(struct dhcpc *d, struct iface *f, int status)
 	/* one that had carrier and no lease says more */
 	if (!d->first_error || !link)
 		d->first_error = status;
-	if (f->running && !(d->cfg.every_iface && d->cfg.keep_lease))
+	/* a late v6 address would not be waited for: its client stops too */
+	if (f->running && (is_v6(f) || !(d->cfg.every_iface && d->cfg.keep_lease)))
 		stop_client(f);
 	if (d->cfg.on_iface)
 		d->cfg.on_iface(d, f->link.name, NULL, status, d->cfg.on_iface_ctx);
