@@ -31,6 +31,21 @@ expect_eq "$(conf_value "$conf" HOSTNAME)" host6 "HOSTNAME"
 ip netns exec "$NS_C" ping -6 -c 1 -W 2 fd78::1 >/dev/null ||
 	fail "fd78::1 not reachable from the client"
 
+# Two NICs, each its own ip=: vc0 IPv6 (static), vc1 IPv4 (static), both
+# configured, each with its own file.
+add_link vs1 vc1 10.82.0.1/24
+ip -n "$NS_C" addr flush dev vc0 scope global
+rm -rf "${ROOT:?}"/*
+client --timeout=20 "--ip=[fd78::6]:::64::vc0:none" \
+	--ip=10.82.0.5:::255.255.255.0::vc1:off
+expect_rc 0
+[ -f "$ROOT/run/net6-vc0.conf" ] || fail "no net6-vc0.conf"
+expect_eq "$(conf_value "$ROOT/run/net6-vc0.conf" IPV6ADDR)" fd78::6 "vc0's IPV6ADDR"
+expect_eq "$(conf_value "$ROOT/run/net-vc1.conf" IPV4ADDR)" 10.82.0.5 "vc1's IPV4ADDR"
+expect_eq "$(addr_of vc1)" 10.82.0.5/24 "vc1's address"
+ip netns exec "$NS_C" ping -6 -c 1 -W 2 fd78::1 >/dev/null ||
+	fail "fd78::1 not reachable from fd78::6"
+
 # The server's own address: DAD fails, the run ends at once with exit 4.
 ip -n "$NS_C" link set vc0 down
 ip -n "$NS_C" addr flush dev vc0
