@@ -34,6 +34,7 @@ static void usage(FILE *out)
 "\n"
 "  --ip=SPEC            ip=, the kernel's or dracut's (again: --each)\n"
 "  --each               configure each interface on its own, all at once\n"
+"  -6                   DHCPv6, as --ip=dhcp6 (also auto6, [v6]:...)\n"
 "  --bootif=MAC         BOOTIF= (01-aa-bb-...)\n"
 "  --mac=MAC            use the interface with this MAC\n"
 "  --ifname=NAME:MAC    dracut's ifname=: rename the interface with MAC\n"
@@ -243,6 +244,9 @@ static int apply_option(int opt, const char *arg, struct dhcpc_config *cfg)
 	case 'v':
 		log_set_level(LOG_DEBUG);
 		return 0;
+	case '6':
+		cfg->ip.mode = DHCPC_IP_DHCP6;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -255,7 +259,7 @@ static int parse_args(int argc, char **argv, struct dhcpc_config *cfg)
 	struct dhcpc_ipconf ip_before;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "vh", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "vh6", long_options, NULL)) != -1) {
 		if (opt == 'h')
 			return 1;
 		if (opt == '?') /* getopt said what was wrong */
@@ -331,7 +335,10 @@ static void print_lease(const struct dhcpc_lease *lease)
 		snprintf(shown.rootpath, sizeof(shown.rootpath), "iscsi:***%s",
 			 rest);
 	}
-	dhcpc_format_netconf(stdout, &shown);
+	if (shown.v6)
+		dhcpc_format_netconf6(stdout, &shown);
+	else
+		dhcpc_format_netconf(stdout, &shown);
 	fflush(stdout);
 	secure_zero(&shown, sizeof(shown));
 }

@@ -74,7 +74,7 @@ int dhcpc_apply_lease(struct nl_sock *nl, const struct dhcpc_lease *l,
 			log_warn("%s: MTU %u: %s", l->ifname, l->mtu,
 				 strerror(-r));
 	}
-	r = nl_addr_add(nl, l->ifindex, l->addr, l->prefix, l->broadcast);
+	r = nl_addr_add(nl, l->ifindex, AF_INET, &l->addr, l->prefix, l->broadcast);
 	if (r < 0) {
 		log_err("%s: address %s/%u: %s", l->ifname,
 			inet_ntoa(l->addr), l->prefix, strerror(-r));

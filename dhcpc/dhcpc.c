@@ -18,6 +18,7 @@
 #include "client.h"
 #include "dhcpc.h"
 #include "nl.h"
+#include "v6.h"
 
 /* Links are looked at again as soon as the kernel says one changed
  * (rtnetlink), so DHCP starts at carrier; the poll is for a missed
@@ -34,6 +35,7 @@ struct iface {
 	struct nl_link link;
 	bool running;             /* DHCP client started (or static applied) */
 	struct dhcp_client client;
+	struct dhcpc_v6 v6;       /* ip=dhcp6, auto6, [v6] (v6.c) */
 	struct dhcpc *owner;
 	int parent;               /* the ifindex it was chosen as (link
 	                           * becomes the VLAN link over it) */
@@ -153,13 +155,25 @@ static void start_link_events(struct dhcpc *d)
 		log_debug("no link notifications: polling every %d ms", LINK_POLL_MS);
 }
 
+static bool is_v6(const struct iface *f)
+{
+	return f->ip && f->ip->mode >= DHCPC_IP_DHCP6;
+}
+
+static void stop_client(struct iface *f)
+{
+	if (is_v6(f))
+		dhcpc_v6_stop(&f->v6);
+	else
+		dhcp_client_stop(&f->client);
+	f->running = false;
+}
+
 static void stop_clients(struct dhcpc *d, int keep)
 {
 	for (int i = 0; i < d->nifaces; i++)
-		if (i != keep && d->ifaces[i].running) {
-			dhcp_client_stop(&d->ifaces[i].client);
-			d->ifaces[i].running = false;
-		}
+		if (i != keep && d->ifaces[i].running)
+			stop_client(&d->ifaces[i]);
 }
 
 /* ---- Interface choice ---- */
@@ -270,6 +284,8 @@ static void bring_up(struct dhcpc *d, struct iface *f)
 	const struct dhcpc_ipconf *ip = f->ip = ip_for(d, f->link.name);
 	int r;
 
+	if (is_v6(f))
+		dhcpc_v6_enable(f->link.name);
 	set_mac(d, f, ip);
 	if (ip->mtu && f->link.mtu != ip->mtu) {
 		r = nl_link_set_mtu(&d->nl, f->link.ifindex, ip->mtu);
@@ -366,7 +382,9 @@ static void adopt_lease(struct dhcpc *d, struct iface *f, const struct dhcpc_lea
 	memcpy(f->lease.mac, f->link.mac, 6);   /* the managers match it */
 	if (d->cfg.every_iface)
 		f->lease.route_metric = EVERY_IFACE_METRIC + (uint32_t)f->link.ifindex;
-	r = dhcpc_apply_lease(&d->nl, &f->lease, d->cfg.set_hostname && !d->finished);
+	/* v6.c configured a v6 lease before it was ready */
+	r = l->v6 ? 0 : dhcpc_apply_lease(&d->nl, &f->lease,
+					  d->cfg.set_hostname && !d->finished);
 	if (r < 0 && !renewal) {
 		/* said; every_iface: a DHCP client may try again, else its
 		 * deadline gives it up */
@@ -382,8 +400,9 @@ static void adopt_lease(struct dhcpc *d, struct iface *f, const struct dhcpc_lea
 	if (d->winner < 0)
 		d->winner = (int)(f - d->ifaces);
 	if (d->cfg.write_files) {
-		r = d->winner == (int)(f - d->ifaces)
-			    ? dhcpc_write_handover(d->cfg.root_dir, &f->lease)
+		bool first = d->winner == (int)(f - d->ifaces);
+		r = l->v6 ? dhcpc_write_handover6(d->cfg.root_dir, &f->lease, first)
+		    : first ? dhcpc_write_handover(d->cfg.root_dir, &f->lease)
 			    : dhcpc_write_netconf(d->cfg.root_dir, &f->lease);
 		if (r < 0)
 			log_warn("hand-over files: %s", strerror(-r));
@@ -411,6 +430,26 @@ static void on_client_event(struct dhcp_client *c, enum dhcp_event ev,
 	adopt_lease(d, f, &c->lease);
 }
 
+static void wake(void *ctx)
+{
+	struct dhcpc *d = ctx;
+
+	d->timer.deadline = ev_now(d->loop);
+}
+
+/* IPv6: the address past DAD and the route are there; the first such
+ * interface wins as a first lease does. */
+static void v6_ready(struct dhcpc *d, struct iface *f)
+{
+	dhcpc_v6_stop(&f->v6);
+	if (!d->cfg.every_iface && d->winner < 0) {
+		log_info("%s: IPv6 configured, stopping the other interfaces",
+			 f->link.name);
+		stop_clients(d, (int)(f - d->ifaces));
+	}
+	adopt_lease(d, f, &f->v6.lease);
+}
+
 static int start_iface(struct dhcpc *d, struct iface *f)
 {
 	const struct dhcpc_ipconf *ip = f->ip;
@@ -422,6 +461,13 @@ static int start_iface(struct dhcpc *d, struct iface *f)
 		.retransmit_ms = d->cfg.retransmit_ms,
 	};
 
+	if (is_v6(f)) {
+		f->v6.nl = &d->nl;
+		f->v6.loop = d->loop;
+		f->v6.wake = wake;
+		f->v6.ctx = d;
+		return dhcpc_v6_start(&f->v6, ip, &f->link);
+	}
 	if (ip->mode == DHCPC_IP_STATIC) {
 		struct dhcpc_lease l;
 		dhcpc_static_lease(ip, f->link.name, f->link.ifindex, &l);
@@ -453,10 +499,9 @@ static void give_up(struct dhcpc *d, struct iface *f, int status)
 	/* one that had carrier and no lease says more */
 	if (!d->first_error || !link)
 		d->first_error = status;
-	if (f->running && !(d->cfg.every_iface && d->cfg.keep_lease)) {
-		dhcp_client_stop(&f->client);
-		f->running = false;
-	}
+	/* a late v6 address would not be waited for: its client stops too */
+	if (f->running && (is_v6(f) || !(d->cfg.every_iface && d->cfg.keep_lease)))
+		stop_client(f);
 	if (d->cfg.on_iface)
 		d->cfg.on_iface(d, f->link.name, NULL, status, d->cfg.on_iface_ctx);
 }
@@ -468,8 +513,17 @@ static int64_t step_iface(struct dhcpc *d, struct iface *f, int64_t now, int *er
 	if (f->configured || f->given_up)
 		return -1;
 	if (f->running) {
+		int v6 = is_v6(f) ? dhcpc_v6_poll(&f->v6) : 0;
+
+		if (v6 < 0)
+			*err = v6;
+		if (v6 == 1)
+			v6_ready(d, f);
+		if (v6 != 0)
+			return -1;
 		if (now < f->deadline)
-			return f->deadline;
+			return is_v6(f) ? MIN(f->deadline, now + LINK_POLL_EVENTS_MS)
+					: f->deadline;
 		give_up(d, f, -ETIMEDOUT);
 		return -1;
 	}

@@ -53,6 +53,10 @@ enum dhcpc_ip_mode {
 	DHCPC_IP_DHCP,   /* ip=dhcp|on|any|bootp|both, or empty */
 	DHCPC_IP_STATIC, /* a client address with autoconf none|off|static */
 	DHCPC_IP_OFF,    /* ip=off|none: leave the network alone */
+	DHCPC_IP_DHCP6,  /* ip=dhcp6: DHCPv6 (RFC 8415) for the address,
+	                  * router advertisements for the routes */
+	DHCPC_IP_AUTO6,  /* ip=auto6: SLAAC, the kernel's (RFC 4862) */
+	DHCPC_IP_STATIC6, /* dracut's ip=[v6addr]::[gw]:prefix:...:none */
 };
 
 struct dhcpc_ipconf {
@@ -68,9 +72,12 @@ struct dhcpc_ipconf {
 	uint16_t mtu;            /* 0: leave as is */
 	bool have_mac;           /* dracut's trailing <macaddr> */
 	uint8_t mac[6];
+	struct in6_addr addr6;   /* DHCPC_IP_STATIC6 */
+	struct in6_addr gateway6; /* :: when not given */
+	uint8_t prefix6;
 };
 
-/* Returns 0, -EINVAL, or -EOPNOTSUPP for IPv6 forms (dhcp6, auto6, [..]). */
+/* Returns 0, -EINVAL, or -EOPNOTSUPP for either6, link6 and ibft. */
 int dhcpc_ip_parse(const char *s, struct dhcpc_ipconf *ip);
 /* BOOTIF=01-aa-bb-cc-dd-ee-ff (the 01- hardware type is optional). */
 int dhcpc_bootif_parse(const char *s, uint8_t mac[6]);
@@ -89,7 +96,8 @@ struct dhcpc_route {
 	struct in_addr gateway;  /* 0.0.0.0: on-link */
 };
 
-enum dhcpc_proto { DHCPC_PROTO_NONE, DHCPC_PROTO_DHCP };
+enum dhcpc_proto { DHCPC_PROTO_NONE, DHCPC_PROTO_DHCP, DHCPC_PROTO_DHCP6,
+		  DHCPC_PROTO_AUTO6 };
 
 struct dhcpc_lease {
 	char ifname[IFNAMSIZ];
@@ -122,6 +130,13 @@ struct dhcpc_lease {
 	char filename[256];
 	char domainsearch[512];       /* option 119, space-separated */
 	int64_t bound_ms;             /* now_ms() when the lease was bound */
+	/* IPv6 (ip=dhcp6, auto6, [v6]): the v4 fields above stay 0 */
+	bool v6;
+	struct in6_addr addr6;        /* global, past DAD */
+	uint8_t prefix6;
+	struct in6_addr gateway6;     /* the default route's; :: when none */
+	struct in6_addr dns6[DHCPC_MAX_DNS];
+	int ndns6;
 };
 
 /* ---- Configuration ---- */
@@ -229,5 +244,11 @@ int dhcpc_write_handover(const char *root, const struct dhcpc_lease *lease);
 /* Only run/net-IF.conf: every_iface's further interfaces (the other two
  * files belong to the first). */
 int dhcpc_write_netconf(const char *root, const struct dhcpc_lease *lease);
+/* For an IPv6 lease: run/net6-IF.conf (the keys initramfs-tools' DHCPv6
+ * hook writes: DEVICE6, IPV6PROTO, IPV6ADDR, ...) and, when first, the
+ * interface file and etc/resolv.conf. */
+void dhcpc_format_netconf6(FILE *f, const struct dhcpc_lease *lease);
+int dhcpc_write_handover6(const char *root, const struct dhcpc_lease *lease,
+			  bool first);
 
 #endif

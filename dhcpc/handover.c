@@ -425,3 +425,67 @@ int dhcpc_write_handover(const char *root, const struct dhcpc_lease *l)
 		return r;
 	return write_file(root, "etc/resolv.conf", 0644, fill_resolv, l);
 }
+
+/* ---- IPv6: run/net6-IF.conf, the keys initramfs-tools' DHCPv6 hook
+ * writes and its scripts (open-iscsi's local-top too) and cloud-init
+ * read. ---- */
+
+static void write_addr6(FILE *f, const char *key, const struct in6_addr *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	write_option(f, key, inet_ntop(AF_INET6, a, buf, sizeof(buf)));
+}
+
+void dhcpc_format_netconf6(FILE *f, const struct dhcpc_lease *l)
+{
+	char key[] = "IPV6DNS0";
+
+	write_option(f, "DEVICE6", l->ifname);
+	write_option(f, "IPV6PROTO", l->proto == DHCPC_PROTO_DHCP6 ? "dhcp6"
+				     : l->proto == DHCPC_PROTO_AUTO6 ? "auto6" : "none");
+	write_addr6(f, "IPV6ADDR", &l->addr6);
+	write_uint(f, "IPV6NETMASK", l->prefix6);
+	write_addr6(f, "IPV6GATEWAY", &l->gateway6);
+	for (int i = 0; i < l->ndns6; i++, key[7]++)
+		write_addr6(f, key, &l->dns6[i]);
+	write_option(f, "IPV6DOMAINSEARCH", l->domainsearch);
+	write_option(f, "HOSTNAME", l->hostname);
+	write_option(f, "DNSDOMAIN", l->domain);
+	write_option(f, "ROOTPATH", l->rootpath);
+}
+
+static void fill_netconf6(FILE *f, const void *arg)
+{
+	dhcpc_format_netconf6(f, arg);
+}
+
+static void fill_resolv6(FILE *f, const void *arg)
+{
+	const struct dhcpc_lease *l = arg;
+	char buf[INET6_ADDRSTRLEN];
+
+	for (int i = 0; i < l->ndns6; i++)
+		fprintf(f, "nameserver %s\n",
+			inet_ntop(AF_INET6, &l->dns6[i], buf, sizeof(buf)));
+}
+
+int dhcpc_write_handover6(const char *root, const struct dhcpc_lease *l,
+			  bool first)
+{
+	char rel[64];
+	int r;
+
+	if (!root || !*root || !strcmp(root, "/"))
+		root = "";
+	snprintf(rel, sizeof(rel), "run/net6-%s.conf", l->ifname);
+	if ((r = make_dirs(root, "run/initramfs")) < 0 ||
+	    (r = write_file(root, rel, netconf_mode(l), fill_netconf6, l)) < 0 ||
+	    !first ||
+	    (r = write_file(root, "run/initramfs/open-iscsi.interface", 0644,
+			    fill_interface, l)) < 0 || l->ndns6 == 0)
+		return r;
+	if ((r = make_dirs(root, "etc")) < 0)
+		return r;
+	return write_file(root, "etc/resolv.conf", 0644, fill_resolv6, l);
+}

@@ -55,14 +55,15 @@ int dhcpc_ifname_parse(const char *s, char name[IFNAMSIZ], uint8_t mac[6])
 	return 0;
 }
 
-enum autoconf { AC_EMPTY, AC_DHCP, AC_STATIC, AC_OFF, AC_V6 };
+enum autoconf { AC_EMPTY, AC_DHCP, AC_STATIC, AC_OFF, AC_DHCP6, AC_AUTO6 };
 
 static enum autoconf parse_autoconf(const char *s, int *err)
 {
 	static const char *const dhcp[] = { "dhcp", "on", "any", "bootp",
 					    "both", "single-dhcp" };
-	static const char *const v6[] = { "dhcp6", "auto6", "either6",
-					  "link6", "ibft" };
+	/* either6 and link6 (and dracut's ibft, read from the iBFT
+	 * itself) are not methods here */
+	static const char *const unsupported[] = { "either6", "link6", "ibft" };
 
 	*err = 0;
 	if (!*s)
@@ -70,10 +71,14 @@ static enum autoconf parse_autoconf(const char *s, int *err)
 	for (size_t i = 0; i < ARRAY_SIZE(dhcp); i++)
 		if (!strcmp(s, dhcp[i]))
 			return AC_DHCP;
-	for (size_t i = 0; i < ARRAY_SIZE(v6); i++)
-		if (!strcmp(s, v6[i])) {
+	if (!strcmp(s, "dhcp6"))
+		return AC_DHCP6;
+	if (!strcmp(s, "auto6"))
+		return AC_AUTO6;
+	for (size_t i = 0; i < ARRAY_SIZE(unsupported); i++)
+		if (!strcmp(s, unsupported[i])) {
 			*err = -EOPNOTSUPP;
-			return AC_V6;
+			return AC_OFF;
 		}
 	if (!strcmp(s, "none") || !strcmp(s, "off") || !strcmp(s, "static"))
 		return AC_STATIC;
@@ -134,6 +139,17 @@ static int parse_kernel_tail(char **f, int n, struct dhcpc_ipconf *ip)
 	return 0;
 }
 
+/* Whether the ':' at p separates fields: one inside dracut's [v6]
+ * brackets does not. */
+static bool separates(const char *s, const char *p)
+{
+	int depth = 0;
+
+	for (; s < p; s++)
+		depth += *s == '[' ? 1 : *s == ']' ? -1 : 0;
+	return *p == ':' && depth <= 0;
+}
+
 /* Cuts s at ':' into at most IP_FIELDS fields; the last keeps the rest. */
 static int split(char *s, char **f)
 {
@@ -141,7 +157,7 @@ static int split(char *s, char **f)
 
 	f[n++] = s;
 	for (char *p = s; *p && n < IP_FIELDS; p++) {
-		if (*p == ':') {
+		if (separates(s, p)) {
 			*p = '\0';
 			f[n++] = p + 1;
 		}
@@ -177,6 +193,50 @@ static int apply_mode(enum autoconf ac, struct dhcpc_ipconf *ip)
 	return 0;
 }
 
+/* "[v6addr]" or empty (left as ::). */
+static int parse_addr6(const char *s, struct in6_addr *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+	size_t len = strlen(s);
+
+	if (!len)
+		return 0;
+	if (len < 3 || len - 2 >= sizeof(buf) || s[0] != '[' || s[len - 1] != ']')
+		return -EINVAL;
+	memcpy(buf, s + 1, len - 2);
+	buf[len - 2] = '\0';
+	return inet_pton(AF_INET6, buf, a) == 1 ? 0 : -EINVAL;
+}
+
+/* dracut's [<v6addr>]:[<peer>]:[<gw>]:<prefix>:<hostname>:<iface>:none
+ * [:<mtu>[:<macaddr>]]: the netmask field is a prefix length (64 when
+ * left out); the peer is read and not used. */
+static int parse_v6(char **f, int n, enum autoconf ac, const char *rest,
+		    struct dhcpc_ipconf *ip)
+{
+	struct in6_addr peer;
+	uint64_t prefix = 64;
+
+	if (parse_addr6(f[0], &ip->addr6) < 0 ||
+	    (n > 1 && parse_addr6(f[1], &peer) < 0) ||
+	    (n > 2 && parse_addr6(f[2], &ip->gateway6) < 0) ||
+	    (n > 3 && f[3][0] && parse_u64(f[3], 1, 128, &prefix) < 0) ||
+	    (n > 4 && copy_str(ip->hostname, sizeof(ip->hostname), f[4]) < 0) ||
+	    (n > 5 && copy_str(ip->device, sizeof(ip->device), f[5]) < 0) ||
+	    (n > 7 && parse_dracut_tail(rest, ip) < 0))
+		return -EINVAL;
+	ip->prefix6 = (uint8_t)prefix;
+	if (ac == AC_DHCP6 || ac == AC_AUTO6) {
+		ip->mode = ac == AC_DHCP6 ? DHCPC_IP_DHCP6 : DHCPC_IP_AUTO6;
+		return 0;
+	}
+	/* DHCPv4 with a v6 address, or static without one */
+	if (ac == AC_DHCP || IN6_IS_ADDR_UNSPECIFIED(&ip->addr6))
+		return -EINVAL;
+	ip->mode = DHCPC_IP_STATIC6;
+	return 0;
+}
+
 static int parse_long(char *s, struct dhcpc_ipconf *ip)
 {
 	char *f[IP_FIELDS], rest[128] = "";
@@ -185,14 +245,18 @@ static int parse_long(char *s, struct dhcpc_ipconf *ip)
 
 	/* Keep the text after the 7th ':' whole: a MAC holds colons. */
 	for (int i = 0, colons = 0; s[i]; i++)
-		if (s[i] == ':' && ++colons == 7) {
+		if (separates(s, s + i) && ++colons == 7) {
 			if (copy_str(rest, sizeof(rest), s + i + 1) < 0)
 				return -EINVAL;
 			break;
 		}
 	n = split(s, f);
-	if (f[0][0] == '[')
-		return -EOPNOTSUPP;
+	if (n > 6)
+		ac = parse_autoconf(f[6], &err);
+	if (err < 0)
+		return err;
+	if (f[0][0] == '[' || ac == AC_DHCP6 || ac == AC_AUTO6)
+		return parse_v6(f, n, ac, rest, ip);
 	if (parse_addr(f[0], &ip->addr) < 0 ||
 	    (n > 1 && parse_addr(f[1], &ip->server) < 0) ||
 	    (n > 2 && parse_addr(f[2], &ip->gateway) < 0) ||
@@ -200,13 +264,15 @@ static int parse_long(char *s, struct dhcpc_ipconf *ip)
 	    (n > 4 && copy_str(ip->hostname, sizeof(ip->hostname), f[4]) < 0) ||
 	    (n > 5 && copy_str(ip->device, sizeof(ip->device), f[5]) < 0))
 		return -EINVAL;
-	if (n > 6)
-		ac = parse_autoconf(f[6], &err);
-	if (err < 0)
-		return err;
 	if (parse_tail(rest, f, n, ip) < 0)
 		return -EINVAL;
 	return apply_mode(ac, ip);
+}
+
+static enum dhcpc_ip_mode mode_of(enum autoconf ac)
+{
+	return ac == AC_DHCP6 ? DHCPC_IP_DHCP6
+	       : ac == AC_AUTO6 ? DHCPC_IP_AUTO6 : DHCPC_IP_DHCP;
 }
 
 /* dracut's <iface>:<autoconf>[:[<mtu>][:<macaddr>]]: the first field is
@@ -239,10 +305,10 @@ static int parse_iface_form(const char *s, struct dhcpc_ipconf *ip,
 	*matched = true;
 	if (err < 0)
 		return err;
-	if (ac != AC_DHCP)
+	if (ac == AC_STATIC || ac == AC_OFF)
 		return -EINVAL; /* a static form needs an address */
 	memcpy(ip->device, name, sizeof(name));
-	ip->mode = DHCPC_IP_DHCP;
+	ip->mode = mode_of(ac);
 	return c2 ? parse_dracut_tail(c2 + 1, ip) : 0;
 }
 
@@ -256,7 +322,7 @@ static int parse_ip(const char *s, struct dhcpc_ipconf *ip)
 		enum autoconf ac = parse_autoconf(s, &err);
 		if (err < 0)
 			return err;
-		ip->mode = ac == AC_STATIC ? DHCPC_IP_OFF : DHCPC_IP_DHCP;
+		ip->mode = ac == AC_STATIC ? DHCPC_IP_OFF : mode_of(ac);
 		return 0;
 	}
 	r = parse_iface_form(s, ip, &matched);

@@ -95,7 +95,10 @@ int nl_open(struct nl_sock *nl)
 
 int nl_open_link_events(void)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	/* v6 addresses and routes too: SLAAC's and DAD's ends wake the wait */
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
+				  .nl_groups = RTMGRP_LINK | RTMGRP_IPV6_IFADDR |
+					       RTMGRP_IPV6_ROUTE };
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
 	int r;
 
@@ -402,19 +405,22 @@ int nl_link_set_mac(struct nl_sock *nl, int ifindex, const uint8_t mac[6])
 
 /* ---- Addresses and routes ---- */
 
-int nl_addr_add(struct nl_sock *nl, int ifindex, struct in_addr addr,
+/* An IPv6 one goes without IFA_F_NODAD: the kernel runs DAD (RFC 4862
+ * §5.4), and nl_v6_state() says when the address is past it. */
+int nl_addr_add(struct nl_sock *nl, int ifindex, int family, const void *addr,
 		uint8_t prefix, struct in_addr broadcast)
 {
-	struct ifaddrmsg ifa = { .ifa_family = AF_INET, .ifa_prefixlen = prefix,
+	struct ifaddrmsg ifa = { .ifa_family = (uint8_t)family, .ifa_prefixlen = prefix,
 				 .ifa_scope = RT_SCOPE_UNIVERSE,
 				 .ifa_index = (unsigned)ifindex };
+	size_t len = family == AF_INET6 ? 16 : 4;
 	struct nl_req r;
 
 	/* REPLACE: a second run or a renewal refreshes, never duplicates */
 	req_init(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, &ifa,
 		 sizeof(ifa));
-	if (req_attr(&r, IFA_LOCAL, &addr, 4) < 0 ||
-	    req_attr(&r, IFA_ADDRESS, &addr, 4) < 0 ||
+	if (req_attr(&r, IFA_LOCAL, addr, len) < 0 ||
+	    req_attr(&r, IFA_ADDRESS, addr, len) < 0 ||
 	    (broadcast.s_addr && req_attr(&r, IFA_BROADCAST, &broadcast, 4) < 0))
 		return -ENOSPC;
 	return transact(nl, &r, NULL, NULL);
@@ -423,11 +429,12 @@ int nl_addr_add(struct nl_sock *nl, int ifindex, struct in_addr addr,
 int nl_route_add(struct nl_sock *nl, const struct nl_route *rt)
 {
 	struct rtmsg rtm = {
-		.rtm_family = AF_INET, .rtm_dst_len = rt->prefix,
+		.rtm_family = rt->gateway6 ? AF_INET6 : AF_INET,
+		.rtm_dst_len = rt->prefix,
 		.rtm_table = RT_TABLE_MAIN, .rtm_protocol = RTPROT_DHCP,
 		.rtm_type = RTN_UNICAST,
-		.rtm_scope = rt->gateway.s_addr ? RT_SCOPE_UNIVERSE
-						: RT_SCOPE_LINK,
+		.rtm_scope = rt->gateway.s_addr || rt->gateway6 ? RT_SCOPE_UNIVERSE
+							       : RT_SCOPE_LINK,
 		.rtm_flags = rt->onlink ? RTNH_F_ONLINK : 0,
 	};
 	uint32_t oif = (uint32_t)rt->ifindex;
@@ -439,9 +446,104 @@ int nl_route_add(struct nl_sock *nl, const struct nl_route *rt)
 	    req_attr(&r, RTA_OIF, &oif, 4) < 0 ||
 	    (rt->gateway.s_addr &&
 	     req_attr(&r, RTA_GATEWAY, &rt->gateway, 4) < 0) ||
+	    (rt->gateway6 && req_attr(&r, RTA_GATEWAY, rt->gateway6, 16) < 0) ||
 	    (rt->prefsrc.s_addr &&
 	     req_attr(&r, RTA_PREFSRC, &rt->prefsrc, 4) < 0) ||
 	    (rt->metric && req_attr(&r, RTA_PRIORITY, &rt->metric, 4) < 0))
 		return -ENOSPC;
 	return transact(nl, &r, NULL, NULL);
+}
+
+/* ---- IPv6 ---- */
+
+struct v6_walk {
+	struct nl_v6 *st;
+	int ifindex;
+	bool route;            /* an RTM_NEWROUTE, else an RTM_NEWADDR */
+	uint32_t flags;        /* IFA_FLAGS, or a route's RTA_OIF */
+	const uint8_t *addr;   /* IFA_ADDRESS, or RTA_GATEWAY: 16 bytes */
+};
+
+static int v6_attr(uint16_t type, const uint8_t *v, size_t len, void *ctx)
+{
+	struct v6_walk *w = ctx;
+
+	if (type == (w->route ? RTA_GATEWAY : IFA_ADDRESS) && len == 16)
+		w->addr = v;
+	else if (type == (w->route ? RTA_OIF : IFA_FLAGS) && len == 4)
+		memcpy(&w->flags, v, 4);
+	return 0;
+}
+
+static void v6_addr(struct v6_walk *w, const struct ifaddrmsg *ifa)
+{
+	struct nl_v6 *st = w->st;
+	bool past_dad = !(w->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED));
+
+	if (ifa->ifa_scope == RT_SCOPE_LINK) {
+		st->ll_ready |= past_dad;
+		return;
+	}
+	if (ifa->ifa_scope != RT_SCOPE_UNIVERSE)
+		return;
+	if (!IN6_IS_ADDR_UNSPECIFIED(&st->want) && memcmp(w->addr, &st->want, 16))
+		return;
+	if (w->flags & IFA_F_DADFAILED)
+		st->dad_failed = true;
+	if (past_dad && !st->have_global) {
+		st->have_global = true;
+		memcpy(&st->global, w->addr, 16);
+		st->prefix = ifa->ifa_prefixlen;
+	}
+}
+
+static int on_v6(const struct nlmsghdr *h, const uint8_t *body, size_t len,
+		 void *ctx)
+{
+	struct v6_walk *w = ctx;
+	struct ifaddrmsg ifa;
+	struct rtmsg rtm;
+	size_t hl = h->nlmsg_type == RTM_NEWADDR ? sizeof(ifa) : sizeof(rtm);
+
+	if (len < hl || (h->nlmsg_type != RTM_NEWADDR &&
+			 h->nlmsg_type != RTM_NEWROUTE))
+		return 0;
+	w->addr = NULL;
+	w->flags = 0;
+	w->route = h->nlmsg_type == RTM_NEWROUTE;
+	if (!w->route) {
+		memcpy(&ifa, body, sizeof(ifa));
+		w->flags = ifa.ifa_flags;
+	} else {
+		memcpy(&rtm, body, sizeof(rtm));
+	}
+	if (nl_attr_walk(body + NL_ALIGN(hl), len - MIN(len, NL_ALIGN(hl)),
+			 v6_attr, w) < 0 || !w->addr)
+		return 0;
+	if (!w->route) {
+		if (ifa.ifa_index == (unsigned)w->ifindex)
+			v6_addr(w, &ifa);
+	} else if (rtm.rtm_dst_len == 0 && rtm.rtm_table == RT_TABLE_MAIN &&
+		   w->flags == (uint32_t)w->ifindex) {
+		w->st->have_gateway = true;
+		memcpy(&w->st->gateway, w->addr, 16);
+	}
+	return 0;
+}
+
+int nl_v6_state(struct nl_sock *nl, int ifindex, struct nl_v6 *st)
+{
+	struct ifaddrmsg ifa = { .ifa_family = AF_INET6 };
+	struct rtmsg rtm = { .rtm_family = AF_INET6 };
+	struct v6_walk w = { .st = st, .ifindex = ifindex };
+	struct nl_req r;
+	int err;
+
+	st->ll_ready = st->have_global = st->have_gateway = st->dad_failed = false;
+	req_init(&r, RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof(ifa));
+	err = transact(nl, &r, on_v6, &w);
+	if (err < 0)
+		return err;
+	req_init(&r, RTM_GETROUTE, NLM_F_DUMP, &rtm, sizeof(rtm));
+	return transact(nl, &r, on_v6, &w);
 }

@@ -36,7 +36,8 @@ struct nl_link {
 
 int nl_open(struct nl_sock *nl);
 void nl_close(struct nl_sock *nl);
-/* A non-blocking socket that hears of every link change (RTMGRP_LINK):
+/* A non-blocking socket that hears of every link change (RTMGRP_LINK),
+ * and of IPv6 addresses and routes:
  * its fd, or a negative errno. */
 int nl_open_link_events(void);
 /* Reads what came on it without looking inside (the caller asks about
@@ -58,7 +59,7 @@ int nl_link_add_vlan(struct nl_sock *nl, int parent, const char *name,
 		     uint16_t vid);
 
 /* Adds (or refreshes) a permanent address; never deletes one. */
-int nl_addr_add(struct nl_sock *nl, int ifindex, struct in_addr addr,
+int nl_addr_add(struct nl_sock *nl, int ifindex, int family, const void *addr,
 		uint8_t prefix, struct in_addr broadcast);
 
 /* Adds or replaces a route in the main table; gateway 0 means on-link.
@@ -74,8 +75,24 @@ struct nl_route {
 	struct in_addr prefsrc;
 	bool onlink;
 	uint32_t metric;        /* RTA_PRIORITY; 0: none */
+	const struct in6_addr *gateway6; /* set: an IPv6 default route via
+	                                  * it (the v4 fields stay 0) */
 };
 int nl_route_add(struct nl_sock *nl, const struct nl_route *rt);
+
+/* IPv6: what the kernel has on ifindex now. */
+struct nl_v6 {
+	struct in6_addr want;    /* in: the global address to wait for; ::
+	                          * for any (SLAAC) */
+	bool ll_ready;           /* a link-local address past DAD */
+	bool have_global;        /* want (or any global) past DAD */
+	bool dad_failed;         /* want (or a global) failed DAD */
+	struct in6_addr global;
+	uint8_t prefix;
+	bool have_gateway;       /* a default route out of ifindex */
+	struct in6_addr gateway;
+};
+int nl_v6_state(struct nl_sock *nl, int ifindex, struct nl_v6 *st);
 
 /* Walks the attributes of one message body; exposed for the fuzzer and
  * the unit test. fn gets each (type, payload, len); stops on error. */

@@ -27,7 +27,12 @@ static void test_short_forms(void)
 	CHECK_EQ(ip.mode, DHCPC_IP_OFF);
 	CHECK_EQ(dhcpc_ip_parse("none", &ip), 0);
 	CHECK_EQ(ip.mode, DHCPC_IP_OFF);
-	CHECK_EQ(dhcpc_ip_parse("dhcp6", &ip), -EOPNOTSUPP);
+	CHECK_EQ(dhcpc_ip_parse("dhcp6", &ip), 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_DHCP6);
+	CHECK_EQ(dhcpc_ip_parse("auto6", &ip), 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_AUTO6);
+	CHECK_EQ(dhcpc_ip_parse("either6", &ip), -EOPNOTSUPP);
+	CHECK_EQ(dhcpc_ip_parse("link6", &ip), -EOPNOTSUPP);
 	CHECK_EQ(dhcpc_ip_parse("bogus", &ip), -EINVAL);
 }
 
@@ -69,9 +74,60 @@ static void test_kernel_form(void)
 	/* static without an address makes no sense */
 	CHECK_EQ(dhcpc_ip_parse(":::::eth0:none", &ip), -EINVAL);
 	CHECK_EQ(dhcpc_ip_parse("300.1.1.1::::::off", &ip), -EINVAL);
-	CHECK_EQ(dhcpc_ip_parse("[fe80::1]::::::none", &ip), -EOPNOTSUPP);
+	CHECK_EQ(dhcpc_ip_parse("[fe80::1]::::::bogus", &ip), -EINVAL);
 	CHECK_EQ(dhcpc_ip_parse("1.2.3.4:::::averyveryverylongname0:off", &ip),
 		 -EINVAL);
+}
+
+static const char *ntop6(const struct in6_addr *a)
+{
+	static char buf[INET6_ADDRSTRLEN];
+
+	return inet_ntop(AF_INET6, a, buf, sizeof(buf));
+}
+
+/* dracut's [v6addr]:[peer]:[gw]:prefix:hostname:iface:none[:mtu[:mac]] */
+static void test_v6_static(void)
+{
+	struct dhcpc_ipconf ip;
+
+	CHECK_EQ(dhcpc_ip_parse("[2001:db8::5]::[2001:db8::1]:64:box:eth0:none",
+				&ip), 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_STATIC6);
+	CHECK_STR(ntop6(&ip.addr6), "2001:db8::5");
+	CHECK_STR(ntop6(&ip.gateway6), "2001:db8::1");
+	CHECK_EQ(ip.prefix6, 64);
+	CHECK_STR(ip.hostname, "box");
+	CHECK_STR(ip.device, "eth0");
+	CHECK_EQ(ip.addr.s_addr, 0);
+	/* the peer, no gateway, the default prefix, dracut's tail */
+	CHECK_EQ(dhcpc_ip_parse("ip=[fd00::2]:[fd00::1]:::h:enp1s0:none:9000:"
+				"52:54:00:12:34:56", &ip), 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_STATIC6);
+	CHECK_EQ(ip.prefix6, 64);
+	CHECK(IN6_IS_ADDR_UNSPECIFIED(&ip.gateway6));
+	CHECK_EQ(ip.mtu, 9000);
+	CHECK(ip.have_mac);
+	CHECK_EQ(ip.mac[5], 0x56);
+	/* autoconf left out: static */
+	CHECK_EQ(dhcpc_ip_parse("[fd00::2]:::120", &ip), 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_STATIC6);
+	CHECK_EQ(ip.prefix6, 120);
+	/* a device with dhcp6 in the long form */
+	CHECK_EQ(dhcpc_ip_parse(":::::eth1:dhcp6", &ip), 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_DHCP6);
+	CHECK_STR(ip.device, "eth1");
+	/* wrong: prefix 0 or 129, no brackets, v4 fields, DHCPv4 with v6 */
+	CHECK_EQ(dhcpc_ip_parse("[fd00::2]:::0::eth0:none", &ip), -EINVAL);
+	CHECK_EQ(dhcpc_ip_parse("[fd00::2]:::129::eth0:none", &ip), -EINVAL);
+	CHECK_EQ(dhcpc_ip_parse("[fd00::2::eth0:none", &ip), -EINVAL);
+	CHECK_EQ(dhcpc_ip_parse("[fd00::2]::10.0.0.1:64::eth0:none", &ip),
+		 -EINVAL);
+	CHECK_EQ(dhcpc_ip_parse("[fd00::2]:::::eth0:dhcp", &ip), -EINVAL);
+	CHECK_EQ(dhcpc_ip_parse("[1.2.3.4]::::::none", &ip), -EINVAL);
+	CHECK_EQ(dhcpc_ip_parse("[::]:::64::eth0:none", &ip), -EINVAL);
+	CHECK_EQ(dhcpc_ip_parse("10.0.0.5:::::eth0:dhcp6", &ip), -EINVAL);
+	CHECK_EQ(ip.mode, DHCPC_IP_DHCP); /* zeroed on error */
 }
 
 static void test_dracut_forms(void)
@@ -88,7 +144,13 @@ static void test_dracut_forms(void)
 	CHECK(ip.have_mac);
 	CHECK_EQ(ip.mac[0], 0x52);
 	CHECK_EQ(ip.mac[5], 0x56);
-	CHECK_EQ(dhcpc_ip_parse("eth0:dhcp6", &ip), -EOPNOTSUPP);
+	CHECK_EQ(dhcpc_ip_parse("eth0:dhcp6", &ip), 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_DHCP6);
+	CHECK_STR(ip.device, "eth0");
+	CHECK_EQ(dhcpc_ip_parse("eth0:auto6:1400", &ip), 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_AUTO6);
+	CHECK_EQ(ip.mtu, 1400);
+	CHECK_EQ(dhcpc_ip_parse("eth0:either6", &ip), -EOPNOTSUPP);
 	CHECK_EQ(dhcpc_ip_parse("eth0:none", &ip), -EINVAL);
 	CHECK_EQ(dhcpc_ip_parse("eth0:dhcp:12", &ip), -EINVAL);
 
@@ -142,6 +204,7 @@ int main(void)
 	test_short_forms();
 	test_kernel_form();
 	test_dracut_forms();
+	test_v6_static();
 	test_bootif();
 	test_ifname();
 	return test_report("test-dhcpc-ipconf");

@@ -256,8 +256,10 @@ static int handle_redirect(struct login *l, struct text_pair *p, size_t n)
 				       &tpgt) < 0)
 			return fail(l, -EPROTO, "bad redirect TargetAddress=%.64s",
 				    p[i].value);
-		log_info("login redirected to %s:%u", l->redirect_host,
-			 l->redirect_port);
+		/* an IPv6 host in brackets, as the portal is written */
+		log_info(strchr(l->redirect_host, ':') ? "login redirected to [%s]:%u"
+						       : "login redirected to %s:%u",
+			 l->redirect_host, l->redirect_port);
 		return LOGIN_REDIRECTED;
 	}
 	return fail(l, -EPROTO, "redirect without a TargetAddress");

@@ -42,6 +42,25 @@ static bool firmware_wanted(const struct boot_config *bc)
  * daemon's network step already takes, added to the others (two NICs:
  * both brought up, each with its own address): static as the table
  * says, else DHCP. */
+/* An IPv6 NIC: dracut's [v6] form, or DHCPv6 when the firmware used DHCP. */
+static void nic_ip6(struct boot_config *bc, const struct ibft_nic *nic, size_t have)
+{
+	char addr[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN] = "";
+	char *out = bc->ip + have;
+	size_t len = sizeof(bc->ip) - have;
+
+	if (nic->origin == 3) {
+		snprintf(out, len, "%s:::::%s:dhcp6", have ? " " : "", nic->ifname);
+		return;
+	}
+	inet_ntop(AF_INET6, &nic->ip6, addr, sizeof(addr));
+	if (!IN6_IS_ADDR_UNSPECIFIED(&nic->gateway6))
+		inet_ntop(AF_INET6, &nic->gateway6, gw, sizeof(gw));
+	snprintf(out, len, "%s[%s]::%s%s%s:%u:%s:%s:none", have ? " " : "", addr,
+		 gw[0] ? "[" : "", gw, gw[0] ? "]" : "", nic->prefix,
+		 strchr(nic->hostname, ':') ? "" : nic->hostname, nic->ifname);
+}
+
 static void nic_ip(struct boot_config *bc, const struct ibft_nic *nic)
 {
 	char addr[INET_ADDRSTRLEN] = "", gw[INET_ADDRSTRLEN] = "", mask[INET_ADDRSTRLEN] = "";
@@ -49,6 +68,8 @@ static void nic_ip(struct boot_config *bc, const struct ibft_nic *nic)
 	size_t have = strlen(bc->ip);
 	bool fixed = nic->origin != 3 && nic->ip.s_addr;
 
+	if (nic->v6)
+		return nic_ip6(bc, nic, have);
 	if (!fixed && !nic->ifname[0])
 		return;
 	if (fixed)

@@ -78,7 +78,7 @@ static bool addr_is_null(const uint8_t a[16])
 	       (addr_is_v4(a) && memcmp(a + 12, zero, 4) == 0);
 }
 
-/* Our network side is IPv4 only: an IPv6 NIC address cannot be used. */
+/* An IPv4 NIC's address: a v6 one among them is an error. */
 static int addr_to_v4(const uint8_t a[16], struct in_addr *out)
 {
 	out->s_addr = 0;
@@ -116,25 +116,39 @@ static bool text_ok(const char *s, size_t len)
 	return true;
 }
 
+/* An IPv6 NIC (its address not v4-mapped): the address and gateway are
+ * kept; DNS and the DHCP server are left to DHCPv6 or the RA. */
+static int nic_v6(const struct nic_fields *f, struct ibft_nic *nic)
+{
+	if (f->prefix > 128 || (!addr_is_null(f->gateway) && addr_is_v4(f->gateway)))
+		return -EINVAL;
+	nic->v6 = true;
+	memcpy(&nic->ip6, f->ip, 16);
+	if (!addr_is_null(f->gateway))
+		memcpy(&nic->gateway6, f->gateway, 16);
+	return 0;
+}
+
 static int nic_finish(const struct nic_fields *f, const char *what,
 		      struct ibft_nic *nic, char *err, size_t errlen)
 {
 	const uint8_t *addrs[5] = { f->ip, f->gateway, f->dns[0], f->dns[1], f->dhcp };
 	struct in_addr *dst[5] = { &nic->ip, &nic->gateway, &nic->dns[0],
 				   &nic->dns[1], &nic->dhcp };
+	bool v6 = !addr_is_null(f->ip) && !addr_is_v4(f->ip);
 
-	if (f->prefix > 32)
-		return fail(err, errlen, -EINVAL, "iBFT %s: prefix length %u", what,
-			    f->prefix);
+	if (v6 ? nic_v6(f, nic) < 0 : f->prefix > 32)
+		return fail(err, errlen, -EINVAL, "iBFT %s: prefix length %u or "
+			    "gateway of another family", what, f->prefix);
 	/* An 802.1Q tag: the VLAN ID is its low 12 bits, the priority above
 	 * them does not matter here. ID 4095 is reserved (802.1Q §9.6). */
 	if ((f->vlan & 0x0fff) == 0x0fff)
 		return fail(err, errlen, -EINVAL, "iBFT %s: VLAN ID 4095 is reserved",
 			    what);
-	for (unsigned i = 0; i < ARRAY_SIZE(addrs); i++)
+	for (unsigned i = 0; i < ARRAY_SIZE(addrs) && !v6; i++)
 		if (addr_to_v4(addrs[i], dst[i]) < 0)
-			return fail(err, errlen, -EOPNOTSUPP,
-				    "iBFT %s: IPv6 NIC settings are not supported", what);
+			return fail(err, errlen, -EINVAL,
+				    "iBFT %s: an IPv6 address beside an IPv4 one", what);
 	nic->index = f->index;
 	nic->flags = (uint8_t)f->flags;
 	nic->origin = (uint8_t)f->origin;

@@ -161,7 +161,11 @@ struct ibft_nic {
 	uint8_t mac[6];
 	uint16_t vlan;               /* 0: none */
 	struct in_addr ip, gateway, dns[2], dhcp;
-	uint8_t prefix;              /* subnet mask length */
+	uint8_t prefix;              /* subnet mask length (up to 128 with v6) */
+	bool v6;                     /* an IPv6 NIC: ip6 and gateway6, not the
+	                              * v4 fields (the iBFT's 16-byte fields
+	                              * hold either; v4 is v4-mapped) */
+	struct in6_addr ip6, gateway6;
 	char hostname[256];
 	char ifname[IFNAMSIZ];       /* the interface with this MAC (ibft_load
 	                              * looks it up); empty: none (yet) */

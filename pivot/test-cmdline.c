@@ -151,6 +151,14 @@ static const struct row rows[] = {
 	  " netroot=iscsi:10.0.0.2::3260:eth1:0:" T, 0,
 	  { "npaths=2", "p0.netdev=eth2", "p1.netdev=eth1", "p1.host=10.0.0.2" } },
 	{ NULL, "ip=dhcp netroot=iscsi:10.0.0.1::::" T, 0, { "p0.netdev=" } },
+	/* IPv6: dracut's static [v6] form names the interface too; a [v6]
+	 * target in the root-path, its port after the brackets */
+	{ NULL, "ip=[fd00::5]::[fd00::1]:64:h:eth2:none netroot=iscsi:[fd00::1]::3261::" T,
+	  0, { "ip=[fd00::5]::[fd00::1]:64:h:eth2:none", "p0.netdev=eth2",
+	       "p0.host=fd00::1", "p0.port=3261" } },
+	{ NULL, "ip=eth1:dhcp6 root=iscsi:[2001:db8::7]::::" T, 0,
+	  { "ip=eth1:dhcp6", "p0.netdev=eth1", "p0.host=2001:db8::7" } },
+	{ NULL, "ip=auto6 netroot=iscsi:[fd00::1]::::" T, 0, { "ip=auto6", "p0.netdev=" } },
 	/* dracut's own example: netroot=iscsi (no colon) with the firmware */
 	{ NULL, "netroot=iscsi rd.iscsi.firmware=1 rd.iscsi.param=node.session.timeo.replacement_timeout=30",
 	  0, { "npaths=0", FW_FORCE, "nparams=1" } },

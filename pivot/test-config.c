@@ -255,6 +255,55 @@ static void test_ip_per_interface(void)
 	CHECK_STR(dc.ifnames[1], "eth1");
 }
 
+/* An IPv6 NIC becomes dracut's [v6] ip= naming its interface, or dhcp6
+ * after DHCP; each parses, and two NICs are each brought up. */
+static void test_v6_nic(void)
+{
+	struct boot_config bc;
+	struct dhcpc_config dc;
+	struct ibft fw;
+	struct dhcpc_ipconf ip;
+	char err[256] = "";
+
+	fixture(&fw, 1);
+	fw.nics[0].v6 = true;
+	fw.nics[0].ip.s_addr = fw.nics[0].gateway.s_addr = 0;
+	fw.nics[0].prefix = 64;
+	inet_pton(AF_INET6, "fd00::5", &fw.nics[0].ip6);
+	inet_pton(AF_INET6, "fd00::1", &fw.nics[0].gateway6);
+	strcpy(fw.nics[0].ifname, "ens3");
+	boot_config_init(&bc);
+	CHECK_EQ(boot_config_apply_ibft(&bc, &fw, err, sizeof(err)), 1);
+	CHECK_STR(bc.ip, "[fd00::5]::[fd00::1]:64:node5:ens3:none");
+	CHECK_EQ(dhcpc_ip_parse(bc.ip, &ip), 0);
+	CHECK_EQ(ip.mode, DHCPC_IP_STATIC6);
+	CHECK_EQ(ip.prefix6, 64);
+	CHECK_STR(ip.device, "ens3");
+	memset(&fw.nics[0].gateway6, 0, 16);
+	boot_config_init(&bc);
+	CHECK_EQ(boot_config_apply_ibft(&bc, &fw, err, sizeof(err)), 1);
+	CHECK_STR(bc.ip, "[fd00::5]:::64:node5:ens3:none");
+	/* DHCP: dhcp6 on that interface, and the second NIC static v4 */
+	fw.nics[0].origin = 3;
+	fw.nnics = 2;
+	fw.nics[1] = fw.nics[0];
+	fw.nics[1].index = 1;
+	fw.nics[1].v6 = false;
+	fw.nics[1].prefix = 24;
+	fw.nics[1].origin = 1;
+	inet_pton(AF_INET, "10.2.0.5", &fw.nics[1].ip);
+	strcpy(fw.nics[1].ifname, "ens4");
+	fw.targets[1].nic_index = 1;
+	boot_config_init(&bc);
+	CHECK_EQ(boot_config_apply_ibft(&bc, &fw, err, sizeof(err)), 1);
+	CHECK_STR(bc.ip, "10.2.0.5:::255.255.255.0:node5:ens4:off :::::ens3:dhcp6");
+	CHECK_EQ(pivot_network_config(&bc, &dc, err, sizeof(err)), 0);
+	CHECK(dc.every_iface);
+	CHECK_EQ(dc.nmore_ip, 1);
+	CHECK_EQ(dc.more_ip[0].mode, DHCPC_IP_DHCP6);
+	CHECK_STR(dc.more_ip[0].device, "ens3");
+}
+
 int main(void)
 {
 	test_firmware_when_nothing_else();
@@ -264,5 +313,6 @@ int main(void)
 	test_firmware_demanded_but_absent();
 	test_two_nics_both_up();
 	test_ip_per_interface();
+	test_v6_nic();
 	return test_report("config");
 }

@@ -108,6 +108,11 @@ static const struct expect scenarios[] = {
 	  "10.6.0.1", "iqn.2026-01.test.iscsiroot:minimal", 3260, 0,
 	  "", "", "", "", 0, 3, 0x01, 0, "52:54:00:00:00:06",
 	  "0.0.0.0", "0.0.0.0", "0.0.0.0", "0.0.0.0", "0.0.0.0", "", 0 },
+	/* the v4 fields stay empty; test_v6_nic reads the v6 ones */
+	{ "ipv6-static", 1, 1, 1, "iqn.2026-01.test.iscsiroot:v6",
+	  "fd00::1", "iqn.2026-01.test.iscsiroot:v6-disk", 3260, 0x0001000000000000ull,
+	  "", "", "", "", 0, 1, 0x03, 0, "52:54:00:00:00:66",
+	  "0.0.0.0", "0.0.0.0", "0.0.0.0", "0.0.0.0", "0.0.0.0", "host6", 64 },
 };
 
 static void check_expect(const struct expect *e, const struct ibft *fw)
@@ -176,6 +181,29 @@ static void test_scenarios(void)
 	}
 }
 
+/* An IPv6 NIC: its address and gateway as the 16 bytes hold them. */
+static void test_v6_nic(void)
+{
+	static struct ibft fw;
+	const char *scenario[2] = { "sysfs", "table" };
+	char err[256], a[INET6_ADDRSTRLEN];
+
+	for (int i = 0; i < 2; i++) {
+		fprintf(stderr, "  ipv6-static from the %s\n", scenario[i]);
+		CHECK_EQ(i ? load_table("ipv6-static", &fw, err, sizeof(err))
+			   : load_sysfs("ipv6-static", &fw, err, sizeof(err)), 0);
+		CHECK(fw.nics[0].v6);
+		CHECK_STR(inet_ntop(AF_INET6, &fw.nics[0].ip6, a, sizeof(a)), "fd00::5");
+		CHECK_STR(inet_ntop(AF_INET6, &fw.nics[0].gateway6, a, sizeof(a)),
+			  "fd00::1");
+		CHECK_EQ(fw.nics[0].prefix, 64);
+		CHECK_EQ(fw.nics[0].ip.s_addr, 0);
+	}
+	/* a v4 NIC is not v6 */
+	CHECK_EQ(load_sysfs("ipxe-dhcp", &fw, err, sizeof(err)), 0);
+	CHECK(!fw.nics[0].v6);
+}
+
 /* The second target of two-targets: IPv6, one-way CHAP, the LUN whose
  * sysfs form "01a000000" can be split two ways. */
 static void test_two_targets(void)
@@ -222,7 +250,7 @@ static void test_bad_sysfs(void)
 		{ "bad-chap-no-name", -EINVAL }, { "bad-chap-no-rev", -EINVAL },
 		{ "bad-secret-long", -EINVAL }, { "bad-name-long", -EINVAL },
 		{ "bad-name-ctrl", -EINVAL }, { "bad-index", -EINVAL },
-		{ "bad-too-many", -EINVAL }, { "bad-nic-ipv6", -EOPNOTSUPP },
+		{ "bad-too-many", -EINVAL }, { "bad-nic-mixed", -EINVAL },
 	};
 	static struct ibft fw;
 	static const struct ibft zero;
@@ -413,6 +441,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	test_scenarios();
+	test_v6_nic();
 	test_two_targets();
 	test_bad_sysfs();
 	test_bad_tables();

@@ -30,6 +30,7 @@ packages=(
 	istgt        # tests/iscsi/iscsi-istgt.sh: a second userspace target
 	mandoc       # tests/deb: the man page's lint (mandoc -T lint)
 	iptables     # tests/iscsi/mpath-faults.sh: loss and delay on one path (no sch_netem)
+	iputils-ping # tests/dhcp/static6.sh: the IPv6 gateway answers over the static address
 )
 
 missing=()

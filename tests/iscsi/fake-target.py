@@ -663,7 +663,7 @@ def handle_login(conn, req):
                   f"CID={conn.cid} CmdSN={req.cmd_sn} "
                   f"InitiatorName={keys.get('InitiatorName', '?')}")
     if STATE.args.scenario == "redirect":
-        address = f"127.0.0.1:{STATE.args.redirect_port},1"
+        address = f"{STATE.args.redirect_host}:{STATE.args.redirect_port},1"
         log(conn, f"FAULT: redirecting (0x0101) to TargetAddress={address}")
         send_login_response(conn, req, False, csg, nsg, [("TargetAddress", address)],
                             status=0x0101)
@@ -1310,6 +1310,8 @@ def parse_args():
     p.add_argument("--challenge-len", type=int, default=16)
     p.add_argument("--challenge-encoding", choices=("hex", "base64"), default="hex")
     p.add_argument("--redirect-port", type=int)
+    p.add_argument("--redirect-host", default="127.0.0.1",
+                   help="TargetAddress host of the redirect ([v6] in brackets)")
     p.add_argument("--junk-keys", type=int, default=2000,
                    help="login-continue: unknown keys in the operational stage")
     p.add_argument("--junk-value-len", type=int, default=10)

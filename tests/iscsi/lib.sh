@@ -77,7 +77,7 @@ tgt_start() {
 	TGT_PORT=${TGT_PORT:-$(pick_port)}
 	TGT_CTL=$((TGT_PORT % 10000 + 100))
 	# shellcheck disable=SC2086
-	tgtd -f -C "$TGT_CTL" ${TGTD_ARGS:-} --iscsi portal=127.0.0.1:$TGT_PORT \
+	tgtd -f -C "$TGT_CTL" ${TGTD_ARGS:-} --iscsi portal=${TGT_ADDR:-127.0.0.1}:$TGT_PORT \
 		>"$WORK/tgtd.log" 2>&1 &
 	TGT_PID=$!
 	for _ in $(seq 1 50); do
