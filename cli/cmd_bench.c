@@ -402,7 +402,6 @@ enum { OPT_PATTERN = OPT_COMMAND_SPECIFIC, OPT_BS, OPT_QD, OPT_TIME, OPT_SIZE,
        OPT_RAMP, OPT_REPLAY };
 
 static const struct option bench_options[] = {
-	CLI_COMMON_LONG,
 	{ "pattern", required_argument, NULL, OPT_PATTERN },
 	{ "bs", required_argument, NULL, OPT_BS },
 	{ "qd", required_argument, NULL, OPT_QD },
@@ -427,18 +426,18 @@ static const char bench_help[] =
 	"THE DATA in the range.\n"
 	"\noptions:\n" CLI_COMMON_HELP
 	"      --pattern P            read | write | randread | randwrite\n"
-	"                             (default read)\n"
+	"\t(default read)\n"
 	"      --bs SIZE              bytes per command, a multiple of the block\n"
-	"                             size; k/M suffixes (default 4k)\n"
+	"\tsize; k/M suffixes (default 4k)\n"
 	"      --qd N                 commands in flight, 1 to 256 (1)\n"
 	"      --time SEC             measured seconds (5)\n"
 	"      --ramp SEC             unmeasured seconds first (0)\n"
 	"      --size BYTES           use the first BYTES of the LUN (all)\n"
 	"      --replay TRACE         instead: the reads of a recorded boot\n"
-	"                             (bench/storm-trace.txt, \"T_US OFFSET LEN\n"
-	"                             DEPTH\" a line, '#' comments), in order, each\n"
-	"                             sent once fewer than DEPTH are in flight;\n"
-	"                             after login and the daemon's probe, prints\n"
+	"\t(bench/storm-trace.txt, \"T_US OFFSET LEN\n"
+	"\tDEPTH\" a line, '#' comments), in order, each\n"
+	"\tsent once fewer than DEPTH are in flight;\n"
+	"\tafter login and the daemon's probe, prints\n"
 	"  replay: reads=N bytes=N depth_max=N login_ms=N probe_ms=N replay_ms=N\n"
 	"          total_ms=N (login to the last read) cpu_ms=N recoveries=N\n"
 	"\n" CLI_EXIT_CODES_HELP;
@@ -476,10 +475,12 @@ static const char *option_name(int opt)
 /* Returns -1 for a usage error, 1 after --help, else 0. */
 static int parse(int argc, char **argv, struct cli_iscsi *c, struct bench_opts *o)
 {
+	struct option all[CLI_MAX_LONG_OPTIONS];
 	int opt;
 
+	cli_long_options(bench_options, all);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, bench_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, all, NULL)) != -1) {
 		int r = cli_common_option(c, opt, optarg);
 		if (r < 0)
 			return -1;
@@ -493,7 +494,7 @@ static int parse(int argc, char **argv, struct cli_iscsi *c, struct bench_opts *
 		}
 	}
 	if (c->help) {
-		cli_print_help(bench_help);
+		cli_print_help(stdout, bench_help);
 		return 1;
 	}
 	if (optind < argc) {

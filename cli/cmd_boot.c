@@ -63,7 +63,7 @@ int cmd_up(int argc, char **argv)
 		else if (c == 'P')
 			param_conf = optarg;
 		else if (c == 'h') {
-			fputs(up_help, stdout);
+			cli_print_help(stdout, up_help);
 			return 0;
 		} else {
 			fprintf(stderr, "try 'iscsiroot up --help'\n");
@@ -92,7 +92,6 @@ int cmd_daemon(int argc, char **argv)
 
 enum { OPT_MULTIPATH = OPT_COMMAND_SPECIFIC };
 static const struct option attach_options[] = {
-	CLI_COMMON_LONG,
 	{ "multipath", required_argument, NULL, OPT_MULTIPATH },
 	{ 0 },
 };
@@ -143,10 +142,12 @@ int cmd_attach(int argc, char **argv)
 	struct serve *srv;
 	char dev[64];
 	enum iscsi_mpath_policy policy = ISCSI_MPATH_FAILOVER;
+	struct option all[CLI_MAX_LONG_OPTIONS];
 	int opt_c, r;
 
 	cli_iscsi_init(&c);
-	while ((opt_c = getopt_long(argc, argv, CLI_COMMON_SHORT, attach_options, NULL)) != -1) {
+	cli_long_options(attach_options, all);
+	while ((opt_c = getopt_long(argc, argv, CLI_COMMON_SHORT, all, NULL)) != -1) {
 		if (opt_c == OPT_MULTIPATH && iscsi_mpath_parse_policy(optarg, &policy) == 0)
 			continue;
 		if (opt_c == OPT_MULTIPATH)
@@ -157,7 +158,7 @@ int cmd_attach(int argc, char **argv)
 		}
 	}
 	if (c.help) {
-		cli_print_help(attach_help);
+		cli_print_help(stdout, attach_help);
 		return EXIT_OK;
 	}
 	if (cli_finish_options(&c, true) < 0)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "common.h"
 #include "dhcpc.h"
 
 /* Exit codes, also listed in --help and dhcpc/README.md. */
@@ -23,43 +24,40 @@ enum {
 	EXIT_SYSTEM = 4,
 };
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-"usage: iscsiroot dhcp [OPTIONS] [IFACE...]\n"
-"Brings the network up (DHCPv4 or ip=, routes, the hand-over files\n"
-"run/net-IFACE.conf, run/initramfs/open-iscsi.interface, etc/resolv.conf)\n"
-"and prints run/net-IFACE.conf. Interfaces: the IFACEs, else ip='s, else\n"
-"BOOTIF='s, else --mac's, else every Ethernet one (the first lease wins).\n"
-"\n"
-"  --ip=SPEC            ip=, the kernel's or dracut's (again: --each)\n"
-"  --each               configure each interface on its own, all at once\n"
-"  -6                   DHCPv6, as --ip=dhcp6 (also auto6, [v6]:...)\n"
-"  --bootif=MAC         BOOTIF= (01-aa-bb-...)\n"
-"  --mac=MAC            use the interface with this MAC\n"
-"  --ifname=NAME:MAC    dracut's ifname=: rename the interface with MAC\n"
-"  --vlan=ID            configure the 802.1Q VLAN IFACE.ID (made if need be)\n"
-"  --cmdline=FILE       read ip=, BOOTIF= and ifname= from FILE\n"
-"  --timeout=T          give up without a lease after T (default 60s)\n"
-"  --link-timeout=T     wait for carrier at most T (default 10s)\n"
-"  --retransmit=T       first DHCP retransmission (default 4s, doubling)\n"
-"                       T: seconds, or milliseconds with an ms suffix\n"
-"  --request=ADDR       ask for ADDR first (INIT-REBOOT)\n"
-"  --client-id=ID       option 61: hex aa:bb:.. or text (default 01+MAC)\n"
-"  --vendor-class=S     option 60\n"
-"  --user-class=S       option 77, as is (as iPXE sends it)\n"
-"  --broadcast          ask the server to broadcast its replies\n"
-"  --root=DIR           write the hand-over files below DIR (default /)\n"
-"  --no-files           write no hand-over files\n"
-"  --set-hostname       set the host name from the lease or ip=\n"
-"  --renew              stay, renewing the lease at T1/T2, until SIGTERM\n"
-"  -v, --verbose        debug messages\n"
-"  -h, --help           this text\n"
-"\n"
-"exit codes: 0 configured (or ip=off), 1 no lease before the time-out,\n"
-"2 bad arguments, 3 no matching interface or no carrier, 4 other error\n"
-"(--each: the first failed interface's)\n");
-}
+static const char dhcp_help[] =
+	"usage: iscsiroot dhcp [OPTIONS] [IFACE...]\n"
+	"Brings the network up (DHCPv4 or ip=, routes, the hand-over files\n"
+	"run/net-IFACE.conf, run/initramfs/open-iscsi.interface, etc/resolv.conf)\n"
+	"and prints run/net-IFACE.conf. Interfaces: the IFACEs, else ip='s, else\n"
+	"BOOTIF='s, else --mac's, else every Ethernet one (the first lease wins).\n"
+	"\n"
+	"  --ip=SPEC\tip=, the kernel's or dracut's (again: --each)\n"
+	"  --each\tconfigure each interface on its own, all at once\n"
+	"  -6\tDHCPv6, as --ip=dhcp6 (also auto6, [v6]:...)\n"
+	"  --bootif=MAC\tBOOTIF= (01-aa-bb-...)\n"
+	"  --mac=MAC\tuse the interface with this MAC\n"
+	"  --ifname=NAME:MAC\tdracut's ifname=: rename the interface with MAC\n"
+	"  --vlan=ID\tthe 802.1Q VLAN IFACE.ID (made if need be)\n"
+	"  --cmdline=FILE\tread ip=, BOOTIF= and ifname= from FILE\n"
+	"  --timeout=T\tgive up without a lease after T (default 60s)\n"
+	"  --link-timeout=T\twait for carrier at most T (default 10s)\n"
+	"  --retransmit=T\tfirst DHCP retransmission (default 4s, doubling)\n"
+	"\tT: seconds, or milliseconds with an ms suffix\n"
+	"  --request=ADDR\task for ADDR first (INIT-REBOOT)\n"
+	"  --client-id=ID\toption 61: hex aa:bb:.. or text (default 01+MAC)\n"
+	"  --vendor-class=S\toption 60\n"
+	"  --user-class=S\toption 77, as is (as iPXE sends it)\n"
+	"  --broadcast\task the server to broadcast its replies\n"
+	"  --root=DIR\twrite the hand-over files below DIR (default /)\n"
+	"  --no-files\twrite no hand-over files\n"
+	"  --set-hostname\tset the host name from the lease or ip=\n"
+	"  --renew\tstay, renewing the lease at T1/T2, until SIGTERM\n"
+	"  -v, --verbose\tdebug messages\n"
+	"  -h, --help\tthis text\n"
+	"\n"
+	"exit codes: 0 configured (or ip=off), 1 no lease before the time-out,\n"
+	"2 bad arguments, 3 no matching interface or no carrier, 4 other error\n"
+	"(--each: the first failed interface's)\n";
 
 /* "5" or "5s" is seconds, "500ms" milliseconds. */
 static int parse_time(const char *s, int *ms)
@@ -445,7 +443,7 @@ int cmd_dhcp(int argc, char **argv)
 	dhcpc_config_init(&cfg);
 	r = parse_args(argc, argv, &cfg);
 	if (r > 0) {
-		usage(stdout);
+		cli_print_help(stdout, dhcp_help);
 		return 0;
 	}
 	if (r < 0) {

@@ -14,9 +14,7 @@
 
 enum { OPT_OFFSET = OPT_COMMAND_SPECIFIC, OPT_LENGTH, OPT_FUA, OPT_DISCARD, OPT_IO_SIZE };
 
-static const struct option only_common[] = { CLI_COMMON_LONG, { 0 } };
 static const struct option rw_options[] = {
-	CLI_COMMON_LONG,
 	{ "offset", required_argument, NULL, OPT_OFFSET },
 	{ "length", required_argument, NULL, OPT_LENGTH },
 	{ "fua", no_argument, NULL, OPT_FUA },
@@ -37,10 +35,12 @@ struct rw_opts {
 static int parse(int argc, char **argv, struct cli_iscsi *c, struct rw_opts *rw,
 		 const struct option *longopts, bool need_target, const char *help)
 {
+	struct option all[CLI_MAX_LONG_OPTIONS];
 	int opt;
 
+	cli_long_options(longopts, all);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, all, NULL)) != -1) {
 		int r = cli_common_option(c, opt, optarg);
 		if (r < 0)
 			return -1;
@@ -62,7 +62,7 @@ static int parse(int argc, char **argv, struct cli_iscsi *c, struct rw_opts *rw,
 		return -1;
 	}
 	if (c->help) {
-		cli_print_help(help);
+		cli_print_help(stdout, help);
 		return 1;
 	}
 	/* Portals as arguments, when no -p gave any. */
@@ -240,7 +240,7 @@ int cmd_discover(int argc, char **argv)
 	cli_iscsi_init(&c);
 	if (!d)
 		return EXIT_IO;
-	r = parse_or_exit(argc, argv, &c, NULL, only_common, false, discover_help);
+	r = parse_or_exit(argc, argv, &c, NULL, NULL, false, discover_help);
 	c.cfg.target_name[0] = '\0';
 	if (r == EXIT_OK)
 		r = discover_all(&c, d);
@@ -393,7 +393,7 @@ int cmd_inquiry(int argc, char **argv)
 	int r;
 
 	cli_iscsi_init(&c);
-	r = parse_or_exit(argc, argv, &c, NULL, only_common, true, inquiry_help);
+	r = parse_or_exit(argc, argv, &c, NULL, NULL, true, inquiry_help);
 	if (r == EXIT_OK)
 		r = inquire(&c);
 	cli_close(&c);

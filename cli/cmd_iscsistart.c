@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "common.h"
 #include "pivot.h"
 #include "rootd.h"
 
@@ -70,27 +71,27 @@ static const char istart_help[] =
 	"iscsiroot's drop-in for open-iscsi's iscsistart: logs in to a target and\n"
 	"attaches its first disk LUN as a block device served by a daemon that\n"
 	"stays, with /dev/disk/by-path/ip-ADDR:PORT-iscsi-TARGET-lun-N to it.\n"
-	"  -i, --initiatorname=NAME   initiator name (required unless -b)\n"
-	"  -t, --targetname=NAME      target name (required unless -b)\n"
-	"  -g, --tgpt=N               target portal group tag (required unless -b)\n"
-	"  -a, --address=A.B.C.D      target address (required unless -b); given\n"
-	"                             again, more portals of the same target\n"
-	"                             (up to 4, each with -p's port; an\n"
-	"                             iscsiroot extension): all log in at once,\n"
-	"                             the first that answers serves, the others\n"
-	"                             are paths of the same disk\n"
-	"  -p, --port=N               target port (3260)\n"
-	"  -u, --username=N           CHAP user;  -w, --password=P  its secret\n"
-	"  -U, --username_in=N        mutual CHAP; -W, --password_in=P its secret\n"
-	"  -d, --debug=LEVEL          debug logging when LEVEL > 0\n"
-	"  -b, --fwparam_connect      log in to the firmware's (iBFT) boot targets;\n"
-	"                             those with one name and LUN are paths to\n"
-	"                             one disk, each through its own NIC\n"
-	"  -N, --fwparam_network      configure the firmware's boot NIC and exit\n"
-	"  -f, --fwparam_print        print the firmware's targets as node records\n"
-	"  -P, --param=NAME=VALUE     a node setting, e.g.\n"
-	"                             node.conn[0].iscsi.HeaderDigest=CRC32C\n"
-	"  -c, --config=PATH          accepted and ignored (no iscsid.conf here)\n"
+	"  -i, --initiatorname=NAME\tinitiator name (required unless -b)\n"
+	"  -t, --targetname=NAME\ttarget name (required unless -b)\n"
+	"  -g, --tgpt=N\ttarget portal group tag (required unless -b)\n"
+	"  -a, --address=A.B.C.D\ttarget address (required unless -b); given\n"
+	"\tagain, more portals of the same target\n"
+	"\t(up to 4, each with -p's port; an\n"
+	"\tiscsiroot extension): all log in at once,\n"
+	"\tthe first that answers serves, the others\n"
+	"\tare paths of the same disk\n"
+	"  -p, --port=N\ttarget port (3260)\n"
+	"  -u, --username=N\tCHAP user;  -w, --password=P  its secret\n"
+	"  -U, --username_in=N\tmutual CHAP; -W, --password_in=P its secret\n"
+	"  -d, --debug=LEVEL\tdebug logging when LEVEL > 0\n"
+	"  -b, --fwparam_connect\tlog in to the firmware's (iBFT) boot targets;\n"
+	"\tthose with one name and LUN are paths to\n"
+	"\tone disk, each through its own NIC\n"
+	"  -N, --fwparam_network\tconfigure the firmware's boot NIC and exit\n"
+	"  -f, --fwparam_print\tprint the firmware's targets as node records\n"
+	"  -P, --param=NAME=VALUE\ta node setting, e.g.\n"
+	"\tnode.conn[0].iscsi.HeaderDigest=CRC32C\n"
+	"  -c, --config=PATH\taccepted and ignored (no iscsid.conf here)\n"
 	"  -v, --version  -h, --help\n"
 	"exit codes: 0 success, 1 login failure (also: session exists),\n"
 	"  7 invalid arguments, 21 no firmware entries (-N, -f, -b)\n";
@@ -179,7 +180,7 @@ static int parse_option(struct istart *o, int c, const char *v)
 	case 'P': return add_param(o, v);
 	case 'c': return 0;
 	case 'v': printf("iscsistart from iscsiroot %s\n", ISCSIROOT_VERSION); return 1;
-	case 'h': fputs(istart_help, stdout); return 1;
+	case 'h': cli_print_help(stdout, istart_help); return 1;
 	default: return -EINVAL;
 	}
 }

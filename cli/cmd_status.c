@@ -126,15 +126,15 @@ int cmd_status(int argc, char **argv)
 		if (c == 'j') {
 			json = true;
 		} else if (c == 'h') {
-			fputs(status_help, stdout);
+			cli_print_help(stdout, status_help);
 			return EXIT_OK;
 		} else {
-			fputs(status_help, stderr);
+			cli_print_help(stderr, status_help);
 			return EXIT_USAGE;
 		}
 	}
 	if (argc - optind > 1) {
-		fputs(status_help, stderr);
+		cli_print_help(stderr, status_help);
 		return EXIT_USAGE;
 	}
 	if (optind == argc)

@@ -354,39 +354,85 @@ static const char exit_codes_help[] =
 	"  5 login refused (e.g. no such target)\n";
 
 static const char common_help[] =
-	"  -p, --portal HOST[:PORT]   target portal ([v6addr]:port for IPv6);\n"
-	"                             again for more portals of the same LUN,\n"
-	"                             up to 4, tried in order at login: the\n"
-	"                             first that logs in (and answers the\n"
-	"                             probe) serves; the same one twice is one\n"
-	"  -t, --target IQN           target name\n"
-	"  -i, --initiator IQN        our initiator name\n"
-	"  -l, --lun N                LUN number, or a 0x-prefixed SAM LUN\n"
-	"                             (default: the target's first disk LUN)\n"
+	"  -p, --portal HOST[:PORT]\ttarget portal ([v6addr]:port for IPv6);\n"
+	"\tagain for more portals of the same LUN,\n"
+	"\tup to 4, tried in order at login: the\n"
+	"\tfirst that logs in (and answers the\n"
+	"\tprobe) serves; the same one twice is one\n"
+	"  -t, --target IQN\ttarget name\n"
+	"  -i, --initiator IQN\tour initiator name\n"
+	"  -l, --lun N\tLUN number, or a 0x-prefixed SAM LUN\n"
+	"\t(default: the target's first disk LUN)\n"
 	"      --header-digest D      none | crc32c | crc32c,none | none,crc32c\n"
 	"      --data-digest D        likewise for data\n"
-	"  -u, --user NAME            CHAP user (or $ISCSIROOT_CHAP_USER)\n"
-	"  -w, --password SECRET      CHAP secret; file:PATH or env:NAME read it\n"
-	"                             from there ($ISCSIROOT_CHAP_PASSWORD)\n"
-	"  -U, --ruser NAME           mutual CHAP: the target's user\n"
-	"  -W, --rpassword SECRET     mutual CHAP: the target's secret\n"
+	"  -u, --user NAME\tCHAP user (or $ISCSIROOT_CHAP_USER)\n"
+	"  -w, --password SECRET\tCHAP secret; file:PATH or env:NAME read it\n"
+	"\tfrom there ($ISCSIROOT_CHAP_PASSWORD)\n"
+	"  -U, --ruser NAME\tmutual CHAP: the target's user\n"
+	"  -W, --rpassword SECRET\tmutual CHAP: the target's secret\n"
 	"      --login-timeout SEC    one connect+login attempt (15)\n"
 	"      --retry-for SEC        keep retrying the first login (30)\n"
 	"      --nop-interval SEC     keepalive NOP-Out when idle (5; 0 off)\n"
 	"      --nop-timeout SEC      dead connection after (10)\n"
 	"      --replacement-timeout SEC  fail I/O after so long without\n"
-	"                             a connection (-1: never, the default)\n"
-	"  -d, --debug                debug logging\n"
-	"  -h, --help                 this text\n";
+	"\ta connection (-1: never, the default)\n"
+	"  -d, --debug\tdebug logging\n"
+	"  -h, --help\tthis text\n";
 
-void cli_print_help(const char *help)
+/* Column of the options' descriptions: a tab in a help text goes there
+ * (on the next line when the column is passed), so that the padding is
+ * not in the binary. */
+#define HELP_COLUMN 29
+
+void cli_print_help(FILE *out, const char *help)
 {
+	unsigned col = 0;
+
 	for (const char *p = help; *p; p++) {
-		if (*p == CLI_COMMON_HELP[0])
-			fputs(common_help, stdout);
-		else if (*p == CLI_EXIT_CODES_HELP[0])
-			fputs(exit_codes_help, stdout);
-		else
-			putchar(*p);
+		if (*p == CLI_COMMON_HELP[0]) {
+			cli_print_help(out, common_help);
+		} else if (*p == CLI_EXIT_CODES_HELP[0]) {
+			fputs(exit_codes_help, out);
+		} else if (*p == '\t') {
+			if (col >= HELP_COLUMN) {
+				fputc('\n', out);
+				col = 0;
+			}
+			for (; col < HELP_COLUMN; col++)
+				fputc(' ', out);
+		} else {
+			fputc(*p, out);
+			col = *p == '\n' ? 0 : col + 1;
+		}
 	}
+}
+
+static const struct option common_long[] = {
+	{ "portal", required_argument, NULL, 'p' },
+	{ "target", required_argument, NULL, 't' },
+	{ "initiator", required_argument, NULL, 'i' },
+	{ "lun", required_argument, NULL, 'l' },
+	{ "user", required_argument, NULL, 'u' },
+	{ "password", required_argument, NULL, 'w' },
+	{ "ruser", required_argument, NULL, 'U' },
+	{ "rpassword", required_argument, NULL, 'W' },
+	{ "debug", no_argument, NULL, 'd' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "header-digest", required_argument, NULL, OPT_HEADER_DIGEST },
+	{ "data-digest", required_argument, NULL, OPT_DATA_DIGEST },
+	{ "login-timeout", required_argument, NULL, OPT_LOGIN_TIMEOUT },
+	{ "retry-for", required_argument, NULL, OPT_RETRY_FOR },
+	{ "nop-interval", required_argument, NULL, OPT_NOP_INTERVAL },
+	{ "nop-timeout", required_argument, NULL, OPT_NOP_TIMEOUT },
+	{ "replacement-timeout", required_argument, NULL, OPT_REPLACEMENT },
+};
+
+void cli_long_options(const struct option *own, struct option out[CLI_MAX_LONG_OPTIONS])
+{
+	size_t n = ARRAY_SIZE(common_long);
+
+	memcpy(out, common_long, sizeof(common_long));
+	for (; own && own->name && n + 1 < CLI_MAX_LONG_OPTIONS; own++)
+		out[n++] = *own;
+	memset(&out[n], 0, sizeof(out[n]));
 }

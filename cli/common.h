@@ -23,8 +23,9 @@ enum cli_exit {
  * the binary once, not once per command. */
 #define CLI_COMMON_HELP "\001"
 #define CLI_EXIT_CODES_HELP "\002"
-/* Prints a help text to stdout with its marks expanded. */
-void cli_print_help(const char *help);
+/* Prints a help text with its marks expanded; a tab in it goes to the
+ * column of the options' descriptions. */
+void cli_print_help(FILE *out, const char *help);
 
 enum {
 	OPT_HEADER_DIGEST = 1000, OPT_DATA_DIGEST, OPT_LOGIN_TIMEOUT,
@@ -33,24 +34,11 @@ enum {
 };
 
 #define CLI_COMMON_SHORT "p:t:i:l:u:w:U:W:dh"
-#define CLI_COMMON_LONG                                                        \
-	{ "portal", required_argument, NULL, 'p' },                            \
-	{ "target", required_argument, NULL, 't' },                            \
-	{ "initiator", required_argument, NULL, 'i' },                         \
-	{ "lun", required_argument, NULL, 'l' },                               \
-	{ "user", required_argument, NULL, 'u' },                              \
-	{ "password", required_argument, NULL, 'w' },                          \
-	{ "ruser", required_argument, NULL, 'U' },                             \
-	{ "rpassword", required_argument, NULL, 'W' },                         \
-	{ "debug", no_argument, NULL, 'd' },                                   \
-	{ "help", no_argument, NULL, 'h' },                                    \
-	{ "header-digest", required_argument, NULL, OPT_HEADER_DIGEST },       \
-	{ "data-digest", required_argument, NULL, OPT_DATA_DIGEST },           \
-	{ "login-timeout", required_argument, NULL, OPT_LOGIN_TIMEOUT },       \
-	{ "retry-for", required_argument, NULL, OPT_RETRY_FOR },               \
-	{ "nop-interval", required_argument, NULL, OPT_NOP_INTERVAL },         \
-	{ "nop-timeout", required_argument, NULL, OPT_NOP_TIMEOUT },           \
-	{ "replacement-timeout", required_argument, NULL, OPT_REPLACEMENT }
+/* The common long options, then a command's own (own: a table ended by
+ * { 0 }, or NULL), into out, for getopt_long: the common ones are in the
+ * binary once, not in every command's table. */
+#define CLI_MAX_LONG_OPTIONS 32
+void cli_long_options(const struct option *own, struct option out[CLI_MAX_LONG_OPTIONS]);
 
 /* Portals of one LUN given with -p (or as arguments): as many as the
  * daemon takes paths (BOOT_MAX_PATHS). */
