@@ -1,7 +1,9 @@
 #!/bin/bash
 # The whole test suite: set-up, build, unit and integration tests under
-# ASan+UBSan, short fuzz runs, the set-up itself once more in a bare Debian 12
-# tree (tests/setup), then one summary line from the results.
+# ASan+UBSan, the VM boots with short fuzz runs beside them, the set-up
+# itself once more in a bare Debian 12 tree (tests/setup), then one summary
+# line from the results. With arguments: only what they select (meson
+# test's own arguments, e.g. a test's name), no summary line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,12 +13,22 @@ scripts/build.sh || exit 1
 scripts/fetch-kernel.sh >/dev/null || exit 1
 
 status=0
-meson test -C build-asan --no-rebuild --print-errorlogs \
-	--suite unit --suite integration --suite e2e --suite e2e-baseline \
-	--suite setup "$@" ||
-	status=1
-meson test -C build-fuzz --no-rebuild --print-errorlogs --suite fuzz || status=1
+if [ $# -gt 0 ]; then   # a part of the suite, as meson test takes it
+	meson test -C build-asan --no-rebuild --print-errorlogs "$@"
+	exit
+fi
+asan=(meson test -C build-asan --no-rebuild --print-errorlogs)
+"${asan[@]}" --logbase host --suite unit --suite integration || status=1
+# The fuzzers need CPU only: they run beside the VM boots (one QEMU
+# thread in software emulation) at the lowest priority, so they cost the
+# suite no time of its own and the boots none of theirs.
+nice -n 19 meson test -C build-fuzz --no-rebuild --print-errorlogs --suite fuzz \
+	--num-processes 1 >build-fuzz/fuzz.out 2>&1 &
+fuzz=$!
+"${asan[@]}" --logbase vm --suite e2e --suite e2e-baseline --suite setup || status=1
+wait "$fuzz" || status=1
+cat build-fuzz/fuzz.out
 
-python3 scripts/summary.py build-asan/meson-logs/testlog.json \
-	build-fuzz/meson-logs/testlog.json || status=1
+python3 scripts/summary.py build-asan/meson-logs/host.json \
+	build-asan/meson-logs/vm.json build-fuzz/meson-logs/testlog.json || status=1
 exit $status
