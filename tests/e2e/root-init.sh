@@ -6,6 +6,8 @@
 #   e2e.rootdev=GLOB  the device / must be mounted from (e.g. /dev/nbd0p1)
 #   e2e.stress=SECS   a write + verify loop for SECS seconds
 #   e2e.status       prints what /sbin/iscsiroot status says (E2E_ROOT_EXTRA)
+#   e2e.readbench=MIB  reads MIB MiB of the whole disk with O_DIRECT, three
+#                    times, and prints each time (bench/vm-multipath.sh)
 # Then the root is remounted read-only and the machine powers off.
 # A root without /proc (bare_root below) is checked read-only instead.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -60,6 +62,21 @@ stress() {
 		i=$((i + 1))
 	done
 	echo "$M stress ok rounds=$i"
+}
+
+# readbench MIB: 1 MiB reads of the whole disk (the root's device without
+# its partition number), O_DIRECT, timed by the uptime clock (10 ms).
+readbench() {
+	local disk round a b
+	disk=$(arg e2e.rootdev)
+	disk=${disk%p[0-9]*}
+	for round in 1 2 3; do
+		read -r a _ </proc/uptime
+		dd if="$disk" of=/dev/null bs=1M count="$1" iflag=direct 2>/dev/null ||
+			{ echo "$M readbench FAILED: dd of $disk"; return; }
+		read -r b _ </proc/uptime
+		echo "$M readbench round=$round mib=$1 cs=$(( (${b%.*} - ${a%.*}) * 100 + 1${b#*.} - 1${a#*.} ))"
+	done
 }
 
 # daemon_check: the root-storage daemon's rules, seen from the booted
@@ -162,6 +179,8 @@ count_boot
 [ -z "$(arg e2e.daemon)" ] || { daemon_check; count_daemons; }
 s=$(arg e2e.stress)
 [ -z "$s" ] || stress "$s"
+s=$(arg e2e.readbench)
+[ -z "$s" ] || readbench "$s"
 # e2e.status: what `iscsiroot status` says (the binary is in the root)
 if [ -n "$(arg e2e.status)" ]; then
 	/sbin/iscsiroot status 2>&1 | sed "s/^/$M status: /"
