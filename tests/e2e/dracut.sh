@@ -41,7 +41,7 @@ CONF=$(find "$INST" -path '*/dracut/dracut.conf.d/50-iscsiroot.conf' -type f)
 pass "meson install: ${MOD#"$INST"}, ${CONF#"$INST"}"
 
 start=$SECONDS
-TAR=$(debroot_cached dracut systemd-sysv,udev,kmod,dracut,dracut-network,open-iscsi) || die "the dracut root"
+TAR=$(debroot_cached dracut systemd-sysv,udev,kmod,procps,dbus,dracut,dracut-network,open-iscsi) || die "the dracut root"
 debroot_unpack "$TAR" || die "unpacking $TAR"
 pass "Debian root with dracut $(sed -n 's/^Version: //p' <(chroot "$DEBROOT" dpkg -s dracut-core)) ready in $((SECONDS - start)) s"
 cp -a "$MOD" "$DEBROOT/usr/lib/dracut/modules.d/" &&
@@ -85,7 +85,7 @@ rm -rf "$DEBROOT"
 e2e_server_up "$IMG" || die "server side"
 
 DEBROOT_BOOT_SECONDS=480 debroot_boot "netroot=iscsi:, no root=" "$INITRD" \
-	"quiet ip=dhcp rd.iscsi.initiator=$E2E_INITIATOR netroot=$(e2e_root_path)" 1
+	"quiet rd.iscsi.initiator=$E2E_INITIATOR netroot=$(e2e_root_path)" 1
 e2e_log_has 'dracut.*(FATAL|Refusing)' && fail "dracut: $(e2e_log_line 'dracut.*(FATAL|Refusing)')"
 e2e_tgt_stop
 if out=$(debroot_fsck "$IMG"); then
