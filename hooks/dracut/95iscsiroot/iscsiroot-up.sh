@@ -25,7 +25,7 @@ case $rc in
     *) die "iscsiroot failed (exit $rc, the reason is above); no iSCSI root disk" ;;
 esac
 
-dev=$(sed -n 's|^ROOT=/dev/||p' "$param" 2> /dev/null | tail -n 1)
+dev=$(sed -n 's|^ROOT=/dev/||p' "$param" 2> /dev/null | sed '$!d')
 if [ -n "$dev" ]; then
     echo "SUBSYSTEM==\"block\", KERNEL==\"$dev\", SYMLINK+=\"root\"" \
         > /etc/udev/rules.d/99-iscsiroot-root.rules
