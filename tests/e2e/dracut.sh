@@ -85,7 +85,7 @@ rm -rf "$DEBROOT"
 e2e_server_up "$IMG" || die "server side"
 
 DEBROOT_BOOT_SECONDS=480 debroot_boot "netroot=iscsi:, no root=" "$INITRD" \
-	"quiet rd.iscsi.initiator=$E2E_INITIATOR netroot=$(e2e_root_path)" 1
+	"quiet rd.iscsi.initiator=$E2E_INITIATOR netroot=$(e2e_root_path) ${E2E_DRACUT_APPEND:-}" 1
 e2e_log_has 'dracut.*(FATAL|Refusing)' && fail "dracut: $(e2e_log_line 'dracut.*(FATAL|Refusing)')"
 e2e_tgt_stop
 if out=$(debroot_fsck "$IMG"); then

@@ -32,7 +32,7 @@ check() {
 
 # called by dracut
 depends() {
-    # rootfs-block: root=/dev/... and fsck; fs-lib: write_fs_tab; the NIC
+    # rootfs-block: root=/dev/...; fs-lib: fsck and its helpers; the NIC
     # drivers (iscsiroot brings the network up itself: no network module)
     echo rootfs-block fs-lib kernel-network-modules
 }

@@ -7,7 +7,24 @@
 # target (or empty, or dhcp) mounts /dev/root, which iscsiroot-up makes a
 # udev link to the partition iscsiroot found.
 
-type write_fs_tab > /dev/null 2>&1 || . /lib/fs-lib.sh
+# /dev/root on /sysroot, as dracut's write_fs_tab means to (Debian's
+# 059 appends only when /etc/fstab already has the line, and its initrd
+# has no /etc/fstab): systemd's fstab generator makes sysroot.mount of it.
+iscsiroot_fstab() {
+    local flags passno=0
+    flags=$(getarg rootflags=)
+    flags="ro${flags:+,$flags},x-initrd.mount"
+    if getargbool 0 rw; then
+        flags="$flags,rw"
+        getargbool 0 rd.skipfsck || passno=1
+    fi
+    grep -qs '^/dev/root /sysroot ' /etc/fstab ||
+        echo "/dev/root /sysroot $(getarg rootfstype=) $flags $passno 0" | sed 's/  / auto /' >> /etc/fstab
+    if [ -n "$DRACUT_SYSTEMD" ]; then
+        systemctl daemon-reload
+        systemctl --no-block start initrd-root-fs.target
+    fi
+}
 
 iscsiroot_wanted() {
     local arg
@@ -26,7 +43,7 @@ if [ -x /sbin/iscsiroot ] && iscsiroot_wanted; then
         iscsi:* | dhcp | "")
             # iscsiroot-up writes the udev rule for /dev/root
             root=/dev/root
-            write_fs_tab /dev/root
+            iscsiroot_fstab
             echo '[ -e /dev/root ]' > "$hookdir"/initqueue/finished/iscsiroot-root.sh
             ;;
     esac
