@@ -7,23 +7,38 @@
 # target (or empty, or dhcp) mounts /dev/root, which iscsiroot-up makes a
 # udev link to the partition iscsiroot found.
 
-# /dev/root on /sysroot, as dracut's write_fs_tab means to (Debian's
-# 059 appends only when /etc/fstab already has the line, and its initrd
-# has no /etc/fstab): systemd's fstab generator makes sysroot.mount of it.
-iscsiroot_fstab() {
-    local flags passno=0
+# /dev/root on /sysroot. Without systemd, dracut's rootfs-block mounts
+# root=/dev/root. With it, dracut's rootfs generator ran before this hook
+# saw the target, so sysroot.mount is written here as that generator
+# writes it, with the device's wait unbounded as rd.timeout (default 0)
+# says. (95iscsi calls write_fs_tab instead; Debian's 059 appends the
+# fstab line only when /etc/fstab holds it already, and its initrd has no
+# /etc/fstab.)
+iscsiroot_sysroot_mount() {
+    local units=/run/systemd/system flags
+    [ -n "$DRACUT_SYSTEMD" ] || return 0
     flags=$(getarg rootflags=)
-    flags="ro${flags:+,$flags},x-initrd.mount"
-    if getargbool 0 rw; then
-        flags="$flags,rw"
-        getargbool 0 rd.skipfsck || passno=1
-    fi
-    grep -qs '^/dev/root /sysroot ' /etc/fstab ||
-        echo "/dev/root /sysroot $(getarg rootfstype=) $flags $passno 0" | sed 's/  / auto /' >> /etc/fstab
-    if [ -n "$DRACUT_SYSTEMD" ]; then
-        systemctl daemon-reload
-        systemctl --no-block start initrd-root-fs.target
-    fi
+    if getargbool 0 rw; then flags="rw${flags:+,$flags}"; else flags="ro${flags:+,$flags}"; fi
+    mkdir -p "$units/initrd-root-fs.target.requires" "$units/dev-root.device.d"
+    {
+        echo "[Unit]"
+        echo "Before=initrd-root-fs.target"
+        echo "Requires=systemd-fsck@dev-root.service"
+        echo "After=systemd-fsck@dev-root.service"
+        echo "[Mount]"
+        echo "What=/dev/root"
+        echo "Where=/sysroot"
+        echo "Options=$flags"
+        echo "Type=$(getarg rootfstype=)"
+    } | sed 's/^Type=$/Type=auto/' > "$units/sysroot.mount"
+    ln -sf ../sysroot.mount "$units/initrd-root-fs.target.requires/sysroot.mount"
+    {
+        echo "[Unit]"
+        echo "JobTimeoutSec=$(getarg rd.timeout)"
+        echo "JobRunningTimeoutSec=$(getarg rd.timeout)"
+    } | sed 's/=$/=0/' > "$units/dev-root.device.d/iscsiroot.conf"
+    systemctl daemon-reload
+    systemctl --no-block start initrd-root-fs.target
 }
 
 iscsiroot_wanted() {
@@ -43,7 +58,7 @@ if [ -x /sbin/iscsiroot ] && iscsiroot_wanted; then
         iscsi:* | dhcp | "")
             # iscsiroot-up writes the udev rule for /dev/root
             root=/dev/root
-            iscsiroot_fstab
+            iscsiroot_sysroot_mount
             echo '[ -e /dev/root ]' > "$hookdir"/initqueue/finished/iscsiroot-root.sh
             ;;
     esac
