@@ -11,6 +11,8 @@
 #     reaches multi-user with the daemon still serving ('@iscsiroot');
 #   - the guest writes, `iscsiroot status` answers, it powers off by
 #     itself, and the host's fsck of the LUN finds the filesystem clean.
+# E2E_DRACUT_APPEND adds kernel arguments (e.g. systemd.journald.forward_to_console=1
+# systemd.journald.max_level_console=warning to see why a boot stops).
 # usage: dracut.sh ISCSIROOT_STATIC_BINARY MESON_BUILD_DIR
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-initramfs.sh"
