@@ -1,7 +1,7 @@
 #!/bin/bash
 # Builds the Debian package as a user would, from a copy of the checkout
 # (the files git knows, as they are now), with `dpkg-buildpackage -us -uc -b`,
-# then checks it: the files are in it (dpkg-deb -c), the binary is static
+# then checks it: the files are in it (dpkg-deb -c; the dracut module too), the binary is static
 # and runs, the hook names the installed binary, and lintian reports no
 # error (its warnings and notes are printed). See debian/README.source.
 #
@@ -63,6 +63,10 @@ dpkg-deb -c "$deb" >"$work/contents"
 for f in ./usr/sbin/iscsiroot \
 	./usr/share/initramfs-tools/hooks/iscsiroot \
 	./usr/share/initramfs-tools/scripts/local-top/iscsiroot \
+	./usr/lib/dracut/modules.d/95iscsiroot/module-setup.sh \
+	./usr/lib/dracut/modules.d/95iscsiroot/parse-iscsiroot.sh \
+	./usr/lib/dracut/modules.d/95iscsiroot/iscsiroot-up.sh \
+	./usr/lib/dracut/dracut.conf.d/50-iscsiroot.conf \
 	./usr/share/man/man8/iscsiroot.8.gz \
 	./usr/share/doc/iscsiroot/copyright \
 	./usr/share/doc/iscsiroot/changelog.gz; do
