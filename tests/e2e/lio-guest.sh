@@ -70,6 +70,10 @@ open() {
 
 enable() { echo 1 >"$I/$BASE:$1/tpgt_1/enable" || die "enable $1"; }
 
+# put VALUE FILE: a string attribute without the newline echo adds: LIO
+# keeps it in the CHAP names and secrets (targetcli writes none either)
+put() { printf '%s' "$1" >"$2"; }
+
 target disk
 open disk 0
 mkdir "$I/$BASE:disk/tpgt_1/np/${IPS#*,}:3260" || die "second portal"
@@ -77,8 +81,8 @@ enable disk
 
 target chap
 open chap 1
-echo alice >"$I/$BASE:chap/tpgt_1/auth/userid" &&
-	echo alice-secret-1 >"$I/$BASE:chap/tpgt_1/auth/password" || die "chap auth"
+put alice "$I/$BASE:chap/tpgt_1/auth/userid" &&
+	put alice-secret-1 "$I/$BASE:chap/tpgt_1/auth/password" || die "chap auth"
 enable chap
 
 target mutual
@@ -86,9 +90,9 @@ acl=$I/$BASE:mutual/tpgt_1/acls/$INITIATOR
 echo 1 >"$I/$BASE:mutual/tpgt_1/attrib/authentication" &&
 	mkdir -p "$acl/lun_0" &&
 	ln -s "$I/$BASE:mutual/tpgt_1/lun/lun_0" "$acl/lun_0/lun_0" &&
-	echo bob >"$acl/auth/userid" && echo bob-secret-123 >"$acl/auth/password" &&
-	echo tgtuser >"$acl/auth/userid_mutual" &&
-	echo target-secret1 >"$acl/auth/password_mutual" || die "mutual acl"
+	put bob "$acl/auth/userid" && put bob-secret-123 "$acl/auth/password" &&
+	put tgtuser "$acl/auth/userid_mutual" &&
+	put target-secret1 "$acl/auth/password_mutual" || die "mutual acl"
 enable mutual
 
 target digest
