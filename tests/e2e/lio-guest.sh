@@ -9,6 +9,10 @@
 #   poweroff       the end
 # Kernel command line: lio.ip=A,B (its addresses, /24 on eth0),
 # lio.base=IQN-PREFIX, lio.initiator=IQN (the one ACL).
+# With lio.root=DEV instead: one target, BASE:root, LUN 0 a fileio
+# backstore on the block device DEV (no write cache: no DPOFUA), on
+# 127.0.0.1:3260, and then the static iscsiroot execs as PID 1 and boots
+# from it, as from any target (the root disk on LIO, in one VM).
 # Targets, each LUN 0 a 16 MiB fileio backstore on the guest's tmpfs:
 #   BASE:disk    no CHAP, any initiator (generate_node_acls), portals A and B
 #   BASE:chap    one-way CHAP at the portal group (demo mode's auth)
@@ -29,6 +33,7 @@ arg() { # arg KEY: the value of KEY= on the kernel command line
 	done
 }
 IPS=$(arg lio.ip)
+ROOT=$(arg lio.root)
 BASE=$(arg lio.base)
 INITIATOR=$(arg lio.initiator)
 
@@ -40,12 +45,28 @@ for m in $(cat /lio-modules); do
 done
 mount -t configfs configfs /sys/kernel/config || die "configfs"
 ip link set lo up
-ip link set eth0 up || die "no eth0"
-for a in ${IPS//,/ }; do ip addr add "$a/24" dev eth0 || die "address $a"; done
 
 C=/sys/kernel/config/target/core
 I=/sys/kernel/config/target/iscsi
 mkdir -p "$I" || die "no iscsi fabric"
+
+if [ -n "$ROOT" ]; then
+	b=$C/fileio_0/root t=$I/$BASE:root/tpgt_1
+	mkdir -p "$b" && echo "fd_dev_name=$ROOT" >"$b/control" &&
+		echo lio-root >"$b/wwn/vpd_unit_serial" && echo 1 >"$b/enable" &&
+		mkdir -p "$t/lun/lun_0" && ln -s "$b" "$t/lun/lun_0/root" &&
+		mkdir "$t/np/127.0.0.1:3260" &&
+		echo 1 >"$t/attrib/generate_node_acls" && echo 1 >"$t/attrib/cache_dynamic_acls" &&
+		echo 0 >"$t/attrib/demo_mode_write_protect" &&
+		echo 0 >"$t/attrib/authentication" && echo 1 >"$t/enable" || die "root target"
+	say "lio root ready"
+	# as the kernel left it for an /init (lazily: LIO holds DEV open)
+	umount -l /sys/kernel/config /sys /proc /dev
+	exec /sbin/iscsiroot
+fi
+
+ip link set eth0 up || die "no eth0"
+for a in ${IPS//,/ }; do ip addr add "$a/24" dev eth0 || die "address $a"; done
 
 # target NAME: a fileio backstore NAME and target BASE:NAME, LUN 0 on it,
 # portal group 1 listening on the first address.
