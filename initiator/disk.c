@@ -306,7 +306,7 @@ int iscsi_disk_probe(struct ev_loop *loop, struct iscsi_session *s,
 		return r;
 	if (answered(s, &p, P_MODE))
 		scsi_parse_mode_sense6_wp(p.mode, disk_received(&p.t[P_MODE]),
-					  &d->write_protected);
+					  &d->write_protected, &d->dpofua);
 	derive_limits(d);
 	boot_step_end(BOOT_STEP_PROBE, ev_now(loop));
 	return 0;

@@ -101,7 +101,7 @@ static void fuzz_capacity_luns(const uint8_t *data, size_t len)
 	struct scsi_capacity cap;
 	uint64_t luns[4], number, back;
 	size_t n;
-	bool wp;
+	bool wp, fua;
 
 	if (scsi_parse_read_capacity10(data, len, &cap) == 0)
 		REQUIRE(cap.blocks > 0 && cap.block_size > 0);
@@ -115,7 +115,7 @@ static void fuzz_capacity_luns(const uint8_t *data, size_t len)
 		REQUIRE(scsi_lun_from_number(number, &back) == 0);
 		REQUIRE(scsi_lun_to_number(back, &number) == 0);
 	}
-	(void)scsi_parse_mode_sense6_wp(data, len, &wp);
+	(void)scsi_parse_mode_sense6_wp(data, len, &wp, &fua);
 }
 
 /* The builders with fields taken from the input: lengths must be the

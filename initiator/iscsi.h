@@ -218,6 +218,7 @@ struct iscsi_disk {
 	bool use16;                     /* 16-byte CDBs: LBA or size needs them */
 	bool can_unmap;                 /* thin and Block Limits allow UNMAP */
 	bool write_protected;
+	bool dpofua;                    /* the FUA bit is supported (MODE SENSE) */
 	uint32_t max_xfer_bytes;        /* per command (at most 16 MiB) */
 };
 

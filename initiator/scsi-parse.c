@@ -297,13 +297,16 @@ int scsi_parse_report_luns(const uint8_t *buf, size_t len, uint64_t *luns,
 }
 
 /* SPC-4 7.5.5: MODE DATA LENGTH, MEDIUM TYPE, DEVICE-SPECIFIC PARAMETER
- * (WP is bit 7 for direct-access devices, SBC-3 6.5.1). */
-int scsi_parse_mode_sense6_wp(const uint8_t *buf, size_t len, bool *write_protected)
+ * (WP is bit 7 for direct-access devices, DPOFUA bit 4: the LUN takes
+ * the FUA bit, SBC-3 6.5.1; LIO fails a FUA WRITE to a LUN without it). */
+int scsi_parse_mode_sense6_wp(const uint8_t *buf, size_t len, bool *write_protected,
+			      bool *dpofua)
 {
-	*write_protected = false;
+	*write_protected = *dpofua = false;
 	if (len < 4 || buf[0] < 3)
 		return -EBADMSG;
 	*write_protected = (buf[2] & 0x80) != 0;
+	*dpofua = (buf[2] & 0x10) != 0;
 	return 0;
 }
 

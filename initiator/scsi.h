@@ -167,7 +167,8 @@ int scsi_parse_read_capacity16(const uint8_t *buf, size_t len, struct scsi_capac
 int scsi_parse_report_luns(const uint8_t *buf, size_t len, uint64_t *luns,
 			   size_t max, size_t *n);
 /* MODE SENSE(6) header: the WP bit of the device-specific parameter. */
-int scsi_parse_mode_sense6_wp(const uint8_t *buf, size_t len, bool *write_protected);
+int scsi_parse_mode_sense6_wp(const uint8_t *buf, size_t len, bool *write_protected,
+			      bool *dpofua);
 
 /* ---- LUN numbers. The 8-byte SAM LUN field as a big-endian integer. */
 /* Plain numbers: peripheral addressing below 256, flat space below 16384. */

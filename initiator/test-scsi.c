@@ -640,7 +640,7 @@ static void test_report_luns(void)
 static void test_mode_sense(void)
 {
 	uint8_t buf[128];
-	bool wp = true;
+	bool wp = true, fua = false;
 	/* tgtd LUN 2, all pages: DPOFUA set, WP clear, one block descriptor */
 	size_t len = unhex("6900100800000000000002000000020e8080000a0000000000000000000008121400"
 			   "ffff0000ffffffff80140000000000000a0a021000000000000002004a01001c04"
@@ -648,17 +648,23 @@ static void test_mode_sense(void)
 			   "0000000000000000", buf, sizeof(buf));
 
 	CHECK_EQ(len, 106);
-	CHECK_EQ(scsi_parse_mode_sense6_wp(buf, len, &wp), 0);
+	CHECK_EQ(scsi_parse_mode_sense6_wp(buf, len, &wp, &fua), 0);
 	CHECK(!wp);
+	CHECK(fua);
+	/* LIO's fileio LUN without a write cache: no DPOFUA */
+	buf[2] = 0x00;
+	CHECK_EQ(scsi_parse_mode_sense6_wp(buf, len, &wp, &fua), 0);
+	CHECK(!wp && !fua);
 	/* the same LUN after readonly=1 */
 	buf[2] = 0x90;
-	CHECK_EQ(scsi_parse_mode_sense6_wp(buf, len, &wp), 0);
+	CHECK_EQ(scsi_parse_mode_sense6_wp(buf, len, &wp, &fua), 0);
 	CHECK(wp);
-	CHECK_EQ(scsi_parse_mode_sense6_wp(buf, 4, &wp), 0);
+	CHECK_EQ(scsi_parse_mode_sense6_wp(buf, 4, &wp, &fua), 0);
 	CHECK(wp);
-	CHECK_EQ(scsi_parse_mode_sense6_wp(buf, 3, &wp), -EBADMSG);
+	CHECK_EQ(scsi_parse_mode_sense6_wp(buf, 3, &wp, &fua), -EBADMSG);
+	CHECK(!wp && !fua);
 	buf[0] = 2; /* MODE DATA LENGTH too small for the header */
-	CHECK_EQ(scsi_parse_mode_sense6_wp(buf, len, &wp), -EBADMSG);
+	CHECK_EQ(scsi_parse_mode_sense6_wp(buf, len, &wp, &fua), -EBADMSG);
 }
 
 /* ---- SAM-5 LUN addressing. */

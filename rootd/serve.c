@@ -392,7 +392,9 @@ static struct bdev_config bdev_config_of(const struct serve *s, const struct ser
 		.size = d->capacity.blocks * bs,
 		.block_size = bs,
 		.read_only = d->write_protected,
-		.can_flush = true, .can_fua = true, .can_discard = d->can_unmap,
+		/* FUA only where the LUN says it takes it: without, the
+		 * kernel follows a FUA write with a flush */
+		.can_flush = true, .can_fua = d->dpofua, .can_discard = d->can_unmap,
 		/* ublk: one queue, served by this one event loop. */
 		.queues = ublk ? 1 : opt->queues ? opt->queues : 1,
 		.index = -1,

@@ -119,7 +119,7 @@ static int issue(struct stress *st, struct op *o, bool write, uint64_t off,
 		memcpy(st->shadow + off, o->buf, len);
 	}
 	iscsi_disk_rw(&st->disk, &o->task, write, off / bs, len / bs, o->buf,
-		      write && (rnd(st) & 7) == 0);
+		      write && st->disk.dpofua && (rnd(st) & 7) == 0);
 	o->task.done = op_done;
 	o->task.ctx = o;
 	st->inflight++;
