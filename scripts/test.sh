@@ -19,12 +19,16 @@ if [ $# -gt 0 ]; then   # a part of the suite, as meson test takes it
 fi
 asan=(meson test -C build-asan --no-rebuild --print-errorlogs)
 "${asan[@]}" --logbase host --suite unit --suite integration || status=1
-# The fuzzers and the set-up checks (the build in a bare tree, the
-# package) need CPU and disk only: they run beside the VM boots (one QEMU
-# thread in software emulation) at the lowest priority, so they cost the
-# suite no time of its own and the boots none of theirs.
+# The Debian roots of the VM tests, the fuzzers and the set-up checks
+# (the build in a bare tree, the package) need CPU and disk only: they run
+# beside the VM boots (one QEMU thread in software emulation) at the
+# lowest priority, so they cost the suite no time of its own and the
+# boots none of theirs.
 (
 	rc=0
+	# the Debian roots of the last VM tests, made ahead (each test makes
+	# its own if this did not)
+	nice -n 19 tests/e2e/prebuild-roots.sh
 	nice -n 19 meson test -C build-fuzz --no-rebuild --print-errorlogs --suite fuzz \
 		--num-processes 1 || rc=1
 	nice -n 19 "${asan[@]}" --logbase setup --suite setup || rc=1

@@ -46,7 +46,7 @@ debroot_dpkg_i() {
 }
 
 # 1. initramfs-tools: dpkg -i, update-initramfs, boot.
-TAR=$(debroot_cached itools systemd-sysv,udev,kmod,initramfs-tools,busybox) || die "the initramfs-tools root"
+TAR=$(debroot_cached itools "$DEBROOT_PKGS_ITOOLS") || die "the initramfs-tools root"
 debroot_unpack "$TAR" || die "unpacking $TAR"
 debroot_dpkg_i || die "dpkg -i ${DEB##*/} in the initramfs-tools root"
 pass "dpkg -i ${DEB##*/}: $(chroot "$DEBROOT" dpkg-query -W -f '${Package} ${Version} ${Status}' iscsiroot)"

@@ -43,7 +43,7 @@ CONF=$(find "$INST" -path '*/dracut/dracut.conf.d/50-iscsiroot.conf' -type f)
 pass "meson install: ${MOD#"$INST"}, ${CONF#"$INST"}"
 
 start=$SECONDS
-TAR=$(debroot_cached dracut systemd-sysv,udev,kmod,procps,dbus,dracut,dracut-network,open-iscsi) || die "the dracut root"
+TAR=$(debroot_cached dracut "$DEBROOT_PKGS_DRACUT") || die "the dracut root"
 debroot_unpack "$TAR" || die "unpacking $TAR"
 pass "Debian root with dracut $(sed -n 's/^Version: //p' <(chroot "$DEBROOT" dpkg -s dracut-core)) ready in $((SECONDS - start)) s"
 cp -a "$MOD" "$DEBROOT/usr/lib/dracut/modules.d/" &&

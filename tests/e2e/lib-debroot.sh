@@ -11,6 +11,11 @@
 DEBROOT_TOP=$(cd "$E2E_DIR/../.." && pwd)
 DEBROOT_DEPS=$DEBROOT_TOP/.deps
 DEBROOT=
+# The roots' packages beside minbase (prebuild-roots.sh makes them ahead):
+# dracut.sh's (Debian's dracut-network needs procps and dbus) and
+# deb-boot.sh's (initramfs-tools).
+DEBROOT_PKGS_DRACUT=systemd-sysv,udev,kmod,procps,dbus,dracut,dracut-network,open-iscsi
+DEBROOT_PKGS_ITOOLS=systemd-sysv,udev,kmod,initramfs-tools,busybox
 
 # debroot_cached NAME PACKAGES: the path of .deps/e2e-root-NAME.tar,
 # made first when missing, older than 30 days or made for another package
