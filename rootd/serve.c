@@ -641,10 +641,13 @@ static void ask_portals(struct serve *s, const struct serve_options *opt, unsign
 	if (r == 0)
 		r = ev_run_until(s->loop, portals_settled, &q,
 				 ev_now(s->loop) + PORTALS_WAIT_MS);
+	/* the session's own reason when it has one (a refused login, a
+	 * dropped connection), else the wait's (no answer in time) */
 	if (!q.done)
 		log_warn("no list of the target's portals (SendTargets at %s): %s",
 			 iscsi_session_host(s->session),
-			 q.session && r != -ENOMEM ? iscsi_session_error(q.session) : strerror(-r));
+			 q.session && iscsi_session_errno(q.session)
+				 ? iscsi_session_error(q.session) : strerror(r < 0 ? -r : ETIMEDOUT));
 	q.done = true;
 	if (q.session && iscsi_session_ready(q.session))
 		iscsi_sync_logout(s->loop, q.session);
