@@ -91,23 +91,36 @@ static bool a_path_nic_up(void *ctx)
 	return up;
 }
 
+/* One more path to the disk being served (its NIC came up late, or the
+ * target listed it); opt is room for its configuration. A path to a
+ * portal already there (-EEXIST) is no news. */
+static void join_path(struct serve *srv, const struct boot_config *bc,
+		      const struct dhcpc_rootpath *path, struct serve_options *opt,
+		      const char *why)
+{
+	char err[200] = "out of memory";
+	int r = opt ? daemon_target_config(bc, path, opt, err, sizeof(err)) : -ENOMEM;
+
+	if (r == 0 && (r = serve_add_path(srv, &opt->iscsi)) < 0)
+		snprintf(err, sizeof(err), "%s", strerror(-r));
+	if (r == 0)
+		log_info("path %u: %s:%u, %s", iscsi_mpath_paths(serve_mpath(srv)), path->host,
+			 path->port, why);
+	else if (r != -EEXIST)
+		log_warn("portal %s:%u left out: %s", path->host, path->port, err);
+}
+
 static void join_late_paths(struct nic_paths *np)
 {
 	for (unsigned i = 0; np->srv && i < np->npaths && i < ISCSI_MPATH_MAX; i++) {
 		const struct dhcpc_rootpath *p = &np->paths[i];
 		struct serve_options *opt;
-		char err[256] = "";
-		int r;
 
 		if (np->started[i] || !nic_up(np, i))
 			continue;
 		np->started[i] = true;
 		opt = malloc(sizeof(*opt));
-		r = opt ? daemon_target_config(np->bc, p, opt, err, sizeof(err)) : -ENOMEM;
-		if (r == 0)
-			r = serve_add_path(np->srv, &opt->iscsi);
-		if (r < 0)
-			log_warn("path to %s: %s", p->host, strerror(-r));
+		join_path(np->srv, np->bc, p, opt, "its NIC is up");
 		if (opt)
 			secure_zero(opt, sizeof(*opt));
 		free(opt);
@@ -340,21 +353,6 @@ struct more_portals {
 	const unsigned *of_session;     /* a session's index in paths */
 };
 
-static void add_path_listed(struct serve *srv, const struct boot_config *bc,
-			    const struct dhcpc_rootpath *path, struct serve_options *opt)
-{
-	char err[200];
-	int r = daemon_target_config(bc, path, opt, err, sizeof(err));
-
-	if (r == 0 && (r = serve_add_path(srv, &opt->iscsi)) < 0 && r != -EEXIST)
-		snprintf(err, sizeof(err), "%s", strerror(-r));
-	if (r == 0)
-		log_info("path %u: %s:%u, from the target's SendTargets answer",
-			 iscsi_mpath_paths(serve_mpath(srv)), path->host, path->port);
-	else if (r != -EEXIST)
-		log_warn("portal %s:%u left out: %s", path->host, path->port, err);
-}
-
 static void add_listed_portals(void *ctx, struct serve *srv, unsigned path, char *text,
 			       size_t len)
 {
@@ -376,7 +374,7 @@ static void add_listed_portals(void *ctx, struct serve *srv, unsigned path, char
 	if (r < 0)
 		log_warn("the target's list of portals (SendTargets) is unusable: %s", strerror(-r));
 	for (unsigned i = had; r >= 0 && i < found->npaths; i++)
-		add_path_listed(srv, found, &found->paths[i], opt);
+		join_path(srv, found, &found->paths[i], opt, "from the target's SendTargets answer");
 	if (found)
 		secure_zero(found, sizeof(*found));
 	if (opt)
