@@ -19,10 +19,24 @@
 #define SOL_MAX_RT_MS 3600000
 #define REQ_MAX_RT_MS 30000
 #define REQ_MAX_RC 10
+#define REN_TIMEOUT_MS 10000   /* REB_TIMEOUT too */
+#define REN_MAX_RT_MS 600000   /* REB_MAX_RT too */
+/* A server's T1 of 0 or 1 s must not make us chatter. */
+#define T1_MIN_S 5
 #define RECV_BURST 16
 #define PREF_MAX 255
 
 enum dhcp6_input { IN_TIMER, IN_ADVERTISE, IN_REPLY };
+
+static const struct {
+	uint8_t type;          /* what the state sends */
+	const char *name;
+} states[] = {
+	[DHCP6_STATE_SOLICIT] = { DHCP6_SOLICIT, "Solicit" },
+	[DHCP6_STATE_REQUEST] = { DHCP6_REQUEST, "Request" },
+	[DHCP6_STATE_RENEW] = { DHCP6_RENEW, "Renew" },
+	[DHCP6_STATE_REBIND] = { DHCP6_REBIND, "Rebind" },
+};
 
 static uint64_t next_random(struct dhcp6_client *c)
 {
@@ -43,16 +57,21 @@ static int64_t rand_part(struct dhcp6_client *c, int64_t t, bool positive)
 	return (int64_t)(next_random(c) % (2 * span + 1)) - (int64_t)span;
 }
 
+static bool renewing(const struct dhcp6_client *c)
+{
+	return c->state == DHCP6_STATE_RENEW || c->state == DHCP6_STATE_REBIND;
+}
+
 /* §15: RT = IRT + RAND·IRT, then 2·RT + RAND·RT, capped at MRT + RAND·MRT. */
 static void next_rt(struct dhcp6_client *c)
 {
-	int64_t mrt = c->state == DHCP6_STATE_SOLICIT ? SOL_MAX_RT_MS
-						      : REQ_MAX_RT_MS;
+	bool solicit = c->state == DHCP6_STATE_SOLICIT;
+	int64_t irt = renewing(c) ? REN_TIMEOUT_MS : c->cfg.irt_ms;
+	int64_t mrt = solicit ? SOL_MAX_RT_MS
+		      : renewing(c) ? REN_MAX_RT_MS : REQ_MAX_RT_MS;
 
 	if (c->attempt == 0) {
-		c->rt_ms = c->cfg.irt_ms +
-			   rand_part(c, c->cfg.irt_ms,
-				     c->state == DHCP6_STATE_SOLICIT);
+		c->rt_ms = irt + rand_part(c, irt, solicit);
 		return;
 	}
 	c->rt_ms = 2 * c->rt_ms + rand_part(c, c->rt_ms, false);
@@ -65,13 +84,18 @@ static void transmit(struct dhcp6_client *c)
 	uint8_t buf[DHCP6_MAX_PACKET];
 	int64_t now = now_ms();
 	int64_t cs = (now - c->start_ms) / 10;
+	/* §18.2.4-5: Renew until T2, Rebind until the lease ends */
+	int64_t end = c->state == DHCP6_STATE_RENEW ? c->t2_ms
+		      : c->state == DHCP6_STATE_REBIND ? c->expire_ms : -1;
 	struct dhcp6_out o = {
-		.type = c->state == DHCP6_STATE_SOLICIT ? DHCP6_SOLICIT
-							: DHCP6_REQUEST,
+		.type = states[c->state].type,
 		.xid = c->xid, .mac = c->cfg.mac, .iaid = (uint32_t)c->cfg.ifindex,
 		.elapsed_cs = (uint16_t)MIN(cs, 0xffff),
 		.server_id = c->server_id,
-		.server_id_len = c->state == DHCP6_STATE_REQUEST ? c->server_id_len : 0,
+		.server_id_len = c->state == DHCP6_STATE_REQUEST ||
+				 c->state == DHCP6_STATE_RENEW ? c->server_id_len : 0,
+		/* the address held (a hint in a Solicit or Request) */
+		.addr = c->lease.v6 ? &c->lease.addr6 : NULL,
 	};
 	int r = dhcp6_io_send(c->src.fd, c->cfg.ifindex, buf,
 			      dhcp6_msg_build(buf, &o));
@@ -82,12 +106,13 @@ static void transmit(struct dhcp6_client *c)
 	if (c->attempt++ == 0 && c->state == DHCP6_STATE_SOLICIT)
 		c->collect_ms = now + c->rt_ms;
 	c->src.deadline = now + c->rt_ms;
+	if (end >= 0 && c->src.deadline > end)
+		c->src.deadline = end;
 }
 
 static void begin(struct dhcp6_client *c, enum dhcp6_state s)
 {
-	log_debug("dhcp6 %s: %s", c->cfg.ifname,
-		  s == DHCP6_STATE_SOLICIT ? "Solicit" : "Request");
+	log_debug("dhcp6 %s: %s", c->cfg.ifname, states[s].name);
 	c->state = s;
 	c->attempt = 0;
 	c->xid = (uint32_t)next_random(c) & 0xffffff;
@@ -97,14 +122,20 @@ static void begin(struct dhcp6_client *c, enum dhcp6_state s)
 	transmit(c);
 }
 
+/* The server the next Request or Renew goes to. */
+static void take_server(struct dhcp6_client *c, const struct dhcp6_msg *m)
+{
+	memcpy(c->server_id, m->server_id, m->server_id_len);
+	c->server_id_len = m->server_id_len;
+}
+
 /* §18.2.9: the highest preference wins; 255 at once, else after the
  * first RT. */
 static void take_advertise(struct dhcp6_client *c, const struct dhcp6_msg *m)
 {
 	if (m->preference > c->pref) {
 		c->pref = m->preference;
-		memcpy(c->server_id, m->server_id, m->server_id_len);
-		c->server_id_len = m->server_id_len;
+		take_server(c, m);
 	}
 	if (c->pref == PREF_MAX || now_ms() >= c->collect_ms)
 		begin(c, DHCP6_STATE_REQUEST);
@@ -119,9 +150,42 @@ static void close_socket(struct dhcp6_client *c)
 		close(fd);
 }
 
+static int open_socket(struct dhcp6_client *c)
+{
+	int fd = dhcp6_io_open(c->cfg.ifname);
+	int r = fd < 0 ? fd : ev_set_fd(&c->src, fd, EPOLLIN);
+
+	if (r < 0)
+		close_socket(c);
+	return r;
+}
+
+static int64_t after(int64_t now, uint32_t secs)
+{
+	return secs == DHCP6_INFINITY ? -1 : now + (int64_t)secs * 1000;
+}
+
+/* §14.2, §21.4: T1 and T2 the server's, or when it left them to us, 0.5
+ * and 0.8 of the preferred lifetime; neither past the valid lifetime. */
+static void set_times(struct dhcp6_client *c, const struct dhcp6_msg *m,
+		      int64_t now)
+{
+	uint32_t t1 = m->t1, t2 = m->t2, pref = m->preferred;
+
+	if (!t1 || !t2) {
+		t1 = pref == DHCP6_INFINITY ? pref : pref / 2;
+		t2 = pref == DHCP6_INFINITY ? pref : pref / 5 * 4;
+	}
+	t1 = MIN(MAX(t1, T1_MIN_S), m->valid);
+	c->t1_ms = after(now, t1);
+	c->t2_ms = after(now, MIN(MAX(t2, t1), m->valid));
+	c->expire_ms = after(now, m->valid);
+}
+
 static void enter_bound(struct dhcp6_client *c, const struct dhcp6_msg *m)
 {
 	struct dhcpc_lease *l = &c->lease;
+	bool renewal = l->v6;
 	char a[INET6_ADDRSTRLEN];
 
 	memset(l, 0, sizeof(*l));
@@ -135,12 +199,49 @@ static void enter_bound(struct dhcp6_client *c, const struct dhcp6_msg *m)
 	memcpy(l->dns6, m->dns, sizeof(m->dns));
 	memcpy(l->rootpath, m->bootfile_url, sizeof(l->rootpath));
 	l->bound_ms = now_ms();
-	log_info("dhcp6 %s: address %s", c->cfg.ifname,
+	set_times(c, m, l->bound_ms);
+	take_server(c, m);  /* after a Rebind: the server that answered */
+	log_info("dhcp6 %s: %s %s", c->cfg.ifname, renewal ? "renewed" : "address",
 		 inet_ntop(AF_INET6, &m->addr, a, sizeof(a)));
 	close_socket(c);
-	c->src.deadline = -1;
+	c->src.deadline = c->t1_ms;
 	c->state = DHCP6_STATE_BOUND;
 	c->on_bound(c, c->ctx);
+}
+
+/* The timer while a lease is held: Renew from T1, Rebind from T2 (each
+ * transmit() stops at the next), and past the valid lifetime a new
+ * lease, the address kept (the root disk is behind it). */
+static void renew_timer(struct dhcp6_client *c)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (c->src.fd < 0 && open_socket(c) < 0) {
+		log_warn("dhcp6 %s: no socket to renew with; trying again",
+			 c->cfg.ifname);
+		c->src.deadline = now_ms() + REN_TIMEOUT_MS +
+				  rand_part(c, REN_TIMEOUT_MS, true);
+	} else if (c->expire_ms >= 0 && now_ms() >= c->expire_ms) {
+		log_warn("dhcp6 %s: lease of %s expired; keeping the address, soliciting",
+			 c->cfg.ifname,
+			 inet_ntop(AF_INET6, &c->lease.addr6, a, sizeof(a)));
+		begin(c, DHCP6_STATE_SOLICIT);
+	} else if (c->state == DHCP6_STATE_BOUND) {
+		begin(c, DHCP6_STATE_RENEW);
+	} else if (c->state == DHCP6_STATE_RENEW && c->t2_ms >= 0 &&
+		   now_ms() >= c->t2_ms) {
+		begin(c, DHCP6_STATE_REBIND);
+	} else {
+		transmit(c);
+	}
+}
+
+/* §18.2.10.1: a Reply to a Renew or Rebind that does not extend the
+ * address (NoBinding, ...): a Request to the server that said so. */
+static void request_again(struct dhcp6_client *c, const struct dhcp6_msg *m)
+{
+	take_server(c, m);
+	begin(c, DHCP6_STATE_REQUEST);
 }
 
 /* The one switch: what each input does in each state. */
@@ -167,6 +268,17 @@ static void handle_event(struct dhcp6_client *c, enum dhcp6_input in,
 			transmit(c);
 		break;
 	case DHCP6_STATE_BOUND:
+		renew_timer(c);
+		break;
+	case DHCP6_STATE_RENEW:
+	case DHCP6_STATE_REBIND:
+		if (in == IN_REPLY && m->have_addr && !m->status)
+			enter_bound(c, m);
+		else if (in == IN_REPLY)
+			request_again(c, m);
+		else
+			renew_timer(c);
+		break;
 	case DHCP6_STATE_STOPPED:
 		break;
 	default:
@@ -196,11 +308,12 @@ static const char *classify(const struct dhcp6_client *c,
 			return "no Rapid Commit";
 		if (!m->have_addr || m->status)
 			return "no address";
-	} else if (c->state != DHCP6_STATE_REQUEST || *in != IN_REPLY) {
+	} else if (*in != IN_REPLY || c->state == DHCP6_STATE_BOUND) {
 		return "state";
-	} else if (m->server_id_len != c->server_id_len ||
-		   memcmp(m->server_id, c->server_id, c->server_id_len)) {
-		return "other server";
+	} else if (c->state != DHCP6_STATE_REBIND &&
+		   (m->server_id_len != c->server_id_len ||
+		    memcmp(m->server_id, c->server_id, c->server_id_len))) {
+		return "other server"; /* a Rebind goes to any server */
 	}
 	return NULL;
 }
@@ -244,7 +357,7 @@ int dhcp6_client_start(struct dhcp6_client *c, struct ev_loop *loop,
 		       void (*on_bound)(struct dhcp6_client *, void *),
 		       void *ctx)
 {
-	int fd, r;
+	int r;
 
 	memset(c, 0, sizeof(*c));
 	c->cfg = *cfg;
@@ -255,15 +368,11 @@ int dhcp6_client_start(struct dhcp6_client *c, struct ev_loop *loop,
 	if (getrandom(&c->rng, sizeof(c->rng), GRND_NONBLOCK) != sizeof(c->rng))
 		c->rng = (uint64_t)now_ms() * 0x9e3779b97f4a7c15ull;
 	c->rng |= 1; /* xorshift must not start at 0 */
-	fd = dhcp6_io_open(cfg->ifname);
-	if (fd < 0)
-		return fd;
 	r = ev_add(loop, &c->src);
 	if (r == 0)
-		r = ev_set_fd(&c->src, fd, EPOLLIN);
+		r = open_socket(c);
 	if (r < 0) {
 		ev_del(&c->src);
-		close(fd);
 		return r;
 	}
 	begin(c, DHCP6_STATE_SOLICIT);

@@ -2,8 +2,11 @@
 /*
  * One DHCPv6 client on one interface (RFC 8415 §18.2): Solicit, the best
  * Advertise, Request, Reply — or Solicit and Reply with Rapid Commit —
- * for one IA_NA, DNS servers and the boot file URL (RFC 5970). It ends
- * at the first Reply with an address; the caller configures it.
+ * for one IA_NA, DNS servers and the boot file URL (RFC 5970); on_bound
+ * then, and the caller configures the address. Left running, it keeps the
+ * lease: Renew at T1, Rebind at T2, on_bound again at each Reply. At the
+ * end of the valid lifetime it keeps the address (the root disk is behind
+ * it, as the DHCPv4 client does) and solicits again.
  */
 #ifndef ISCSIROOT_DHCPC_DHCP6_H
 #define ISCSIROOT_DHCPC_DHCP6_H
@@ -18,6 +21,8 @@ enum dhcp6_state {
 	DHCP6_STATE_SOLICIT,   /* Solicit sent; collecting Advertises */
 	DHCP6_STATE_REQUEST,   /* Request sent to the chosen server */
 	DHCP6_STATE_BOUND,     /* a Reply gave the address; socket closed */
+	DHCP6_STATE_RENEW,     /* from T1: Renew sent to our server */
+	DHCP6_STATE_REBIND,    /* from T2: Rebind sent to any server */
 	DHCP6_STATE_STOPPED,
 };
 
@@ -41,7 +46,9 @@ struct dhcp6_client {
 	int pref;                  /* of the best Advertise; -1: none */
 	uint8_t server_id[DHCP6_MAX_DUID];
 	uint8_t server_id_len;
-	struct dhcpc_lease lease;  /* when BOUND: addr6, dns6, rootpath */
+	struct dhcpc_lease lease;  /* once bound: addr6, dns6, rootpath */
+	int64_t t1_ms, t2_ms;      /* Renew, Rebind from then; -1: never */
+	int64_t expire_ms;         /* the valid lifetime's end; -1: never */
 	void (*on_bound)(struct dhcp6_client *c, void *ctx);
 	void *ctx;
 };

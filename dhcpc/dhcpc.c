@@ -438,10 +438,12 @@ static void wake(void *ctx)
 }
 
 /* IPv6: the address past DAD and the route are there; the first such
- * interface wins as a first lease does. */
+ * interface wins as a first lease does. With keep_lease a DHCPv6 client
+ * goes on renewing (step_iface takes each renewal). */
 static void v6_ready(struct dhcpc *d, struct iface *f)
 {
-	dhcpc_v6_stop(&f->v6);
+	if (!d->cfg.keep_lease)
+		dhcpc_v6_stop(&f->v6);
 	if (!d->cfg.every_iface && d->winner < 0) {
 		log_info("%s: IPv6 configured, stopping the other interfaces",
 			 f->link.name);
@@ -510,6 +512,10 @@ static void give_up(struct dhcpc *d, struct iface *f, int status)
  * (-1: not before an event), or a negative errno in *err. */
 static int64_t step_iface(struct dhcpc *d, struct iface *f, int64_t now, int *err)
 {
+	if (f->configured && f->v6.renewed) {
+		f->v6.renewed = false;
+		adopt_lease(d, f, &f->v6.lease);
+	}
 	if (f->configured || f->given_up)
 		return -1;
 	if (f->running) {

@@ -74,6 +74,8 @@ static int ia_option(uint16_t code, const uint8_t *v, size_t n, void *ctx)
 	else if (code == OPT_IAADDR && n >= 24 && !m->have_addr &&
 		 get32(v + 20) != 0 && get32(v + 16) <= get32(v + 20)) {
 		memcpy(&m->addr, v, 16);
+		m->preferred = get32(v + 16);
+		m->valid = get32(v + 20);
 		m->have_addr = true;
 	}
 	return 0;
@@ -112,9 +114,14 @@ static int top_option(uint16_t code, const uint8_t *v, size_t n, void *ctx)
 		copy_duid(m->server_id, &m->server_id_len, v, n);
 		break;
 	case OPT_IA_NA: /* IAID, T1, T2, then options */
-		if (n >= 12 && get32(v) == ps->iaid)
-			return walk(v + 12, n - 12, ia_option, ps);
-		break;
+		if (n < 12 || get32(v) != ps->iaid)
+			break;
+		m->t1 = get32(v + 4);
+		m->t2 = get32(v + 8);
+		/* §21.4: T1 above a non-zero T2 makes the IA_NA void */
+		if (m->t2 && m->t1 > m->t2)
+			break;
+		return walk(v + 12, n - 12, ia_option, ps);
 	case OPT_PREFERENCE:
 		if (n == 1)
 			m->preference = v[0];
@@ -161,7 +168,7 @@ static uint8_t *put_opt(uint8_t *p, uint16_t code, const void *v, size_t n)
 size_t dhcp6_msg_build(uint8_t *buf, const struct dhcp6_out *o)
 {
 	/* DUID-LL: type 3, hardware type 1 (Ethernet), the MAC */
-	uint8_t duid[10] = { 0, 3, 0, 1 }, elapsed[2], ia[12] = { 0 };
+	uint8_t duid[10] = { 0, 3, 0, 1 }, elapsed[2], ia[12 + 4 + 24] = { 0 };
 	/* asked for: DNS servers, the boot file URL */
 	static const uint8_t oro[] = { 0, OPT_DNS_SERVERS, 0, OPT_BOOTFILE_URL };
 	uint8_t *p = put32(buf, (uint32_t)o->type << 24 | (o->xid & 0xffffff));
@@ -169,11 +176,14 @@ size_t dhcp6_msg_build(uint8_t *buf, const struct dhcp6_out *o)
 	memcpy(duid + 4, o->mac, 6);
 	put16(elapsed, o->elapsed_cs);
 	put32(ia, o->iaid); /* T1 and T2 0: the server's choice */
+	/* §18.2.4: the address held, its lifetimes 0 (the server's choice) */
+	if (o->addr)
+		memcpy(put16(put16(ia + 12, OPT_IAADDR), 24), o->addr, 16);
 	p = put_opt(p, OPT_CLIENTID, duid, sizeof(duid));
 	if (o->server_id_len)
 		p = put_opt(p, OPT_SERVERID, o->server_id, o->server_id_len);
 	p = put_opt(p, OPT_ELAPSED_TIME, elapsed, sizeof(elapsed));
-	p = put_opt(p, OPT_IA_NA, ia, sizeof(ia));
+	p = put_opt(p, OPT_IA_NA, ia, o->addr ? sizeof(ia) : 12);
 	p = put_opt(p, OPT_ORO, oro, sizeof(oro));
 	if (o->type == DHCP6_SOLICIT)
 		p = put_opt(p, OPT_RAPID_COMMIT, NULL, 0);

@@ -21,8 +21,12 @@ enum dhcp6_type {
 	DHCP6_SOLICIT = 1,
 	DHCP6_ADVERTISE = 2,
 	DHCP6_REQUEST = 3,
+	DHCP6_RENEW = 5,
+	DHCP6_REBIND = 6,
 	DHCP6_REPLY = 7,
 };
+
+#define DHCP6_INFINITY 0xffffffffu   /* a lifetime or T1/T2 (§7.7) */
 
 /* What a received message says, for the IA_NA whose IAID we sent. Plain
  * data: nothing points into the packet. */
@@ -40,6 +44,9 @@ struct dhcp6_msg {
 	bool have_addr;                    /* an IAADDR in our IA_NA with a
 	                                    * valid lifetime */
 	struct in6_addr addr;
+	uint32_t preferred, valid;         /* its lifetimes, seconds */
+	uint32_t t1, t2;                   /* our IA_NA's; 0: the client's
+	                                    * choice (§21.4) */
 	struct in6_addr dns[DHCP6_MAX_DNS]; /* option 23 */
 	int ndns;
 	char bootfile_url[256];            /* option 59 (RFC 5970); text
@@ -51,8 +58,9 @@ struct dhcp6_msg {
 int dhcp6_msg_parse(const uint8_t *p, size_t len, uint32_t iaid,
 		    struct dhcp6_msg *m);
 
-/* What the client sends (Solicit, Request): a server id only in a
- * Request. Returns the length. buf needs DHCP6_MAX_PACKET bytes. */
+/* What the client sends (Solicit, Request, Renew, Rebind): a server id
+ * in a Request and a Renew, the address held in a Renew and a Rebind.
+ * Returns the length. buf needs DHCP6_MAX_PACKET bytes. */
 struct dhcp6_out {
 	enum dhcp6_type type;
 	uint32_t xid;
@@ -61,6 +69,7 @@ struct dhcp6_out {
 	uint16_t elapsed_cs;               /* hundredths of a second */
 	const uint8_t *server_id;
 	size_t server_id_len;
+	const struct in6_addr *addr;       /* NULL: an IA_NA without one */
 };
 size_t dhcp6_msg_build(uint8_t *buf, const struct dhcp6_out *o);
 

@@ -77,7 +77,18 @@ struct srv {
 	const char *url;
 	const uint8_t *client;    /* NULL: ours */
 	bool truncate;
+	uint32_t t1, t2;          /* the IA_NA's; 0: the client's choice */
+	uint32_t preferred, valid; /* the address's; 0: 60 and 120 s */
+	uint8_t addr_last;        /* fd00::(this); 0: fd00::42 */
 };
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
 
 /* An Advertise or Reply with one IA_NA for fd00::42. */
 static size_t build(uint8_t *buf, const struct srv *s)
@@ -99,8 +110,15 @@ static size_t build(uint8_t *buf, const struct srv *s)
 		p = opt(p, 7, &pref, 1);
 	if (s->rapid)
 		p = opt(p, 14, NULL, 0);
-	ia[0] = (uint8_t)(iaid >> 24);
-	ia[3] = (uint8_t)iaid;
+	put32(ia, iaid);
+	put32(ia + 4, s->t1);
+	put32(ia + 8, s->t2);
+	if (s->preferred)
+		put32(iaaddr + 16, s->preferred);
+	if (s->valid)
+		put32(iaaddr + 20, s->valid);
+	if (s->addr_last)
+		iaaddr[15] = s->addr_last;
 	if (!s->no_addr)
 		q = opt(q, 5, iaaddr, sizeof(iaaddr));
 	if (s->ia_status)
@@ -246,7 +264,11 @@ static void test_advertise_request_reply(struct ev_loop *loop)
 	CHECK_STR(c.lease.rootpath, "iscsi:[fd00::1]::3260:1:iqn.x:y");
 	CHECK_STR(c.lease.ifname, "eth9");
 	CHECK_EQ(c.src.fd, -1);                  /* the socket is closed */
-	CHECK_EQ(c.src.deadline, -1);
+	/* T1 and T2 were left to us: 0.5 and 0.8 of the preferred 60 s */
+	CHECK_EQ(c.t1_ms, c.lease.bound_ms + 30000);
+	CHECK_EQ(c.t2_ms, c.lease.bound_ms + 48000);
+	CHECK_EQ(c.expire_ms, c.lease.bound_ms + 120000);
+	CHECK_EQ(c.src.deadline, c.t1_ms);
 	dhcp6_client_stop(&c);
 }
 
@@ -311,6 +333,157 @@ static void test_rapid_commit(struct ev_loop *loop)
 	dhcp6_client_stop(&c);
 }
 
+static int64_t bind_rapid(struct ev_loop *loop, struct dhcp6_client *c,
+			  struct srv s)
+{
+	start(loop, c);
+	s.type = 7;
+	s.xid = sent_xid();
+	s.duid = duid_a;
+	s.pref = -1;
+	s.rapid = true;
+	feed(c, s);
+	CHECK_EQ(c->state, DHCP6_STATE_BOUND);
+	return c->lease.bound_ms;
+}
+
+/* The IA_NA sent last: 40 bytes with the address held, in an IAADDR
+ * whose lifetimes are left to the server. */
+static bool sent_holds(uint8_t last)
+{
+	size_t n;
+	const uint8_t *v = sent_opt(3, &n);
+	static const uint8_t zero[8];
+
+	return v && n == 40 && v[12] == 0 && v[13] == 5 && v[15] == 24 &&
+	       v[16] == 0xfd && v[31] == last && !memcmp(v + 32, zero, 8);
+}
+
+/* RFC 8415 §18.2.4-5: Renew at T1 to our server, Rebind at T2 to any,
+ * the server that answered the Rebind asked at the next T1. */
+static void test_renew_rebind(struct ev_loop *loop)
+{
+	struct dhcp6_client c;
+	int64_t t0 = bind_rapid(loop, &c, (struct srv){ .t1 = 100, .t2 = 160,
+							 .preferred = 200,
+							 .valid = 300 });
+	size_t n;
+	const uint8_t *v;
+	uint32_t xid;
+	int64_t rt;
+
+	CHECK_EQ(c.t1_ms, t0 + 100000);          /* the server's T1, T2 */
+	CHECK_EQ(c.t2_ms, t0 + 160000);
+	CHECK_EQ(c.expire_ms, t0 + 300000);
+	CHECK_EQ(c.src.fd, -1);
+	c.src.on_timer(&c.src);                  /* T1 */
+	CHECK_EQ(c.state, DHCP6_STATE_RENEW);
+	CHECK(c.src.fd >= 0);                    /* the socket again */
+	CHECK_EQ(sent[0], DHCP6_RENEW);
+	v = sent_opt(2, &n);
+	CHECK(v && n == sizeof(duid_a) && !memcmp(v, duid_a, n));
+	CHECK(sent_holds(0x42));
+	CHECK(c.rt_ms > 9000 && c.rt_ms <= 11000); /* REN_TIMEOUT */
+	xid = sent_xid();
+	/* a Renew is answered by its server only */
+	feed(&c, (struct srv){ .type = 7, .xid = xid, .duid = duid_b, .pref = -1 });
+	feed(&c, (struct srv){ .type = 2, .xid = xid, .duid = duid_a, .pref = -1 });
+	CHECK_EQ(bound, 1);
+	/* retransmissions back off, and stop at T2 */
+	c.t2_ms = now_ms() + 15000;
+	rt = c.rt_ms;
+	c.src.on_timer(&c.src);
+	CHECK_EQ(sent[0], DHCP6_RENEW);
+	CHECK_EQ(sent_xid(), xid);
+	CHECK(c.rt_ms >= 2 * rt - rt / 10 && c.rt_ms <= 2 * rt + rt / 10);
+	CHECK_EQ(c.src.deadline, c.t2_ms);
+	c.t2_ms = now_ms();
+	c.src.on_timer(&c.src);                  /* T2 */
+	CHECK_EQ(c.state, DHCP6_STATE_REBIND);
+	CHECK_EQ(sent[0], DHCP6_REBIND);
+	CHECK(!sent_opt(2, &n));                 /* to any server */
+	CHECK(sent_holds(0x42));
+	CHECK(sent_xid() != xid);
+	/* any server may answer; it extends the lease */
+	feed(&c, (struct srv){ .type = 7, .xid = sent_xid(), .duid = duid_b,
+			       .pref = -1, .preferred = 200, .valid = 300 });
+	CHECK_EQ(bound, 2);
+	CHECK_EQ(c.state, DHCP6_STATE_BOUND);
+	CHECK_EQ(c.src.fd, -1);
+	CHECK(c.expire_ms >= t0 + 300000);
+	CHECK_EQ(c.t1_ms, c.lease.bound_ms + 100000);
+	c.src.on_timer(&c.src);
+	v = sent_opt(2, &n);
+	CHECK(sent[0] == DHCP6_RENEW && v && n == sizeof(duid_b) &&
+	      !memcmp(v, duid_b, n));
+	dhcp6_client_stop(&c);
+}
+
+/* NoBinding to a Renew: a Request to that server; a new address taken.
+ * Past the valid lifetime with no answer: Solicit, the address kept. */
+static void test_renew_refused_and_expiry(struct ev_loop *loop)
+{
+	struct dhcp6_client c;
+	char a[INET6_ADDRSTRLEN];
+
+	bind_rapid(loop, &c, (struct srv){ 0 });
+	c.src.on_timer(&c.src);
+	CHECK_EQ(c.state, DHCP6_STATE_RENEW);
+	feed(&c, (struct srv){ .type = 7, .xid = sent_xid(), .duid = duid_a,
+			       .pref = -1, .no_addr = true, .ia_status = 3 });
+	CHECK_EQ(c.state, DHCP6_STATE_REQUEST);
+	CHECK_EQ(sent[0], DHCP6_REQUEST);
+	CHECK(sent_holds(0x42));                 /* as a hint */
+	feed(&c, (struct srv){ .type = 7, .xid = sent_xid(), .duid = duid_a,
+			       .pref = -1, .addr_last = 0x43 });
+	CHECK_EQ(bound, 2);
+	CHECK_STR(inet_ntop(AF_INET6, &c.lease.addr6, a, sizeof(a)), "fd00::43");
+	/* Renew, Rebind unanswered until the valid lifetime ends */
+	c.src.on_timer(&c.src);
+	c.t2_ms = now_ms();
+	c.src.on_timer(&c.src);
+	CHECK_EQ(c.state, DHCP6_STATE_REBIND);
+	CHECK(c.src.deadline <= c.expire_ms);
+	c.expire_ms = now_ms();
+	c.src.on_timer(&c.src);
+	CHECK_EQ(c.state, DHCP6_STATE_SOLICIT);
+	CHECK_EQ(sent[0], DHCP6_SOLICIT);
+	CHECK(sent_holds(0x43));
+	CHECK_EQ(bound, 2);
+	dhcp6_client_stop(&c);
+}
+
+/* Lifetimes: infinite ones are never renewed; a T1 of 1 s waits 5 s; a
+ * T1 above T2 voids the IA_NA (§21.4); T1 and T2 stop at the valid
+ * lifetime. */
+static void test_lifetimes(struct ev_loop *loop)
+{
+	struct dhcp6_client c;
+	struct dhcp6_msg m;
+	uint8_t buf[512];
+	int64_t t0 = bind_rapid(loop, &c, (struct srv){ .preferred = 0xffffffff,
+							 .valid = 0xffffffff });
+
+	CHECK(c.t1_ms == -1 && c.t2_ms == -1 && c.expire_ms == -1);
+	CHECK_EQ(c.src.deadline, -1);
+	dhcp6_client_stop(&c);
+	t0 = bind_rapid(loop, &c, (struct srv){ .t1 = 1, .t2 = 2 });
+	CHECK_EQ(c.t1_ms, t0 + 5000);
+	CHECK_EQ(c.t2_ms, t0 + 5000);
+	dhcp6_client_stop(&c);
+	t0 = bind_rapid(loop, &c, (struct srv){ .t1 = 500, .t2 = 900,
+						.preferred = 100, .valid = 200 });
+	CHECK_EQ(c.t1_ms, t0 + 200000);
+	CHECK_EQ(c.t2_ms, t0 + 200000);
+	dhcp6_client_stop(&c);
+	CHECK_EQ(dhcp6_msg_parse(buf, build(buf, &(struct srv){ .type = 7,
+		.pref = -1, .t1 = 50, .t2 = 40 }), IAID, &m), 0);
+	CHECK(!m.have_addr);
+	CHECK_EQ(dhcp6_msg_parse(buf, build(buf, &(struct srv){ .type = 7,
+		.pref = -1, .t1 = 50, .t2 = 0 }), IAID, &m), 0);
+	CHECK(m.have_addr && m.t1 == 50 && m.preferred == 60 && m.valid == 120);
+}
+
 /* The parser alone: lengths from the network. */
 static void test_parse_bounds(void)
 {
@@ -339,6 +512,9 @@ int main(void)
 	test_advertise_request_reply(&loop);
 	test_pref255_and_failures(&loop);
 	test_rapid_commit(&loop);
+	test_renew_rebind(&loop);
+	test_renew_refused_and_expiry(&loop);
+	test_lifetimes(&loop);
 	test_parse_bounds();
 	ev_loop_close(&loop);
 	return test_report("test-dhcpc-dhcp6");

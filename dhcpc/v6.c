@@ -29,18 +29,29 @@ void dhcpc_v6_enable(const char *ifname)
 	}
 }
 
+/* The first Reply, or a renewal's (the prefix and route found after the
+ * first stay): the address (again: that refreshes it), then the wait. */
 static void on_bound(struct dhcp6_client *c, void *ctx)
 {
 	struct dhcpc_v6 *v = ctx;
+	struct dhcpc_lease *l = &v->lease;
+	struct in6_addr gateway = l->gateway6;
+	uint8_t prefix = l->prefix6;
 	int r;
 
-	v->lease = c->lease;
-	r = nl_addr_add(v->nl, v->lease.ifindex, AF_INET6, &v->lease.addr6,
-			v->lease.prefix6, (struct in_addr){ 0 });
+	*l = c->lease;
+	if (v->phase == V6_DONE) {
+		l->gateway6 = gateway;
+		l->prefix6 = prefix;
+		v->renewed = true;
+	} else {
+		v->phase = V6_READY_WAIT;
+	}
+	r = nl_addr_add(v->nl, l->ifindex, AF_INET6, &l->addr6, l->prefix6,
+			(struct in_addr){ 0 });
 	if (r < 0)
-		log_err("%s: adding the DHCPv6 address: %s", v->lease.ifname,
+		log_err("%s: adding the DHCPv6 address: %s", l->ifname,
 			strerror(-r));
-	v->phase = V6_READY_WAIT;
 	v->wake(v->ctx);
 }
 
@@ -100,7 +111,7 @@ int dhcpc_v6_poll(struct dhcpc_v6 *v)
 	struct nl_v6 st = { .want = v->lease.addr6 };
 	int r;
 
-	if (v->phase == V6_DHCP)
+	if (v->phase == V6_DHCP || v->phase == V6_DONE)
 		return 0;
 	r = nl_v6_state(v->nl, v->lease.ifindex, &st);
 	if (r < 0)
@@ -121,6 +132,7 @@ int dhcpc_v6_poll(struct dhcpc_v6 *v)
 	if (st.have_gateway)
 		v->lease.gateway6 = st.gateway;
 	v->lease.bound_ms = now_ms();
+	v->phase = V6_DONE;
 	return 1;
 }
 

@@ -16,11 +16,13 @@ enum dhcpc_v6_phase {
 	V6_LINK_LOCAL, /* DHCPv6 waits for a link-local source address */
 	V6_DHCP,       /* the DHCPv6 client runs */
 	V6_READY_WAIT, /* the address past DAD and the route, through netlink */
+	V6_DONE,       /* configured; a DHCPv6 client left running renews */
 };
 
 struct dhcpc_v6 {
 	enum dhcpc_v6_phase phase;
 	bool client_on;
+	bool renewed;              /* lease has a renewal not yet taken */
 	struct dhcp6_client client;
 	struct dhcpc_lease lease;
 	struct nl_sock *nl;
@@ -37,7 +39,8 @@ int dhcpc_v6_start(struct dhcpc_v6 *v, const struct dhcpc_ipconf *ip,
 		   const struct nl_link *link);
 /* 1 when v->lease is configured (the address past DAD, the default
  * route there), 0 while waiting, or a negative errno (-EADDRINUSE: DAD
- * failed). */
+ * failed). After 1 a DHCPv6 client not stopped renews the lease: each
+ * renewal sets renewed and wakes the bring-up. */
 int dhcpc_v6_poll(struct dhcpc_v6 *v);
 void dhcpc_v6_stop(struct dhcpc_v6 *v);
 
