@@ -149,13 +149,13 @@ static void print_once(struct discover_result *d, const char *line)
 
 static void print_targets(struct discover_result *d)
 {
-	char line[320], name[300];
+	char line[320], name[HOST_PORT_LEN];
 
 	for (size_t i = 0; i < d->n; i++) {
 		const struct iscsi_target_entry *t = &d->targets[i];
 		for (size_t j = 0; j < t->nportals; j++) {
 			snprintf(line, sizeof(line), "%s,%u %s",
-				 cli_portal_name(&t->portals[j], name, sizeof(name)),
+				 host_port(name, t->portals[j].host, t->portals[j].port),
 				 t->portals[j].tpgt, t->name);
 			print_once(d, line);
 		}
@@ -370,13 +370,14 @@ static int describe_lun(struct cli_iscsi *c)
 
 static int inquire(struct cli_iscsi *c)
 {
+	char hp[HOST_PORT_LEN];
 	bool have_lun = c->lun_given;
 	int r = cli_login(c);
 
 	if (r != EXIT_OK)
 		return r;
 	printf("target: %s\n", c->cfg.target_name);
-	printf("portal: %s:%u (tpgt %u)\n", c->cfg.host, c->cfg.port,
+	printf("portal: %s (tpgt %u)\n", host_port(hp, c->cfg.host, c->cfg.port),
 	       iscsi_session_tpgt(c->session));
 	if (!c->lun_given)
 		r = list_luns(c, &have_lun);

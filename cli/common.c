@@ -24,11 +24,6 @@ int64_t cli_mono_us(void)
 	return ts.tv_sec * 1000000ll + ts.tv_nsec / 1000;
 }
 
-const char *cli_portal_name(const struct iscsi_portal *p, char *buf, size_t len)
-{
-	snprintf(buf, len, strchr(p->host, ':') ? "[%s]:%u" : "%s:%u", p->host, p->port);
-	return buf;
-}
 
 /* -p again: one more portal of the LUN, unless it is one already. */
 static int add_portal(struct cli_iscsi *c, const char *arg)
@@ -259,12 +254,12 @@ int cli_login_at(struct cli_iscsi *c, const struct iscsi_portal *p,
 void cli_portal_failed(const struct cli_iscsi *c, unsigned i, const char *err,
 		       enum log_level level)
 {
-	char name[300], next[300] = "";
+	char name[HOST_PORT_LEN], next[HOST_PORT_LEN] = "";
 	bool go_on = level == LOG_WARN && i + 1 < c->nportals;
 
-	cli_portal_name(&c->portals[i], name, sizeof(name));
+	host_port(name, c->portals[i].host, c->portals[i].port);
 	if (go_on)
-		cli_portal_name(&c->portals[i + 1], next, sizeof(next));
+		host_port(next, c->portals[i + 1].host, c->portals[i + 1].port);
 	log_msg(level, "%s%s%s%s%s", c->nportals > 1 && !strstr(err, name) ? name : "",
 		c->nportals > 1 && !strstr(err, name) ? ": " : "", err,
 		go_on ? "; trying the next portal, " : "", next);

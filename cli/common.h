@@ -87,8 +87,6 @@ void cli_portal_failed(const struct cli_iscsi *c, unsigned i, const char *err,
 		       enum log_level level);
 /* CLOCK_MONOTONIC in microseconds. */
 int64_t cli_mono_us(void);
-/* "10.0.0.1:3260", "[fd00::1]:3260" */
-const char *cli_portal_name(const struct iscsi_portal *p, char *buf, size_t len);
 int cli_exit_for_errno(int err);
 /* bench --replay TRACE (bench_replay.c): logs in, probes, replays the
  * trace's reads, prints one "replay:" line, closes c; an exit code. */

@@ -182,12 +182,14 @@ static int take_answer(struct iscsi_disk_guard *g)
 
 static void mismatch(struct iscsi_disk_guard *g, const char *why)
 {
+	char hp[HOST_PORT_LEN];
+
 	g->mismatches++;
 	if (!g->mismatched)
-		log_err("the LUN at %s:%u is not the disk that was attached (%s): nothing "
+		log_err("the LUN at %s is not the disk that was attached (%s): nothing "
 			"is sent to it there; checking again every %d s",
-			iscsi_session_host(g->s), iscsi_session_port(g->s), why,
-			GUARD_RECHECK_MS / 1000);
+			host_port(hp, iscsi_session_host(g->s), iscsi_session_port(g->s)),
+			why, GUARD_RECHECK_MS / 1000);
 	else
 		log_debug("the LUN is still not the attached disk (%s)", why);
 	g->mismatched = true;

@@ -247,6 +247,8 @@ static int status_errno(uint8_t cls, uint8_t detail)
 
 static int handle_redirect(struct login *l, struct text_pair *p, size_t n)
 {
+	char hp[HOST_PORT_LEN];
+
 	for (size_t i = 0; i < n; i++) {
 		uint16_t tpgt;
 		if (strcmp(p[i].key, "TargetAddress"))
@@ -256,10 +258,8 @@ static int handle_redirect(struct login *l, struct text_pair *p, size_t n)
 				       &tpgt) < 0)
 			return fail(l, -EPROTO, "bad redirect TargetAddress=%.64s",
 				    p[i].value);
-		/* an IPv6 host in brackets, as the portal is written */
-		log_info(strchr(l->redirect_host, ':') ? "login redirected to [%s]:%u"
-						       : "login redirected to %s:%u",
-			 l->redirect_host, l->redirect_port);
+		log_info("login redirected to %s",
+			 host_port(hp, l->redirect_host, l->redirect_port));
 		return LOGIN_REDIRECTED;
 	}
 	return fail(l, -EPROTO, "redirect without a TargetAddress");

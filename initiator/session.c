@@ -416,12 +416,12 @@ static const char *errno_suffix(int err)
 
 static void login_attempt_lost(struct iscsi_session *s, int err, const char *why)
 {
-	char msg[300];
+	char msg[300], hp[HOST_PORT_LEN];
 
-	snprintf(msg, sizeof(msg), "%s %s:%u: %s%s%s",
+	snprintf(msg, sizeof(msg), "%s %s: %s%s%s",
 		 s->state == S_CONNECTING ? "connecting to" : "login to",
-		 s->cfg.host, s->cfg.port, why, *errno_suffix(err) ? ": " : "",
-		 errno_suffix(err));
+		 host_port(hp, s->cfg.host, s->cfg.port), why,
+		 *errno_suffix(err) ? ": " : "", errno_suffix(err));
 	login_attempt_failed(s, err, msg);
 }
 
@@ -641,8 +641,11 @@ static void recover(struct iscsi_session *s, int64_t delay_ms)
 
 static void connection_lost(struct iscsi_session *s, int err, const char *why)
 {
-	log_warn("connection to %s:%u lost (%s%s%s); reconnecting", s->cfg.host,
-		 s->cfg.port, why, *errno_suffix(err) ? ": " : "", errno_suffix(err));
+	char hp[HOST_PORT_LEN];
+
+	log_warn("connection to %s lost (%s%s%s); reconnecting",
+		 host_port(hp, s->cfg.host, s->cfg.port), why,
+		 *errno_suffix(err) ? ": " : "", errno_suffix(err));
 	set_error(s, err, "connection lost: %s", why);
 	recover(s, backoff_ms(s));
 }

@@ -40,9 +40,10 @@ int boot_config_add_path(struct boot_config *bc, const struct dhcpc_rootpath *rp
 		if (boot_path_same(&bc->paths[i], rp))
 			return 0;
 	if (bc->npaths >= BOOT_MAX_PATHS) {
-		log_warn("more than %d paths to the disk: leaving out %s%s%s:%u (%s)",
-			 BOOT_MAX_PATHS, strchr(rp->host, ':') ? "[" : "", rp->host,
-			 strchr(rp->host, ':') ? "]" : "", rp->port, source);
+		char hp[HOST_PORT_LEN];
+
+		log_warn("more than %d paths to the disk: leaving out %s (%s)",
+			 BOOT_MAX_PATHS, host_port(hp, rp->host, rp->port), source);
 		return -E2BIG;
 	}
 	bc->paths[bc->npaths++] = *rp;

@@ -98,16 +98,16 @@ static void join_path(struct serve *srv, const struct boot_config *bc,
 		      const struct dhcpc_rootpath *path, struct serve_options *opt,
 		      const char *why)
 {
-	char err[200] = "out of memory";
+	char err[200] = "out of memory", hp[HOST_PORT_LEN];
 	int r = opt ? daemon_target_config(bc, path, opt, err, sizeof(err)) : -ENOMEM;
 
 	if (r == 0 && (r = serve_add_path(srv, &opt->iscsi)) < 0)
 		snprintf(err, sizeof(err), "%s", strerror(-r));
+	host_port(hp, path->host, path->port);
 	if (r == 0)
-		log_info("path %u: %s:%u, %s", iscsi_mpath_paths(serve_mpath(srv)), path->host,
-			 path->port, why);
+		log_info("path %u: %s, %s", iscsi_mpath_paths(serve_mpath(srv)), hp, why);
 	else if (r != -EEXIST)
-		log_warn("portal %s:%u left out: %s", path->host, path->port, err);
+		log_warn("portal %s left out: %s", hp, err);
 }
 
 static void join_late_paths(struct nic_paths *np)

@@ -721,6 +721,7 @@ int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 {
 	struct serve *s = calloc(1, sizeof(*s));
 	struct iscsi_session *sessions[ISCSI_MPATH_MAX];
+	char hp[HOST_PORT_LEN];
 	unsigned n;
 	int first, r;
 
@@ -739,8 +740,9 @@ int serve_start(struct ev_loop *loop, const struct serve_options *opt,
 		goto fail;
 	}
 	s->session = sessions[first];
-	log_info("logged in to %s at %s:%u", opt->iscsi.target_name,
-		 iscsi_session_host(s->session), iscsi_session_port(s->session));
+	log_info("logged in to %s at %s", opt->iscsi.target_name,
+		 host_port(hp, iscsi_session_host(s->session),
+			   iscsi_session_port(s->session)));
 	if (opt->logged_in)
 		opt->logged_in(opt->logged_in_ctx, (unsigned)first);
 	r = probe_disk(s, opt, err, errlen);

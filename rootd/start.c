@@ -304,14 +304,6 @@ static void rotate_paths(struct boot_config *bc, unsigned first)
 	secure_zero(paths, sizeof(paths));
 }
 
-/* "10.0.0.1:3260", "[fd00::1]:3260" */
-static const char *portal_name(const struct dhcpc_rootpath *path, char *buf, size_t len)
-{
-	snprintf(buf, len, strchr(path->host, ':') ? "[%s]:%u" : "%s:%u", path->host,
-		 path->port);
-	return buf;
-}
-
 /* Whether the path's own limit ran out (not the caller's deadline). */
 static bool path_limit_hit(const struct daemon_wait *w)
 {
@@ -343,7 +335,7 @@ static void say_stuck(const struct daemon_wait *w, const char *where, char *msg,
 static void timed_out(const struct boot_config *bc, const struct daemon_wait *w,
 		      struct daemon_start *ds)
 {
-	char where[300], next[300];
+	char where[HOST_PORT_LEN], next[HOST_PORT_LEN];
 	unsigned stuck;
 	size_t n;
 
@@ -352,14 +344,15 @@ static void timed_out(const struct boot_config *bc, const struct daemon_wait *w,
 		return;
 	}
 	stuck = (ds->first_path + (unsigned)w->path) % bc->npaths;
-	say_stuck(w, portal_name(&bc->paths[stuck], where, sizeof(where)), ds->msg,
+	say_stuck(w, host_port(where, bc->paths[stuck].host, bc->paths[stuck].port), ds->msg,
 		  sizeof(ds->msg));
 	ds->first_path = (stuck + 1) % bc->npaths;
 	ds->last_mute = w->logged_in && bc->npaths > 1;
 	n = strlen(ds->msg);
 	if (bc->npaths > 1 && path_limit_hit(w))
 		snprintf(ds->msg + n, sizeof(ds->msg) - n, " (next path: %s)",
-			 portal_name(&bc->paths[ds->first_path], next, sizeof(next)));
+			 host_port(next, bc->paths[ds->first_path].host,
+				   bc->paths[ds->first_path].port));
 }
 
 /* Sends the configuration, does the caller's work of the meantime, and

@@ -84,10 +84,12 @@ static void put_text(struct out *o, const struct serve *srv, const char *dev)
 	for (unsigned i = 0; i < iscsi_mpath_paths(m); i++) {
 		const struct iscsi_session *s = iscsi_mpath_session(m, i);
 		struct iscsi_mpath_path_info info;
+		char hp[HOST_PORT_LEN];
 
 		iscsi_mpath_path_info(m, i, &info);
-		put(o, "path %u %s:%u %s: %s, %u reconnect%s, %llu command%s%s\n", i + 1,
-		    iscsi_session_host(s), iscsi_session_port(s), iscsi_session_target(s),
+		put(o, "path %u %s %s: %s, %u reconnect%s, %llu command%s%s\n", i + 1,
+		    host_port(hp, iscsi_session_host(s), iscsi_session_port(s)),
+		    iscsi_session_target(s),
 		    info.state, info.reconnects, info.reconnects == 1 ? "" : "s",
 		    (unsigned long long)info.commands, info.commands == 1 ? "" : "s",
 		    info.mismatches ? ", another disk seen" : "");

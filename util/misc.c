@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -121,4 +122,10 @@ int read_text_file(const char *path, char *buf, size_t len)
 	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
+}
+
+const char *host_port(char buf[HOST_PORT_LEN], const char *host, unsigned port)
+{
+	snprintf(buf, HOST_PORT_LEN, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
+	return buf;
 }

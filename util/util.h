@@ -185,6 +185,10 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Reads a small file (sysfs, procfs) into buf, NUL-terminated, cutting
  * at the first newline. */
 int read_text_file(const char *path, char *buf, size_t len);
+/* "10.0.0.1:3260", "[fd00::1]:3260": a host with a ':' (IPv6) in
+ * brackets (RFC 3986), as every log and status line writes a portal. */
+#define HOST_PORT_LEN 272
+const char *host_port(char buf[HOST_PORT_LEN], const char *host, unsigned port);
 /* Shell-style wildcards as modules.alias uses them: '*', '?', and
  * '[...]' with ranges and '!' or '^' negation; bytes, no locale, no
  * escapes (fnmatch with flags 0 on ASCII). */

@@ -27,6 +27,16 @@ echo "$out"
 grep -qx "\[::1\]:$TGT_PORT,1 $IQN" <<<"$out" || fail "SendTargets: no [::1] portal"
 
 expect_exit 0 "inquiry through $P" v6 inquiry
+# a v6 portal is written in brackets, in output and in log lines
+grep -qxF "portal: $P (tpgt 1)" <(v6 inquiry) && pass "inquiry names the portal $P" ||
+	fail "inquiry does not name the portal $P"
+closed=$(pick_port)
+"$ISCSIROOT" read -p "[::1]:$closed" -t "$IQN" -i "$INITIATOR" -l 1 --length 4k \
+	--login-timeout 2 --retry-for 0 >/dev/null 2>"$WORK/err" &&
+	fail "a read through a closed port worked"
+grep -qF "connecting to [::1]:$closed: " "$WORK/err" &&
+	pass "the failure names [::1]:$closed" ||
+	{ cat "$WORK/err" >&2; fail "the failure does not name [::1]:$closed"; }
 
 # A login on 127.0.0.1 redirected (0x0101) to TargetAddress=[::1]:port,1:
 # the read comes from tgtd on [::1].
