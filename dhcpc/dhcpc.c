@@ -672,20 +672,30 @@ void dhcpc_stop(struct dhcpc *d)
 struct run_state {
 	bool done;
 	int status;
+	struct dhcpc *d;
 };
 
 static void run_done(struct dhcpc *d, int status, void *ctx)
 {
 	struct run_state *rs = ctx;
 
-	(void)d;
+	rs->d = d;
 	rs->done = true;
 	rs->status = status;
 }
 
+/* done, and with every_iface the other interfaces configured or given
+ * up too (iscsistart -N brings up every NIC the iBFT names) */
+static bool run_settled(void *ctx)
+{
+	struct run_state *rs = ctx;
+
+	return rs->done && (rs->status < 0 || dhcpc_settled(rs->d));
+}
+
 int dhcpc_run(const struct dhcpc_config *cfg, struct dhcpc_lease *out)
 {
-	struct run_state rs = { false, 0 };
+	struct run_state rs = { false, 0, NULL };
 	struct ev_loop loop;
 	struct dhcpc *d = NULL;
 	int r = ev_loop_init(&loop);
@@ -693,7 +703,7 @@ int dhcpc_run(const struct dhcpc_config *cfg, struct dhcpc_lease *out)
 	if (r < 0)
 		return r;
 	r = dhcpc_start(&loop, cfg, run_done, &rs, &d);
-	if (r == 0 && (r = ev_run_until(&loop, ev_flag_done, &rs.done, -1)) < 0)
+	if (r == 0 && (r = ev_run_until(&loop, run_settled, &rs, -1)) < 0)
 		log_err("DHCP stopped: the event loop failed: %s", strerror(-r));
 	if (r == 0 && rs.status == 0 && out)
 		*out = d->ifaces[d->winner].lease;

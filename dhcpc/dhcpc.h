@@ -226,7 +226,9 @@ bool dhcpc_settled(const struct dhcpc *d);
 /* Stops every client and frees d. Never removes an address or route. */
 void dhcpc_stop(struct dhcpc *d);
 
-/* Synchronous: its own loop, returns the done status; *out on success. */
+/* Synchronous: its own loop, returns the done status; *out on success
+ * (the first interface configured). With every_iface it returns once
+ * every interface is configured or given up. */
 int dhcpc_run(const struct dhcpc_config *cfg, struct dhcpc_lease *out);
 
 /* ---- Hand-over files, below root ("/" in the initramfs) ---- */

@@ -6,7 +6,8 @@
 # its own default route (a session bound to one NIC goes out through its
 # gateway); a NIC whose server never answers is said in one line while the
 # other is configured and printed; ip= for two devices (one static, one
-# DHCP) configures both.
+# DHCP) configures both; iscsistart -N with an iBFT naming both NICs
+# configures both before it exits.
 . "$(dirname "$0")/lib.sh"
 
 add_link vs0 vc0 10.81.0.1/24
@@ -106,4 +107,32 @@ expect_eq "$(conf_value "$ROOT/run/net-vc0.conf" PROTO)" dhcp "vc0's PROTO"
 # the static one was configured before the 5 s the DHCP server waits
 expect_eq "$(sed -n "s/^DEVICE='\\(.*\\)'\$/\\1/p" "$TMP/client.out" | head -1)" vc1 \
 	"configured first"
+# --- 4. iscsistart -N with an iBFT naming both NICs, both by DHCP: it
+# returns once both are configured (open-iscsi's brings up every NIC the
+# firmware names), not at the first lease. vc1's server answers after
+# 2 s, vc0's after 5 s.
+serve 1 2
+fw=$TMP/fw/sys
+mkdir -p "$fw/class/net"
+cp -r "$(dirname "$0")/../fixtures/ibft/sysfs/two-targets/sys/firmware" "$fw/"
+for i in 0 1; do
+	mac=$(ip -n "$NS_C" -j link show "vc$i" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
+	mkdir "$fw/class/net/vc$i"
+	echo "$mac" >"$fw/class/net/vc$i/address"
+	echo "$mac" >"$fw/firmware/ibft/ethernet$i/mac"
+	echo 3 >"$fw/firmware/ibft/ethernet$i/origin"   # DHCP
+done
+ip -n "$NS_C" addr flush dev vc0
+ip -n "$NS_C" addr flush dev vc1
+ln -s "$ISCSIROOT" "$TMP/iscsistart"
+RC=0
+timeout 60 ip netns exec "$NS_C" env ISCSIROOT_FW_ROOT="$TMP/fw" \
+	"$TMP/iscsistart" -N >"$TMP/client.out" 2>"$TMP/client.err" || RC=$?
+expect_rc 0
+case "$(addr_of vc1)" in 10.81.1.*/24) ;; *) fail "-N: vc1: '$(addr_of vc1)'" ;; esac
+case "$(addr_of vc0)" in
+10.81.0.*/24) ;;
+*) fail "-N returned before vc0 (the slower NIC) was configured: '$(addr_of vc0)'" ;;
+esac
 echo "ok: two NICs"
