@@ -144,8 +144,7 @@ static int read_cmdline(const char *path, struct dhcpc_config *cfg)
 			r = dhcpc_bootif_parse(w + 7, cfg->bootif);
 			cfg->have_bootif = r == 0;
 		} else if (!strncmp(w, "ifname=", 7)) {
-			r = dhcpc_ifname_parse(w + 7, cfg->rename_to,
-					       cfg->rename_mac);
+			r = dhcpc_config_add_ifname(cfg, w + 7);
 		}
 	}
 	return r;
@@ -231,7 +230,7 @@ static int apply_option(int opt, const char *arg, struct dhcpc_config *cfg)
 		cfg->keep_lease = true;
 		return 0;
 	case OPT_IFNAME:
-		return dhcpc_ifname_parse(arg, cfg->rename_to, cfg->rename_mac);
+		return dhcpc_config_add_ifname(cfg, arg);
 	case OPT_VLAN: {
 		uint64_t v;
 		int r = parse_u64(arg, 1, 4094, &v);

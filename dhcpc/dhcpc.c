@@ -100,15 +100,37 @@ static int add_one_ip(struct dhcpc_config *cfg, const char *s)
 	return 0;
 }
 
-int dhcpc_config_add_ip(struct dhcpc_config *cfg, const char *s)
+static int add_one_ifname(struct dhcpc_config *cfg, const char *s)
+{
+	struct dhcpc_rename *rn = cfg->renames + cfg->nrenames;
+	int r = cfg->nrenames < DHCPC_MAX_IFACES ? dhcpc_ifname_parse(s, rn->name, rn->mac)
+						 : -E2BIG;
+
+	cfg->nrenames += r == 0;
+	return r;
+}
+
+/* add for each space-separated word of s */
+static int each_word(struct dhcpc_config *cfg, const char *s,
+		     int (*add)(struct dhcpc_config *cfg, const char *w))
 {
 	char buf[512], *save = NULL;
 	int r = strlen(s) < sizeof(buf) ? 0 : -EINVAL;
 
 	snprintf(buf, sizeof(buf), "%s", s);
 	for (char *w = strtok_r(buf, " ", &save); w && r == 0; w = strtok_r(NULL, " ", &save))
-		r = add_one_ip(cfg, w);
+		r = add(cfg, w);
 	return r;
+}
+
+int dhcpc_config_add_ip(struct dhcpc_config *cfg, const char *s)
+{
+	return each_word(cfg, s, add_one_ip);
+}
+
+int dhcpc_config_add_ifname(struct dhcpc_config *cfg, const char *s)
+{
+	return each_word(cfg, s, add_one_ifname);
 }
 
 /* ---- Finishing: the done callback always runs from our own timer, so
@@ -202,8 +224,9 @@ static bool want_by_name(const struct dhcpc *d, const char *name)
 	for (int i = 0; i < d->cfg.nifnames; i++)
 		if (!strcmp(d->cfg.ifnames[i], name))
 			return true;
-	if (d->cfg.rename_to[0] && !strcmp(d->cfg.rename_to, name))
-		return true;
+	for (int i = 0; i < d->cfg.nrenames; i++)
+		if (!strcmp(d->cfg.renames[i].name, name))
+			return true;
 	for (int i = 0; i < d->cfg.nmore_ip; i++)
 		if (!strcmp(d->cfg.more_ip[i].device, name))
 			return true;
@@ -224,7 +247,7 @@ static const struct dhcpc_ipconf *ip_for(const struct dhcpc *d, const char *name
 static void choose_ifaces(struct dhcpc *d, const struct nl_link *links, int n)
 {
 	bool by_name = d->cfg.nifnames > 0 || d->cfg.ip.device[0] ||
-		       d->cfg.rename_to[0] || d->cfg.nmore_ip > 0;
+		       d->cfg.nrenames > 0 || d->cfg.nmore_ip > 0;
 	const uint8_t *mac = d->cfg.have_bootif ? d->cfg.bootif
 			     : d->cfg.have_mac  ? d->cfg.mac : NULL;
 
@@ -246,21 +269,22 @@ static void choose_ifaces(struct dhcpc *d, const struct nl_link *links, int n)
 }
 
 /* dracut's ifname=: the kernel renames only a link that is down. */
-static void rename_link(struct dhcpc *d, struct nl_link *links, int n)
+static void rename_link(struct dhcpc *d, struct nl_link *links, int n,
+			const struct dhcpc_rename *rn)
 {
 	for (int i = 0; i < n; i++) {
 		struct nl_link *l = &links[i];
-		if (!l->have_mac || memcmp(l->mac, d->cfg.rename_mac, 6) ||
-		    !strcmp(l->name, d->cfg.rename_to))
+		if (!l->have_mac || memcmp(l->mac, rn->mac, 6) ||
+		    !strcmp(l->name, rn->name))
 			continue;
-		int r = nl_link_set_name(&d->nl, l->ifindex, d->cfg.rename_to);
+		int r = nl_link_set_name(&d->nl, l->ifindex, rn->name);
 		if (r < 0) {
-			log_warn("%s: rename to %s: %s", l->name,
-				 d->cfg.rename_to, strerror(-r));
+			log_warn("%s: rename to %s: %s", l->name, rn->name,
+				 strerror(-r));
 			continue;
 		}
-		log_info("%s: renamed to %s", l->name, d->cfg.rename_to);
-		memcpy(l->name, d->cfg.rename_to, sizeof(l->name));
+		log_info("%s: renamed to %s", l->name, rn->name);
+		memcpy(l->name, rn->name, sizeof(l->name));
 	}
 }
 
@@ -348,8 +372,8 @@ static int find_ifaces(struct dhcpc *d)
 	if (!links)
 		return -ENOMEM;
 	n = nl_link_list(&d->nl, links, MAX_LINKS);
-	if (n >= 0 && d->cfg.rename_to[0])
-		rename_link(d, links, n);
+	for (int i = 0; n >= 0 && i < d->cfg.nrenames; i++)
+		rename_link(d, links, n, &d->cfg.renames[i]);
 	if (n >= 0)
 		choose_ifaces(d, links, n);
 	free(links);

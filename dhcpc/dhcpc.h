@@ -161,8 +161,11 @@ struct dhcpc_config {
 	uint8_t bootif[6];
 	bool have_mac;               /* e.g. from the iBFT */
 	uint8_t mac[6];
-	char rename_to[IFNAMSIZ];    /* ifname=: the interface with */
-	uint8_t rename_mac[6];       /* rename_mac gets this name, and is used */
+	struct dhcpc_rename {        /* dracut's ifname=: the interface with */
+		char name[IFNAMSIZ]; /* mac gets this name, and is used */
+		uint8_t mac[6];
+	} renames[DHCPC_MAX_IFACES];
+	int nrenames;
 	uint16_t vlan;               /* 802.1Q VLAN ID 1..4094 (e.g. the iBFT's):
 	                              * each chosen interface gets <name>.<vlan>
 	                              * (made unless there), which is configured
@@ -205,6 +208,9 @@ void dhcpc_config_init(struct dhcpc_config *cfg);
  * replaces them all. 0, -EINVAL, -EOPNOTSUPP (dhcpc_ip_parse) or -E2BIG
  * (DHCPC_MAX_IFACES interfaces). */
 int dhcpc_config_add_ip(struct dhcpc_config *cfg, const char *s);
+/* dracut's ifname=NAME:MAC, one or several space-separated: 0, -EINVAL,
+ * or -E2BIG past DHCPC_MAX_IFACES. */
+int dhcpc_config_add_ifname(struct dhcpc_config *cfg, const char *s);
 
 /* ---- Running it inside the shared event loop ---- */
 

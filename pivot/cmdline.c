@@ -220,21 +220,29 @@ static int for_each_word(const char *s, int (*fn)(const char *w, size_t len, voi
  * kept, space-separated, and dhcpc_config_add_ip() reads them in order,
  * so one that names no interface replaces them all (the kernel's rule:
  * the last ip= wins), one for an interface named before replaces that. */
-static int set_ip(struct boot_config *bc, const struct boot_key *k, const char *v)
+/* A key given again adds a word (ip= one per interface, ifname=); an
+ * empty value clears. */
+static int add_word(struct boot_config *bc, const struct boot_key *k, const char *v)
 {
-	size_t have = strlen(bc->ip);
+	char *dst = field(bc, k);
+	size_t have = strlen(dst);
 
-	if (v && !strcmp(v, "ibft")) {
-		bc->firmware = BOOT_FW_FORCE;
-		return 0;
-	}
 	if (!v || !*v || !have)
 		return set_string(bc, k, v);
 	if (have + 1 + strlen(v) >= k->size)
 		return -EINVAL;
-	bc->ip[have] = ' ';
-	memcpy(bc->ip + have + 1, v, strlen(v) + 1);
+	dst[have] = ' ';
+	memcpy(dst + have + 1, v, strlen(v) + 1);
 	return 0;
+}
+
+static int set_ip(struct boot_config *bc, const struct boot_key *k, const char *v)
+{
+	if (v && !strcmp(v, "ibft")) {
+		bc->firmware = BOOT_FW_FORCE;
+		return 0;
+	}
+	return add_word(bc, k, v);
 }
 
 static int check_address(const char *w, size_t len, void *ctx)
@@ -394,6 +402,7 @@ static const struct boot_key keys[] = {
 	{ "init", set_string, 0, FIELD(init) },
 	{ "ip", set_ip, 0, FIELD(ip) },
 	{ "BOOTIF", set_string, 0, FIELD(bootif) },
+	{ "ifname", add_word, 0, FIELD(ifname) },
 	/* dracut's (dracut also reads the iscsi_* below as old aliases) */
 	{ "netroot", set_netroot, KEY_SECRET, 0, 0 },
 	{ "rd.iscsi.initiator", set_string, 0, FIELD(initiator) },

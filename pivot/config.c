@@ -200,6 +200,11 @@ int pivot_network_config(const struct boot_config *bc, struct dhcpc_config *dc,
 		snprintf(err, errlen, "invalid ip=%s", bc->ip);
 		return r;
 	}
+	r = dhcpc_config_add_ifname(dc, bc->ifname);
+	if (r < 0) {
+		snprintf(err, errlen, "invalid ifname=%s", bc->ifname);
+		return r;
+	}
 	path_interfaces(bc, dc);
 	if (bc->bootif[0] && dhcpc_bootif_parse(bc->bootif, dc->bootif) == 0)
 		dc->have_bootif = true;

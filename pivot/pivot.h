@@ -73,6 +73,8 @@ struct boot_config {
 	                              * when several name one each
 	                              * (space-separated) */
 	char bootif[64];             /* BOOTIF= */
+	char ifname[256];            /* dracut's ifname=NAME:MAC, each given
+	                              * (space-separated) */
 	bool have_mac;               /* the iBFT's NIC: use the interface */
 	uint8_t mac[6];              /* with this MAC... */
 	uint16_t vlan;               /* ...on this VLAN (0: none) */

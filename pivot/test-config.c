@@ -255,6 +255,34 @@ static void test_ip_per_interface(void)
 	CHECK_STR(dc.ifnames[1], "eth1");
 }
 
+/* dracut's ifname=, once per NIC: each renames its MAC's link; a bad one
+ * is said by name. */
+static void test_ifname_each(void)
+{
+	struct boot_config bc;
+	struct dhcpc_config dc;
+	char err[256];
+
+	boot_config_init(&bc);
+	CHECK_EQ(boot_cmdline_parse("ifname=boot0:52:54:00:00:00:04 ip=boot0:dhcp "
+				    "ifname=boot1:52:54:00:00:00:05 ip=boot1:dhcp "
+				    "root=iscsi:10.9.0.1::::1:iqn.x:d", &bc, err,
+				    sizeof(err)), 0);
+	boot_config_finish(&bc);
+	CHECK_EQ(pivot_network_config(&bc, &dc, err, sizeof(err)), 0);
+	CHECK_EQ(dc.nrenames, 2);
+	CHECK_STR(dc.renames[0].name, "boot0");
+	CHECK_STR(dc.renames[1].name, "boot1");
+	CHECK_EQ(dc.renames[1].mac[5], 5);
+	CHECK(dc.every_iface);
+	boot_config_init(&bc);
+	CHECK_EQ(boot_cmdline_parse("ifname=boot0 root=iscsi:10.9.0.1::::1:iqn.x:d", &bc,
+				    err, sizeof(err)), 0);
+	boot_config_finish(&bc);
+	CHECK_EQ(pivot_network_config(&bc, &dc, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "invalid ifname=boot0");
+}
+
 /* An IPv6 NIC becomes dracut's [v6] ip= naming its interface, or dhcp6
  * after DHCP; each parses, and two NICs are each brought up. */
 static void test_v6_nic(void)
@@ -314,5 +342,6 @@ int main(void)
 	test_two_nics_both_up();
 	test_ip_per_interface();
 	test_v6_nic();
+	test_ifname_each();
 	return test_report("config");
 }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Interface choice across two interfaces: all at once when nothing is
-# named (the first lease wins), BOOTIF= by MAC, an explicit name.
+# named (the first lease wins), BOOTIF= by MAC, an explicit name,
+# dracut's ifname= (once, and once per NIC).
 . "$(dirname "$0")/lib.sh"
 
 add_link vs0 vc0 10.80.0.1/24 52:54:00:00:00:a0
@@ -62,6 +63,18 @@ client --timeout=20 --ifname=boot0:52:54:00:00:00:a1
 expect_rc 0
 case "$(addr_of boot0)" in 10.80.1.*/24) ;; *) fail "boot0: $(addr_of boot0)" ;; esac
 [ -f "$ROOT/run/net-boot0.conf" ] || fail "no net-boot0.conf"
+
+# ifname= once per NIC, from a command line with an ip= for each name:
+# both renamed (while down), both configured
+ip -n "$NS_C" addr flush dev boot0
+ip -n "$NS_C" link set boot0 down
+ip -n "$NS_C" link set vc0 down
+echo "ifname=nic0:52:54:00:00:00:a0 ifname=nic1:52:54:00:00:00:a1" \
+	"ip=nic0:dhcp ip=nic1:dhcp" >"$TMP/cmdline"
+client --timeout=20 --cmdline="$TMP/cmdline"
+expect_rc 0
+case "$(addr_of nic0)" in 10.80.0.*/24) ;; *) fail "nic0: $(addr_of nic0)" ;; esac
+case "$(addr_of nic1)" in 10.80.1.*/24) ;; *) fail "nic1: $(addr_of nic1)" ;; esac
 
 # A BOOTIF= MAC no interface has: no link
 client --timeout=5 --link-timeout=1 --bootif=01-52-54-00-00-00-ff
