@@ -53,7 +53,7 @@ static int64_t rand_part(struct dhcp6_client *c, int64_t t, bool positive)
 	uint64_t span = (uint64_t)(t / 10);
 
 	if (positive)
-		return 1 + (int64_t)(next_random(c) % (span + 1));
+		return span ? 1 + (int64_t)(next_random(c) % span) : 0;
 	return (int64_t)(next_random(c) % (2 * span + 1)) - (int64_t)span;
 }
 
@@ -117,8 +117,15 @@ static void begin(struct dhcp6_client *c, enum dhcp6_state s)
 	c->attempt = 0;
 	c->xid = (uint32_t)next_random(c) & 0xffffff;
 	c->start_ms = now_ms();
-	if (s == DHCP6_STATE_SOLICIT)
+	if (s == DHCP6_STATE_SOLICIT) {
 		c->pref = -1;
+		/* a server that refuses every Request must not make us spin:
+		 * the Solicit after one waits 1 s more each time, at most 10 s */
+		if (c->refusals) {
+			c->src.deadline = c->start_ms + MIN(c->refusals, 10) * 1000;
+			return;
+		}
+	}
 	transmit(c);
 }
 
@@ -199,6 +206,7 @@ static void enter_bound(struct dhcp6_client *c, const struct dhcp6_msg *m)
 	memcpy(l->dns6, m->dns, sizeof(m->dns));
 	memcpy(l->rootpath, m->bootfile_url, sizeof(l->rootpath));
 	l->bound_ms = now_ms();
+	c->refusals = 0;
 	set_times(c, m, l->bound_ms);
 	take_server(c, m);  /* after a Rebind: the server that answered */
 	log_info("dhcp6 %s: %s %s", c->cfg.ifname, renewal ? "renewed" : "address",
@@ -260,12 +268,14 @@ static void handle_event(struct dhcp6_client *c, enum dhcp6_input in,
 			transmit(c);
 		break;
 	case DHCP6_STATE_REQUEST:
-		if (in == IN_REPLY && m->have_addr && !m->status)
+		if (in == IN_REPLY && m->have_addr && !m->status) {
 			enter_bound(c, m);
-		else if (in == IN_REPLY || c->attempt >= REQ_MAX_RC)
+		} else if (in == IN_REPLY || c->attempt >= REQ_MAX_RC) {
+			c->refusals++;
 			begin(c, DHCP6_STATE_SOLICIT); /* §18.2.10.1 */
-		else
+		} else {
 			transmit(c);
+		}
 		break;
 	case DHCP6_STATE_BOUND:
 		renew_timer(c);

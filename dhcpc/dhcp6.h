@@ -44,6 +44,7 @@ struct dhcp6_client {
 	int64_t rt_ms;             /* the current retransmission time */
 	int attempt;               /* transmissions of this message */
 	int pref;                  /* of the best Advertise; -1: none */
+	int refusals;              /* Requests failed in a row */
 	uint8_t server_id[DHCP6_MAX_DUID];
 	uint8_t server_id_len;
 	struct dhcpc_lease lease;  /* once bound: addr6, dns6, rootpath */

@@ -294,6 +294,11 @@ static void test_pref255_and_failures(struct ev_loop *loop)
 	feed(&c, (struct srv){ .type = 7, .xid = xid, .duid = duid_a, .pref = -1,
 			       .no_addr = true, .ia_status = 2 });
 	CHECK_EQ(c.state, DHCP6_STATE_SOLICIT);
+	/* the Solicit after a refusal waits 1 s (no spinning on a server
+	 * that refuses every Request) */
+	CHECK_EQ(sent[0], DHCP6_REQUEST);
+	CHECK(c.src.deadline > now_ms() + 900 && c.src.deadline <= now_ms() + 1000);
+	c.src.on_timer(&c.src);
 	CHECK_EQ(sent[0], DHCP6_SOLICIT);
 	CHECK_EQ(bound, 0);
 	feed(&c, (struct srv){ .type = 2, .xid = sent_xid(), .duid = duid_a,
@@ -307,6 +312,8 @@ static void test_pref255_and_failures(struct ev_loop *loop)
 	}
 	c.src.on_timer(&c.src);
 	CHECK_EQ(c.state, DHCP6_STATE_SOLICIT);
+	CHECK(c.src.deadline > now_ms() + 1900 && c.src.deadline <= now_ms() + 2000);
+	c.src.on_timer(&c.src);
 	CHECK_EQ(sent[0], DHCP6_SOLICIT);
 	dhcp6_client_stop(&c);
 }
