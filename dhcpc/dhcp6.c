@@ -205,6 +205,7 @@ static void enter_bound(struct dhcp6_client *c, const struct dhcp6_msg *m)
 	l->ndns6 = m->ndns;
 	memcpy(l->dns6, m->dns, sizeof(m->dns));
 	memcpy(l->rootpath, m->bootfile_url, sizeof(l->rootpath));
+	memcpy(l->domainsearch, m->domainsearch, sizeof(l->domainsearch));
 	l->bound_ms = now_ms();
 	c->refusals = 0;
 	set_times(c, m, l->bound_ms);

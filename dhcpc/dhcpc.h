@@ -128,7 +128,7 @@ struct dhcpc_lease {
 	char nisdomain[256];
 	char rootpath[256];
 	char filename[256];
-	char domainsearch[512];       /* option 119, space-separated */
+	char domainsearch[512];       /* option 119 (v6: 24), space-separated */
 	int64_t bound_ms;             /* now_ms() when the lease was bound */
 	/* IPv6 (ip=dhcp6, auto6, [v6]): the v4 fields above stay 0 */
 	bool v6;

@@ -4,12 +4,13 @@
 #include <string.h>
 
 #include "msg6.h"
+#include "options.h"
 
 enum {
 	OPT_CLIENTID = 1, OPT_SERVERID = 2, OPT_IA_NA = 3, OPT_IAADDR = 5,
 	OPT_ORO = 6, OPT_PREFERENCE = 7, OPT_ELAPSED_TIME = 8,
 	OPT_STATUS_CODE = 13, OPT_RAPID_COMMIT = 14, OPT_DNS_SERVERS = 23,
-	OPT_BOOTFILE_URL = 59,
+	OPT_DOMAIN_LIST = 24, OPT_BOOTFILE_URL = 59,
 };
 
 static uint16_t get16(const uint8_t *p)
@@ -137,6 +138,9 @@ static int top_option(uint16_t code, const uint8_t *v, size_t n, void *ctx)
 		     i += 16)
 			memcpy(&m->dns[m->ndns++], v + i, 16);
 		break;
+	case OPT_DOMAIN_LIST: /* a malformed one is left out */
+		(void)dhcp_search_decode(v, n, m->domainsearch);
+		break;
 	case OPT_BOOTFILE_URL:
 		copy_url(m->bootfile_url, sizeof(m->bootfile_url), v, n);
 		break;
@@ -169,8 +173,9 @@ size_t dhcp6_msg_build(uint8_t *buf, const struct dhcp6_out *o)
 {
 	/* DUID-LL: type 3, hardware type 1 (Ethernet), the MAC */
 	uint8_t duid[10] = { 0, 3, 0, 1 }, elapsed[2], ia[12 + 4 + 24] = { 0 };
-	/* asked for: DNS servers, the boot file URL */
-	static const uint8_t oro[] = { 0, OPT_DNS_SERVERS, 0, OPT_BOOTFILE_URL };
+	/* asked for: DNS servers, the domain list, the boot file URL */
+	static const uint8_t oro[] = { 0, OPT_DNS_SERVERS, 0, OPT_DOMAIN_LIST,
+				       0, OPT_BOOTFILE_URL };
 	uint8_t *p = put32(buf, (uint32_t)o->type << 24 | (o->xid & 0xffffff));
 
 	memcpy(duid + 4, o->mac, 6);

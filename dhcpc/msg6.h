@@ -49,6 +49,7 @@ struct dhcp6_msg {
 	                                    * choice (§21.4) */
 	struct in6_addr dns[DHCP6_MAX_DNS]; /* option 23 */
 	int ndns;
+	char domainsearch[512];            /* option 24, space-separated */
 	char bootfile_url[256];            /* option 59 (RFC 5970); text
 	                                    * without control bytes, else "" */
 };

@@ -315,7 +315,8 @@ static bool put_text(char *out, size_t cap, size_t *o, const uint8_t *s,
 }
 
 /* One RFC 1035 §4.1.4 name at v[*pos]; pointers must go backwards, so
- * the walk ends. Labels are checked to be host name characters. */
+ * the walk ends. Labels are checked to be host name characters (no '.'
+ * or ' ' inside one, which would make two names of it). */
 static int decode_name(const uint8_t *v, size_t len, size_t *pos, char *out,
 		       size_t cap, size_t *o)
 {
@@ -345,6 +346,9 @@ static int decode_name(const uint8_t *v, size_t len, size_t *pos, char *out,
 		}
 		if (l > 63 || len - i - 1 < l)
 			return -EBADMSG;
+		for (size_t k = i + 1; k <= i + l; k++)
+			if (v[k] == '.' || !is_host_char((char)v[k]))
+				return -EBADMSG;
 		if ((*o > start_o && !put_text(out, cap, o, (const uint8_t *)".", 1)) ||
 		    !put_text(out, cap, o, v + i + 1, l))
 			return -EBADMSG;
@@ -352,26 +356,19 @@ static int decode_name(const uint8_t *v, size_t len, size_t *pos, char *out,
 	}
 }
 
-/* RFC 3397: a list of names, joined here by spaces. */
-static void decode_search(const uint8_t *v, size_t len, struct dhcpc_lease *l)
+int dhcp_search_decode(const uint8_t *v, size_t len, char out[DHCP_SEARCH_LEN])
 {
-	char out[sizeof(l->domainsearch)] = "";
+	char buf[DHCP_SEARCH_LEN] = "";
 	size_t pos = 0, o = 0;
 
 	while (pos < len) {
-		if (o && !put_text(out, sizeof(out), &o, (const uint8_t *)" ", 1))
+		if (o && !put_text(buf, sizeof(buf), &o, (const uint8_t *)" ", 1))
 			break;
-		if (decode_name(v, len, &pos, out, sizeof(out), &o) < 0) {
-			log_debug("dhcp: ignoring option 119: malformed");
-			return;
-		}
+		if (decode_name(v, len, &pos, buf, sizeof(buf), &o) < 0)
+			return -EBADMSG;
 	}
-	for (size_t i = 0; out[i]; i++)
-		if (out[i] != ' ' && !is_host_char(out[i])) {
-			log_debug("dhcp: ignoring option 119: bad name");
-			return;
-		}
-	memcpy(l->domainsearch, out, sizeof(out));
+	memcpy(out, buf, sizeof(buf));
+	return 0;
 }
 
 static void decode_times(const struct dhcp_optset *os, struct dhcpc_lease *l)
@@ -464,7 +461,8 @@ int dhcp_lease_decode(const struct dhcp_msg *m, const struct dhcp_optset *os,
 	}
 	v = dhcp_optset_get(os, DHCP_OPT_DOMAIN_SEARCH, &len);
 	if (v)
-		decode_search(v, len, l);
+		if (dhcp_search_decode(v, len, l->domainsearch) < 0)
+			log_debug("dhcp: ignoring option 119: malformed");
 	return 0;
 }
 

@@ -75,6 +75,11 @@ bool dhcp_optset_rapid_commit(const struct dhcp_optset *os);
 
 /* Fills lease from an OFFER/ACK. Options with a bad length are dropped
  * (logged at debug), the rest kept; -EBADMSG only if yiaddr is 0. */
+/* RFC 3397 (v4 option 119) and RFC 8415 §21.20 (v6 option 24): a list of
+ * RFC 1035 names (backward pointers allowed), joined by spaces into out,
+ * which is left as it was on -EBADMSG (malformed, or not host names). */
+#define DHCP_SEARCH_LEN 512
+int dhcp_search_decode(const uint8_t *v, size_t len, char out[DHCP_SEARCH_LEN]);
 int dhcp_lease_decode(const struct dhcp_msg *m, const struct dhcp_optset *os,
 		      struct dhcpc_lease *lease);
 

@@ -80,6 +80,8 @@ struct srv {
 	uint32_t t1, t2;          /* the IA_NA's; 0: the client's choice */
 	uint32_t preferred, valid; /* the address's; 0: 60 and 120 s */
 	uint8_t addr_last;        /* fd00::(this); 0: fd00::42 */
+	const char *search;       /* option 24's bytes; NULL: none */
+	size_t search_len;
 };
 
 static void put32(uint8_t *p, uint32_t v)
@@ -127,6 +129,8 @@ static size_t build(uint8_t *buf, const struct srv *s)
 	p = opt(p, 23, dns, sizeof(dns));
 	if (s->url)
 		p = opt(p, 59, s->url, strlen(s->url));
+	if (s->search)
+		p = opt(p, 24, s->search, s->search_len);
 	if (s->truncate) { /* an option that claims more than is there */
 		p = opt(p, 23, dns, 4);
 		p[-5] = 200;
@@ -196,8 +200,8 @@ static void test_solicit(struct ev_loop *loop)
 	CHECK(!sent_opt(2, &n));                 /* no server id */
 	v = sent_opt(3, &n);
 	CHECK(v && n == 12 && v[3] == IAID);
-	v = sent_opt(6, &n);                     /* ORO: 23 and 59 */
-	CHECK(v && n == 4 && v[1] == 23 && v[3] == 59);
+	v = sent_opt(6, &n);                     /* ORO: 23, 24 and 59 */
+	CHECK(v && n == 6 && v[1] == 23 && v[3] == 24 && v[5] == 59);
 	CHECK(sent_opt(8, &n) && n == 2);
 	/* §18.2.1: the first RT is IRT + (0, 0.1]·IRT */
 	CHECK(c.rt_ms > 1000 && c.rt_ms <= 1100);
@@ -252,7 +256,9 @@ static void test_advertise_request_reply(struct ev_loop *loop)
 	CHECK_EQ(bound, 0);
 	CHECK_EQ(c.state, DHCP6_STATE_REQUEST);
 	feed(&c, (struct srv){ .type = 7, .xid = xid, .duid = duid_b, .pref = -1,
-			       .url = "iscsi:[fd00::1]::3260:1:iqn.x:y" });
+			       .url = "iscsi:[fd00::1]::3260:1:iqn.x:y",
+			       .search = "\7example\3org\0\3lab\7example\3org\0",
+			       .search_len = 30 });
 	CHECK_EQ(bound, 1);
 	CHECK_EQ(c.state, DHCP6_STATE_BOUND);
 	CHECK_STR(inet_ntop(AF_INET6, &c.lease.addr6, a, sizeof(a)), "fd00::42");
@@ -262,6 +268,7 @@ static void test_advertise_request_reply(struct ev_loop *loop)
 	CHECK_EQ(c.lease.ndns6, 2);
 	CHECK_STR(inet_ntop(AF_INET6, &c.lease.dns6[1], a, sizeof(a)), "fd00::54");
 	CHECK_STR(c.lease.rootpath, "iscsi:[fd00::1]::3260:1:iqn.x:y");
+	CHECK_STR(c.lease.domainsearch, "example.org lab.example.org");
 	CHECK_STR(c.lease.ifname, "eth9");
 	CHECK_EQ(c.src.fd, -1);                  /* the socket is closed */
 	/* T1 and T2 were left to us: 0.5 and 0.8 of the preferred 60 s */
@@ -503,6 +510,15 @@ static void test_parse_bounds(void)
 	CHECK_EQ(m.preference, 3);
 	CHECK(m.have_addr);
 	CHECK_STR(m.bootfile_url, "");           /* a control byte */
+	/* option 24: a name past its option, or not a host name: left out */
+	n = build(buf, &(struct srv){ .type = 7, .pref = -1,
+				      .search = "\7example\3or", .search_len = 12 });
+	CHECK_EQ(dhcp6_msg_parse(buf, n, IAID, &m), 0);
+	CHECK_STR(m.domainsearch, "");
+	n = build(buf, &(struct srv){ .type = 7, .pref = -1,
+				      .search = "\3a b\0", .search_len = 5 });
+	CHECK_EQ(dhcp6_msg_parse(buf, n, IAID, &m), 0);
+	CHECK_STR(m.domainsearch, "");
 	for (size_t cut = 0; cut < n; cut++)
 		(void)dhcp6_msg_parse(buf, cut, IAID, &m);
 	CHECK_EQ(dhcp6_msg_parse(buf, 3, IAID, &m), -EBADMSG);

@@ -171,6 +171,14 @@ static void test_bad_routes_and_search(void)
 	CHECK(!l.have_classless);
 	CHECK_STR(inet_ntoa(l.gateway), "10.0.0.99");
 	CHECK_STR(l.domainsearch, "");
+	/* a label with a space or a dot would be two names */
+	for (int bad = 0; bad < 2; bad++) {
+		uint8_t two[] = { 53, 1, DHCPACK, 119, 5, 3, 'a', bad ? '.' : ' ', 'b', 0, 255 };
+		dhcp_msg_decode(buf, make_reply(buf, two, sizeof(two)), &m);
+		CHECK_EQ(dhcp_optset_parse(&m, &os), 0);
+		CHECK_EQ(dhcp_lease_decode(&m, &os, &l), 0);
+		CHECK_STR(l.domainsearch, "");
+	}
 }
 
 static void test_builder(void)

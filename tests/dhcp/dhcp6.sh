@@ -62,6 +62,7 @@ for run in 1 2; do
 	rm -rf "${ROOT:?}"/*
 	start_dnsmasq vs0 --enable-ra --dhcp-range=fd77::100,fd77::1ff,64,10m \
 		--dhcp-option=option6:dns-server,[fd77::53] \
+		--dhcp-option=option6:domain-search,lab.example,example.org \
 		--dhcp-option="option6:bootfile-url,$ROOTPATH"
 	client --timeout=30 -6 -v vc0
 	expect_rc 0
@@ -76,6 +77,8 @@ for run in 1 2; do
 	expect_eq "$(conf_value "$conf" IPV6ADDR)/128" "$mine" "IPV6ADDR"
 	expect_eq "$(conf_value "$conf" IPV6DNS0)" fd77::53 "IPV6DNS0"
 	expect_eq "$(conf_value "$conf" ROOTPATH)" "$ROOTPATH" "ROOTPATH"
+	expect_eq "$(conf_value "$conf" IPV6DOMAINSEARCH)" "lab.example example.org" \
+		"IPV6DOMAINSEARCH (option 24)"
 	expect_eq "$(cat "$ROOT/etc/resolv.conf")" "nameserver fd77::53" \
 		"resolv.conf"
 	# the same text on stdout
