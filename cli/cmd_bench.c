@@ -442,8 +442,10 @@ static const char bench_help[] =
 	"          total_ms=N (login to the last read) cpu_ms=N recoveries=N\n"
 	"\n" CLI_EXIT_CODES_HELP;
 
-static int bench_option(struct bench_opts *o, int opt, const char *arg)
+static int bench_option(void *ctx, int opt, const char *arg)
 {
+	struct bench_opts *o = ctx;
+
 	switch (opt) {
 	case OPT_PATTERN:
 		for (size_t i = 0; i < ARRAY_SIZE(patterns); i++)
@@ -464,35 +466,11 @@ static int bench_option(struct bench_opts *o, int opt, const char *arg)
 	}
 }
 
-static const char *option_name(int opt)
-{
-	for (const struct option *p = bench_options; p->name; p++)
-		if (p->val == opt)
-			return p->name;
-	return "?";
-}
-
 /* Returns -1 for a usage error, 1 after --help, else 0. */
 static int parse(int argc, char **argv, struct cli_iscsi *c, struct bench_opts *o)
 {
-	struct option all[CLI_MAX_LONG_OPTIONS];
-	int opt;
-
-	cli_long_options(bench_options, all);
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, all, NULL)) != -1) {
-		int r = cli_common_option(c, opt, optarg);
-		if (r < 0)
-			return -1;
-		if (r > 0)
-			continue;
-		if (opt == '?' || bench_option(o, opt, optarg) < 0) {
-			if (opt != '?')
-				log_err("invalid value '%s' for --%s", optarg ? optarg : "",
-					option_name(opt));
-			return -1;
-		}
-	}
+	if (cli_parse_options(argc, argv, c, bench_options, bench_option, o) < 0)
+		return -1;
 	if (c->help) {
 		cli_print_help(stdout, bench_help);
 		return 1;

@@ -136,26 +136,24 @@ static int attach_all(struct cli_iscsi *c, enum iscsi_mpath_policy policy,
 	return r;
 }
 
+/* --multipath failover|round-robin */
+static int multipath_option(void *ctx, int opt, const char *arg)
+{
+	return opt == OPT_MULTIPATH ? iscsi_mpath_parse_policy(arg, ctx) : -EINVAL;
+}
+
 int cmd_attach(int argc, char **argv)
 {
 	struct cli_iscsi c;
 	struct serve *srv;
 	char dev[64];
 	enum iscsi_mpath_policy policy = ISCSI_MPATH_FAILOVER;
-	struct option all[CLI_MAX_LONG_OPTIONS];
-	int opt_c, r;
+	int r;
 
 	cli_iscsi_init(&c);
-	cli_long_options(attach_options, all);
-	while ((opt_c = getopt_long(argc, argv, CLI_COMMON_SHORT, all, NULL)) != -1) {
-		if (opt_c == OPT_MULTIPATH && iscsi_mpath_parse_policy(optarg, &policy) == 0)
-			continue;
-		if (opt_c == OPT_MULTIPATH)
-			log_err("--multipath: failover or round-robin, not '%s'", optarg);
-		if (opt_c == OPT_MULTIPATH || cli_common_option(&c, opt_c, optarg) <= 0) {
-			fprintf(stderr, "try 'iscsiroot attach --help'\n");
-			return EXIT_USAGE;
-		}
+	if (cli_parse_options(argc, argv, &c, attach_options, multipath_option, &policy) < 0) {
+		fprintf(stderr, "try 'iscsiroot attach --help'\n");
+		return EXIT_USAGE;
 	}
 	if (c.help) {
 		cli_print_help(stdout, attach_help);

@@ -31,36 +31,28 @@ struct rw_opts {
 	uint64_t io_size;       /* bytes per command; 0: IO_CHUNK */
 };
 
+static int rw_option(void *ctx, int opt, const char *arg)
+{
+	struct rw_opts *rw = ctx;
+
+	switch (opt) {
+	case OPT_OFFSET: return cli_parse_size(arg, &rw->offset);
+	case OPT_LENGTH: return cli_parse_size(arg, &rw->length);
+	case OPT_IO_SIZE:
+		return cli_parse_size(arg, &rw->io_size) < 0 || rw->io_size < 512 ||
+		       rw->io_size > IO_CHUNK ? -EINVAL : 0;
+	case OPT_FUA: rw->fua = true; return 0;
+	case OPT_DISCARD: rw->discard = true; return 0;
+	default: return -EINVAL;
+	}
+}
+
 /* Parses argv; returns -1 for a usage error, 1 after --help, else 0. */
 static int parse(int argc, char **argv, struct cli_iscsi *c, struct rw_opts *rw,
 		 const struct option *longopts, bool need_target, const char *help)
 {
-	struct option all[CLI_MAX_LONG_OPTIONS];
-	int opt;
-
-	cli_long_options(longopts, all);
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, all, NULL)) != -1) {
-		int r = cli_common_option(c, opt, optarg);
-		if (r < 0)
-			return -1;
-		if (r > 0)
-			continue;
-		if (rw && opt == OPT_OFFSET && cli_parse_size(optarg, &rw->offset) == 0)
-			continue;
-		if (rw && opt == OPT_LENGTH && cli_parse_size(optarg, &rw->length) == 0)
-			continue;
-		if (rw && opt == OPT_IO_SIZE && cli_parse_size(optarg, &rw->io_size) == 0 &&
-		    rw->io_size >= 512 && rw->io_size <= IO_CHUNK)
-			continue;
-		if (rw && (opt == OPT_FUA || opt == OPT_DISCARD)) {
-			*(opt == OPT_FUA ? &rw->fua : &rw->discard) = true;
-			continue;
-		}
-		if (opt != '?')
-			log_err("invalid value '%s'", optarg ? optarg : "");
+	if (cli_parse_options(argc, argv, c, longopts, rw ? rw_option : NULL, rw) < 0)
 		return -1;
-	}
 	if (c->help) {
 		cli_print_help(stdout, help);
 		return 1;

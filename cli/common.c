@@ -25,6 +25,34 @@ int64_t cli_mono_us(void)
 }
 
 
+static const struct option common_long[] = {
+	{ "portal", required_argument, NULL, 'p' },
+	{ "target", required_argument, NULL, 't' },
+	{ "initiator", required_argument, NULL, 'i' },
+	{ "lun", required_argument, NULL, 'l' },
+	{ "user", required_argument, NULL, 'u' },
+	{ "password", required_argument, NULL, 'w' },
+	{ "ruser", required_argument, NULL, 'U' },
+	{ "rpassword", required_argument, NULL, 'W' },
+	{ "debug", no_argument, NULL, 'd' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "header-digest", required_argument, NULL, OPT_HEADER_DIGEST },
+	{ "data-digest", required_argument, NULL, OPT_DATA_DIGEST },
+	{ "login-timeout", required_argument, NULL, OPT_LOGIN_TIMEOUT },
+	{ "retry-for", required_argument, NULL, OPT_RETRY_FOR },
+	{ "nop-interval", required_argument, NULL, OPT_NOP_INTERVAL },
+	{ "nop-timeout", required_argument, NULL, OPT_NOP_TIMEOUT },
+	{ "replacement-timeout", required_argument, NULL, OPT_REPLACEMENT },
+};
+
+static const char *common_name(int opt)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(common_long); i++)
+		if (common_long[i].val == opt)
+			return common_long[i].name;
+	return "?";
+}
+
 /* -p again: one more portal of the LUN, unless it is one already. */
 static int add_portal(struct cli_iscsi *c, const char *arg)
 {
@@ -32,7 +60,7 @@ static int add_portal(struct cli_iscsi *c, const char *arg)
 
 	memset(&p, 0, sizeof(p));
 	if (text_parse_address(arg, p.host, sizeof(p.host), &p.port, &p.tpgt) < 0) {
-		log_err("invalid value for option '%s'", arg);
+		log_err("invalid value '%s' for --portal", arg);
 		return -EINVAL;
 	}
 	for (unsigned i = 0; i < c->nportals; i++)
@@ -133,9 +161,8 @@ int cli_common_option(struct cli_iscsi *c, int opt, const char *arg)
 	if (r < 0) {
 		/* Never echo a secret back, even a malformed one. */
 		bool secret = opt == 'w' || opt == 'W';
-		log_err("invalid value for option %s%s%s", secret ? "" : "'",
-			secret ? (opt == 'w' ? "--password" : "--rpassword") : arg,
-			secret ? "" : "'");
+		log_err("invalid value %s%s%sfor --%s", secret ? "" : "'", secret ? "" : arg,
+			secret ? "" : "' ", common_name(opt));
 		return -1;
 	}
 	return 1;
@@ -402,25 +429,6 @@ void cli_print_help(FILE *out, const char *help)
 	}
 }
 
-static const struct option common_long[] = {
-	{ "portal", required_argument, NULL, 'p' },
-	{ "target", required_argument, NULL, 't' },
-	{ "initiator", required_argument, NULL, 'i' },
-	{ "lun", required_argument, NULL, 'l' },
-	{ "user", required_argument, NULL, 'u' },
-	{ "password", required_argument, NULL, 'w' },
-	{ "ruser", required_argument, NULL, 'U' },
-	{ "rpassword", required_argument, NULL, 'W' },
-	{ "debug", no_argument, NULL, 'd' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "header-digest", required_argument, NULL, OPT_HEADER_DIGEST },
-	{ "data-digest", required_argument, NULL, OPT_DATA_DIGEST },
-	{ "login-timeout", required_argument, NULL, OPT_LOGIN_TIMEOUT },
-	{ "retry-for", required_argument, NULL, OPT_RETRY_FOR },
-	{ "nop-interval", required_argument, NULL, OPT_NOP_INTERVAL },
-	{ "nop-timeout", required_argument, NULL, OPT_NOP_TIMEOUT },
-	{ "replacement-timeout", required_argument, NULL, OPT_REPLACEMENT },
-};
 
 void cli_long_options(const struct option *own, struct option out[CLI_MAX_LONG_OPTIONS])
 {
@@ -430,4 +438,28 @@ void cli_long_options(const struct option *own, struct option out[CLI_MAX_LONG_O
 	for (; own && own->name && n + 1 < CLI_MAX_LONG_OPTIONS; own++)
 		out[n++] = *own;
 	memset(&out[n], 0, sizeof(out[n]));
+}
+
+int cli_parse_options(int argc, char **argv, struct cli_iscsi *c, const struct option *own,
+		      int (*own_option)(void *ctx, int opt, const char *arg), void *ctx)
+{
+	struct option all[CLI_MAX_LONG_OPTIONS];
+	int opt;
+
+	cli_long_options(own, all);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, all, NULL)) != -1) {
+		int r = cli_common_option(c, opt, optarg);
+		const struct option *o = all;
+
+		if (r > 0 || (r == 0 && opt != '?' && own_option &&
+			      own_option(ctx, opt, optarg) == 0))
+			continue;
+		while (r == 0 && opt != '?' && o->name && o->val != opt)
+			o++;
+		if (o->name && r == 0 && opt != '?')
+			log_err("invalid value '%s' for --%s", optarg ? optarg : "", o->name);
+		return -1;
+	}
+	return 0;
 }

@@ -39,6 +39,14 @@ enum {
  * binary once, not in every command's table. */
 #define CLI_MAX_LONG_OPTIONS 32
 void cli_long_options(const struct option *own, struct option out[CLI_MAX_LONG_OPTIONS]);
+struct cli_iscsi;
+/* getopt_long from argv[1] over the common options and own; an option
+ * not common goes to own_option (NULL: none), which returns 0 or, for a
+ * bad value, a negative errno (said here with the option's name).
+ * Returns -1 for a usage error, else 0 with optind at the arguments;
+ * --help sets c->help. */
+int cli_parse_options(int argc, char **argv, struct cli_iscsi *c, const struct option *own,
+		      int (*own_option)(void *ctx, int opt, const char *arg), void *ctx);
 
 /* Portals of one LUN given with -p (or as arguments): as many as the
  * daemon takes paths (BOOT_MAX_PATHS). */
