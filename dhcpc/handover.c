@@ -294,14 +294,17 @@ static void fill_resolv(FILE *f, const void *arg)
  * "no" unless / is a network filesystem, which an ext4 on NBD is not), and
  * ConfigureWithoutCarrier=yes (which implies IgnoreCarrierLoss=yes) keeps
  * a switch's restart from deconfiguring it.
- * IPv6: networkd (252) writes accept_ra=0 on every link it manages, with
- * any IPv6AcceptRA= (RAs are its own client's job), so the kernel stops
- * refreshing what it learnt from RAs: the default route (proto ra) and
- * the on-link prefix route expire with their lifetimes, a SLAAC address
- * with its own. KeepConfiguration=yes keeps them until then; the address
- * and the default route declared here are networkd's own, added again
- * over the kernel's (NLM_F_REPLACE: then permanent), so nothing the root
- * disk needs expires; IPv6AcceptRA=no runs no RA client of networkd's. */
+ * IPv6: networkd (252) writes accept_ra=0 on every link it manages,
+ * whatever IPv6AcceptRA= says (RAs are its own client's job), so the
+ * kernel stops refreshing what it learnt from RAs: the default route, the
+ * on-link prefix route and a SLAAC address would run out with their
+ * lifetimes (KeepConfiguration=yes keeps them until then). The Address=
+ * and [Route] here are networkd's own: the address is sent as an update
+ * (NLM_F_REPLACE) with infinite lifetimes, and the same IPv6 route added
+ * again keeps the kernel's route but clears its expiry (it stays "proto
+ * ra", with no "expires": tests/e2e/handover.sh, networkd6), so nothing
+ * the root disk needs runs out. IPv6AcceptRA=no: no RA client of
+ * networkd's either; a link-local Gateway= is on-link by itself. */
 static void fill_networkd(FILE *f, const void *arg)
 {
 	const struct manager_view *v = arg;
