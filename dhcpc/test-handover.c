@@ -136,6 +136,24 @@ static mode_t file_mode(const char *root, const char *rel)
 #define NM_STATE "run/NetworkManager/devices/3"
 #define NM_CONF "run/NetworkManager/conf.d/15-iscsiroot-eth7.conf"
 #define UUID "69736373-6972-4f6f-8074-525400e2e001"
+/* the keyfile's start, for the MAC of make_lease() */
+#define NM_HEAD "[connection]\nid=iscsiroot eth7\nuuid=" UUID "\n" \
+	"type=ethernet\ninterface-name=eth7\nautoconnect=true\n" \
+	"autoconnect-priority=999\n" \
+	"\n[ethernet]\nmac-address=52:54:00:e2:e0:01\n"
+
+/* NM's other files for make_lease()'s MAC, and the keyfile's mode */
+static void check_nm_device(const char *root)
+{
+	/* NetworkManager ignores a keyfile that others can read */
+	CHECK_EQ(file_mode(root, NM_CONN), 0600);
+	CHECK_STR(slurp(root, NM_STATE),
+		  "[device]\nmanaged=true\nconnection-uuid=" UUID "\n");
+	CHECK_STR(slurp(root, NM_CONF),
+		  "[device-iscsiroot-eth7]\n"
+		  "match-device=mac:52:54:00:e2:e0:01\nmanaged=1\n"
+		  "keep-configuration=yes\nallowed-connections=uuid:" UUID "\n");
+}
 
 static void test_networkd_dhcp(const char *root)
 {
@@ -209,22 +227,12 @@ static void test_networkmanager_dhcp(const char *root)
 	l.mtu = 9000;
 	CHECK_EQ(dhcpc_write_handover(root, &l), 0);
 	CHECK_STR(slurp(root, NM_CONN),
-		  "[connection]\nid=iscsiroot eth7\nuuid=" UUID "\n"
-		  "type=ethernet\ninterface-name=eth7\nautoconnect=true\n"
-		  "autoconnect-priority=999\n"
-		  "\n[ethernet]\nmac-address=52:54:00:e2:e0:01\nmtu=9000\n"
+		  NM_HEAD "mtu=9000\n"
 		  "\n[ipv4]\nmethod=manual\naddress1=10.0.0.7/24\n"
 		  "gateway=10.0.0.1\ndns=10.0.0.53;\ndns-search=lab.example;\n"
 		  "route-metric=0\nmay-fail=false\n"
 		  "\n[ipv6]\nmethod=ignore\n");
-	/* NetworkManager ignores a keyfile that others can read */
-	CHECK_EQ(file_mode(root, NM_CONN), 0600);
-	CHECK_STR(slurp(root, NM_STATE),
-		  "[device]\nmanaged=true\nconnection-uuid=" UUID "\n");
-	CHECK_STR(slurp(root, NM_CONF),
-		  "[device-iscsiroot-eth7]\n"
-		  "match-device=mac:52:54:00:e2:e0:01\nmanaged=1\n"
-		  "keep-configuration=yes\nallowed-connections=uuid:" UUID "\n");
+	check_nm_device(root);
 }
 
 static void test_networkmanager_static(const char *root)
@@ -312,21 +320,12 @@ static void test_handover6_dhcp(const char *root)
 	CHECK_STR(slurp(root, LINK), "[Match]\nMACAddress=52:54:00:e2:e0:01\n"
 				     "\n[Link]\nName=eth7\n");
 	CHECK_STR(slurp(root, NM_CONN),
-		  "[connection]\nid=iscsiroot eth7\nuuid=" UUID "\n"
-		  "type=ethernet\ninterface-name=eth7\nautoconnect=true\n"
-		  "autoconnect-priority=999\n"
-		  "\n[ethernet]\nmac-address=52:54:00:e2:e0:01\n"
+		  NM_HEAD
 		  "\n[ipv6]\nmethod=manual\naddress1=fd99::1a7/128\n"
 		  "gateway=fe80::5054:ff:fe00:1\ndns=fd99::53;fd99::54;\n"
 		  "route-metric=0\nmay-fail=false\n"
 		  "\n[ipv4]\nmethod=disabled\n");
-	CHECK_EQ(file_mode(root, NM_CONN), 0600);
-	CHECK_STR(slurp(root, NM_STATE),
-		  "[device]\nmanaged=true\nconnection-uuid=" UUID "\n");
-	CHECK_STR(slurp(root, NM_CONF),
-		  "[device-iscsiroot-eth7]\n"
-		  "match-device=mac:52:54:00:e2:e0:01\nmanaged=1\n"
-		  "keep-configuration=yes\nallowed-connections=uuid:" UUID "\n");
+	check_nm_device(root);
 }
 
 /* dracut's static ip=[fd99::7]:::64::eth7:none: no gateway (no route),
@@ -355,10 +354,7 @@ static void test_handover6_static(const char *root)
 		  "ConfigureWithoutCarrier=yes\nIPv6AcceptRA=no\n"
 		  "Address=fd99::7/64\n");
 	CHECK_STR(slurp(root, NM_CONN),
-		  "[connection]\nid=iscsiroot eth7\nuuid=" UUID "\n"
-		  "type=ethernet\ninterface-name=eth7\nautoconnect=true\n"
-		  "autoconnect-priority=999\n"
-		  "\n[ethernet]\nmac-address=52:54:00:e2:e0:01\nmtu=1400\n"
+		  NM_HEAD "mtu=1400\n"
 		  "\n[ipv6]\nmethod=manual\naddress1=fd99::7/64\n"
 		  "route-metric=0\nmay-fail=false\n"
 		  "\n[ipv4]\nmethod=disabled\n");
