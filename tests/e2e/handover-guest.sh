@@ -7,9 +7,9 @@
 # restarts and is told to reconfigure the link and while the root disk's
 # daemon renews its DHCP lease; then says what it saw and powers the
 # system off the usual way (systemctl). IPv6: the writes go on for at
-# least 75 s after the manager's restart, past the lifetime (60 s) of what
-# the kernel learnt from RAs, which the managers stop it from refreshing;
-# the DHCPv6 renewal is waited for only with "renew6".
+# least 30 s after the manager's restart, past the router lifetime (30 s)
+# of the RAs, which the managers stop the kernel from taking; the DHCPv6
+# renewal is waited for only with "renew6".
 # Every line it prints begins with ISCSIROOT-E2E: (the host checks them).
 # usage: handover-guest.sh KIND [renew6]
 exec >/dev/console 2>&1
@@ -85,10 +85,10 @@ esac
 
 # The daemon renews at T1 (the lease is 2 minutes: 1 minute after it was
 # bound); wait for that, at most 150 s, the writer still running. IPv6:
-# at least 67 s more in any case.
+# at least 25 s more in any case (30 s after the restart).
 i=0
 while { [ "$WAIT_RENEW" = 1 ] && [ "$(renewals)" -le "$bound0" ] && [ $i -lt 150 ]; } ||
-	{ [ "$FAM" = 6 ] && [ $i -lt 67 ]; }; do
+	{ [ "$FAM" = 6 ] && [ $i -lt 25 ]; }; do
 	sleep 1
 	i=$((i + 1))
 done

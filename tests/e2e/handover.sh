@@ -15,7 +15,7 @@
 # a clean host fsck of the LUN.
 # networkd6 and nm6 boot the same roots over an IPv6-only bridge with
 # ip=dhcp6 (tgtd on [fd99::1]:3260, the target from the DHCPv6 boot file
-# URL, a 2-minute lease, RAs every 10 s with a 60 s router lifetime), and
+# URL, a 2-minute lease, RAs every 10 s with a 30 s router lifetime), and
 # check the same: the managers' files for the IPv6 lease, the link still
 # configured with its address and default route once what the kernel
 # learnt from the RAs has run out. The DHCPv6 renewal ("dhcp6 IF:
@@ -93,7 +93,7 @@ handover_image() {
 
 # A 2-minute lease: the daemon renews it 1 minute after it was bound,
 # while the guest writes. dnsmasq as lib.sh starts it, with that lease;
-# for an IPv6 KIND, RAs (every 10 s, the router's lifetime 60 s: it runs
+# for an IPv6 KIND, RAs (every 10 s, the router's lifetime 30 s: it runs
 # out while the guest writes) and DHCPv6 with the DNS server and the
 # target as the boot file URL, and nothing for IPv4.
 handover_dhcp_start() {
@@ -101,7 +101,7 @@ handover_dhcp_start() {
 	local args=(--dhcp-range=10.99.0.100,10.99.0.199,255.255.255.0,2m
 		--dhcp-authoritative --no-ping --dhcp-rapid-commit
 		--dhcp-option=3,"$E2E_SERVER_IP" --dhcp-option=6,"$E2E_SERVER_IP")
-	[ "$1" = "${1%6}" ] || args=(--enable-ra --ra-param=br0,10,60
+	[ "$1" = "${1%6}" ] || args=(--enable-ra --ra-param=br0,10,30
 		--dhcp-range=fd99::100,fd99::1ff,64,2m
 		--dhcp-option=option6:dns-server,"[$V6]"
 		--dhcp-option=option6:bootfile-url,"iscsi:[$V6]::3260:1:$E2E_IQN")
