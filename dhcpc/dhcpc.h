@@ -243,19 +243,21 @@ int dhcpc_run(const struct dhcpc_config *cfg, struct dhcpc_lease *out);
 
 /* KEY='value' lines in klibc ipconfig's format (run/net-IF.conf). */
 void dhcpc_format_netconf(FILE *f, const struct dhcpc_lease *lease);
-/* Writes run/net-IF.conf, run/initramfs/open-iscsi.interface,
- * etc/resolv.conf (only with DNS servers), and the network managers'
- * hand-over: run/systemd/network/00-iscsiroot-IF.network and, below
+/* Writes run/net-IF.conf (run/net6-IF.conf for an IPv6 lease),
+ * run/initramfs/open-iscsi.interface, etc/resolv.conf (only with DNS
+ * servers), and the network managers' hand-over for the lease's family:
+ * run/systemd/network/00-iscsiroot-IF.network and .link and, below
  * run/NetworkManager/, system-connections/iscsiroot-IF.nmconnection,
  * devices/IFINDEX and conf.d/15-iscsiroot-IF.conf (dhcpc/README.md). */
 int dhcpc_write_handover(const char *root, const struct dhcpc_lease *lease);
-/* Only run/net-IF.conf: every_iface's further interfaces (the other two
- * files belong to the first). */
+/* Only run/net-IF.conf (net6-IF.conf): every_iface's further interfaces
+ * (the other files belong to the first). */
 int dhcpc_write_netconf(const char *root, const struct dhcpc_lease *lease);
-/* For an IPv6 lease: run/net6-IF.conf (the keys initramfs-tools' DHCPv6
- * hook writes: DEVICE6, IPV6PROTO, IPV6ADDR, ...) and, when first, the
- * interface file and etc/resolv.conf. */
+/* The keys initramfs-tools' DHCPv6 hook writes (run/net6-IF.conf):
+ * DEVICE6, IPV6PROTO, IPV6ADDR, ... */
 void dhcpc_format_netconf6(FILE *f, const struct dhcpc_lease *lease);
+/* For an IPv6 lease: dhcpc_write_handover() when first, else
+ * dhcpc_write_netconf(). */
 int dhcpc_write_handover6(const char *root, const struct dhcpc_lease *lease,
 			  bool first);
 

@@ -89,6 +89,35 @@ void dhcpc_format_netconf(FILE *f, const struct dhcpc_lease *l)
 	write_option(f, "DOMAINSEARCH", l->domainsearch);
 }
 
+/* ---- IPv6: run/net6-IF.conf, the keys initramfs-tools' DHCPv6 hook
+ * writes and its scripts (open-iscsi's local-top too) and cloud-init
+ * read. ---- */
+
+static void write_addr6(FILE *f, const char *key, const struct in6_addr *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	write_option(f, key, inet_ntop(AF_INET6, a, buf, sizeof(buf)));
+}
+
+void dhcpc_format_netconf6(FILE *f, const struct dhcpc_lease *l)
+{
+	char key[] = "IPV6DNS0";
+
+	write_option(f, "DEVICE6", l->ifname);
+	write_option(f, "IPV6PROTO", l->proto == DHCPC_PROTO_DHCP6 ? "dhcp6"
+				     : l->proto == DHCPC_PROTO_AUTO6 ? "auto6" : "none");
+	write_addr6(f, "IPV6ADDR", &l->addr6);
+	write_uint(f, "IPV6NETMASK", l->prefix6);
+	write_addr6(f, "IPV6GATEWAY", &l->gateway6);
+	for (int i = 0; i < l->ndns6; i++, key[7]++)
+		write_addr6(f, key, &l->dns6[i]);
+	write_option(f, "IPV6DOMAINSEARCH", l->domainsearch);
+	write_option(f, "HOSTNAME", l->hostname);
+	write_option(f, "DNSDOMAIN", l->domain);
+	write_option(f, "ROOTPATH", l->rootpath);
+}
+
 /* mkdir -p of root/rel (rel without a leading '/'). */
 static int make_dirs(const char *root, const char *rel)
 {
@@ -149,7 +178,9 @@ static int write_file(const char *root, const char *rel, mode_t mode,
 
 static void fill_netconf(FILE *f, const void *arg)
 {
-	dhcpc_format_netconf(f, arg);
+	const struct dhcpc_lease *l = arg;
+
+	(l->v6 ? dhcpc_format_netconf6 : dhcpc_format_netconf)(f, l);
 }
 
 static void fill_interface(FILE *f, const void *arg)
@@ -159,20 +190,6 @@ static void fill_interface(FILE *f, const void *arg)
 	fprintf(f, "%s\n", l->ifname);
 }
 
-static void fill_resolv(FILE *f, const void *arg)
-{
-	const struct dhcpc_lease *l = arg;
-	char buf[INET_ADDRSTRLEN];
-
-	if (l->domainsearch[0])
-		fprintf(f, "search %s\n", l->domainsearch);
-	else if (l->domain[0])
-		fprintf(f, "search %s\n", l->domain);
-	for (int i = 0; i < l->ndns; i++)
-		fprintf(f, "nameserver %s\n",
-			inet_ntop(AF_INET, &l->dns[i], buf, sizeof(buf)));
-}
-
 /* A root-path with dracut's user:password@ makes the file a secret. */
 static mode_t netconf_mode(const struct dhcpc_lease *l)
 {
@@ -180,22 +197,46 @@ static mode_t netconf_mode(const struct dhcpc_lease *l)
 }
 
 /* ---- The network managers' hand-over ----
- * What we configured, said once for both: the routes apply.c adds
- * (option 121's, else the default route), the MAC, NM's connection UUID. */
+ * What we configured, said once for both managers and resolv.conf, as
+ * text of either family: the address, the routes apply.c adds (option
+ * 121's, else the default route; for IPv6 the default route via the RA's
+ * or the static gateway), DNS, the MAC, NM's connection UUID. */
+struct manager_route {
+	char dst[INET6_ADDRSTRLEN];
+	char gw[INET6_ADDRSTRLEN];   /* "": on-link */
+	uint8_t prefix;
+	bool onlink;                 /* a router outside the subnet */
+};
+
 struct manager_view {
 	const struct dhcpc_lease *l;
-	struct dhcpc_route routes[DHCPC_MAX_ROUTES];
+	struct manager_route routes[DHCPC_MAX_ROUTES];
 	int nroutes;
-	char addr[INET_ADDRSTRLEN];
+	char addr[INET6_ADDRSTRLEN];
+	unsigned prefix;
+	char dns[DHCPC_MAX_DNS][INET6_ADDRSTRLEN];
+	int ndns;
 	char mac[18];                /* "" when unknown */
 	char match[40];              /* NM's device match: mac:… or interface-name:… */
 	char uuid[37];
 	const char *search;          /* option 119, else 15; "" */
 };
 
-static const char *ip4(struct in_addr a, char buf[INET_ADDRSTRLEN])
+static void view_routes4(struct manager_view *v, const struct dhcpc_lease *l)
 {
-	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+	struct dhcpc_route def = { .gateway = l->gateway };
+	const struct dhcpc_route *rt = l->have_classless ? l->routes : &def;
+
+	v->nroutes = l->have_classless ? l->nroutes : l->gateway.s_addr != 0;
+	for (int i = 0; i < v->nroutes; i++, rt++) {
+		struct manager_route *m = &v->routes[i];
+
+		inet_ntop(AF_INET, &rt->dst, m->dst, sizeof(m->dst));
+		if (rt->gateway.s_addr)
+			inet_ntop(AF_INET, &rt->gateway, m->gw, sizeof(m->gw));
+		m->prefix = rt->prefix;
+		m->onlink = (rt->gateway.s_addr ^ l->addr.s_addr) & l->netmask.s_addr;
+	}
 }
 
 /* One UUID per NIC, the same at every boot: a fixed prefix (RFC 4122
@@ -203,19 +244,25 @@ static const char *ip4(struct in_addr a, char buf[INET_ADDRSTRLEN])
  * give the MAC's text. */
 static void manager_view(struct manager_view *v, const struct dhcpc_lease *l)
 {
+	int af = l->v6 ? AF_INET6 : AF_INET;
 	const uint8_t *m = l->mac;
 	const char *hex;
 
 	memset(v, 0, sizeof(*v));
 	v->l = l;
-	if (l->have_classless) {
-		v->nroutes = l->nroutes;
-		memcpy(v->routes, l->routes, sizeof(v->routes));
-	} else if (l->gateway.s_addr) {
-		v->routes[0].gateway = l->gateway;
+	inet_ntop(af, l->v6 ? (const void *)&l->addr6 : &l->addr, v->addr, sizeof(v->addr));
+	v->prefix = l->v6 ? l->prefix6 : l->prefix;
+	v->ndns = l->v6 ? l->ndns6 : l->ndns;
+	for (int i = 0; i < v->ndns; i++)
+		inet_ntop(af, l->v6 ? (const void *)&l->dns6[i] : &l->dns[i],
+			  v->dns[i], sizeof(v->dns[i]));
+	if (!l->v6)
+		view_routes4(v, l);
+	else if (!IN6_IS_ADDR_UNSPECIFIED(&l->gateway6)) {
+		strcpy(v->routes[0].dst, "::");
+		inet_ntop(AF_INET6, &l->gateway6, v->routes[0].gw, sizeof(v->routes[0].gw));
 		v->nroutes = 1;
 	}
-	ip4(l->addr, v->addr);
 	snprintf(v->uuid, sizeof(v->uuid), "69736373-6972-4f6f-8074-%02x%02x%02x%02x%02x%02x",
 		 m[0], m[1], m[2], m[3], m[4], m[5]);
 	hex = v->uuid + 24;
@@ -228,6 +275,16 @@ static void manager_view(struct manager_view *v, const struct dhcpc_lease *l)
 	v->search = l->domainsearch[0] ? l->domainsearch : l->domain;
 }
 
+static void fill_resolv(FILE *f, const void *arg)
+{
+	const struct manager_view *v = arg;
+
+	if (v->search[0])
+		fprintf(f, "search %s\n", v->search);
+	for (int i = 0; i < v->ndns; i++)
+		fprintf(f, "nameserver %s\n", v->dns[i]);
+}
+
 /* systemd-networkd: run/systemd/network/00-iscsiroot-IF.network. Its files
  * are taken in lexical order across /etc, /run and /usr/lib, the first
  * that matches a link wins: "00-" comes before the distributions' "10-"…
@@ -236,12 +293,22 @@ static void manager_view(struct manager_view *v, const struct dhcpc_lease *l)
  * from dropping addresses or routes at its start or stop (the default is
  * "no" unless / is a network filesystem, which an ext4 on NBD is not), and
  * ConfigureWithoutCarrier=yes (which implies IgnoreCarrierLoss=yes) keeps
- * a switch's restart from deconfiguring it. */
+ * a switch's restart from deconfiguring it.
+ * IPv6: networkd (252) writes accept_ra=0 on every link it manages,
+ * whatever IPv6AcceptRA= says (RAs are its own client's job), so the
+ * kernel stops refreshing what it learnt from RAs: the default route, the
+ * on-link prefix route and a SLAAC address would run out with their
+ * lifetimes (KeepConfiguration=yes keeps them until then). The Address=
+ * and [Route] here are networkd's own: the address is sent as an update
+ * (NLM_F_REPLACE) with infinite lifetimes, and the same IPv6 route added
+ * again keeps the kernel's route but clears its expiry (it stays "proto
+ * ra", with no "expires": tests/e2e/handover.sh, networkd6), so nothing
+ * the root disk needs runs out. IPv6AcceptRA=no: no RA client of
+ * networkd's either; a link-local Gateway= is on-link by itself. */
 static void fill_networkd(FILE *f, const void *arg)
 {
 	const struct manager_view *v = arg;
 	const struct dhcpc_lease *l = v->l;
-	char a[INET_ADDRSTRLEN];
 
 	fputs("[Match]\n", f);
 	if (v->mac[0])
@@ -250,23 +317,21 @@ static void fill_networkd(FILE *f, const void *arg)
 	if (l->mtu)
 		fprintf(f, "\n[Link]\nMTUBytes=%u\n", l->mtu);
 	fprintf(f, "\n[Network]\nDHCP=no\nKeepConfiguration=yes\n"
-		   "ConfigureWithoutCarrier=yes\n"
-		   "Address=%s/%u\n", v->addr, l->prefix);
-	for (int i = 0; i < l->ndns; i++)
-		fprintf(f, "DNS=%s\n", ip4(l->dns[i], a));
+		   "ConfigureWithoutCarrier=yes\n%s"
+		   "Address=%s/%u\n", l->v6 ? "IPv6AcceptRA=no\n" : "", v->addr, v->prefix);
+	for (int i = 0; i < v->ndns; i++)
+		fprintf(f, "DNS=%s\n", v->dns[i]);
 	if (v->search[0])
 		fprintf(f, "Domains=%s\n", v->search);
 	for (int i = 0; i < v->nroutes; i++) {
-		const struct dhcpc_route *rt = &v->routes[i];
-		struct in_addr gw = rt->gateway;
+		const struct manager_route *rt = &v->routes[i];
 
-		fprintf(f, "\n[Route]\nDestination=%s/%u\n", ip4(rt->dst, a), rt->prefix);
-		if (!gw.s_addr)
+		fprintf(f, "\n[Route]\nDestination=%s/%u\n", rt->dst, rt->prefix);
+		if (!rt->gw[0])
 			fputs("Scope=link\n", f);
 		else
-			fprintf(f, "Gateway=%s\n%s", ip4(gw, a),
-				(gw.s_addr ^ l->addr.s_addr) & l->netmask.s_addr
-					? "GatewayOnLink=yes\n" : "");
+			fprintf(f, "Gateway=%s\n%s", rt->gw,
+				rt->onlink ? "GatewayOnLink=yes\n" : "");
 	}
 }
 
@@ -285,7 +350,11 @@ static void fill_link(FILE *f, const void *arg)
 /* NetworkManager (1.42 in Debian 12), its initrd hand-over:
  * - system-connections/iscsiroot-IF.nmconnection: a keyfile (0600: NM
  *   ignores one others may read), method=manual with what we configured,
- *   so NM runs no DHCP client of its own; route-metric=0 as ours;
+ *   so NM runs no DHCP client of its own; route-metric=0 as ours (for
+ *   IPv6 NM, as the kernel, takes 0 as 1024, the metric of ours); the
+ *   other family off (IPv4 "disabled", IPv6 "ignore": left as the kernel
+ *   and the initramfs made it); an IPv6 gateway may be link-local (NM
+ *   1.42's nmcli --offline writes one as address1=ADDR,fe80::1);
  * - devices/IFINDEX: the device state NM keeps across its restarts;
  *   connection-uuid makes NM take the connection over as it is, with no
  *   deconfiguration, on its first start too;
@@ -293,18 +362,10 @@ static void fill_link(FILE *f, const void *arg)
  *   the NIC (NM's own "Wired connection" for it, too, is not).
  * NM leaves a device with an active connection configured when it stops,
  * so the link stays up through the system's shutdown. */
-/* IPv6 is left as the kernel and the initramfs made it. */
-static void nm_ipv6(FILE *f, const struct dhcpc_lease *l)
-{
-	(void)l;
-	fputs("\n[ipv6]\nmethod=ignore\n", f);
-}
-
 static void fill_nm_connection(FILE *f, const void *arg)
 {
 	const struct manager_view *v = arg;
 	const struct dhcpc_lease *l = v->l;
-	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
 	int n = 0;
 
 	fprintf(f, "[connection]\nid=iscsiroot %s\nuuid=%s\ntype=ethernet\n"
@@ -314,29 +375,27 @@ static void fill_nm_connection(FILE *f, const void *arg)
 		fprintf(f, "mac-address=%s\n", v->mac);
 	if (l->mtu)
 		fprintf(f, "mtu=%u\n", l->mtu);
-	fprintf(f, "\n[ipv4]\nmethod=manual\naddress1=%s/%u\n", v->addr, l->prefix);
+	fprintf(f, "\n[ipv%c]\nmethod=manual\naddress1=%s/%u\n", l->v6 ? '6' : '4',
+		v->addr, v->prefix);
 	for (int i = 0; i < v->nroutes; i++) {
-		const struct dhcpc_route *rt = &v->routes[i];
+		const struct manager_route *rt = &v->routes[i];
 
-		ip4(rt->gateway, g);
-		if (rt->prefix == 0 && rt->gateway.s_addr)
-			fprintf(f, "gateway=%s\n", g);
+		if (rt->prefix == 0 && rt->gw[0])
+			fprintf(f, "gateway=%s\n", rt->gw);
 		else
-			fprintf(f, "route%d=%s/%u%s%s\n", ++n, ip4(rt->dst, a),
-				rt->prefix, rt->gateway.s_addr ? "," : "",
-				rt->gateway.s_addr ? g : "");
+			fprintf(f, "route%d=%s/%u%s%s\n", ++n, rt->dst, rt->prefix,
+				rt->gw[0] ? "," : "", rt->gw);
 	}
-	for (int i = 0; i < l->ndns; i++)
-		fprintf(f, "%s%s;%s", i ? "" : "dns=", ip4(l->dns[i], a),
-			i + 1 < l->ndns ? "" : "\n");
+	for (int i = 0; i < v->ndns; i++)
+		fprintf(f, "%s%s;%s", i ? "" : "dns=", v->dns[i], i + 1 < v->ndns ? "" : "\n");
 	if (v->search[0]) {
 		fputs("dns-search=", f);
 		for (const char *p = v->search; *p; p++)
 			fputc(*p == ' ' ? ';' : *p, f);
 		fputs(";\n", f);
 	}
-	fputs("route-metric=0\nmay-fail=false\n", f);
-	nm_ipv6(f, l);
+	fprintf(f, "route-metric=0\nmay-fail=false\n\n%s\n",
+		l->v6 ? "[ipv4]\nmethod=disabled" : "[ipv6]\nmethod=ignore");
 }
 
 static void fill_nm_device_state(FILE *f, const void *arg)
@@ -356,7 +415,7 @@ static void fill_nm_conf(FILE *f, const void *arg)
 }
 
 /* The managers' files: a failure is said, and stops none of the others. */
-static void write_manager_handover(const char *root, const struct dhcpc_lease *l)
+static void write_manager_handover(const char *root, const struct manager_view *v)
 {
 	static const struct {
 		const char *path;    /* %s: the interface (its index for devices/) */
@@ -370,26 +429,44 @@ static void write_manager_handover(const char *root, const struct dhcpc_lease *l
 		{ "run/NetworkManager/devices/%s", 0644, fill_nm_device_state },
 		{ "run/NetworkManager/conf.d/15-iscsiroot-%s.conf", 0644, fill_nm_conf },
 	};
-	struct manager_view v;
 	char rel[128], ifindex[12];
 
-	manager_view(&v, l);
-	snprintf(ifindex, sizeof(ifindex), "%d", l->ifindex);
+	snprintf(ifindex, sizeof(ifindex), "%d", v->l->ifindex);
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		int r;
 
-		if (files[i].fill == fill_link && !v.mac[0])
+		if (files[i].fill == fill_link && !v->mac[0])
 			continue;    /* a .link needs a match */
 		snprintf(rel, sizeof(rel), files[i].path,
-			 files[i].fill == fill_nm_device_state ? ifindex : l->ifname);
+			 files[i].fill == fill_nm_device_state ? ifindex : v->l->ifname);
 		*strrchr(rel, '/') = '\0';
 		r = make_dirs(root, rel);
 		rel[strlen(rel)] = '/';
 		if (r == 0)
-			r = write_file(root, rel, files[i].mode, files[i].fill, &v);
+			r = write_file(root, rel, files[i].mode, files[i].fill, v);
 		if (r < 0)
 			log_warn("hand-over %s: %s", rel, strerror(-r));
 	}
+}
+
+/* The first interface's files of either family, after its net(6)-IF.conf:
+ * open-iscsi.interface, the managers' hand-over, resolv.conf (only with
+ * DNS servers). */
+static int write_system_handover(const char *root, const struct dhcpc_lease *l)
+{
+	struct manager_view v;
+	int r;
+
+	if ((r = write_file(root, "run/initramfs/open-iscsi.interface", 0644,
+			    fill_interface, l)) < 0)
+		return r;
+	manager_view(&v, l);
+	write_manager_handover(root, &v);
+	if (v.ndns == 0)
+		return 0;
+	if ((r = make_dirs(root, "etc")) < 0)
+		return r;
+	return write_file(root, "etc/resolv.conf", 0644, fill_resolv, &v);
 }
 
 static const char *root_prefix(const char *root)
@@ -403,7 +480,7 @@ int dhcpc_write_netconf(const char *root, const struct dhcpc_lease *l)
 	int r;
 
 	root = root_prefix(root);
-	snprintf(rel, sizeof(rel), "run/net-%s.conf", l->ifname);
+	snprintf(rel, sizeof(rel), "run/net%s-%s.conf", l->v6 ? "6" : "", l->ifname);
 	if ((r = make_dirs(root, "run/initramfs")) < 0)
 		return r;
 	return write_file(root, rel, netconf_mode(l), fill_netconf, l);
@@ -411,81 +488,13 @@ int dhcpc_write_netconf(const char *root, const struct dhcpc_lease *l)
 
 int dhcpc_write_handover(const char *root, const struct dhcpc_lease *l)
 {
-	int r;
+	int r = dhcpc_write_netconf(root, l);
 
-	root = root_prefix(root);
-	if ((r = dhcpc_write_netconf(root, l)) < 0 ||
-	    (r = write_file(root, "run/initramfs/open-iscsi.interface", 0644,
-			    fill_interface, l)) < 0)
-		return r;
-	write_manager_handover(root, l);
-	if (l->ndns == 0)
-		return 0;
-	if ((r = make_dirs(root, "etc")) < 0)
-		return r;
-	return write_file(root, "etc/resolv.conf", 0644, fill_resolv, l);
-}
-
-/* ---- IPv6: run/net6-IF.conf, the keys initramfs-tools' DHCPv6 hook
- * writes and its scripts (open-iscsi's local-top too) and cloud-init
- * read. ---- */
-
-static void write_addr6(FILE *f, const char *key, const struct in6_addr *a)
-{
-	char buf[INET6_ADDRSTRLEN];
-
-	write_option(f, key, inet_ntop(AF_INET6, a, buf, sizeof(buf)));
-}
-
-void dhcpc_format_netconf6(FILE *f, const struct dhcpc_lease *l)
-{
-	char key[] = "IPV6DNS0";
-
-	write_option(f, "DEVICE6", l->ifname);
-	write_option(f, "IPV6PROTO", l->proto == DHCPC_PROTO_DHCP6 ? "dhcp6"
-				     : l->proto == DHCPC_PROTO_AUTO6 ? "auto6" : "none");
-	write_addr6(f, "IPV6ADDR", &l->addr6);
-	write_uint(f, "IPV6NETMASK", l->prefix6);
-	write_addr6(f, "IPV6GATEWAY", &l->gateway6);
-	for (int i = 0; i < l->ndns6; i++, key[7]++)
-		write_addr6(f, key, &l->dns6[i]);
-	write_option(f, "IPV6DOMAINSEARCH", l->domainsearch);
-	write_option(f, "HOSTNAME", l->hostname);
-	write_option(f, "DNSDOMAIN", l->domain);
-	write_option(f, "ROOTPATH", l->rootpath);
-}
-
-static void fill_netconf6(FILE *f, const void *arg)
-{
-	dhcpc_format_netconf6(f, arg);
-}
-
-static void fill_resolv6(FILE *f, const void *arg)
-{
-	const struct dhcpc_lease *l = arg;
-	char buf[INET6_ADDRSTRLEN];
-
-	for (int i = 0; i < l->ndns6; i++)
-		fprintf(f, "nameserver %s\n",
-			inet_ntop(AF_INET6, &l->dns6[i], buf, sizeof(buf)));
+	return r < 0 ? r : write_system_handover(root_prefix(root), l);
 }
 
 int dhcpc_write_handover6(const char *root, const struct dhcpc_lease *l,
 			  bool first)
 {
-	char rel[64];
-	int r;
-
-	if (!root || !*root || !strcmp(root, "/"))
-		root = "";
-	snprintf(rel, sizeof(rel), "run/net6-%s.conf", l->ifname);
-	if ((r = make_dirs(root, "run/initramfs")) < 0 ||
-	    (r = write_file(root, rel, netconf_mode(l), fill_netconf6, l)) < 0 ||
-	    !first ||
-	    (r = write_file(root, "run/initramfs/open-iscsi.interface", 0644,
-			    fill_interface, l)) < 0 || l->ndns6 == 0)
-		return r;
-	if ((r = make_dirs(root, "etc")) < 0)
-		return r;
-	return write_file(root, "etc/resolv.conf", 0644, fill_resolv6, l);
+	return first ? dhcpc_write_handover(root, l) : dhcpc_write_netconf(root, l);
 }

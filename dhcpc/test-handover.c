@@ -136,6 +136,24 @@ static mode_t file_mode(const char *root, const char *rel)
 #define NM_STATE "run/NetworkManager/devices/3"
 #define NM_CONF "run/NetworkManager/conf.d/15-iscsiroot-eth7.conf"
 #define UUID "69736373-6972-4f6f-8074-525400e2e001"
+/* the keyfile's start, for the MAC of make_lease() */
+#define NM_HEAD "[connection]\nid=iscsiroot eth7\nuuid=" UUID "\n" \
+	"type=ethernet\ninterface-name=eth7\nautoconnect=true\n" \
+	"autoconnect-priority=999\n" \
+	"\n[ethernet]\nmac-address=52:54:00:e2:e0:01\n"
+
+/* NM's other files for make_lease()'s MAC, and the keyfile's mode */
+static void check_nm_device(const char *root)
+{
+	/* NetworkManager ignores a keyfile that others can read */
+	CHECK_EQ(file_mode(root, NM_CONN), 0600);
+	CHECK_STR(slurp(root, NM_STATE),
+		  "[device]\nmanaged=true\nconnection-uuid=" UUID "\n");
+	CHECK_STR(slurp(root, NM_CONF),
+		  "[device-iscsiroot-eth7]\n"
+		  "match-device=mac:52:54:00:e2:e0:01\nmanaged=1\n"
+		  "keep-configuration=yes\nallowed-connections=uuid:" UUID "\n");
+}
 
 static void test_networkd_dhcp(const char *root)
 {
@@ -209,22 +227,12 @@ static void test_networkmanager_dhcp(const char *root)
 	l.mtu = 9000;
 	CHECK_EQ(dhcpc_write_handover(root, &l), 0);
 	CHECK_STR(slurp(root, NM_CONN),
-		  "[connection]\nid=iscsiroot eth7\nuuid=" UUID "\n"
-		  "type=ethernet\ninterface-name=eth7\nautoconnect=true\n"
-		  "autoconnect-priority=999\n"
-		  "\n[ethernet]\nmac-address=52:54:00:e2:e0:01\nmtu=9000\n"
+		  NM_HEAD "mtu=9000\n"
 		  "\n[ipv4]\nmethod=manual\naddress1=10.0.0.7/24\n"
 		  "gateway=10.0.0.1\ndns=10.0.0.53;\ndns-search=lab.example;\n"
 		  "route-metric=0\nmay-fail=false\n"
 		  "\n[ipv6]\nmethod=ignore\n");
-	/* NetworkManager ignores a keyfile that others can read */
-	CHECK_EQ(file_mode(root, NM_CONN), 0600);
-	CHECK_STR(slurp(root, NM_STATE),
-		  "[device]\nmanaged=true\nconnection-uuid=" UUID "\n");
-	CHECK_STR(slurp(root, NM_CONF),
-		  "[device-iscsiroot-eth7]\n"
-		  "match-device=mac:52:54:00:e2:e0:01\nmanaged=1\n"
-		  "keep-configuration=yes\nallowed-connections=uuid:" UUID "\n");
+	check_nm_device(root);
 }
 
 static void test_networkmanager_static(const char *root)
@@ -254,6 +262,119 @@ static void test_networkmanager_static(const char *root)
 	CHECK_STR(slurp(root, NM_CONF), want);
 }
 
+/* ---- the same for an IPv6 lease */
+
+/* ip=dhcp6: a /128 from DHCPv6, the default route via the router's
+ * link-local address from its RA, two DNS servers. */
+static void make_lease6(struct dhcpc_lease *l)
+{
+	make_lease(l);
+	memset(&l->addr, 0, sizeof(l->addr));
+	memset(&l->netmask, 0, sizeof(l->netmask));
+	memset(&l->broadcast, 0, sizeof(l->broadcast));
+	memset(&l->gateway, 0, sizeof(l->gateway));
+	memset(&l->siaddr, 0, sizeof(l->siaddr));
+	l->prefix = 0;
+	l->ndns = 0;
+	strcpy(l->domain, "");
+	strcpy(l->rootpath, "iscsi:[fd99::1]::3260:1:iqn.x");
+	l->v6 = true;
+	l->proto = DHCPC_PROTO_DHCP6;
+	inet_pton(AF_INET6, "fd99::1a7", &l->addr6);
+	l->prefix6 = 128;
+	inet_pton(AF_INET6, "fe80::5054:ff:fe00:1", &l->gateway6);
+	inet_pton(AF_INET6, "fd99::53", &l->dns6[0]);
+	inet_pton(AF_INET6, "fd99::54", &l->dns6[1]);
+	l->ndns6 = 2;
+}
+
+static void clean_root(const char *root)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/run' '%s/etc'", root, root);
+	CHECK_EQ(system(cmd), 0);
+}
+
+static void test_handover6_dhcp(const char *root)
+{
+	struct dhcpc_lease l;
+
+	clean_root(root);
+	make_lease6(&l);
+	CHECK_EQ(dhcpc_write_handover6(root, &l, true), 0);
+	CHECK(strstr(slurp(root, "run/net6-eth7.conf") ?: "",
+		     "DEVICE6='eth7'\nIPV6PROTO='dhcp6'\nIPV6ADDR='fd99::1a7'\n"
+		     "IPV6NETMASK='128'\nIPV6GATEWAY='fe80::5054:ff:fe00:1'\n"
+		     "IPV6DNS0='fd99::53'\nIPV6DNS1='fd99::54'\n"));
+	CHECK(slurp(root, "run/net-eth7.conf") == NULL);
+	CHECK_STR(slurp(root, "run/initramfs/open-iscsi.interface"), "eth7\n");
+	CHECK_STR(slurp(root, "etc/resolv.conf"),
+		  "nameserver fd99::53\nnameserver fd99::54\n");
+	CHECK_STR(slurp(root, NETWORKD),
+		  "[Match]\nMACAddress=52:54:00:e2:e0:01\nName=eth7\n"
+		  "\n[Network]\nDHCP=no\nKeepConfiguration=yes\n"
+		  "ConfigureWithoutCarrier=yes\nIPv6AcceptRA=no\n"
+		  "Address=fd99::1a7/128\nDNS=fd99::53\nDNS=fd99::54\n"
+		  "\n[Route]\nDestination=::/0\nGateway=fe80::5054:ff:fe00:1\n");
+	CHECK_STR(slurp(root, LINK), "[Match]\nMACAddress=52:54:00:e2:e0:01\n"
+				     "\n[Link]\nName=eth7\n");
+	CHECK_STR(slurp(root, NM_CONN),
+		  NM_HEAD
+		  "\n[ipv6]\nmethod=manual\naddress1=fd99::1a7/128\n"
+		  "gateway=fe80::5054:ff:fe00:1\ndns=fd99::53;fd99::54;\n"
+		  "route-metric=0\nmay-fail=false\n"
+		  "\n[ipv4]\nmethod=disabled\n");
+	check_nm_device(root);
+}
+
+/* dracut's static ip=[fd99::7]:::64::eth7:none: no gateway (no route),
+ * no DNS (no resolv.conf), an MTU. */
+static void test_handover6_static(const char *root)
+{
+	struct dhcpc_lease l;
+
+	clean_root(root);
+	make_lease6(&l);
+	l.proto = DHCPC_PROTO_NONE;
+	inet_pton(AF_INET6, "fd99::7", &l.addr6);
+	l.prefix6 = 64;
+	memset(&l.gateway6, 0, sizeof(l.gateway6));
+	l.ndns6 = 0;
+	l.mtu = 1400;
+	CHECK_EQ(dhcpc_write_handover6(root, &l, true), 0);
+	CHECK(strstr(slurp(root, "run/net6-eth7.conf") ?: "",
+		     "IPV6PROTO='none'\nIPV6ADDR='fd99::7'\nIPV6NETMASK='64'\n"
+		     "IPV6GATEWAY='::'\n"));
+	CHECK(slurp(root, "etc/resolv.conf") == NULL);
+	CHECK_STR(slurp(root, NETWORKD),
+		  "[Match]\nMACAddress=52:54:00:e2:e0:01\nName=eth7\n"
+		  "\n[Link]\nMTUBytes=1400\n"
+		  "\n[Network]\nDHCP=no\nKeepConfiguration=yes\n"
+		  "ConfigureWithoutCarrier=yes\nIPv6AcceptRA=no\n"
+		  "Address=fd99::7/64\n");
+	CHECK_STR(slurp(root, NM_CONN),
+		  NM_HEAD "mtu=1400\n"
+		  "\n[ipv6]\nmethod=manual\naddress1=fd99::7/64\n"
+		  "route-metric=0\nmay-fail=false\n"
+		  "\n[ipv4]\nmethod=disabled\n");
+}
+
+/* every_iface's further IPv6 interface: its net6-IF.conf alone. */
+static void test_handover6_not_first(const char *root)
+{
+	struct dhcpc_lease l;
+
+	clean_root(root);
+	make_lease6(&l);
+	CHECK_EQ(dhcpc_write_handover6(root, &l, false), 0);
+	CHECK(slurp(root, "run/net6-eth7.conf") != NULL);
+	CHECK(slurp(root, "run/initramfs/open-iscsi.interface") == NULL);
+	CHECK(slurp(root, NETWORKD) == NULL);
+	CHECK(slurp(root, NM_CONN) == NULL);
+	CHECK(slurp(root, "etc/resolv.conf") == NULL);
+}
+
 int main(void)
 {
 	char root[] = "/tmp/dhcpc-handover-XXXXXX";
@@ -268,6 +389,9 @@ int main(void)
 	test_networkd_static(root);
 	test_networkmanager_dhcp(root);
 	test_networkmanager_static(root);
+	test_handover6_dhcp(root);
+	test_handover6_static(root);
+	test_handover6_not_first(root);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", root);

@@ -79,8 +79,8 @@ for run in 1 2; do
 	expect_eq "$(conf_value "$conf" ROOTPATH)" "$ROOTPATH" "ROOTPATH"
 	expect_eq "$(conf_value "$conf" IPV6DOMAINSEARCH)" "lab.example example.org" \
 		"IPV6DOMAINSEARCH (option 24)"
-	expect_eq "$(cat "$ROOT/etc/resolv.conf")" "nameserver fd77::53" \
-		"resolv.conf"
+	expect_eq "$(cat "$ROOT/etc/resolv.conf")" "search lab.example example.org
+nameserver fd77::53" "resolv.conf (option 24 as search, as 119 for v4)"
 	# the same text on stdout
 	head -n "$(wc -l <"$conf")" "$TMP/client.out" | cmp -s - "$conf" ||
 		fail "stdout differs from $conf"
