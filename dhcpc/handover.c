@@ -304,7 +304,13 @@ static void fill_resolv(FILE *f, const void *arg)
  * again keeps the kernel's route but clears its expiry (it stays "proto
  * ra", with no "expires": tests/e2e/handover.sh, networkd6), so nothing
  * the root disk needs runs out. IPv6AcceptRA=no: no RA client of
- * networkd's either; a link-local Gateway= is on-link by itself. */
+ * networkd's either; a link-local Gateway= is on-link by itself.
+ * The v6 default route has Metric=1023, not the RA's 1024: a route of its
+ * own (proto static, no expiry) beside the kernel's, instead of the
+ * kernel's taken over; once, after `networkctl reconfigure`, the taken-
+ * over route was gone with its lifetime and no default route was left
+ * (tests/e2e/handover.sh, networkd6). The lower metric wins while both
+ * are there. */
 static void fill_networkd(FILE *f, const void *arg)
 {
 	const struct manager_view *v = arg;
@@ -330,8 +336,9 @@ static void fill_networkd(FILE *f, const void *arg)
 		if (!rt->gw[0])
 			fputs("Scope=link\n", f);
 		else
-			fprintf(f, "Gateway=%s\n%s", rt->gw,
-				rt->onlink ? "GatewayOnLink=yes\n" : "");
+			fprintf(f, "Gateway=%s\n%s%s", rt->gw,
+				rt->onlink ? "GatewayOnLink=yes\n" : "",
+				l->v6 ? "Metric=1023\n" : "");
 	}
 }
 

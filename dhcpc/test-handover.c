@@ -316,7 +316,7 @@ static void test_handover6_dhcp(const char *root)
 		  "\n[Network]\nDHCP=no\nKeepConfiguration=yes\n"
 		  "ConfigureWithoutCarrier=yes\nIPv6AcceptRA=no\n"
 		  "Address=fd99::1a7/128\nDNS=fd99::53\nDNS=fd99::54\n"
-		  "\n[Route]\nDestination=::/0\nGateway=fe80::5054:ff:fe00:1\n");
+		  "\n[Route]\nDestination=::/0\nGateway=fe80::5054:ff:fe00:1\nMetric=1023\n");
 	CHECK_STR(slurp(root, LINK), "[Match]\nMACAddress=52:54:00:e2:e0:01\n"
 				     "\n[Link]\nName=eth7\n");
 	CHECK_STR(slurp(root, NM_CONN),
