@@ -83,9 +83,9 @@ networkd) networkctl reconfigure "$IF" && say "manager reconfigured $IF" ;;
 nm) nmcli device reapply "$IF" && say "manager reapplied $IF" ;;
 esac
 
-# The daemon renews at T1 (the lease is 2 minutes: 1 minute after it was
-# bound); wait for that, at most 150 s, the writer still running. IPv6:
-# at least 25 s more in any case (30 s after the restart).
+# The daemon renews at T1 (IPv4 20 s, IPv6 1 minute after it was bound);
+# wait for that, at most 150 s, the writer still running. IPv6: at least
+# 25 s more in any case (30 s after the restart).
 i=0
 while { [ "$WAIT_RENEW" = 1 ] && [ "$(renewals)" -le "$bound0" ] && [ $i -lt 150 ]; } ||
 	{ [ "$FAM" = 6 ] && [ $i -lt 25 ]; }; do

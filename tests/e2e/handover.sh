@@ -91,8 +91,10 @@ handover_image() {
 	rm -rf "$tree" "$part"
 }
 
-# A 2-minute lease: the daemon renews it 1 minute after it was bound,
-# while the guest writes. dnsmasq as lib.sh starts it, with that lease;
+# A 2-minute lease: the daemon renews it at T1, while the guest writes:
+# IPv4 with T1 20 s (option 58), IPv6 1 minute after it was bound (dnsmasq
+# gives half the lease, with no way to set it). dnsmasq as lib.sh starts
+# it, with that lease;
 # for an IPv6 KIND, RAs (every 10 s, the router's lifetime 30 s: it runs
 # out while the guest writes) and DHCPv6 with the DNS server and the
 # target as the boot file URL, and nothing for IPv4.
@@ -100,7 +102,8 @@ handover_dhcp_start() {
 	# shellcheck disable=SC2054 # the commas are dnsmasq's
 	local args=(--dhcp-range=10.99.0.100,10.99.0.199,255.255.255.0,2m
 		--dhcp-authoritative --no-ping --dhcp-rapid-commit
-		--dhcp-option=3,"$E2E_SERVER_IP" --dhcp-option=6,"$E2E_SERVER_IP")
+		--dhcp-option=3,"$E2E_SERVER_IP" --dhcp-option=6,"$E2E_SERVER_IP"
+		--dhcp-option=option:T1,20 --dhcp-option=option:T2,60)
 	[ "$1" = "${1%6}" ] || args=(--enable-ra --ra-param=br0,10,30
 		--dhcp-range=fd99::100,fd99::1ff,64,2m
 		--dhcp-option=option6:dns-server,"[$V6]"
