@@ -463,7 +463,7 @@ static void wake(void *ctx)
 
 /* IPv6: the address past DAD and the route are there; the first such
  * interface wins as a first lease does. With keep_lease a DHCPv6 client
- * goes on renewing (step_iface takes each renewal). */
+ * goes on renewing (take_renewals). */
 static void v6_ready(struct dhcpc *d, struct iface *f)
 {
 	if (!d->cfg.keep_lease)
@@ -536,10 +536,6 @@ static void give_up(struct dhcpc *d, struct iface *f, int status)
  * (-1: not before an event), or a negative errno in *err. */
 static int64_t step_iface(struct dhcpc *d, struct iface *f, int64_t now, int *err)
 {
-	if (f->configured && f->v6.renewed) {
-		f->v6.renewed = false;
-		adopt_lease(d, f, &f->v6.lease);
-	}
 	if (f->configured || f->given_up)
 		return -1;
 	if (f->running) {
@@ -621,10 +617,25 @@ static void check_progress(struct dhcpc *d)
 		d->timer.deadline = next;
 }
 
+/* keep_lease: a DHCPv6 client's renewal (v6.c woke us) becomes the
+ * interface's lease, also after the bring-up finished. */
+static void take_renewals(struct dhcpc *d)
+{
+	for (int i = 0; i < d->nifaces; i++) {
+		struct iface *f = &d->ifaces[i];
+
+		if (f->configured && f->v6.renewed) {
+			f->v6.renewed = false;
+			adopt_lease(d, f, &f->v6.lease);
+		}
+	}
+}
+
 static void on_timer(struct ev_source *src)
 {
 	struct dhcpc *d = src->ctx;
 
+	take_renewals(d);
 	if (!d->finished || d->cfg.every_iface)
 		check_progress(d);
 	if (d->finished && !d->done_called) {
