@@ -425,9 +425,8 @@ static void adopt_lease(struct dhcpc *d, struct iface *f, const struct dhcpc_lea
 		d->winner = (int)(f - d->ifaces);
 	if (d->cfg.write_files) {
 		bool first = d->winner == (int)(f - d->ifaces);
-		r = l->v6 ? dhcpc_write_handover6(d->cfg.root_dir, &f->lease, first)
-		    : first ? dhcpc_write_handover(d->cfg.root_dir, &f->lease)
-			    : dhcpc_write_netconf(d->cfg.root_dir, &f->lease);
+		r = first ? dhcpc_write_handover(d->cfg.root_dir, &f->lease)
+			  : dhcpc_write_netconf(d->cfg.root_dir, &f->lease);
 		if (r < 0)
 			log_warn("hand-over files: %s", strerror(-r));
 	}

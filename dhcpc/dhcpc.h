@@ -256,9 +256,5 @@ int dhcpc_write_netconf(const char *root, const struct dhcpc_lease *lease);
 /* The keys initramfs-tools' DHCPv6 hook writes (run/net6-IF.conf):
  * DEVICE6, IPV6PROTO, IPV6ADDR, ... */
 void dhcpc_format_netconf6(FILE *f, const struct dhcpc_lease *lease);
-/* For an IPv6 lease: dhcpc_write_handover() when first, else
- * dhcpc_write_netconf(). */
-int dhcpc_write_handover6(const char *root, const struct dhcpc_lease *lease,
-			  bool first);
 
 #endif

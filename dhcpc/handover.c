@@ -500,8 +500,3 @@ int dhcpc_write_handover(const char *root, const struct dhcpc_lease *l)
 	return r < 0 ? r : write_system_handover(root_prefix(root), l);
 }
 
-int dhcpc_write_handover6(const char *root, const struct dhcpc_lease *l,
-			  bool first)
-{
-	return first ? dhcpc_write_handover(root, l) : dhcpc_write_netconf(root, l);
-}

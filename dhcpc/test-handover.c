@@ -302,7 +302,7 @@ static void test_handover6_dhcp(const char *root)
 
 	clean_root(root);
 	make_lease6(&l);
-	CHECK_EQ(dhcpc_write_handover6(root, &l, true), 0);
+	CHECK_EQ(dhcpc_write_handover(root, &l), 0);
 	CHECK(strstr(slurp(root, "run/net6-eth7.conf") ?: "",
 		     "DEVICE6='eth7'\nIPV6PROTO='dhcp6'\nIPV6ADDR='fd99::1a7'\n"
 		     "IPV6NETMASK='128'\nIPV6GATEWAY='fe80::5054:ff:fe00:1'\n"
@@ -342,7 +342,7 @@ static void test_handover6_static(const char *root)
 	memset(&l.gateway6, 0, sizeof(l.gateway6));
 	l.ndns6 = 0;
 	l.mtu = 1400;
-	CHECK_EQ(dhcpc_write_handover6(root, &l, true), 0);
+	CHECK_EQ(dhcpc_write_handover(root, &l), 0);
 	CHECK(strstr(slurp(root, "run/net6-eth7.conf") ?: "",
 		     "IPV6PROTO='none'\nIPV6ADDR='fd99::7'\nIPV6NETMASK='64'\n"
 		     "IPV6GATEWAY='::'\n"));
@@ -367,7 +367,7 @@ static void test_handover6_not_first(const char *root)
 
 	clean_root(root);
 	make_lease6(&l);
-	CHECK_EQ(dhcpc_write_handover6(root, &l, false), 0);
+	CHECK_EQ(dhcpc_write_netconf(root, &l), 0);
 	CHECK(slurp(root, "run/net6-eth7.conf") != NULL);
 	CHECK(slurp(root, "run/initramfs/open-iscsi.interface") == NULL);
 	CHECK(slurp(root, NETWORKD) == NULL);
